@@ -1,0 +1,66 @@
+"""Errors of the hub, typed by what the caller should do about them.
+
+HubError
+ ├── MappingError            a mapping file is wrong: fix the file (carries every problem with file:line)
+ ├── ConnectorError          something about one source: that source's run fails, the others go on
+ │    ├── SourceUnavailable    transient (unreachable, timeout, 429/5xx): retried with backoff, then fails
+ │    ├── SourceSchemaChanged  the source no longer has what the mapping reads: fail that source, do not retry
+ │    └── SourceDataError      the source sent something unreadable as a whole (truncated page, bad file)
+ └── ConfigurationError      settings or credentials are missing or wrong
+A single bad record is not an exception: it becomes a quarantine row (hub.statements).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class HubError(Exception):
+    """Base of every error the hub raises on purpose."""
+
+
+class ConfigurationError(HubError):
+    """A setting, credential or key is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class MappingProblem:
+    """One thing wrong in a mapping file, located for the operator."""
+
+    file: str
+    line: int | None
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        loc = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{loc}: {self.where}: {self.message}" if self.where else f"{loc}: {self.message}"
+
+
+class MappingError(HubError):
+    """A mapping file cannot be used; lists every problem found, not only the first."""
+
+    def __init__(self, problems: list[MappingProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class ConnectorError(HubError):
+    """A failure that concerns one source as a whole."""
+
+    def __init__(self, source: str, message: str):
+        self.source = source
+        self.message = message
+        super().__init__(f"source {source!r}: {message}")
+
+
+class SourceUnavailable(ConnectorError):
+    """Transient: the source could not be reached or asked us to slow down; retrying may help."""
+
+
+class SourceSchemaChanged(ConnectorError):
+    """The source's shape no longer matches its mapping (a column renamed or gone)."""
+
+
+class SourceDataError(ConnectorError):
+    """The source answered with data that cannot be read as a whole (truncated, corrupt, wrong type)."""

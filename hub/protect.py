@@ -1,0 +1,103 @@
+"""Protection of personal data at rest: encryption of values and payloads, keyed lookup tokens.
+
+One 32-byte master key (from HUB_SECRET_KEY or a key file kept outside the repository) is split
+with HKDF into independent subkeys, so a token can never be used to decrypt and a leaked content
+hash reveals nothing: every hash the store keeps is keyed, which defeats the dictionary attack an
+unkeyed hash of an 18-digit ID number would invite.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import stat
+from collections.abc import Iterable
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from hub.errors import ConfigurationError
+from hub.settings import HubSettings
+
+NONCE_BYTES = 12
+
+
+def _subkey(master: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"community-hub/" + purpose).derive(master)
+
+
+class Vault:
+    """Encrypts, decrypts and tokenizes with subkeys of one master key."""
+
+    def __init__(self, master_key: bytes):
+        if len(master_key) != 32:
+            raise ConfigurationError("the hub key must be 32 bytes (base64 of 32 random bytes)")
+        self._aead = AESGCM(_subkey(master_key, b"encrypt"))
+        self._token_key = _subkey(master_key, b"token")
+        self._hash_key = _subkey(master_key, b"hash")
+
+    def encrypt(self, plaintext: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, plaintext, None)
+
+    def decrypt(self, blob: bytes) -> bytes:
+        return self._aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], None)
+
+    def encrypt_text(self, text: str) -> bytes:
+        return self.encrypt(text.encode("utf-8"))
+
+    def decrypt_text(self, blob: bytes) -> str:
+        return self.decrypt(blob).decode("utf-8")
+
+    def encrypt_many(self, texts: Iterable[str]) -> list[bytes]:
+        """Encrypt a column of values; one AESGCM object serves them all (the costly part is setup)."""
+        aead, urandom = self._aead, os.urandom
+        out = []
+        for text in texts:
+            nonce = urandom(NONCE_BYTES)
+            out.append(nonce + aead.encrypt(nonce, text.encode("utf-8"), None))
+        return out
+
+    def token(self, value: str) -> str:
+        """Keyed lookup token of a sensitive value (ID number, phone): equal values give equal tokens."""
+        return hashlib.blake2b(value.encode("utf-8"), key=self._token_key, digest_size=16).hexdigest()
+
+    def keyed_hash(self, data: bytes) -> str:
+        """Keyed content hash: identifies raw records and statements without revealing their content."""
+        return hashlib.blake2b(data, key=self._hash_key, digest_size=16).hexdigest()
+
+    @classmethod
+    def from_settings(cls, settings: HubSettings) -> Vault:
+        return cls(load_or_create_key(settings))
+
+
+def load_or_create_key(settings: HubSettings) -> bytes:
+    """The master key: HUB_SECRET_KEY if set, else the key file, created (mode 0600) on first use."""
+    if settings.secret_key is not None:
+        try:
+            return base64.b64decode(settings.secret_key.get_secret_value(), validate=True)
+        except ValueError:
+            raise ConfigurationError("HUB_SECRET_KEY is not valid base64") from None
+    path = settings.key_file
+    assert path is not None
+    if path.exists():
+        try:
+            return base64.b64decode(path.read_text().strip(), validate=True)
+        except ValueError:
+            raise ConfigurationError(f"key file {path} does not hold base64 key material") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = os.urandom(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(base64.b64encode(key).decode() + "\n")
+    return key
+
+
+def new_key_text() -> str:
+    """A fresh base64 key, for `hub keygen` and for tests."""
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+__all__ = ["Vault", "load_or_create_key", "new_key_text"]

@@ -1,0 +1,41 @@
+"""Settings of the hub, read once from the environment (prefix HUB_) and passed down explicitly.
+
+Nothing reads the environment at import time: `HubSettings()` is built by the CLI, the DAG
+factory or a test, which keeps tests free to point one process at several stores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class HubSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+
+    home: Path = Field(default=Path("var"), description="folder for local state: SQLite store, key file, demo")
+    database_url: str = Field(default="", description="SQLAlchemy URL of the hub's store; default a SQLite file")
+    mappings_dir: Path = Field(default=Path("mappings"), description="one YAML per department source")
+    sources_dir: Path | None = Field(default=None, description="base folder of file sources; default HOME/demo")
+    connections_file: Path | None = Field(
+        default=None, description="YAML name → connection (URL or JSON); default HOME/connections.yaml"
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="base64 key material (32 bytes); else read or created at key_file"
+    )
+    key_file: Path | None = Field(default=None, description="file holding the key; default HOME/hub.key")
+    batch_size: int = Field(default=5000, gt=0, description="records per landed batch (one transaction)")
+
+    @model_validator(mode="after")
+    def _defaults_under_home(self) -> HubSettings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.home / 'hub.db').resolve()}"
+        if self.sources_dir is None:
+            self.sources_dir = self.home / "demo"
+        if self.connections_file is None:
+            self.connections_file = self.home / "connections.yaml"
+        if self.key_file is None:
+            self.key_file = self.home / "hub.key"
+        return self

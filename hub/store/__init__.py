@@ -1,0 +1,7 @@
+"""The hub's store: tables, engines, migrations and bulk paths."""
+
+from hub.store import tables
+from hub.store.engine import make_engine
+from hub.store.migrate import upgrade
+
+__all__ = ["make_engine", "tables", "upgrade"]

@@ -1,0 +1,83 @@
+"""Bulk writes behind one function per intent, using the fastest path each backend offers.
+
+PostgreSQL: COPY (into a temporary staging table when the write is an upsert).
+SQLite and others: one DBAPI executemany of tuples inside the caller's transaction.
+Rows are tuples in the order of `columns`; callers build them column-wise and zip once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+
+def _placeholders(conn: Connection, count: int) -> str:
+    style = conn.dialect.paramstyle
+    mark = "?" if style == "qmark" else "%s"
+    return ", ".join([mark] * count)
+
+
+def _copy(conn: Connection, target: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    cols = ", ".join(columns)
+    with driver.cursor() as cursor, cursor.copy(f"COPY {target} ({cols}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Append rows (no conflict expected)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        _copy(conn, table.name, columns, rows)
+        return
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({_placeholders(conn, len(columns))})"
+    conn.exec_driver_sql(sql, list(rows))
+
+
+def upsert_rows(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    key: str,
+    update: Sequence[str],
+) -> None:
+    """Insert rows; where `key` exists already, overwrite only the `update` columns.
+
+    Rows must be unique on `key` within one call (PostgreSQL refuses to update a row twice).
+    """
+    if not rows:
+        return
+    cols = ", ".join(columns)
+    if update:
+        sets = ", ".join(f"{c} = excluded.{c}" for c in update)
+        conflict = f"ON CONFLICT ({key}) DO UPDATE SET {sets}"
+    else:
+        conflict = f"ON CONFLICT ({key}) DO NOTHING"
+    if conn.dialect.name == "postgresql":
+        stage = f"stage_{table.name}"
+        conn.exec_driver_sql(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        conn.exec_driver_sql(f"TRUNCATE {stage}")
+        _copy(conn, stage, columns, rows)
+        conn.exec_driver_sql(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {stage} {conflict}")
+        return
+    sql = f"INSERT INTO {table.name} ({cols}) VALUES ({_placeholders(conn, len(columns))}) {conflict}"
+    conn.exec_driver_sql(sql, list(rows))
+
+
+def existing_keys(conn: Connection, table: Table, key: str, values: Sequence[str], chunk: int = 900) -> set[str]:
+    """Which of `values` already exist in `table.key` (chunked to stay under parameter limits)."""
+    found: set[str] = set()
+    column = table.c[key]
+    for start in range(0, len(values), chunk):
+        part = values[start : start + chunk]
+        found.update(r[0] for r in conn.execute(table.select().with_only_columns(column).where(column.in_(part))))
+    return found

@@ -1,0 +1,33 @@
+"""Statement: the unit of lineage as the API shows it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Statement(BaseModel):
+    """陈述 Statement: one normalized value of one attribute, from one source record, in one run.
+
+    Golden records are chosen among statements, so every value the hub publishes can be traced
+    back through its statement to the raw record and the run that landed it.
+    """
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    entity_type: str = Field(description="Canonical entity type (schemas.entity_types()).")
+    record_key: str = Field(description="Key of the source record: source plus source record id.")
+    attribute: str = Field(description="Canonical attribute of the entity type.")
+    value: str | None = Field(
+        default=None,
+        description="Normalized value as text; None when the caller's clearance does not cover the "
+        "attribute's sensitivity.",
+    )
+    source: str = Field(description="Source (one department system) the value came from.")
+    source_record_id: str = Field(description="Id of the record within its source.")
+    source_field: str | None = Field(default=None, description="Source column(s) the value was read from.")
+    raw_record_id: str = Field(description="Id of the raw record in the raw zone.")
+    run_id: str = Field(description="Id of the run that stated this value.")
+    first_seen: datetime = Field(description="When a run first saw this value in this record.")
+    last_seen: datetime = Field(description="When a run last saw this value in this record.")

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from hub.store import make_engine, tables, upgrade
+from hub.store.bulk import existing_keys, insert_rows, upsert_rows
+
+COLS = ("id", "source", "source_record_id", "content_hash", "payload", "position", "extracted_at", "run_id")
+
+
+def _raw(i: int) -> tuple[object, ...]:
+    return (f"{i:032x}", "src", f"r{i}", "h" * 32, b"\x00\x01payload", None, datetime.now(UTC), "run1")
+
+
+def test_insert_upsert_and_lookup_on_each_backend(store_url: str) -> None:
+    engine = make_engine(store_url)
+    upgrade(engine)
+    upgrade(engine)   # idempotent
+    with engine.begin() as conn:
+        insert_rows(conn, tables.raw_record, COLS, [_raw(i) for i in range(2500)])
+    with engine.begin() as conn:
+        assert conn.execute(select(func.count()).select_from(tables.raw_record)).scalar_one() == 2500
+        found = existing_keys(conn, tables.raw_record, "id", [f"{i:032x}" for i in range(2490, 2510)])
+        assert found == {f"{i:032x}" for i in range(2490, 2500)}
+        changed = [(*_raw(i)[:7], "run2") for i in range(2490, 2510)]
+        upsert_rows(conn, tables.raw_record, COLS, changed, key="id", update=("run_id",))
+    with engine.connect() as conn:
+        counts = dict(conn.execute(select(tables.raw_record.c.run_id, func.count()).group_by(tables.raw_record.c.run_id)).all())
+        assert counts == {"run1": 2490, "run2": 20}
+        payload = conn.execute(select(tables.raw_record.c.payload).limit(1)).scalar_one()
+        assert bytes(payload) == b"\x00\x01payload"
+    engine.dispose()
+
+
+def test_transaction_rolls_back_whole_batch(store_url: str) -> None:
+    engine = make_engine(store_url)
+    upgrade(engine)
+    try:
+        with engine.begin() as conn:
+            insert_rows(conn, tables.raw_record, COLS, [_raw(i) for i in range(10)])
+            insert_rows(conn, tables.raw_record, COLS, [_raw(5)])   # duplicate key: the batch fails
+    except Exception:
+        pass
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(tables.raw_record)).scalar_one() == 0
+    engine.dispose()
