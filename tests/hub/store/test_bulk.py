@@ -27,7 +27,8 @@ def test_insert_upsert_and_lookup_on_each_backend(store_url: str) -> None:
         changed = [(*_raw(i)[:7], "run2") for i in range(2490, 2510)]
         upsert_rows(conn, tables.raw_record, COLS, changed, key="id", update=("run_id",))
     with engine.connect() as conn:
-        counts = dict(conn.execute(select(tables.raw_record.c.run_id, func.count()).group_by(tables.raw_record.c.run_id)).all())
+        run_id = tables.raw_record.c.run_id
+        counts = dict(conn.execute(select(run_id, func.count()).group_by(run_id)).all())
         assert counts == {"run1": 2490, "run2": 20}
         payload = conn.execute(select(tables.raw_record.c.payload).limit(1)).scalar_one()
         assert bytes(payload) == b"\x00\x01payload"

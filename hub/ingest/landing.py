@@ -1,0 +1,122 @@
+"""Land one batch: raw zone rows, statements, quarantine and the watermark, in one transaction.
+
+The raw zone is append-only and keyed: a record's id is a keyed hash of (source, source record id,
+content hash), so landing the same content twice adds nothing, while a changed record adds a new
+version beside the old one. Statements are built only for versions the raw zone did not hold.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from connectors.base import Batch
+from hub.mapping import MappingSpec
+from hub.normalize.base import is_blank
+from hub.protect import Vault
+from hub.statements import QUARANTINE_COLUMNS, STATEMENT_COLUMNS, RecordRefs, build_statements
+from hub.store import tables
+from hub.store.bulk import existing_keys, insert_rows, upsert_rows
+
+log = logging.getLogger(__name__)
+
+RAW_COLUMNS = ("id", "source", "source_record_id", "content_hash", "payload", "position", "extracted_at", "run_id")
+
+
+@dataclass
+class BatchCounts:
+    extracted: int = 0
+    loaded: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    quarantined_values: int = 0
+    statements: int = 0
+
+    def add(self, other: BatchCounts) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(frozen=True, slots=True)
+class _Landed:
+    row: dict[str, Any]
+    record_id: str
+    has_id: bool
+    content_hash: str
+    payload: bytes
+    position: str | None
+
+
+def _record_id(row: dict[str, Any], columns: list[str]) -> str | None:
+    parts = []
+    for column in columns:
+        value = row.get(column)
+        if is_blank(value):
+            return None
+        parts.append(str(value).strip())
+    return "|".join(parts)
+
+
+def _payload(row: dict[str, Any]) -> bytes:
+    return json.dumps(row, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+
+
+def land_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: str, now: datetime,
+               vault: Vault) -> BatchCounts:
+    """Write one batch inside the caller's transaction and return what it counted."""
+    counts = BatchCounts(extracted=len(batch.rows) + len(batch.rejected))
+    quarantine: list[tuple[Any, ...]] = []
+    for rejected in batch.rejected:
+        raw_enc = vault.encrypt_text(rejected.raw) if rejected.raw is not None else None
+        quarantine.append((spec.source, None, run_id, None, rejected.position, None, None, "record",
+                           rejected.reason, raw_enc, now))
+    counts.quarantined += len(batch.rejected)
+
+    positions: list[str | None] = list(batch.positions) if batch.positions else [None] * len(batch.rows)
+    fresh: dict[str, _Landed] = {}
+    for row, position in zip(batch.rows, positions, strict=True):
+        payload = _payload(row)
+        content_hash = vault.keyed_hash(payload)
+        record_id = _record_id(row, spec.record_id)
+        # A record without its id is still kept in the raw zone (under its content hash) and quarantined.
+        key = record_id if record_id is not None else f"?{content_hash}"
+        raw_id = vault.keyed_hash(f"{spec.source}\x1f{key}\x1f{content_hash}".encode())
+        if raw_id in fresh:
+            counts.unchanged += 1   # the same content twice in one batch
+            continue
+        fresh[raw_id] = _Landed(row, key, record_id is not None, content_hash, payload, position)
+
+    known = existing_keys(conn, tables.raw_record, "id", list(fresh))
+    counts.unchanged += len(known)
+    new = {rid: landed for rid, landed in fresh.items() if rid not in known}
+    insert_rows(conn, tables.raw_record, RAW_COLUMNS, [
+        (rid, spec.source, x.record_id, x.content_hash, vault.encrypt(x.payload), x.position, now, run_id)
+        for rid, x in new.items()])
+
+    keyed = [rid for rid, x in new.items() if x.has_id]
+    for rid, x in new.items():
+        if not x.has_id:
+            counts.quarantined += 1
+            quarantine.append((spec.source, None, run_id, rid, x.position, None, ",".join(spec.record_id), "record",
+                               f"record id column(s) {', '.join(spec.record_id)} blank", None, now))
+    if keyed:
+        frame = pd.DataFrame.from_records([new[rid].row for rid in keyed])
+        refs = RecordRefs(record_ids=[new[rid].record_id for rid in keyed], raw_ids=keyed,
+                          positions=[new[rid].position for rid in keyed])
+        built = build_statements(spec, frame, refs, run_id=run_id, now=now, vault=vault)
+        upsert_rows(conn, tables.statement, STATEMENT_COLUMNS, list(built.statements.values()), key="id",
+                    update=("last_seen", "raw_record_id", "run_id"))
+        quarantine.extend(built.quarantine)
+        counts.loaded += built.loaded
+        counts.quarantined += built.quarantined
+        counts.quarantined_values += built.quarantined_values
+        counts.statements += len(built.statements)
+    insert_rows(conn, tables.quarantine, QUARANTINE_COLUMNS, quarantine)
+    log.debug("source %s: batch landed, %d new raw records", spec.source, len(new))
+    return counts

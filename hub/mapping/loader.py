@@ -1,0 +1,218 @@
+"""Load mapping files and report every problem at once, each with file, line and a suggestion.
+
+Parsing happens in two steps, as in followthemoney's mappings: the YAML is validated into
+`MappingSpec` (shape), then cross-references are bound against the canonical model in schemas/,
+the normalizer registry, the shipped code tables and the connector registry with its settings
+model (meaning). Both steps collect problems instead of stopping at the first, because an operator
+fixing a file wants the whole list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+import schemas
+from hub.errors import ConfigurationError, MappingError, MappingProblem
+from hub.mapping.code_tables import code_table
+from hub.mapping.conditions import Condition
+from hub.mapping.model import ConnectorSpec, DateHints, EntitySpec, FieldSpec, MappingSpec, RelationSpec
+from hub.mapping.nearest import suggest
+from hub.mapping.yaml_lines import Path_, load_yaml_with_lines, nearest_line
+
+__all__ = ["load_mapping", "load_mappings", "parse_mapping", "suggest"]
+
+
+class _Problems:
+    def __init__(self, file: Path, lines: dict[Path_, int]):
+        self.file, self.lines, self.items = file, lines, list[MappingProblem]()
+
+    def add(self, loc: Sequence[str | int], message: str) -> None:
+        where = ".".join(str(p) for p in loc)
+        self.items.append(MappingProblem(str(self.file), nearest_line(self.lines, tuple(loc)), where, message))
+
+
+def _check_connector(spec: MappingSpec, problems: _Problems) -> None:
+    from connectors.registry import available_kinds, get_connector_class
+
+    kinds = available_kinds()
+    if spec.connector.kind not in kinds:
+        problems.add(("connector", "kind"), f"unknown connector kind {spec.connector.kind!r}"
+                     f"{suggest(spec.connector.kind, kinds)}; known: {', '.join(sorted(kinds))}")
+        return
+    try:
+        model = getattr(get_connector_class(spec.connector.kind), "settings_model", None)
+    except ConfigurationError as exc:
+        problems.add(("connector", "kind"), str(exc))
+        return
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return
+    try:
+        model.model_validate(spec.connector.settings)
+    except ValidationError as exc:
+        known = [f.alias or name for name, f in model.model_fields.items()]
+        for err in exc.errors(include_url=False, include_input=False):
+            loc = ("connector", "settings", *err["loc"])
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = f"unknown {spec.connector.kind} setting {err['loc'][-1]!r}" + suggest(str(err["loc"][-1]),
+                                                                                               known)
+            problems.add(loc, message)
+
+
+def _check_values(entity_type: str, attr: str, field: FieldSpec, loc: tuple[str, ...], problems: _Problems) -> None:
+    """Constants and value-map results of closed attributes (status, situation_type…) must be allowed values."""
+    meta = schemas.attribute_spec(entity_type, attr)
+    allowed = meta.allowed_values if meta is not None else None
+    if not allowed:
+        return
+    if field.const is not None and field.const not in allowed:
+        problems.add((*loc, "const"), f"{entity_type}.{attr} cannot be {field.const!r}{suggest(field.const, allowed)}; "
+                     f"allowed: {', '.join(allowed)}")
+    if isinstance(field.map, dict):
+        for key, value in field.map.items():
+            if value not in allowed:
+                problems.add((*loc, "map", key), f"{entity_type}.{attr} cannot be {value!r}{suggest(value, allowed)};"
+                             f" allowed: {', '.join(allowed)}")
+    elif isinstance(field.map, str):
+        outside = sorted(set(code_table(field.map).values) - set(allowed))
+        if outside:
+            problems.add((*loc, "map"), f"code table {field.map} gives {', '.join(outside[:5])}, not allowed for "
+                         f"{entity_type}.{attr} (allowed: {', '.join(allowed)})")
+
+
+def _check_entities(spec: MappingSpec, problems: _Problems) -> None:
+    from hub.normalize import NORMALIZERS
+
+    types = schemas.entity_types()
+    for local, entity in spec.entities.items():
+        base = ("entities", local)
+        if entity.type not in types:
+            problems.add((*base, "type"), f"unknown entity type {entity.type!r}{suggest(entity.type, types)}")
+            continue
+        known = schemas.attributes(entity.type)
+        for attr, field in entity.fields.items():
+            loc = (*base, "fields", attr)
+            if attr not in known:
+                problems.add(loc, f"{entity.type} has no attribute {attr!r}{suggest(attr, known)}")
+                continue
+            if field.normalize is not None and field.normalize not in NORMALIZERS:
+                problems.add((*loc, "normalize"),
+                             f"unknown normalizer {field.normalize!r}{suggest(field.normalize, NORMALIZERS)}")
+            _check_values(entity.type, attr, field, loc, problems)
+        for attr in entity.required:
+            if attr not in entity.fields:
+                problems.add((*base, "required"), f"required attribute {attr!r} is not among the fields"
+                             f"{suggest(attr, entity.fields)}")
+
+
+def _check_references(spec: MappingSpec, problems: _Problems) -> None:
+    _check_connector(spec, problems)
+    departments = [d.value for d in schemas.Department]
+    if spec.department not in departments:
+        problems.add(("department",), f"unknown department {spec.department!r}{suggest(spec.department, departments)}")
+    _check_entities(spec, problems)
+    types = schemas.entity_types()
+    predicates = {p.value: rule for p, rule in schemas.PREDICATES.items()}
+    for i, rel in enumerate(spec.relations):
+        loc = ("relations", i)
+        for end in ("subject", "object"):
+            name = getattr(rel, end)
+            if name not in spec.entities:
+                problems.add((*loc, end), f"no entity named {name!r} in this mapping{suggest(name, spec.entities)}")
+        if rel.predicate not in predicates:
+            hint = suggest(rel.predicate, predicates)
+            problems.add((*loc, "predicate"), f"unknown predicate {rel.predicate!r}{hint}")
+            continue
+        for end, allowed in zip(("subject", "object"), predicates[rel.predicate], strict=True):
+            local = getattr(rel, end)
+            if local in spec.entities and spec.entities[local].type not in allowed:
+                problems.add((*loc, end), f"{rel.predicate} needs {end} of type {'/'.join(sorted(allowed))}")
+    for i, item in enumerate(spec.authority):
+        entity_type, _, attr = item.partition(".")
+        if entity_type not in types:
+            problems.add(("authority", i), f"unknown entity type {entity_type!r}{suggest(entity_type, types)}")
+        elif attr != "*" and attr not in schemas.attributes(entity_type):
+            problems.add(("authority", i), f"{entity_type} has no attribute {attr!r}"
+                         f"{suggest(attr, schemas.attributes(entity_type))}")
+
+
+def _known_keys(loc: Sequence[str | int]) -> list[str]:
+    """Keys valid at the place of an unknown key, for the suggestion."""
+    model: type[BaseModel] = MappingSpec
+    if len(loc) > 1:
+        head = str(loc[0])
+        nested: dict[str, type[BaseModel]] = {"connector": ConnectorSpec, "relations": RelationSpec,
+                                              "dates": DateHints}
+        if head == "entities":
+            model = EntitySpec
+            if len(loc) > 3 and loc[2] == "when":
+                model = Condition
+            elif len(loc) >= 5 and loc[2] == "fields":
+                model = Condition if len(loc) >= 7 and loc[4] == "when" else FieldSpec
+        elif head in nested:
+            model = nested[head]
+        else:
+            return []
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def parse_mapping(path: Path) -> tuple[MappingSpec, dict[Path_, int]]:
+    """Read, validate and bind one mapping file, keeping the line of every key (for later checks)."""
+    try:
+        data, lines = load_yaml_with_lines(path)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = MappingProblem(str(path), line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")
+        raise MappingError([problem]) from None
+    except OSError as exc:
+        raise MappingError([MappingProblem(str(path), None, "", f"cannot read file: {exc.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise MappingError([MappingProblem(str(path), None, "", "not UTF-8 text")]) from None
+    problems = _Problems(path, lines)
+    if not isinstance(data, dict):
+        problems.add((), "a mapping file must be a YAML mapping (key: value) at the top level")
+        raise MappingError(problems.items)
+    try:
+        spec = MappingSpec.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = f"unknown key {loc[-1]!r}" + suggest(str(loc[-1]), _known_keys(loc))
+            problems.add(loc, message)
+        raise MappingError(problems.items) from None
+    _check_references(spec, problems)
+    if problems.items:
+        raise MappingError(problems.items)
+    return spec, lines
+
+
+def load_mapping(path: Path) -> MappingSpec:
+    """Read, validate and bind one mapping file; raise MappingError listing every problem."""
+    return parse_mapping(path)[0]
+
+
+def load_mappings(directory: Path) -> list[MappingSpec]:
+    """Every *.yaml in a folder; problems of all files are reported together. Source ids must be unique."""
+    specs: list[MappingSpec] = []
+    problems: list[MappingProblem] = []
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            specs.append(load_mapping(path))
+        except MappingError as exc:
+            problems.extend(exc.problems)
+    seen: dict[str, str] = {}
+    for spec in specs:
+        if spec.source in seen:
+            problems.append(MappingProblem(str(directory), None, "source",
+                                           f"source id {spec.source!r} is used by two files"))
+        seen[spec.source] = spec.source
+    if problems:
+        raise MappingError(problems)
+    return specs

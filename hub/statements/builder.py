@@ -1,0 +1,154 @@
+"""Turn a batch of landed raw records into statements and quarantine rows.
+
+Work is column-wise: each mapped field is normalized once per distinct value over the whole
+batch, then statements are emitted per attribute. A value that fails its normalizer is kept as a
+quarantine row (source, record id, field, reason); an entity missing a required attribute is
+rejected as a whole; a record none of whose entities survives counts as quarantined. Sensitive
+values are encrypted and, where the model says so, tokenized before they leave this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+import schemas
+from hub.mapping import EntitySpec, MappingSpec
+from hub.normalize.base import Normalized
+from hub.protect import Vault
+from hub.statements.columns import normalize_entity
+
+STATEMENT_COLUMNS = (
+    "id", "source", "source_record_id", "entity_type", "entity_ref", "attribute", "value", "value_enc",
+    "token", "method", "source_field", "flags", "raw_record_id", "run_id", "first_seen", "last_seen",
+)
+QUARANTINE_COLUMNS = (
+    "source", "source_record_id", "run_id", "raw_record_id", "position", "entity_ref", "field", "kind",
+    "reason", "raw_enc", "created_at",
+)
+
+
+@dataclass(frozen=True)
+class RecordRefs:
+    """The landed records of a batch, aligned with the rows of its frame."""
+
+    record_ids: Sequence[str]
+    raw_ids: Sequence[str]
+    positions: Sequence[str | None]
+
+
+@dataclass
+class StatementBatch:
+    statements: dict[str, tuple[Any, ...]] = field(default_factory=dict)   # id → row, unique per batch
+    quarantine: list[tuple[Any, ...]] = field(default_factory=list)
+    loaded: int = 0
+    quarantined: int = 0
+    quarantined_values: int = 0
+
+
+class _Emitter:
+    """Encodes values by their sensitivity and writes statement rows with deterministic ids."""
+
+    def __init__(self, spec: MappingSpec, refs: RecordRefs, run_id: str, now: datetime, vault: Vault,
+                 out: StatementBatch):
+        self.spec, self.refs, self.run_id, self.now, self.vault, self.out = spec, refs, run_id, now, vault, out
+        self._protection: dict[tuple[str, str], tuple[bool, bool]] = {}
+
+    def protection(self, entity_type: str, attribute: str) -> tuple[bool, bool]:
+        """(encrypt, tokenize) for an attribute, from its sensitivity in schemas/."""
+        key = (entity_type, attribute)
+        if key not in self._protection:
+            meta = schemas.attribute_spec(entity_type, attribute)
+            self._protection[key] = (meta is not None and meta.sensitivity.encrypted,
+                                     meta is not None and meta.tokenized)
+        return self._protection[key]
+
+    def statement(self, i: int, entity_type: str, entity_ref: str, attribute: str, value: str, method: str,
+                  source_field: str | None, flags: str | None) -> None:
+        source, record_id = self.spec.source, self.refs.record_ids[i]
+        key = "\x1f".join((source, record_id, entity_ref, attribute, source_field or method, value))
+        sid = self.vault.keyed_hash(key.encode("utf-8"))
+        encrypt, tokenize = self.protection(entity_type, attribute)
+        clear: str | None = value
+        encrypted: bytes | None = None
+        token: str | None = None
+        if encrypt:
+            clear, encrypted = None, self.vault.encrypt_text(value)
+        if tokenize:
+            token = self.vault.token(value)
+        self.out.statements[sid] = (
+            sid, source, record_id, entity_type, entity_ref, attribute, clear, encrypted, token, method,
+            source_field, flags, self.refs.raw_ids[i], self.run_id, self.now, self.now,
+        )
+
+    def problem(self, i: int, entity_ref: str | None, fld: str | None, kind: str, reason: str) -> None:
+        self.out.quarantine.append((
+            self.spec.source, self.refs.record_ids[i], self.run_id, self.refs.raw_ids[i], self.refs.positions[i],
+            entity_ref, fld, kind, reason, None, self.now,
+        ))
+
+
+def _emit_entity(em: _Emitter, local: str, entity: EntitySpec, results: dict[str, list[Normalized]],
+                 accepted: list[bool]) -> None:
+    known = schemas.attributes(entity.type)
+    for attribute, column in results.items():
+        spec = entity.fields[attribute]
+        source_field = "+".join(spec.source_columns) or None
+        method = "const" if spec.const is not None else "mapped"
+        for i, res in enumerate(column):
+            if res.value is None:
+                if res.reason is not None:
+                    em.out.quarantined_values += 1
+                    em.problem(i, local, source_field or attribute, "value", res.reason)
+                continue
+            if not accepted[i]:
+                continue
+            em.statement(i, entity.type, local, attribute, res.value, method, source_field,
+                         ",".join(res.flags) or None)
+            for derived_attr, derived_value in res.derived.items():
+                if derived_attr == attribute or derived_attr not in known:
+                    continue
+                em.statement(i, entity.type, local, derived_attr, derived_value, "derived", source_field, None)
+                mapped = results.get(derived_attr)
+                if mapped is not None and mapped[i].value is not None and mapped[i].value != derived_value:
+                    em.problem(i, local, source_field, "flag",
+                               f"{derived_attr}: differs from the {derived_attr} implied by {attribute}")
+
+
+def build_statements(spec: MappingSpec, frame: pd.DataFrame, refs: RecordRefs, *, run_id: str,
+                     now: datetime, vault: Vault) -> StatementBatch:
+    """Statements and quarantine rows for the new records of one batch (frame rows align with refs)."""
+    out = StatementBatch()
+    em = _Emitter(spec, refs, run_id, now, vault, out)
+    n = len(frame)
+    accepted_by_entity: dict[str, list[bool]] = {}
+    for local, entity in spec.entities.items():
+        results, accepted = normalize_entity(spec, frame, entity)   # rows outside the entity's `when`: absent
+        for attribute in entity.required:
+            for i, res in enumerate(results[attribute]):
+                if accepted[i] and res.value is None:
+                    accepted[i] = False
+                    why = "is missing" if res.reason is None else f"is invalid ({res.reason})"
+                    em.problem(i, local, attribute, "entity", f"{entity.type} rejected: required {attribute} {why}")
+        for i in range(n):  # an entity with no value at all is simply absent from this row
+            if accepted[i] and all(column[i].value is None for column in results.values()):
+                accepted[i] = False
+        _emit_entity(em, local, entity, results, accepted)
+        accepted_by_entity[local] = accepted
+    for rel in spec.relations:
+        subject_ok, object_ok = accepted_by_entity[rel.subject], accepted_by_entity[rel.object]
+        subject_type = spec.entities[rel.subject].type
+        for i in range(n):
+            if subject_ok[i] and object_ok[i]:
+                em.statement(i, subject_type, rel.subject, rel.predicate, rel.object, "relation", None, None)
+    for i in range(n):
+        if any(accepted[i] for accepted in accepted_by_entity.values()):
+            out.loaded += 1
+        else:
+            out.quarantined += 1
+            em.problem(i, None, None, "record", "no entity of this record could be loaded")
+    return out

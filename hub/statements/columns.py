@@ -1,0 +1,147 @@
+"""Reading one mapped field out of a batch, and normalizing it, column-wise.
+
+A field's raw value is a column, several columns joined, a composite of parts (address, name) or a
+constant; a value map (inline, or a national code table by name) then translates codes, `default`
+fills blanks, and `when` blanks the rows the field does not apply to. Normalizing picks the
+attribute's normalizer unless the field names another, honours the source's date hints (day-first
+order, no spreadsheet serials), and rejects values outside the closed set of an attribute (a
+status the map did not translate). Everything runs once per distinct value, not once per row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import schemas
+from hub.mapping import EntitySpec, FieldSpec, MappingSpec
+from hub.mapping.code_tables import code_table
+from hub.mapping.conditions import conditions_hold, fold
+from hub.mapping.parts import compose
+from hub.normalize import get_normalizer
+from hub.normalize.base import EMPTY, Normalized, Normalizer, is_blank, normalize_column
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame:
+        return frame[name]
+    return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+
+
+def _lookup(table: dict[str, str] | str) -> Any:
+    """A function from a raw value to its mapped value (None when the map does not hold it)."""
+    if isinstance(table, str):
+        return code_table(table).lookup
+    folded = {fold(k): v for k, v in table.items()}
+
+    def inline(raw: Any) -> str | None:
+        text = _text(raw).strip()
+        return table[text] if text in table else folded.get(fold(text))
+
+    return inline
+
+
+def map_values(values: pd.Series, table: dict[str, str] | str) -> pd.Series:
+    """Translate codes through a value map; values the map does not hold pass through unchanged."""
+    lookup = _lookup(table)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = []
+    for u in uniques:
+        found = lookup(u)
+        mapped.append(u if found is None else found)
+    return pd.Series([mapped[c] if c >= 0 else None for c in codes], index=values.index, dtype=object)
+
+
+def unmapped_values(values: pd.Series, table: dict[str, str] | str) -> dict[str, int]:
+    """Distinct non-blank values a map does not hold, with their counts (for `hub mappings check`)."""
+    lookup = _lookup(table)
+    counts = values[[not is_blank(v) for v in values]].map(_text).value_counts()
+    return {str(v): int(n) for v, n in counts.items() if lookup(v) is None}
+
+
+def raw_values(frame: pd.DataFrame, spec: FieldSpec) -> pd.Series:
+    """The field's value before any map: a column, columns joined, parts composed, or the constant."""
+    n = len(frame)
+    if spec.const is not None:
+        return pd.Series([spec.const] * n, index=frame.index, dtype=object)
+    if spec.column is not None:
+        return _column(frame, spec.column)
+    if spec.parts is not None:
+        roles = list(spec.parts)
+        cells = zip(*(_column(frame, spec.parts[r]) for r in roles), strict=True)
+        return pd.Series(compose(roles, list(cells)), index=frame.index, dtype=object)
+    parts = [_column(frame, c) for c in spec.columns or []]
+    joined = [spec.join.join(_text(v) for v in row if not is_blank(v)) or None for row in zip(*parts, strict=True)]
+    return pd.Series(joined, index=frame.index, dtype=object)
+
+
+def field_values(frame: pd.DataFrame, spec: FieldSpec) -> pd.Series:
+    """The raw values of a field for every row, before normalizing, with map, default and `when` applied."""
+    values = raw_values(frame, spec)
+    if spec.map:
+        values = map_values(values, spec.map)
+    if spec.default is not None:
+        default = spec.default
+        values = pd.Series([default if is_blank(v) else v for v in values], index=frame.index, dtype=object)
+    if spec.when:
+        values = values.where(conditions_hold(frame, spec.when), None)
+    return values
+
+
+def normalizer_name(mapping: MappingSpec, entity_type: str, attribute: str, spec: FieldSpec) -> str:
+    """The normalizer a field uses: its own, else the attribute's, with the source's date order."""
+    if spec.normalize is not None:
+        return spec.normalize
+    name = schemas.attributes(entity_type)[attribute].normalizer
+    return "date_dmy" if name == "date" and mapping.dates.order == "dmy" else name
+
+
+def _without_serials(normalizer: Normalizer) -> Normalizer:
+    def no_serials(raw: Any) -> Normalized:
+        result = normalizer(raw)
+        if "excel_serial" in result.flags:
+            return Normalized(None, "date: a number, and this source writes no spreadsheet serial dates")
+        return result
+
+    return no_serials
+
+
+def normalize_field(mapping: MappingSpec, frame: pd.DataFrame, entity_type: str, attribute: str,
+                    spec: FieldSpec, rows: np.ndarray | None = None) -> list[Normalized]:
+    """Normalized values of one field for every row; rows outside `rows` (a boolean mask) are blank."""
+    values = field_values(frame, spec)
+    if rows is not None and not rows.all():
+        values = values.where(rows, None)
+    name = normalizer_name(mapping, entity_type, attribute, spec)
+    normalizer = get_normalizer(name)
+    if not mapping.dates.excel_serials and name in ("date", "date_dmy", "datetime"):
+        normalizer = _without_serials(normalizer)
+    results = normalize_column(normalizer, values)
+    meta = schemas.attribute_spec(entity_type, attribute)
+    allowed = set(meta.allowed_values) if meta is not None and meta.allowed_values else None
+    if allowed is None:
+        return results
+    why = "not in the value map, and " if spec.map else ""
+    reason = f"{attribute}: {why}not one of {', '.join(sorted(allowed))}"
+    outside = Normalized(None, reason)
+    return [outside if r.value is not None and r.value not in allowed else r for r in results]
+
+
+def normalize_entity(mapping: MappingSpec, frame: pd.DataFrame,
+                     entity: EntitySpec) -> tuple[dict[str, list[Normalized]], list[bool]]:
+    """Every field of an entity, normalized, and the rows where the entity applies (its `when`)."""
+    present = conditions_hold(frame, entity.when)
+    rows = None if present.all() else present
+    results = {attribute: normalize_field(mapping, frame, entity.type, attribute, spec, rows)
+               for attribute, spec in entity.fields.items()}
+    return results, [bool(p) for p in present]
+
+
+__all__ = ["EMPTY", "field_values", "map_values", "normalize_entity", "normalize_field", "normalizer_name",
+           "raw_values", "unmapped_values"]

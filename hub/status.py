@@ -1,0 +1,56 @@
+"""What `hub status` reports per source: last run, watermark, counts and the commonest reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select
+
+from hub.store import tables
+
+
+@dataclass
+class SourceStatus:
+    source: str
+    last_run_id: str | None = None
+    status: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    extracted: int = 0
+    loaded: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    quarantined_values: int = 0
+    statements_total: int = 0
+    raw_records_total: int = 0
+    watermark: str | None = None
+    error: str | None = None
+    reasons: list[tuple[str, int]] = field(default_factory=list)
+
+
+def source_status(engine: Engine, top_reasons: int = 5) -> list[SourceStatus]:
+    """One row per source that has ever run, from the run, raw, statement and quarantine tables."""
+    r, q = tables.run, tables.quarantine
+    out: dict[str, SourceStatus] = {}
+    with engine.connect() as conn:
+        latest = (select(r.c.source, func.max(r.c.started_at).label("started"))
+                  .where(r.c.stage == "ingest").group_by(r.c.source).subquery())
+        rows = conn.execute(select(r).join(latest, (r.c.source == latest.c.source)
+                                           & (r.c.started_at == latest.c.started)).order_by(r.c.source))
+        for row in rows.mappings():
+            out[row["source"]] = SourceStatus(
+                source=row["source"], last_run_id=row["id"], status=row["status"], started_at=row["started_at"],
+                finished_at=row["finished_at"], extracted=row["extracted"], loaded=row["loaded"],
+                unchanged=row["unchanged"], quarantined=row["quarantined"],
+                quarantined_values=row["quarantined_values"], watermark=row["watermark_after"], error=row["error"])
+        for table, attr in ((tables.statement, "statements_total"), (tables.raw_record, "raw_records_total")):
+            for source, count in conn.execute(select(table.c.source, func.count()).group_by(table.c.source)):
+                if source in out:
+                    setattr(out[source], attr, count)
+        for st in out.values():
+            reasons = conn.execute(
+                select(q.c.reason, func.count().label("n")).where(q.c.source == st.source, q.c.kind != "flag")
+                .group_by(q.c.reason).order_by(func.count().desc(), q.c.reason).limit(top_reasons))
+            st.reasons = [(reason, n) for reason, n in reasons]
+    return list(out.values())
