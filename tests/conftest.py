@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from hub.demo import DemoManifest, generate_district
 from hub.protect import new_key_text
 from hub.settings import HubSettings
 
@@ -75,3 +77,29 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def settings(tmp_path: Path, store_url: str) -> HubSettings:
     return HubSettings(home=tmp_path / "home", database_url=store_url, secret_key=new_key_text(),
                        mappings_dir=Path(__file__).parents[1] / "mappings")
+
+
+MakeDistrict = Callable[..., DemoManifest]
+
+
+def _generate_sqlite(out: Path, residents: int, seed: int = 7, **kwargs: Any) -> DemoManifest:
+    return generate_district(
+        out,
+        residents=residents,
+        seed=seed,
+        gongan_url=f"sqlite:///{out / 'gongan.db'}",
+        renshe_url=f"sqlite:///{out / 'renshe.db'}",
+        **kwargs,
+    )
+
+
+@pytest.fixture(scope="session")
+def make_district() -> MakeDistrict:
+    """`make_district(out_dir, residents, seed=7, **generate_district_kwargs)` with SQLite databases."""
+    return _generate_sqlite
+
+
+@pytest.fixture(scope="session")
+def district(tmp_path_factory: pytest.TempPathFactory) -> DemoManifest:
+    """2,000 residents, seed 7, default dirt: the fixture other tests can lean on (< 1 s)."""
+    return _generate_sqlite(tmp_path_factory.mktemp("district"), 2000)

@@ -1,0 +1,161 @@
+"""Entry points: build the district and write every department's system, its truth and a manifest.
+
+Output layout under `out_dir`:
+    gongan.db / renshe.db      SQLite, when MariaDB is not used
+    wuye.db                    the property company's database (served by property_api)
+    minzheng/                  救助对象名册.xlsx, 残疾人及高龄补贴.csv (GBK), 社会组织名录.csv
+    truth/                     ground truth (see hub.demo.truth)
+    manifest.json              paths, URLs, record counts, the property API token, timings
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hub.demo.clock import stream
+from hub.demo.config import DirtRates, Prevalence
+from hub.demo.gongan import export_gongan
+from hub.demo.minzheng import export_minzheng
+from hub.demo.renshe import export_renshe
+from hub.demo.sinks import default_url, mariadb_reachable, open_database
+from hub.demo.truth import write_truth
+from hub.demo.world import build_world
+from hub.demo.wuye import export_wuye
+
+MANIFEST = "manifest.json"
+GONGAN_DB, RENSHE_DB = "hub_demo_gongan", "hub_demo_renshe"
+PROPERTY_PORT = 8765
+DEFAULT_DIRT, DEFAULT_PREVALENCE = DirtRates(), Prevalence()  # frozen dataclasses: safe as defaults
+
+
+@dataclass
+class DemoManifest:
+    out_dir: Path
+    residents: int
+    seed: int
+    gongan_url: str
+    renshe_url: str
+    property_db: Path
+    property_token: str = field(repr=False)
+    files: dict[str, Path]
+    truth_dir: Path
+    record_counts: dict[str, int]
+    locations: dict[str, str]
+    dirt: dict[str, Any]
+    elapsed_seconds: dict[str, float]
+    generated_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        return json.loads(json.dumps(data, default=str, ensure_ascii=False))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DemoManifest:
+        data = dict(data)
+        for key in ("out_dir", "property_db", "truth_dir"):
+            data[key] = Path(data[key])
+        data["files"] = {k: Path(v) for k, v in data["files"].items()}
+        return cls(**data)
+
+
+def load_manifest(out_dir: Path) -> DemoManifest:
+    return DemoManifest.from_json(json.loads((out_dir / MANIFEST).read_text(encoding="utf-8")))
+
+
+def generate_district(
+    out_dir: Path,
+    *,
+    residents: int = 20000,
+    seed: int = 7,
+    gongan_url: str | None = None,
+    renshe_url: str | None = None,
+    dirt: DirtRates = DEFAULT_DIRT,
+    prevalence: Prevalence = DEFAULT_PREVALENCE,
+) -> DemoManifest:
+    """Build the district for `seed` and write all department systems; the same seed and rates give
+    the same records (only the property API token, timings and timestamps of files differ).
+    `gongan_url`/`renshe_url` None: MariaDB on 127.0.0.1:3306 when it answers, else SQLite files."""
+    out_dir = Path(out_dir).resolve()  # the manifest's paths must work from any working directory
+    out_dir.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    started = clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
+    world = build_world(seed, residents, prevalence)
+    lap("world")
+    use_mariadb = (gongan_url is None or renshe_url is None) and mariadb_reachable()
+    gongan_url = gongan_url or default_url(GONGAN_DB, out_dir, "gongan.db", use_mariadb)
+    renshe_url = renshe_url or default_url(RENSHE_DB, out_dir, "renshe.db", use_mariadb)
+    exports = []
+    for name, url, export in (("gongan", gongan_url, export_gongan), ("renshe", renshe_url, export_renshe)):
+        engine = open_database(url)
+        try:
+            exports += export(world, engine, stream(seed, f"dirt:{name}"), dirt)
+        finally:
+            engine.dispose()
+        lap(name)
+    exports += export_minzheng(world, out_dir / "minzheng", stream(seed, "dirt:minzheng"), dirt)
+    lap("minzheng")
+    exports += export_wuye(world, out_dir / "wuye.db", stream(seed, "dirt:wuye"), dirt)
+    lap("wuye")
+    write_truth(world, exports, out_dir / "truth")
+    lap("truth")
+    timings["total"] = round(time.perf_counter() - started, 3)
+    files = {
+        "minzheng_assistance": out_dir / "minzheng" / "救助对象名册.xlsx",
+        "minzheng_allowance": out_dir / "minzheng" / "残疾人及高龄补贴.csv",
+        "minzheng_social_orgs": out_dir / "minzheng" / "社会组织名录.csv",
+        "wuye": out_dir / "wuye.db",
+    }
+    manifest = DemoManifest(
+        out_dir=out_dir,
+        residents=residents,
+        seed=seed,
+        gongan_url=gongan_url,
+        renshe_url=renshe_url,
+        property_db=out_dir / "wuye.db",
+        property_token=secrets.token_urlsafe(24),
+        files=files,
+        truth_dir=out_dir / "truth",
+        record_counts={e.source: e.records for e in exports},
+        locations={e.source: e.location for e in exports},
+        dirt=dirt.as_dict(),
+        elapsed_seconds=timings,
+        generated_at=datetime.now().isoformat(timespec="seconds"),
+    )
+    (out_dir / MANIFEST).write_text(json.dumps(manifest.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
+    return manifest
+
+
+def connections(manifest: DemoManifest, port: int = PROPERTY_PORT) -> dict[str, Any]:
+    """Connection name → value, as the hub's connections file holds them."""
+    return {
+        "gongan": manifest.gongan_url,
+        "renshe": manifest.renshe_url,
+        "wuye": {"conn_type": "http", "uri": f"http://127.0.0.1:{port}", "token": manifest.property_token},
+    }
+
+
+def write_connections_file(manifest: DemoManifest, path: Path, port: int = PROPERTY_PORT) -> None:
+    """Write (or update: other names are kept) the connections file; it holds the API token, so it
+    is made readable by its owner only."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existing = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    data = {**(existing if isinstance(existing, dict) else {}), **connections(manifest, port)}
+    path.touch(exist_ok=True)
+    path.chmod(0o600)  # before the token goes in
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=True), encoding="utf-8")

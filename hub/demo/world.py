@@ -1,0 +1,56 @@
+"""The true state of the simulated district, from which every department's records are derived.
+
+`build_world` draws, in order and each from its own random stream, the population and its houses,
+organizations and insurance, welfare, property roles (owners, tenants), vehicles, repair tickets and
+door-access events. The same seed gives the same world whatever the dirt rates, because defects are
+drawn later from other streams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from hub.demo.clock import stream
+from hub.demo.config import Prevalence
+from hub.demo.geo import Geography, build_geography
+from hub.demo.housing import build_access, build_occupancy, build_tickets, build_vehicles
+from hub.demo.orgs import build_insurance, build_organizations
+from hub.demo.population import build_population
+from hub.demo.welfare import build_welfare
+
+
+@dataclass
+class World:
+    seed: int
+    geo: Geography
+    persons: pd.DataFrame
+    households: pd.DataFrame
+    orgs: pd.DataFrame
+    insurance: pd.DataFrame
+    welfare: pd.DataFrame
+    occupancy: pd.DataFrame
+    vehicles: pd.DataFrame
+    tickets: pd.DataFrame
+    access: pd.DataFrame
+
+
+def build_world(seed: int, residents: int, prev: Prevalence | None = None) -> World:
+    prev = prev or Prevalence()
+    pop, geo = build_population(stream(seed, "population"), residents, build_geography, prev)
+    p, hh = pop.persons, pop.households
+    orgs = build_organizations(stream(seed, "orgs"), p, residents, prev)
+    return World(
+        seed=seed,
+        geo=geo,
+        persons=p,
+        households=hh,
+        orgs=orgs,
+        insurance=build_insurance(stream(seed, "insurance"), p, orgs, prev),
+        welfare=build_welfare(stream(seed, "welfare"), p, hh, prev),
+        occupancy=build_occupancy(stream(seed, "occupancy"), p, hh, len(geo.houses)),
+        vehicles=build_vehicles(stream(seed, "vehicles"), p, hh, prev),
+        tickets=build_tickets(stream(seed, "tickets"), p, hh, prev),
+        access=build_access(stream(seed, "access"), p, geo, prev),
+    )
