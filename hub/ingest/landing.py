@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from connectors.base import Batch
 from hub.mapping import MappingSpec
@@ -22,7 +22,7 @@ from hub.normalize.base import is_blank
 from hub.protect import Vault
 from hub.statements import QUARANTINE_COLUMNS, STATEMENT_COLUMNS, RecordRefs, build_statements
 from hub.store import tables
-from hub.store.bulk import existing_keys, insert_rows, upsert_rows
+from hub.store.bulk import existing_keys, insert_rows, timestamp_param, upsert_rows
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +67,42 @@ def _payload(row: dict[str, Any]) -> bytes:
     return json.dumps(row, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
 
 
+def _write_statements(conn: Connection, source: str, rows: list[tuple[Any, ...]]) -> None:
+    """Append statements of records seen for the first time; upsert those of records seen before.
+
+    Only a new version of a known record can repeat a statement id (its unchanged values), so the
+    common path, a record never seen, is a plain bulk append without conflict handling.
+    """
+    record_ids = sorted({row[2] for row in rows})
+    known = _known_record_ids(conn, source, record_ids)
+    fresh = [row for row in rows if row[2] not in known]
+    again = [row for row in rows if row[2] in known]
+    insert_rows(conn, tables.statement, STATEMENT_COLUMNS, fresh)
+    upsert_rows(conn, tables.statement, STATEMENT_COLUMNS, again, key="id",
+                update=("last_seen", "raw_record_id", "run_id"))
+
+
+def _known_record_ids(conn: Connection, source: str, record_ids: list[str], chunk: int = 900) -> set[str]:
+    """Record ids of this source that already have statements from an earlier version."""
+    st = tables.statement
+    found: set[str] = set()
+    for start in range(0, len(record_ids), chunk):
+        part = record_ids[start : start + chunk]
+        found.update(r[0] for r in conn.execute(
+            select(st.c.source_record_id).where(st.c.source == source, st.c.source_record_id.in_(part)).distinct()))
+    return found
+
+
 def land_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: str, now: datetime,
                vault: Vault) -> BatchCounts:
     """Write one batch inside the caller's transaction and return what it counted."""
     counts = BatchCounts(extracted=len(batch.rows) + len(batch.rejected))
+    stamp = timestamp_param(conn, now)
     quarantine: list[tuple[Any, ...]] = []
     for rejected in batch.rejected:
         raw_enc = vault.encrypt_text(rejected.raw) if rejected.raw is not None else None
         quarantine.append((spec.source, None, run_id, None, rejected.position, None, None, "record",
-                           rejected.reason, raw_enc, now))
+                           rejected.reason, raw_enc, stamp))
     counts.quarantined += len(batch.rejected)
 
     positions: list[str | None] = list(batch.positions) if batch.positions else [None] * len(batch.rows)
@@ -96,7 +123,7 @@ def land_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: str
     counts.unchanged += len(known)
     new = {rid: landed for rid, landed in fresh.items() if rid not in known}
     insert_rows(conn, tables.raw_record, RAW_COLUMNS, [
-        (rid, spec.source, x.record_id, x.content_hash, vault.encrypt(x.payload), x.position, now, run_id)
+        (rid, spec.source, x.record_id, x.content_hash, vault.encrypt(x.payload), x.position, stamp, run_id)
         for rid, x in new.items()])
 
     keyed = [rid for rid, x in new.items() if x.has_id]
@@ -104,14 +131,13 @@ def land_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: str
         if not x.has_id:
             counts.quarantined += 1
             quarantine.append((spec.source, None, run_id, rid, x.position, None, ",".join(spec.record_id), "record",
-                               f"record id column(s) {', '.join(spec.record_id)} blank", None, now))
+                               f"record id column(s) {', '.join(spec.record_id)} blank", None, stamp))
     if keyed:
         frame = pd.DataFrame.from_records([new[rid].row for rid in keyed])
         refs = RecordRefs(record_ids=[new[rid].record_id for rid in keyed], raw_ids=keyed,
                           positions=[new[rid].position for rid in keyed])
-        built = build_statements(spec, frame, refs, run_id=run_id, now=now, vault=vault)
-        upsert_rows(conn, tables.statement, STATEMENT_COLUMNS, list(built.statements.values()), key="id",
-                    update=("last_seen", "raw_record_id", "run_id"))
+        built = build_statements(spec, frame, refs, run_id=run_id, now=stamp, vault=vault)
+        _write_statements(conn, spec.source, list(built.statements.values()))
         quarantine.extend(built.quarantine)
         counts.loaded += built.loaded
         counts.quarantined += built.quarantined

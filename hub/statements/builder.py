@@ -53,7 +53,7 @@ class StatementBatch:
 class _Emitter:
     """Encodes values by their sensitivity and writes statement rows with deterministic ids."""
 
-    def __init__(self, spec: MappingSpec, refs: RecordRefs, run_id: str, now: datetime, vault: Vault,
+    def __init__(self, spec: MappingSpec, refs: RecordRefs, run_id: str, now: datetime | str, vault: Vault,
                  out: StatementBatch):
         self.spec, self.refs, self.run_id, self.now, self.vault, self.out = spec, refs, run_id, now, vault, out
         self._protection: dict[tuple[str, str], tuple[bool, bool]] = {}
@@ -94,33 +94,44 @@ class _Emitter:
 
 def _emit_entity(em: _Emitter, local: str, entity: EntitySpec, results: dict[str, list[Normalized]],
                  accepted: list[bool]) -> None:
+    """Statements for one entity of every accepted row: mapped values, then derived ones.
+
+    A derived value (birth date from an ID, building from an address) becomes a statement only where
+    the row has no valid value of its own for that attribute; where both exist and disagree, the
+    mapped value stands and the disagreement is flagged in quarantine.
+    """
     known = schemas.attributes(entity.type)
     for attribute, column in results.items():
         spec = entity.fields[attribute]
         source_field = "+".join(spec.source_columns) or None
         method = "const" if spec.const is not None else "mapped"
+        derivable = [a for a in known if a != attribute]
         for i, res in enumerate(column):
-            if res.value is None:
-                if res.reason is not None:
-                    em.out.quarantined_values += 1
-                    em.problem(i, local, source_field or attribute, "value", res.reason)
-                continue
+            if res.value is None and res.reason is not None:
+                em.out.quarantined_values += 1
+                em.problem(i, local, source_field or attribute, "value", res.reason)
             if not accepted[i]:
                 continue
-            em.statement(i, entity.type, local, attribute, res.value, method, source_field,
-                         ",".join(res.flags) or None)
-            for derived_attr, derived_value in res.derived.items():
-                if derived_attr == attribute or derived_attr not in known:
+            if res.value is not None:
+                em.statement(i, entity.type, local, attribute, res.value, method, source_field,
+                             ",".join(res.flags) or None)
+            if not res.derived:
+                continue
+            for derived_attr in derivable:
+                derived_value = res.derived.get(derived_attr)
+                if derived_value is None:
                     continue
-                em.statement(i, entity.type, local, derived_attr, derived_value, "derived", source_field, None)
-                mapped = results.get(derived_attr)
-                if mapped is not None and mapped[i].value is not None and mapped[i].value != derived_value:
+                own = results.get(derived_attr)
+                own_value = own[i].value if own is not None else None
+                if own_value is None:
+                    em.statement(i, entity.type, local, derived_attr, derived_value, "derived", source_field, None)
+                elif own_value != derived_value:
                     em.problem(i, local, source_field, "flag",
                                f"{derived_attr}: differs from the {derived_attr} implied by {attribute}")
 
 
 def build_statements(spec: MappingSpec, frame: pd.DataFrame, refs: RecordRefs, *, run_id: str,
-                     now: datetime, vault: Vault) -> StatementBatch:
+                     now: datetime | str, vault: Vault) -> StatementBatch:
     """Statements and quarantine rows for the new records of one batch (frame rows align with refs)."""
     out = StatementBatch()
     em = _Emitter(spec, refs, run_id, now, vault, out)
@@ -135,7 +146,7 @@ def build_statements(spec: MappingSpec, frame: pd.DataFrame, refs: RecordRefs, *
                     why = "is missing" if res.reason is None else f"is invalid ({res.reason})"
                     em.problem(i, local, attribute, "entity", f"{entity.type} rejected: required {attribute} {why}")
         for i in range(n):  # an entity with no value at all is simply absent from this row
-            if accepted[i] and all(column[i].value is None for column in results.values()):
+            if accepted[i] and all(column[i].value is None and not column[i].derived for column in results.values()):
                 accepted[i] = False
         _emit_entity(em, local, entity, results, accepted)
         accepted_by_entity[local] = accepted

@@ -104,7 +104,9 @@ def test_sensitive_values_encrypted_and_traceable(hub: Hub) -> None:
     assert hub.vault.decrypt_text(bytes(rid["value_enc"])) == "650102198503071237"
     assert rid["token"] == hub.vault.token("650102198503071237")
     assert by_attr[("name", "mapped")]["value"] == "张伟"
-    assert by_attr[("birth_date", "derived")]["value"] == "1985-03-07"
+    assert by_attr[("birth_date", "mapped")]["value"] == "1985-03-07"
+    assert ("birth_date", "derived") not in by_attr            # the row's own value agrees: no duplicate
+    assert by_attr[("gender", "derived")]["value"] == "1"       # implied by the ID, not in the row
     assert hub.vault.decrypt_text(bytes(by_attr[("phone", "mapped")]["value_enc"])) == "13800138000"
     assert by_attr[("applies_to", "relation")]["value"] == "person"
     # lineage: statement → raw record → run
