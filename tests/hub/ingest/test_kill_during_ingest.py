@@ -24,7 +24,6 @@ from hub.pipeline import Hub, ingest
 from hub.protect import new_key_text
 from hub.settings import HubSettings
 from hub.store import tables
-
 from tests.conftest import MakeDistrict
 
 SOURCE = "gongan_population"
