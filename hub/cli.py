@@ -12,7 +12,6 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hub.cli_mappings import mappings_app
 from hub.errors import HubError
 from hub.ingest import BatchCounts, IngestResult
 from hub.settings import HubSettings
@@ -23,7 +22,6 @@ sources_app = typer.Typer(help="The simulated department systems (demo and test 
 db_app = typer.Typer(help="The hub's store.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(db_app, name="db")
-app.add_typer(mappings_app, name="mappings")
 console = Console()
 err = Console(stderr=True)
 
