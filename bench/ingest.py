@@ -5,8 +5,9 @@
 The simulated district is sized to give the requested number of source records over all twelve
 sources (公安/人社 in SQLite files, 民政 files, 物业 over HTTP from a separate process) and is cached
 under var/bench/. Each run starts from an empty store and runs in a fresh process (bench.ingest_worker),
-whose wall time and peak RSS (wait4) are measured. The baseline, measured in the same session, is the
-connectors alone reading every source without landing anything: the floor any ingest stands on.
+whose wall time and peak RSS (wait4: the largest of the process and its workers) are measured. The
+baseline, measured in the same session, is the connectors alone reading every source without landing
+anything: the floor any ingest stands on.
 """
 
 from __future__ import annotations
@@ -81,10 +82,10 @@ def fresh_store(kind: str, workdir: Path) -> tuple[str, Any]:
     return f"{PG_ADMIN}?options=-csearch_path%3D{schema}", drop
 
 
-def measured(mode: str, env: dict[str, str]) -> dict[str, Any]:
+def measured(mode: str, workers: int, env: dict[str, str]) -> dict[str, Any]:
     """Run the worker, return its JSON plus wall seconds and peak RSS in MB (from wait4)."""
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "bench.ingest_worker", mode], env=env, cwd=ROOT,
+    process = subprocess.Popen([sys.executable, "-m", "bench.ingest_worker", mode, str(workers)], env=env, cwd=ROOT,
                                stdout=subprocess.PIPE)
     assert process.stdout is not None
     output = process.stdout.read()
@@ -103,6 +104,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--store", choices=["postgres", "sqlite", "both"], default="both")
+    parser.add_argument("--workers", default="2", help="comma-separated worker counts to measure, e.g. 1,2")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.md")
     args = parser.parse_args()
 
@@ -120,14 +122,16 @@ def main() -> None:
                         "HUB_CONNECTIONS_FILE": str(connections), "HUB_MAPPINGS_DIR": str(ROOT / "mappings"),
                         "HUB_SECRET_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
             stores = ["postgres", "sqlite"] if args.store == "both" else [args.store]
-            plans = [("baseline: connectors only (read, no landing)", "extract", "sqlite")]
-            plans += [(f"hub ingest → {store}", "ingest", store) for store in stores]
-            for label, mode, store in plans:
+            plans = [("baseline: connectors only (read, no landing)", "extract", 1, "sqlite")]
+            for store in stores:
+                plans += [(f"hub ingest --workers {w} → {store}", "ingest", int(w), store)
+                          for w in args.workers.split(",")]
+            for label, mode, workers, store in plans:
                 runs = []
                 for n in range(args.runs):
                     url, drop = fresh_store(store, workdir)
                     try:
-                        result = measured(mode, {**base_env, "HUB_DATABASE_URL": url})
+                        result = measured(mode, workers, {**base_env, "HUB_DATABASE_URL": url})
                     finally:
                         drop()
                     if result["failed"]:
@@ -147,7 +151,8 @@ def main() -> None:
         api.wait()
     table = "\n".join([
         f"# Ingest benchmark ({total:,} source records, {manifest.residents:,} residents, {args.runs} runs)", "",
-        f"Command: `python -m bench.ingest --records {args.records} --runs {args.runs} --store {args.store}`;"
+        f"Command: `python -m bench.ingest --records {args.records} --runs {args.runs} --store {args.store} "
+        f"--workers {args.workers}`;"
         f" machine: {os.cpu_count()} cores. Wall time is the whole process (imports included).", "",
         "| what | records | statements | median s | records/s | peak RSS MB | runs (s) |",
         "| --- | --- | --- | --- | --- | --- | --- |", *rows, ""])

@@ -13,7 +13,7 @@ import time
 from hub.pipeline import Hub, build_connector, ingest
 
 
-def main(mode: str) -> None:
+def main(mode: str, workers: int) -> None:
     hub = Hub.open()
     started = time.perf_counter()
     if mode == "extract":
@@ -23,7 +23,7 @@ def main(mode: str) -> None:
                 records += len(batch.rows) + len(batch.rejected)
         statements, failed = 0, []
     else:
-        results = ingest(hub)
+        results = ingest(hub, workers=workers)
         records = sum(r.extracted for r in results)
         statements = sum(r.statements for r in results)
         failed = [f"{r.source}: {r.error}" for r in results if r.status != "succeeded"]
@@ -32,4 +32,4 @@ def main(mode: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "ingest")
+    main(sys.argv[1] if len(sys.argv) > 1 else "ingest", int(sys.argv[2]) if len(sys.argv) > 2 else 1)

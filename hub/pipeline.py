@@ -7,8 +7,10 @@ functions take the Hub and do one job each.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,24 +71,43 @@ def build_connector(spec: MappingSpec, settings: HubSettings,
     return connector
 
 
+def ingest_one(hub: Hub, spec: MappingSpec,
+               on_batch: Callable[[str, BatchCounts], None] | None = None) -> IngestResult:
+    """Ingest one source; a source that cannot even start (no connection, unknown kind) fails alone."""
+    callback = (lambda counts: on_batch(spec.source, counts)) if on_batch else None
+    try:
+        connector = build_connector(spec, hub.settings)
+    except HubError as exc:
+        log.warning("source %s: cannot start: %s", spec.source, exc)
+        return IngestResult(spec.source, "", "failed", error=str(exc))
+    return ingest_source(spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback)
+
+
+def _ingest_in_worker(settings: HubSettings, spec: MappingSpec) -> IngestResult:
+    """Entry point of a worker process: its own engine and vault, one source."""
+    hub = Hub.open(settings)
+    try:
+        return ingest_one(hub, spec)
+    finally:
+        hub.engine.dispose()
+
+
 def ingest(hub: Hub, sources: list[str] | None = None,
-           on_batch: Callable[[str, BatchCounts], None] | None = None) -> list[IngestResult]:
-    """Ingest the named sources (all when None), each on its own: one failing never stops the others."""
+           on_batch: Callable[[str, BatchCounts], None] | None = None, *, workers: int = 1) -> list[IngestResult]:
+    """Ingest the named sources (all when None), each on its own: one failing never stops the others.
+
+    With `workers` > 1, sources run in that many processes at once (normalizing is CPU work, and the
+    sources are independent); per-batch progress is then reported only by the process itself.
+    """
     specs = hub.mappings()
     known = {s.source for s in specs}
     unknown = sorted(set(sources or []) - known)
     if unknown:
         raise ConfigurationError(f"no mapping for source(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    results = []
-    for spec in specs:
-        if sources and spec.source not in sources:
-            continue
-        callback = (lambda counts, name=spec.source: on_batch(name, counts)) if on_batch else None
-        try:
-            connector = build_connector(spec, hub.settings)
-        except HubError as exc:
-            results.append(IngestResult(spec.source, "", "failed", error=str(exc)))
-            log.warning("source %s: cannot start: %s", spec.source, exc)
-            continue
-        results.append(ingest_source(spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback))
-    return results
+    chosen = [spec for spec in specs if not sources or spec.source in sources]
+    if workers <= 1 or len(chosen) <= 1:
+        return [ingest_one(hub, spec, on_batch) for spec in chosen]
+    context = multiprocessing.get_context("spawn")   # no inherited engine connections or threads
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_ingest_in_worker, hub.settings, spec) for spec in chosen]
+        return [future.result() for future in futures]
