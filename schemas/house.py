@@ -39,24 +39,24 @@ class House(CanonicalEntity):
         "Street or township (街道/乡镇) name.", sensitivity=S.public, authority=_DIVISIONS, normalizer="text",
     )
     community: str | None = attr(
-        "Residents' committee (社区) name.", sensitivity=S.public, authority=_DIVISIONS, normalizer="text",
+        "Residents' committee (社区) name.", sensitivity=S.public, authority=_DIVISIONS, normalizer="community_name",
     )
     grid: str | None = attr(
         "Grid (网格) name or number.", sensitivity=S.public, authority=(D.grid,), normalizer="text",
     )
     estate: str | None = attr(
-        "Residential estate (小区) name.", sensitivity=S.public, authority=_PROPERTY, normalizer="text",
+        "Residential estate (小区) name.", sensitivity=S.public, authority=_PROPERTY, normalizer="estate_name",
     )
     building: str | None = attr(
-        "Building number as text (楼栋).", sensitivity=S.public, authority=_PROPERTY, normalizer="text",
+        "Building number as text (楼栋).", sensitivity=S.public, authority=_PROPERTY, normalizer="building_no",
         examples=["3"],
     )
     unit: str | None = attr(
-        "Stairwell unit number as text (单元).", sensitivity=S.public, authority=_PROPERTY, normalizer="text",
+        "Stairwell unit number as text (单元).", sensitivity=S.public, authority=_PROPERTY, normalizer="unit_no",
         examples=["2"],
     )
     room: str | None = attr(
-        "Room number as text (室).", sensitivity=S.public, authority=_PROPERTY, normalizer="text",
+        "Room number as text (室).", sensitivity=S.public, authority=_PROPERTY, normalizer="room_no",
         examples=["1502"],
     )
     floor_area: Decimal | None = attr(

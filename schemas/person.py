@@ -52,6 +52,15 @@ class Person(CanonicalEntity):
         sensitivity=S.highly_sensitive, authority=_HUKOU, normalizer="resident_id", code_system=GB_11643,
         tokenized=True, pattern=RESIDENT_ID_PATTERN, examples=["11010519491231002X"],
     )
+    resident_id_masked: str | None = attr(
+        "ID number as a source printed it with the birth date hidden; used only to match.",
+        sensitivity=S.highly_sensitive, authority=(D.property, D.grid), normalizer="resident_id",
+    )
+    resident_id_unchecked: str | None = attr(
+        "An ID number whose check character or date fails, kept only for typo-tolerant matching.",
+        sensitivity=S.highly_sensitive, authority=(D.public_security, D.social_insurance, D.property),
+        normalizer="resident_id",
+    )
     gender: Gender | None = attr(
         "Sex code: 0 unknown, 1 male, 2 female, 9 unspecified.",
         sensitivity=S.internal, authority=_HUKOU, normalizer="gender", code_system=GB_T_2261_1,

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, select
 
+import schemas
 from connectors.base import Batch
 from hub.mapping import MappingSpec
 from hub.normalize.base import is_blank
@@ -51,6 +52,21 @@ class _Landed:
     content_hash: str
     payload: bytes
     position: str | None
+
+
+def record_id_is_sensitive(spec: MappingSpec) -> bool:
+    """True when a record-id column also feeds an encrypted attribute (a register keyed by ID number).
+
+    Record ids travel in clear (raw zone, statements, quarantine, logs), so such a source's record id
+    is replaced by a keyed token: stable across runs, useless to anyone without the hub's key.
+    """
+    id_columns = set(spec.record_id)
+    for entity in spec.entities.values():
+        for attribute, field in entity.fields.items():
+            meta = schemas.attribute_spec(entity.type, attribute)
+            if meta is not None and meta.sensitivity.encrypted and id_columns & set(field.source_columns):
+                return True
+    return False
 
 
 def _record_id(row: dict[str, Any], columns: list[str]) -> str | None:
@@ -98,6 +114,7 @@ def land_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: str
     """Write one batch inside the caller's transaction and return what it counted."""
     counts = BatchCounts(extracted=len(batch.rows) + len(batch.rejected))
     stamp = timestamp_param(conn, now)
+    pseudonymous = record_id_is_sensitive(spec)
     quarantine: list[tuple[Any, ...]] = []
     for rejected in batch.rejected:
         raw_enc = vault.encrypt_text(rejected.raw) if rejected.raw is not None else None
@@ -111,6 +128,8 @@ def land_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: str
         payload = _payload(row)
         content_hash = vault.keyed_hash(payload)
         record_id = _record_id(row, spec.record_id)
+        if record_id is not None and pseudonymous:
+            record_id = "~" + vault.token(record_id)
         # A record without its id is still kept in the raw zone (under its content hash) and quarantined.
         key = record_id if record_id is not None else f"?{content_hash}"
         raw_id = vault.keyed_hash(f"{spec.source}\x1f{key}\x1f{content_hash}".encode())

@@ -21,6 +21,13 @@ from hub.normalize.codes import (
 )
 from hub.normalize.credit_code import normalize_credit_code
 from hub.normalize.dates import normalize_date, normalize_date_dmy, normalize_datetime
+from hub.normalize.houses import (
+    normalize_building_no,
+    normalize_community_name,
+    normalize_estate_name,
+    normalize_room_no,
+    normalize_unit_no,
+)
 from hub.normalize.misc import (
     normalize_boolean,
     normalize_decimal,
@@ -46,6 +53,11 @@ NORMALIZERS: Mapping[str, Normalizer] = MappingProxyType({
     "population_type": normalize_population_type,
     "relation_to_head": normalize_relation_to_head,
     "address": normalize_address,
+    "building_no": normalize_building_no,
+    "unit_no": normalize_unit_no,
+    "room_no": normalize_room_no,
+    "estate_name": normalize_estate_name,
+    "community_name": normalize_community_name,
     "text": normalize_text,
     "decimal": normalize_decimal,
     "integer": normalize_integer,

@@ -3,63 +3,70 @@
 省/自治区 → 市/州/地区 → 区/县 → 街道/镇/乡 → 社区/村 → road and number → estate (小区) → building
 → unit → room. Each level is optional and read left to right with anchored patterns; division names
 come from the GB/T 2260 table first, and a generic pattern is trusted only below a level already
-found (otherwise 幸福家园二区 would pass for a district). Chinese numerals are converted only in
-the house tail: applied to the whole string, cn2an also turns 五一路 into 51路.
+found (otherwise 幸福家园二区 would pass for a district). The house tail is read in `_house_tail`.
+
+Speed: the levels down to the community never reach past the first digit of an address, and that
+head repeats across a district while the rooms do not, so the head is read once per distinct head
+(a bounded cache) and only road, estate and house are read per call.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from hub.normalize._common import as_text, clean, reject, total, unsupported
-from hub.normalize._hanzi import HAN, cn_number, digits_of
+from hub.normalize._house_tail import TAIL_START, house_text, parse_tail
+from hub.normalize._place_names import (
+    COMMITTEE,
+    COMMUNITY,
+    HAN_CHAR,
+    NOT_AN_ESTATE,
+    PUNCTUATION,
+    canonical_community,
+    canonical_estate,
+)
 from hub.normalize.base import Normalized
 from hub.normalize.codes import current_division_code, division_code, division_names
 
 FIELD = "address"
 MAX_LENGTH = 300
-_H = f"[{HAN}]"
-_N = "(?:[0-9]+|[零〇○一二三四五六七八九十百两幺廿]+)"   # digits or Chinese numerals, not mixed
-_NOT_AN_ESTATE = r"(?!小区|花园|家园|公寓|苑|城|园)"
+_H = HAN_CHAR
+_CACHE_SIZE = 8192
 _CITY = re.compile(rf"(?:(?![市州盟区县]){_H}){{2,8}}?(?:自治州|地区|盟|市)")
 _NOT_A_DISTRICT = "(?<![小社园校片景厂矿营一二三四五六七八九十])"   # 小区, 社区, 园区, 二区 (a phase) …
 _DISTRICT = re.compile(rf"(?:(?![区县市旗]){_H}){{1,8}}?{_NOT_A_DISTRICT}(?:新区|自治县|区|县|旗|市)")
-_STREET = re.compile(rf"{_H}{{2,10}}?(?:街道办事处|街道|镇{_NOT_AN_ESTATE}|乡{_NOT_AN_ESTATE})")
-_COMMUNITY = re.compile(
-    rf"({_H}{{2,10}}?)(社区居民委员会|社区居委会|居民委员会|居委会|社区|村民委员会|村委会|(?<!新)村{_NOT_AN_ESTATE})"
-)
+_STREET = re.compile(rf"{_H}{{2,10}}?(?:街道办事处|街道|镇{NOT_AN_ESTATE}|乡{NOT_AN_ESTATE})")
 _ROAD = re.compile(rf"({_H}{{1,12}}?(?:大道|大街|路|街|巷|胡同|弄|道|里))(\d+(?:-\d+)?)号(?!楼)", re.ASCII)
-_TAIL_START = re.compile(
-    rf"{_N}(?:号楼|栋|幢|座|#|号|单元|单|楼|层|室|户)|[A-Z](?:号楼|栋|幢|座)|\d{{1,4}}-\d{{1,4}}",
-    re.ASCII,
-)
-_TAIL = re.compile(
-    rf"""
-    (?:(?P<cb>\d{{1,3}})-(?P<cu>\d{{1,2}})-(?P<cr>\d{{3,4}})(?:室|号|户)?
-    |
-      (?:(?P<b>{_N}|[A-Z])(?:号楼|栋|幢|座|\#楼|\#|号(?={_N}单)|楼(?={_N}单))[-\#]*)?
-      (?:(?P<u>{_N})(?:单元|单)[-\#]*)?
-      (?:(?P<f>{_N})(?:楼|层)(?P<fr>[0-9]{{1,2}}|[零〇○一二三四五六七八九]{{1,2}})(?:室|号|户)?
-       |(?P<u2>\d{{1,2}})-(?P<r2>\d{{3,4}})(?!\d)(?:室|号|户)?
-       |(?P<f2>\d{{1,2}})-(?P<fr2>\d{{2}})(?!\d)(?:室|号|户)?
-       |(?P<r>{_N})(?P<rs>室|户|号)
-       |(?P<rb>\d{{3,4}})(?=$|[(（,，])
-      )?
-    )
-    (?P<rest>.*)
-    """,
-    re.VERBOSE | re.ASCII,
-)
-_ESTATE_SUFFIX = re.compile(r"(?:小区)+$")
-_COMMITTEE = re.compile(r"^(?:社区居民委员会|社区居委会|居民委员会|居委会|村民委员会|村委会)+")
-"""The committee's office written once more after the community: not an estate."""
-_PUNCTUATION = re.compile(r"[\s,，、;；:：\"“”'‘’]")
+_FIRST_DIGIT = re.compile(r"\d", re.ASCII)
+_SPACED_NUMBERS = re.compile(r"(?<=\d)\s+(?=\d)", re.ASCII)
+"""A space between two numbers separates them (幸福公寓 3 1单元 101): it reads as a dash."""
+_JOINS_A_TAIL = frozenset("0123456789-")
+"""Before a house tail, these would run into its first number (02 + 3号楼 → 023号楼)."""
+_DERIVED = ("province", "city", "district", "district_code", "street", "community", "road", "road_no", "estate",
+            "building", "unit", "room", "house_no")
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """The levels down to the community, and where they end in the text they were read from."""
+
+    province: str = ""
+    city: str = ""
+    district: str = ""
+    district_known: bool = False
+    district_code: str = ""
+    street: str = ""
+    community: str = ""
+    end: int = 0
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
 class _Parts:
     province: str = ""
     city: str = ""
@@ -78,17 +85,28 @@ class _Parts:
     rest: str = ""
     flags: list[str] = field(default_factory=list)
 
-    def canonical(self) -> str:
-        house = (f"{self.building}号楼" if self.building else "") + (f"{self.unit}单元" if self.unit else "")
-        house += (f"{self.room}室" if self.room else "") + (f"{self.house_no}号" if self.house_no else "")
+    def place(self) -> str:
+        """The canonical text down to the estate: everything before the house."""
         road = f"{self.road}{self.road_no}号" if self.road_no else ""
         # a district from the table places the address alone; otherwise keep what stood above it
         place = self.district if self.district_known else self.province + self.city + self.district
-        return f"{place}{self.street}{self.community}{road}{self.estate}{house}{self.rest}"
+        return f"{place}{self.street}{self.community}{road}{self.estate}"
+
+    def canonical(self) -> str:
+        return self.place() + house_text(self.building, self.unit, self.room, self.house_no) + self.rest
+
+
+@functools.cache
+def _names_by_initial(level: str) -> Mapping[str, tuple[str, ...]]:
+    """Division names of a level by their first character, longest first within each."""
+    index: dict[str, list[str]] = {}
+    for name in division_names(level):
+        index.setdefault(name[:1], []).append(name)
+    return {initial: tuple(names) for initial, names in index.items()}
 
 
 def _take_known(s: str, level: str) -> str:
-    return next((name for name in division_names(level) if s.startswith(name)), "")
+    return next((name for name in _names_by_initial(level).get(s[:1], ()) if s.startswith(name)), "")
 
 
 def _take_province(s: str) -> str:
@@ -106,89 +124,103 @@ def _take(pattern: re.Pattern[str], s: str) -> str:
     return match.group(0) if match else ""
 
 
-def _number(numeral: str | None) -> str:
-    value = cn_number(numeral) if numeral else None
-    return str(value) if value is not None else ""
+def _place_district(district: str, city: str, province: str) -> tuple[str, tuple[str, ...]]:
+    """The code of a district found in the table, unless the province or city written above contradicts
+    it (朝阳区 in the table is Beijing's; 长春市朝阳区 is another). A retired district gets its successor."""
+    code = division_code(district, "county") if district else None
+    if code is None:
+        return "", ()
+    for upper, width in ((city, 4), (province, 2)):
+        upper_code = division_code(upper) if upper else None
+        if upper_code and upper_code[:width] != code[:width]:
+            return "", ()
+    current = current_division_code(code) or code
+    return current, (("retired_district",) if current != code else ())
 
 
-def _parse_tail(tail: str, parts: _Parts) -> bool:
-    """Fill building, unit and room from the house tail; False when nothing in it is a house part."""
-    g = _TAIL.fullmatch(tail).groupdict()  # type: ignore[union-attr]  # `(?P<rest>.*)` always matches
-    if g["cb"]:
-        parts.building, parts.unit, parts.room = _number(g["cb"]), _number(g["cu"]), _number(g["cr"])
-    else:
-        parts.building = g["b"] if g["b"] and g["b"].isalpha() and g["b"].isascii() else _number(g["b"])
-        parts.unit = _number(g["u"] or g["u2"])
-        if g["f"] or g["f2"]:
-            floor, room = _number(g["f"] or g["f2"]), digits_of(g["fr"] or g["fr2"])
-            parts.room = str(int(floor) * 100 + int(room)) if floor and room else ""
-        elif g["r"] and g["rs"] == "号" and not (parts.building or parts.unit):
-            parts.house_no = _number(g["r"])
-        else:
-            parts.room = _number(g["r"] or g["r2"] or g["rb"])
-    parts.rest = g["rest"].strip("-#")
-    return bool(parts.building or parts.unit or parts.room or parts.house_no)
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _read_head(s: str) -> _Head:
+    """Province, city, district, street and community at the start of `s`.
+
+    None of their patterns or names holds an ASCII digit, so what they match in an address ends
+    before its first digit: the text up to there is the cache key (see `_parse`).
+    """
+    province = _take_province(s)
+    end = len(province)
+    city = _take_known(s[end:], "prefecture") or (_take(_CITY, s[end:]) if province else "")
+    end += len(city)
+    district = _take_known(s[end:], "county")
+    district_code, flags = _place_district(district, city, province)
+    if not district and (province or city):
+        district = _take(_DISTRICT, s[end:])
+    end += len(district)
+    street = _take(_STREET, s[end:])
+    end += len(street)
+    community = ""
+    match = COMMUNITY.match(s[end:])
+    if match:
+        community = canonical_community(match.group(1), match.group(2))
+        end += match.end()
+    return _Head(province, city, district, bool(district_code), district_code, street, community, end, flags)
 
 
 def _parse(s: str) -> _Parts:
-    parts = _Parts()
-    parts.province = _take_province(s)
-    s = s[len(parts.province):]
-    parts.city = _take_known(s, "prefecture") or (_take(_CITY, s) if parts.province else "")
-    s = s[len(parts.city):]
-    parts.district = _take_known(s, "county")
-    _place_district(parts)
-    if not parts.district and (parts.province or parts.city):
-        parts.district = _take(_DISTRICT, s)
-    s = s[len(parts.district):]
-    parts.street = _take(_STREET, s)
-    s = s[len(parts.street):]
-    community = _COMMUNITY.match(s)
-    if community:
-        suffix = "村" if "村" in community.group(2) else "社区"
-        parts.community = community.group(1) + suffix
-        s = s[community.end():]
+    digit = _FIRST_DIGIT.search(s)
+    head = _read_head(s[: digit.start()] if digit else s)
+    parts = _Parts(head.province, head.city, head.district, head.district_known, head.district_code, head.street,
+                   head.community, flags=list(head.flags))
+    s = s[head.end:]
     road = _ROAD.match(s)
     if road:
         parts.road, parts.road_no = road.group(1), road.group(2)
         s = s[road.end():]
-    start = _TAIL_START.search(s)
+    start = TAIL_START.search(s)
     if start:
-        if not _parse_tail(s[start.start():], parts):
-            parts.building = parts.unit = parts.room = parts.house_no = ""
+        tail = parse_tail(s[start.start():])
+        if tail is None:
             parts.rest = s[start.start():]
+        else:
+            parts.building, parts.unit, parts.room, parts.house_no, parts.rest = (
+                tail.building, tail.unit, tail.room, tail.house_no, tail.rest)
         s = s[: start.start()]
-    estate = _COMMITTEE.sub("", s) if parts.community else s
-    parts.estate = _ESTATE_SUFFIX.sub("", estate) or estate
+    parts.estate = canonical_estate(COMMITTEE.sub("", s) if parts.community else s)
     if parts.rest:
         parts.flags.append("unparsed_tail")
     return parts
 
 
-def _place_district(parts: _Parts) -> None:
-    """Code a district found in the table, unless the province or city written above contradicts it
-    (朝阳区 in the table is Beijing's; 长春市朝阳区 is another). A retired district gets its successor."""
-    code = division_code(parts.district, "county") if parts.district else None
-    if code is None:
-        return
-    for upper, width in ((parts.city, 4), (parts.province, 2)):
-        upper_code = division_code(upper) if upper else None
-        if upper_code and upper_code[:width] != code[:width]:
-            return
-    parts.district_known = True
-    parts.district_code = current_division_code(code) or code
-    if parts.district_code != code:
-        parts.flags.append("retired_district")
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _place_reads_back(place: str) -> bool:
+    """True when the canonical text down to the estate reads back as itself, with no house in it."""
+    parts = _parse(place)
+    return not (parts.building or parts.unit or parts.room or parts.house_no or parts.rest) and (
+        parts.canonical() == place)
+
+
+def _settled(parts: _Parts) -> bool:
+    """True when the canonical string is known to read back as itself without reading it again.
+
+    It does when the house was read whole, the place before it reads back (checked once per place)
+    and nothing at the seam joins the house's first number: the house spelling 3号楼2单元1502室
+    always reads back, and no pattern of the levels above crosses its leading digit or letter.
+    """
+    if parts.rest or parts.house_no or not (parts.building or parts.unit or parts.room):
+        return False
+    place = parts.place()
+    return (not place or place[-1] not in _JOINS_A_TAIL) and _place_reads_back(place)
 
 
 def _stable_parse(s: str) -> _Parts:
     """Parts whose canonical string reads back as itself, so that normalizing twice changes nothing.
 
     Joining parts can read differently from the original: an estate ending in digits runs into
-    the building number (02三号楼 → 023号楼). The canonical string is read once more, and where it
-    reads differently the new reading wins, keeping the province and city only the first one saw.
+    the building number (02三号楼 → 023号楼). Unless `_settled` vouches for it, the canonical string
+    is read once more, and where it reads differently the new reading wins, keeping the province
+    and city only the first one saw.
     """
     parts = _parse(s)
+    if _settled(parts):
+        return parts
     for _ in range(3):
         value = parts.canonical()
         again = _parse(value)
@@ -199,23 +231,24 @@ def _stable_parse(s: str) -> _Parts:
     return parts
 
 
+def _prepared(text: str) -> str:
+    """Cleaned, spaced numbers dashed, whitespace and punctuation dropped, NFKC (removal can leave
+    composable pairs)."""
+    return unicodedata.normalize("NFKC", PUNCTUATION.sub("", _SPACED_NUMBERS.sub("-", clean(text))))
+
+
 @total(FIELD)
 def normalize_address(raw: Any) -> Normalized:
     """A canonical address string with its levels and house parts in `derived`."""
     text = as_text(raw)
     if text is None:
         return unsupported(FIELD, raw)
-    s = unicodedata.normalize("NFKC", _PUNCTUATION.sub("", clean(text)))   # removal can leave composable pairs
+    s = _prepared(text)
     if len(s) > MAX_LENGTH:
         return reject(FIELD, "too long for an address")
     parts = _stable_parse(s)
     value = parts.canonical()
-    if not value or not (re.search(_H, value) or parts.building or parts.unit or parts.room):
+    if not value or not (parts.building or parts.unit or parts.room or re.search(_H, value)):
         return reject(FIELD, "no place name or house number")
-    derived = {
-        name: getattr(parts, name)
-        for name in ("province", "city", "district", "district_code", "street", "community", "road", "road_no",
-                     "estate", "building", "unit", "room", "house_no")
-        if getattr(parts, name)
-    }
+    derived = {name: part for name in _DERIVED if (part := getattr(parts, name))}
     return Normalized(value, derived=derived, flags=tuple(parts.flags))

@@ -2,8 +2,11 @@
 
 The check character uses ISO 7064 MOD 11-2 from python-stdnum; `stdnum.cn.ric.is_valid` is not
 used because it rejects division codes retired before the person's birth year (65010219700101123X
-is a real, valid number). A number that fails only its check still goes to resolution through
-`derived["resident_id_unchecked"]`: one typo must not hide a person from typo-tolerant blocking.
+is a real, valid number). A number that fails its check character or its date still goes to
+resolution through `derived["resident_id_unchecked"]`: one typo must not hide a person from
+typo-tolerant blocking. A number printed with the birth date hidden (650102********1237) is no
+error: the source masks it on purpose, so it has no value and no reason, only
+`derived["resident_id_masked"]` for matching.
 """
 
 from __future__ import annotations
@@ -76,8 +79,8 @@ def _from_scientific(match: re.Match[str]) -> Normalized:
 
 def _accept(id18: str, flags: tuple[str, ...] = ()) -> Normalized:
     problem = _birth_date_problem(id18[6:14])
-    if problem is not None:
-        return reject(FIELD, problem)
+    if problem is not None:   # a mistyped date digit: still worth a typo-tolerant match
+        return reject(FIELD, problem, resident_id_unchecked=id18)
     born = f"{id18[6:10]}-{id18[10:12]}-{id18[12:14]}"
     gender = "1" if int(id18[16]) % 2 else "2"
     return Normalized(id18, derived={"birth_date": born, "gender": gender}, flags=flags)
@@ -92,8 +95,8 @@ def _from_text(text: str) -> Normalized:
         return _from_scientific(scientific)
     s = _SEPARATORS.sub("", s)
     if "*" in s:
-        if _MASKED.fullmatch(s):
-            return reject(FIELD, "masked (birth date hidden)", resident_id_masked=s)
+        if _MASKED.fullmatch(s):   # the source hides the birth date on purpose: not an error
+            return Normalized(None, derived={"resident_id_masked": s})
         return reject(FIELD, "masked")
     if _ID15.fullmatch(s):
         first17 = s[:6] + "19" + s[6:]

@@ -8,7 +8,7 @@ from schemas import AttributeSpec, Department, Sensitivity, attribute_spec, attr
 NORMALIZERS = {
     "resident_id", "credit_code", "person_name", "org_name", "phone", "date", "date_dmy", "datetime",
     "gender", "ethnicity", "population_type", "relation_to_head", "address", "text", "decimal", "integer",
-    "plate", "boolean",
+    "plate", "boolean", "building_no", "unit_no", "room_no", "estate_name", "community_name",
 }
 
 ALL_SPECS = [spec for entity_type in entity_types() for spec in attributes(entity_type).values()]

@@ -189,3 +189,18 @@ def test_schema_drift_fails_only_that_source(hub: Hub) -> None:
     failed = results["test_second"]
     assert failed.status == "failed" and failed.error is not None
     assert "test_second" in failed.error and "'姓名'" in failed.error and "名字" in failed.error
+
+
+def test_a_source_keyed_by_id_number_keeps_no_clear_id_as_record_id(hub: Hub) -> None:
+    assert hub.settings.sources_dir is not None
+    keyed = MAPPING.replace("test_allowance", "test_by_id").replace("allowance.csv", "by_id.csv").replace(
+        "record_id: 编号", "record_id: 身份证号")
+    (hub.settings.mappings_dir / "by_id.yaml").write_text(keyed, encoding="utf-8")
+    _write_csv(hub.settings.sources_dir / "by_id.csv", ROWS[:2])
+    results = {r.source: r for r in ingest(hub, ["test_by_id"])}
+    assert results["test_by_id"].status == "succeeded" and results["test_by_id"].loaded == 2
+    with hub.engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(select(tables.raw_record.c.source_record_id).where(
+            tables.raw_record.c.source == "test_by_id"))]
+    assert len(ids) == 2 and all(i.startswith("~") and "650102" not in i for i in ids)
+    assert hub.vault.token("650102198503071237")[:8] in "".join(ids)    # stable: the keyed token of the id

@@ -34,6 +34,11 @@ IDEMPOTENT = {
     "person_name": NAME_LIKE,
     "address": ADDRESS_LIKE,
     "credit_code": ANYTHING,
+    "building_no": ANYTHING,
+    "unit_no": ANYTHING,
+    "room_no": ANYTHING,
+    "estate_name": ANYTHING,
+    "community_name": ANYTHING,
 }
 
 

@@ -10,7 +10,7 @@ from hub.normalize import EMPTY, NORMALIZERS, Normalized, get_normalizer, normal
 
 NAMES = {"resident_id", "credit_code", "person_name", "org_name", "phone", "date", "date_dmy", "datetime", "gender",
          "ethnicity", "population_type", "relation_to_head", "address", "text", "decimal", "integer", "plate",
-         "boolean"}
+         "boolean", "building_no", "unit_no", "room_no", "estate_name", "community_name"}
 
 
 def test_registry_holds_every_normalizer_named_in_the_vocabulary() -> None:

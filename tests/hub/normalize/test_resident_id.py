@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from stdnum.cn import ric
 
+from hub.normalize import Normalized
 from hub.normalize.resident_id import (
     birth_place_code,
     check_char,
@@ -61,12 +62,26 @@ def test_swapped_digits_fail_the_check_but_stay_usable_for_blocking() -> None:
 def test_masked_number_keeps_its_pattern_for_resolution() -> None:
     """§9 must-match 4: with the DOB from another field the masked number rebuilds and checks."""
     result = normalize_resident_id("650102********1237")
-    assert result.value is None
-    assert result.reason is not None and result.reason.startswith("resident_id: masked")
     masked = result.derived["resident_id_masked"]
     rebuilt = masked[:6] + "19850307" + masked[14:]
     assert check_char(rebuilt[:17]) == rebuilt[17]
     assert normalize_resident_id(rebuilt).value == VALID
+
+
+@pytest.mark.parametrize(("raw", "masked"), [
+    ("650102********1237", "650102********1237"),
+    ("650102 ******** 123x", "650102********123X"),
+    ("６５０１０２＊＊＊＊＊＊＊＊１２３７", "650102********1237"),
+])
+def test_a_number_masked_on_purpose_is_no_error(raw: str, masked: str) -> None:
+    """The source hides the birth date deliberately: no value, no reason (nothing to quarantine)."""
+    assert normalize_resident_id(raw) == Normalized(None, None, derived={"resident_id_masked": masked})
+
+
+def test_other_masks_stay_an_error() -> None:
+    result = normalize_resident_id("6501**********1237")
+    assert result.reason == "resident_id: masked"
+    assert result.derived == {}
 
 
 def test_retired_county_code_is_valid_here_though_stdnum_rejects_it() -> None:
@@ -104,7 +119,10 @@ def test_numbers_that_survive_a_spreadsheet_are_read() -> None:
     ((date.today() + timedelta(days=2)).strftime("%Y%m%d"), "resident_id: birth date is in the future"),
 ])
 def test_birth_date_must_be_a_plausible_real_date(birth: str, reason: str) -> None:
-    assert normalize_resident_id(make_id("650102" + birth + "123")).reason == reason
+    number = make_id("650102" + birth + "123")
+    result = normalize_resident_id(number)
+    assert result.reason == reason
+    assert result.derived == {"resident_id_unchecked": number}   # a mistyped date digit can still match
 
 
 @pytest.mark.parametrize(("raw", "reason"), [
