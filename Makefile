@@ -25,11 +25,13 @@ lint: install  ## ruff and mypy
 	$(BIN)/ruff check hub connectors schemas tests bench
 	$(BIN)/mypy
 
-bench: install  ## ingest + normalize 1,000,000 source records (medians of several runs)
+bench: install  ## ingest 1,000,000 source records; suggest accuracy per department (medians, tables in bench/results)
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.onboarding
 
-docs: install  ## regenerate docs/data-model.md from schemas/
+docs: install  ## regenerate docs/data-model.md and the mapping JSON Schema from the models
 	$(BIN)/python -m schemas.docs > docs/data-model.md
+	$(BIN)/python -m hub.mapping.schema > schemas/mapping.schema.json
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from hub.cli_mappings import mappings_app
 from hub.errors import HubError
 from hub.ingest import BatchCounts, IngestResult
 from hub.settings import HubSettings
@@ -22,8 +24,10 @@ sources_app = typer.Typer(help="The simulated department systems (demo and test 
 db_app = typer.Typer(help="The hub's store.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(db_app, name="db")
-console = Console()
-err = Console(stderr=True)
+app.add_typer(mappings_app, name="mappings")
+# Piped output (make run in CI, a log file) gets a wide console instead of rich's 80-column default.
+console = Console() if sys.stdout.isatty() else Console(width=160)
+err = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=160)
 
 
 @app.callback()
@@ -79,7 +83,7 @@ def _progress() -> Progress:
                     TextColumn("{task.completed:,} records"), TimeElapsedColumn(), console=console)
 
 
-def run_ingest(sources: list[str] | None) -> list[IngestResult]:
+def run_ingest(sources: list[str] | None, workers: int = 1) -> list[IngestResult]:
     from hub.pipeline import Hub, ingest
 
     hub = Hub.open()
@@ -91,7 +95,7 @@ def run_ingest(sources: list[str] | None) -> list[IngestResult]:
                 tasks[source] = progress.add_task(source, total=None)
             progress.advance(tasks[source], counts.extracted)
 
-        results = ingest(hub, sources, on_batch=advance)
+        results = ingest(hub, sources, on_batch=advance, workers=workers)
     table = Table("source", "status", "extracted", "loaded", "unchanged", "quarantined", "bad values",
                   "statements", "reconciled", title="ingest")
     for r in results:
@@ -106,10 +110,13 @@ def run_ingest(sources: list[str] | None) -> list[IngestResult]:
 
 
 @app.command("ingest")
-def ingest_cmd(sources: Annotated[list[str] | None, typer.Argument(help="source ids; default all")] = None) -> None:
+def ingest_cmd(
+    sources: Annotated[list[str] | None, typer.Argument(help="source ids; default all")] = None,
+    workers: Annotated[int, typer.Option(help="sources ingested at once, each in its own process")] = 1,
+) -> None:
     """Ingest department sources (all mappings in HUB_MAPPINGS_DIR, or the ones named)."""
     try:
-        results = run_ingest(sources or None)
+        results = run_ingest(sources or None, workers)
     except HubError as exc:
         raise _fail(exc) from None
     if any(r.status != "succeeded" for r in results):

@@ -4,6 +4,7 @@ Output layout under `out_dir`:
     gongan.db / renshe.db      SQLite, when MariaDB is not used
     wuye.db                    the property company's database (served by property_api)
     minzheng/                  救助对象名册.xlsx, 残疾人及高龄补贴.csv (GBK), 社会组织名录.csv
+    canlian/                   持证残疾人信息.xlsx (残联 certificate holders, header on row 3, dates day first)
     truth/                     ground truth (see hub.demo.truth)
     manifest.json              paths, URLs, record counts, the property API token, timings
 """
@@ -20,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from hub.demo.canlian import WORKBOOK as CANLIAN_WORKBOOK
+from hub.demo.canlian import export_canlian
 from hub.demo.clock import stream
 from hub.demo.config import DirtRates, Prevalence
 from hub.demo.gongan import export_gongan
@@ -109,6 +112,8 @@ def generate_district(
         lap(name)
     exports += export_minzheng(world, out_dir / "minzheng", stream(seed, "dirt:minzheng"), dirt)
     lap("minzheng")
+    exports += export_canlian(world, out_dir / "canlian", stream(seed, "dirt:canlian"), dirt)
+    lap("canlian")
     exports += export_wuye(world, out_dir / "wuye.db", stream(seed, "dirt:wuye"), dirt)
     lap("wuye")
     write_truth(world, exports, out_dir / "truth")
@@ -118,6 +123,7 @@ def generate_district(
         "minzheng_assistance": out_dir / "minzheng" / "救助对象名册.xlsx",
         "minzheng_allowance": out_dir / "minzheng" / "残疾人及高龄补贴.csv",
         "minzheng_social_orgs": out_dir / "minzheng" / "社会组织名录.csv",
+        "canlian_disabled": out_dir / "canlian" / CANLIAN_WORKBOOK,
         "wuye": out_dir / "wuye.db",
     }
     manifest = DemoManifest(

@@ -58,8 +58,16 @@ def _unquote(text: str) -> str:
 
 def _split_values(text: str) -> list[str]:
     """`a, 'b, c', "d"` → ['a', 'b, c', 'd'] (commas inside quotes stay)."""
-    items = re.findall(r"""'[^']*'|"[^"]*"|[^,，]+""", text)
+    items = re.findall(r"""\s*('[^']*'|"[^"]*"|[^,，]+)""", text)
     return [_unquote(item) for item in items if item.strip()]
+
+
+def _quote(text: str, *, column: bool = False) -> str:
+    """Text as it can stand in an expression: quoted when it holds spaces, commas, brackets or operators."""
+    special = re.search(r"[\s,，()\[\]'\"=!<>~`]", text) or not text
+    if not special and not (column and text.lower() in ("in", "not", "is", "matches")):
+        return text
+    return f'"{text}"' if "'" in text else f"'{text}'"
 
 
 def parse_condition(text: str) -> dict[str, Any]:
@@ -136,23 +144,26 @@ class Condition(BaseModel):
         return self
 
     def describe(self) -> str:
-        """The expression form, for comments and messages."""
+        """The expression form (parses back to the same condition), for drafts, comments and messages."""
+        column = _quote(self.column, column=True)
         if self.blank is not None:
-            return f"{self.column} is {'' if self.blank else 'not '}blank"
+            return f"{column} is {'' if self.blank else 'not '}blank"
         if self.in_ is not None or self.not_in is not None:
-            values = ", ".join(self.in_ if self.in_ is not None else self.not_in or [])
-            return f"{self.column} {'in' if self.in_ is not None else 'not in'} ({values})"
+            values = ", ".join(_quote(v) for v in (self.in_ if self.in_ is not None else self.not_in or []))
+            return f"{column} {'in' if self.in_ is not None else 'not in'} ({values})"
         if self.matches is not None:
-            return f"{self.column} matches '{self.matches}'"
-        return f"{self.column} {'==' if self.equals is not None else '!='} {self.equals or self.not_equals}"
+            return f"{column} matches '{self.matches}'"
+        value = self.equals if self.equals is not None else self.not_equals
+        return f"{column} {'==' if self.equals is not None else '!='} {_quote(value or '')}"
 
     def holds(self, values: pd.Series) -> npt.NDArray[np.bool_]:
         """Row-wise truth of the condition on the tested column, once per distinct value."""
+        keys = {fold(v) for v in (self.in_ if self.in_ is not None else self.not_in or [])}
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        verdicts = np.array([self._holds_for(u) for u in uniques] + [self._holds_for(None)], dtype=bool)
+        verdicts = np.array([self._holds_for(u, keys) for u in uniques] + [self._holds_for(None, keys)], dtype=bool)
         return verdicts[np.where(codes >= 0, codes, len(uniques))]
 
-    def _holds_for(self, value: Any) -> bool:
+    def _holds_for(self, value: Any, keys: set[str]) -> bool:
         blank = is_blank(value)
         if self.blank is not None:
             return blank == self.blank
@@ -163,9 +174,7 @@ class Condition(BaseModel):
             return key == fold(self.equals)
         if self.not_equals is not None:
             return key != fold(self.not_equals)
-        if self.in_ is not None:
-            return key in {fold(v) for v in self.in_}
-        return key not in {fold(v) for v in self.not_in or []}
+        return (key in keys) if self.in_ is not None else (key not in keys)
 
 
 def conditions_hold(frame: pd.DataFrame, conditions: Sequence[Condition]) -> npt.NDArray[np.bool_]:

@@ -181,8 +181,9 @@ class DateHints(Strict):
     """How this source writes dates: a property of the source, not of a value (07/03 alone cannot tell)."""
 
     order: Literal["ymd", "dmy"] = Field(
-        default="ymd", description="ymd (1985-03-07, the Chinese order) or dmy (07/03/1985): picks the default "
-        "normalizer of every date attribute (date or date_dmy); an explicit `normalize:` still wins",
+        default="ymd", description="ymd (1985-03-07, the Chinese order) or dmy (07/03/1985): how every date and "
+        "timestamp attribute is read (date_dmy instead of date; 07/03/2025 08:15 for datetime); an explicit "
+        "`normalize:` still wins",
     )
     excel_serials: bool = Field(
         default=True, description="numbers such as 31113 are Excel serial dates; false: quarantine them instead",

@@ -139,15 +139,16 @@ def build_statements(spec: MappingSpec, frame: pd.DataFrame, refs: RecordRefs, *
     accepted_by_entity: dict[str, list[bool]] = {}
     for local, entity in spec.entities.items():
         results, accepted = normalize_entity(spec, frame, entity)   # rows outside the entity's `when`: absent
+        for i in range(n):  # an entity with no value at all is simply absent from this row: nothing to reject
+            if accepted[i] and all(column[i].value is None and column[i].reason is None and not column[i].derived
+                                   for column in results.values()):
+                accepted[i] = False
         for attribute in entity.required:
             for i, res in enumerate(results[attribute]):
                 if accepted[i] and res.value is None:
                     accepted[i] = False
                     why = "is missing" if res.reason is None else f"is invalid ({res.reason})"
                     em.problem(i, local, attribute, "entity", f"{entity.type} rejected: required {attribute} {why}")
-        for i in range(n):  # an entity with no value at all is simply absent from this row
-            if accepted[i] and all(column[i].value is None and not column[i].derived for column in results.values()):
-                accepted[i] = False
         _emit_entity(em, local, entity, results, accepted)
         accepted_by_entity[local] = accepted
     for rel in spec.relations:

@@ -4,12 +4,13 @@ A field's raw value is a column, several columns joined, a composite of parts (a
 constant; a value map (inline, or a national code table by name) then translates codes, `default`
 fills blanks, and `when` blanks the rows the field does not apply to. Normalizing picks the
 attribute's normalizer unless the field names another, honours the source's date hints (day-first
-order, no spreadsheet serials), and rejects values outside the closed set of an attribute (a
+order for dates and timestamps, no spreadsheet serials), and rejects values outside the closed set of an attribute (a
 status the map did not translate). Everything runs once per distinct value, not once per row.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -102,6 +103,20 @@ def normalizer_name(mapping: MappingSpec, entity_type: str, attribute: str, spec
     return "date_dmy" if name == "date" and mapping.dates.order == "dmy" else name
 
 
+_DAY_FIRST = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?=$|[\sT])")
+
+
+def _day_first(normalizer: Normalizer) -> Normalizer:
+    """Timestamps of a day-first source (07/03/2025 08:15) rewritten year first for the datetime normalizer."""
+    def dmy(raw: Any) -> Normalized:
+        if isinstance(raw, str) and (match := _DAY_FIRST.match(raw)):
+            day, month, year = match.groups()
+            raw = f"{year}-{month}-{day}{raw[match.end():]}"
+        return normalizer(raw)
+
+    return dmy
+
+
 def _without_serials(normalizer: Normalizer) -> Normalizer:
     def no_serials(raw: Any) -> Normalized:
         result = normalizer(raw)
@@ -120,6 +135,8 @@ def normalize_field(mapping: MappingSpec, frame: pd.DataFrame, entity_type: str,
         values = values.where(rows, None)
     name = normalizer_name(mapping, entity_type, attribute, spec)
     normalizer = get_normalizer(name)
+    if name == "datetime" and spec.normalize is None and mapping.dates.order == "dmy":
+        normalizer = _day_first(normalizer)
     if not mapping.dates.excel_serials and name in ("date", "date_dmy", "datetime"):
         normalizer = _without_serials(normalizer)
     results = normalize_column(normalizer, values)

@@ -57,6 +57,8 @@ def native_counts(m: DemoManifest) -> dict[str, int]:
     counts["minzheng_assistance"] = sum(len(rows) - (3 if name == "低保" else 2) for name, rows in sheets.items())
     counts["minzheng_allowance"] = len(pd.read_csv(m.files["minzheng_allowance"], encoding="gb18030", dtype=str))
     counts["minzheng_social_orgs"] = len(pd.read_csv(m.files["minzheng_social_orgs"], encoding="utf-8-sig", dtype=str))
+    roster = workbook_cells(m.files["canlian_disabled"])["持证残疾人"]
+    counts["canlian_disabled"] = len(roster) - 3  # title, export time, header
     with sqlite3.connect(m.property_db) as con:
         counts["wuye_houses"] = con.execute("SELECT COUNT(*) FROM houses").fetchone()[0]
         counts["wuye_owners"] = con.execute("SELECT COUNT(*) FROM residents WHERE role = '业主'").fetchone()[0]

@@ -1,0 +1,134 @@
+"""Per column: the canonical targets it may stand for, each with a confidence and its evidence.
+
+Evidence comes from the header (the dictionary, or the column comment of a database table) and from
+the values (see `detect`). A header match whose values agree gains confidence; one whose values
+disagree (a 电话 column full of ID numbers) loses most of it, so that what the values say can win.
+Values alone place a column only for shapes that are hard to mistake: checksum-valid resident IDs
+and credit codes, plates, mobile numbers, dates equal to the birth date inside the row's ID number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import schemas
+from hub.onboard.detect import Profile
+from hub.onboard.dictionary import Entry, Target, match_header
+
+PLACE_AT = 0.5
+"""Below this confidence a column is listed for the operator instead of placed."""
+
+_KIND_WORDS = {
+    "resident_id": "checksum-valid resident ID numbers", "masked_id": "masked ID numbers",
+    "credit_code": "valid unified social credit codes", "phone": "phone numbers", "mobile": "mobile numbers",
+    "plate": "vehicle plates", "date": "dates", "date_dmy_only": "day-first dates", "excel_serial":
+    "Excel serial dates", "datetime": "timestamps", "gender": "GB/T 2261.1 gender codes or names",
+    "ethnicity": "GB 3304 ethnicity codes or names", "address": "addresses with house parts",
+    "person_name": "personal names", "number": "numbers", "id_document": "GA/T 517 document types",
+    "division": "GB/T 2260 divisions", "jinbao_status": "金保 status codes",
+}
+_NORMALIZER_KINDS = {
+    "resident_id": ("resident_id", "masked_id"), "credit_code": ("credit_code",), "phone": ("phone",),
+    "plate": ("plate",), "date": ("date", "date_dmy_only", "excel_serial"),
+    "datetime": ("datetime", "date", "date_dmy_only"), "gender": ("gender",), "ethnicity": ("ethnicity",),
+    "decimal": ("number",), "integer": ("number",), "person_name": ("person_name",), "address": ("address",),
+}
+_SOFT = {"person_name", "address"}   # names and addresses vary too much for their shape to veto a header
+_SPECIAL_KINDS = {"cursor": ("date", "datetime"), "id_type": ("id_document",)}
+
+
+@dataclass
+class Candidate:
+    target: Target
+    confidence: float
+    evidence: list[str] = field(default_factory=list)
+    entry: Entry | None = None
+
+    @property
+    def weak(self) -> bool:
+        return self.entry is not None and self.entry.weak
+
+
+def expected_kinds(target: Target) -> tuple[str, ...]:
+    if target.kind in _SPECIAL_KINDS:
+        return _SPECIAL_KINDS[target.kind]
+    if target.kind == "address":
+        return ("address",)
+    if target.kind != "attribute" or target.entity is None or target.attribute is None:
+        return ()
+    spec = schemas.attribute_spec(target.entity, target.attribute)
+    return _NORMALIZER_KINDS.get(spec.normalizer, ()) if spec is not None else ()
+
+
+def _percent(share: float) -> str:
+    return f"{round(100 * share)} %"
+
+
+def weigh(target: Target, header_score: float, profile: Profile) -> tuple[float, str]:
+    """A header's score adjusted by how well the column's values fit the target."""
+    if profile.empty:
+        return header_score * 0.85, "the column is empty in the sample"
+    kinds = expected_kinds(target)
+    if not kinds:
+        return header_score, ""
+    share = profile.share(*kinds)
+    best = max(kinds, key=lambda k: profile.shares.get(k, 0.0))
+    words = _KIND_WORDS.get(best, best)
+    if share >= 0.8:
+        return min(0.99, header_score + 0.06), f"{_percent(share)} of values are {words}"
+    if share >= 0.4:
+        return header_score - 0.05, f"{_percent(share)} of values are {words}"
+    if kinds[0] in _SOFT:
+        return header_score - 0.15, f"only {_percent(share)} of values look like {words}"
+    return header_score * 0.55, f"but only {_percent(share)} of values are {words}"
+
+
+def _from_values(profile: Profile, birth_match: float) -> list[Candidate]:
+    """Candidates from the values alone, for shapes that are hard to mistake."""
+    s = profile.shares
+    out: list[Candidate] = []
+
+    def add(target: str, confidence: float, kind: str) -> None:
+        words = _KIND_WORDS[kind]
+        out.append(Candidate(Target.parse(target), confidence,
+                             [f"header unknown; {_percent(s.get(kind, 0.0))} of values are {words}"]))
+
+    if s.get("resident_id", 0) >= 0.8:
+        add("person.resident_id", 0.8, "resident_id")
+    if s.get("credit_code", 0) >= 0.8:
+        add("organization.credit_code", 0.8, "credit_code")
+    if s.get("plate", 0) >= 0.8:
+        add("thing.plate_no", 0.78, "plate")
+    if s.get("mobile", 0) >= 0.8:
+        add("person.phone", 0.7, "mobile")
+    if s.get("address", 0) >= 0.7:
+        add("address", 0.6, "address")
+    if s.get("gender", 0) == 1.0 and profile.codes and any(not c.isdigit() for c in profile.codes):
+        add("person.gender", 0.72, "gender")
+    if s.get("ethnicity", 0) >= 0.9 and profile.codes and any("族" in c for c in profile.codes):
+        add("person.ethnicity", 0.72, "ethnicity")
+    if s.get("person_name", 0) >= 0.8:
+        add("person.name", 0.52, "person_name")
+    if birth_match >= 0.8:
+        out.append(Candidate(Target.parse("person.birth_date"), 0.86,
+                             [f"header unknown; {_percent(birth_match)} equal the birth date in the row's ID number"]))
+    return out
+
+
+def column_candidates(profile: Profile, *, birth_match: float = 0.0) -> list[Candidate]:
+    """Every target the column may stand for, best first."""
+    matches = match_header(profile.column)
+    if profile.comment:
+        matches += [type(m)(m.entry, m.score - 0.02, f"column comment {profile.comment!r}: " + m.how.split(": ")[-1])
+                    for m in match_header(profile.comment)]
+    out: list[Candidate] = []
+    for match in matches:
+        for target in match.entry.targets:
+            confidence, note = weigh(target, match.score, profile)
+            if target.attribute == "birth_date" and birth_match >= 0.8:
+                confidence, note = min(0.99, confidence + 0.05), f"{_percent(birth_match)} equal the birth date in " \
+                                                                  "the row's ID number"
+            out.append(Candidate(target, confidence, [match.how, *([note] if note else [])], match.entry))
+    known = {str(c.target) for c in out}
+    out += [c for c in _from_values(profile, birth_match) if str(c.target) not in known]
+    return sorted(out, key=lambda c: -c.confidence)

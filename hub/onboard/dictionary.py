@@ -1,0 +1,175 @@
+"""The header dictionary (resources/headers.yaml): which canonical target a column header names.
+
+Department systems name the same field in a few dozen ways: 身份证号, 公民身份号码, GMSFHM, SFZH, AAC002,
+id_no. The dictionary lists the spellings seen in real exports; pinyin initials (LXDH for 联系电话) and
+full pinyin (lianxidianhua) of every Chinese spelling are derived with pypinyin, so an abbreviation
+nobody listed is still found. A header is folded before comparison (NFKC, simplified, lower case,
+no spaces or punctuation, bracketed notes such as （必填） or (元) removed), then compared exactly, by
+containment of a known spelling (申请人身份证号码 ⊃ 身份证号码) and, last, by similarity.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.resources import files
+from typing import Any
+
+import yaml
+from pypinyin import Style, lazy_pinyin
+from rapidfuzz import fuzz, process
+
+from hub.normalize.codes import lookup_key
+
+SPECIAL = ("record_id", "cursor", "id_type", "address", "unmapped")
+_NOTE = re.compile(r"[(（\[【<《].*?[)）\]】>》]")
+_PUNCT = re.compile(r"[\s_\-.:：*#＊/\\|,，、·'\"“”‘’?？!！]")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a column goes: `entity.attribute[@role]`, or a special role (record_id, cursor, id_type,
+    address, unmapped, name_part:surname / name_part:given)."""
+
+    kind: str                      # attribute | record_id | cursor | id_type | address | unmapped | name_part
+    entity: str | None = None
+    attribute: str | None = None
+    role: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> Target:
+        if text in SPECIAL:
+            return cls(text)
+        if text.startswith("name_part:"):
+            return cls("name_part", "person", "name", text.split(":", 1)[1])
+        path, _, role = text.partition("@")
+        entity, _, attribute = path.partition(".")
+        return cls("attribute", entity, attribute, role)
+
+    def __str__(self) -> str:
+        if self.kind == "name_part":
+            return f"name_part:{self.role}"
+        if self.kind != "attribute":
+            return self.kind
+        return f"{self.entity}.{self.attribute}" + (f"@{self.role}" if self.role else "")
+
+
+@dataclass(frozen=True)
+class Entry:
+    targets: tuple[Target, ...]
+    spellings: tuple[str, ...]
+    weak: bool = False
+    implies: Mapping[str, str] = field(default_factory=dict)
+    map: str | Mapping[str, str] | None = None
+    also: tuple[Target, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    entry: Entry
+    score: float
+    how: str
+
+
+def header_key(header: str) -> str:
+    """The folded form of a header: notes in brackets and punctuation removed, simplified, lower case."""
+    text = lookup_key(str(header))
+    stripped = _PUNCT.sub("", _NOTE.sub("", text))
+    return stripped or _PUNCT.sub("", text)
+
+
+def _pinyin_forms(spelling: str) -> list[str]:
+    """Initials (lxdh) and full pinyin (lianxidianhua) of a Chinese spelling; initials only from 3 letters."""
+    if not _HAN.search(spelling) or not all(_HAN.match(c) for c in spelling):
+        return []
+    initials = "".join(lazy_pinyin(spelling, style=Style.FIRST_LETTER))
+    full = "".join(lazy_pinyin(spelling))
+    return ([initials] if len(initials) >= 3 else []) + [full]
+
+
+def _entry(raw: Mapping[str, Any]) -> Entry:
+    targets = raw["target"] if isinstance(raw["target"], list) else [raw["target"]]
+    table = raw.get("map")
+    return Entry(
+        targets=tuple(Target.parse(t) for t in targets),
+        spellings=tuple(str(h) for h in raw["headers"]),
+        weak=bool(raw.get("weak", False)),
+        implies={str(k): str(v) for k, v in (raw.get("implies") or {}).items()},
+        map={str(k): str(v) for k, v in table.items()} if isinstance(table, dict) else table,
+        also=tuple(Target.parse(t) for t in raw.get("with", [])),
+        note=str(raw.get("note", "")),
+    )
+
+
+@functools.cache
+def entries() -> tuple[Entry, ...]:
+    text = files("hub.onboard").joinpath("resources", "headers.yaml").read_text(encoding="utf-8")
+    return tuple(_entry(raw) for raw in yaml.safe_load(text)["entries"])
+
+
+@functools.cache
+def _index() -> tuple[dict[str, list[tuple[Entry, str]]], dict[str, list[tuple[Entry, str]]]]:
+    """(listed spelling → entries, derived pinyin form → entries), both keyed by the folded form."""
+    listed: dict[str, list[tuple[Entry, str]]] = {}
+    derived: dict[str, list[tuple[Entry, str]]] = {}
+    for entry in entries():
+        for spelling in entry.spellings:
+            listed.setdefault(header_key(spelling), []).append((entry, spelling))
+            for form in _pinyin_forms(spelling):
+                derived.setdefault(form, []).append((entry, spelling))
+    return listed, derived
+
+
+def _tokens(header: str) -> list[str]:
+    return [t.lower() for t in _TOKEN.findall(str(header))]
+
+
+def match_header(header: str) -> list[HeaderMatch]:
+    """Dictionary entries a header may stand for, best first (empty when nothing fits)."""
+    listed, derived = _index()
+    key = header_key(header)
+    if not key:
+        return []
+    found: dict[int, HeaderMatch] = {}
+
+    def add(entry: Entry, score: float, how: str) -> None:
+        if id(entry) not in found or found[id(entry)].score < score:
+            found[id(entry)] = HeaderMatch(entry, score, how)
+
+    exact = _PUNCT.sub("", lookup_key(str(header))) == key
+    for entry, _spelling in listed.get(key, []):
+        add(entry, 0.92 if exact else 0.88, f"header {header!r} is a known spelling of {_names(entry)}"
+            + ("" if exact else " once its note in brackets is dropped"))
+    for entry, spelling in derived.get(key, []):
+        add(entry, 0.84, f"header {header!r} is the pinyin of {spelling!r}")
+    if not found and _HAN.search(key):
+        for spelling_key, items in sorted(listed.items(), key=lambda kv: -len(kv[0])):
+            if len(spelling_key) >= 2 and _HAN.search(spelling_key) and spelling_key in key:
+                for entry, spelling in items:
+                    add(entry, 0.7 + min(0.1, 0.02 * len(spelling_key)), f"header {header!r} contains {spelling!r}")
+                break
+    if not found:
+        tokens = _tokens(header)
+        if len(tokens) > 1:
+            for size in range(len(tokens) - 1, 0, -1):
+                for start in range(len(tokens) - size + 1):
+                    for entry, spelling in listed.get("".join(tokens[start:start + size]), []):
+                        if len("".join(tokens[start:start + size])) >= 4:
+                            add(entry, 0.68, f"header {header!r} contains the word {spelling!r}")
+                if found:
+                    break
+    if not found and len(key) >= 4:
+        close = process.extractOne(key, list(listed), scorer=fuzz.ratio, score_cutoff=80)
+        if close is not None:
+            for entry, spelling in listed[close[0]]:
+                add(entry, 0.6, f"header {header!r} is close to {spelling!r}")
+    return sorted(found.values(), key=lambda m: -m.score)
+
+
+def _names(entry: Entry) -> str:
+    return " / ".join(str(t) for t in entry.targets)

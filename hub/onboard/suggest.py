@@ -1,0 +1,242 @@
+"""`hub mappings suggest`: a draft mapping for a source nobody has mapped yet.
+
+Reads a sample through the source's connector, profiles every column, weighs what its header and its
+values say (see `candidates`), places columns into the entities of a row (see `assemble`), and fills in
+what follows: value maps for coded columns, the `when` that makes 证件号码 a resident ID only for the
+right 证件类型, the source's date order, relations between the row's entities, the record id, the
+department and the attributes schemas/ names it authoritative for.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pypinyin import lazy_pinyin
+
+import schemas
+from hub.mapping.code_tables import code_table, resident_id_documents
+from hub.mapping.conditions import Condition, fold
+from hub.normalize import NORMALIZERS
+from hub.onboard.assemble import Assembly, Placed
+from hub.onboard.candidates import PLACE_AT, column_candidates
+from hub.onboard.detect import PERSONAL_KINDS, Profile, profile
+from hub.onboard.draft import Draft
+from hub.onboard.entities import draft_entities, entity_names, relations
+from hub.onboard.locate import SourceRef
+from hub.onboard.sample import Sample
+from hub.onboard.vocab import closed_attributes, department_scores, situation_from_context, value_map
+
+_DATE_ATTRS = {"date", "datetime"}
+
+
+def _birth_match(sample: Sample, profiles: dict[str, Profile]) -> dict[str, float]:
+    """Per column, the share of rows whose date equals the birth date inside the row's ID number."""
+    id_columns = [c for c, p in profiles.items() if p.share("resident_id") >= 0.8]
+    if not id_columns:
+        return {}
+    births = [NORMALIZERS["resident_id"](v).derived.get("birth_date") for v in sample.values(id_columns[0])]
+    out: dict[str, float] = {}
+    for column, p in profiles.items():
+        if column in id_columns or p.share("date", "date_dmy_only", "excel_serial") < 0.5:
+            continue
+        normalizer = NORMALIZERS["date_dmy" if p.share("date_dmy_only") >= 0.05 else "date"]
+        pairs = [(b, normalizer(v).value) for b, v in zip(births, sample.values(column), strict=True) if b]
+        same = sum(1 for b, d in pairs if d == b)
+        out[column] = same / len(pairs) if pairs else 0.0
+    return out
+
+
+def _slug(text: str) -> str:
+    words = "_".join(lazy_pinyin(text))
+    slug = re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_")
+    slug = slug if slug and slug[0].isalpha() else f"source_{slug}"
+    return slug[:48].rstrip("_")
+
+
+def _maps(asm: Assembly) -> None:
+    """Value maps: the dictionary's code table or map for the column, else one built from its values."""
+    closed = set(closed_attributes())
+    for (entity, _, attribute), placed in asm.placed.items():
+        if placed.column is None:
+            continue
+        codes = asm.profiles[placed.column].codes
+        table = placed.entry.map if placed.entry is not None else None
+        if isinstance(table, str):
+            placed.extra["map"] = table
+        elif table is not None:
+            seen = {fold(c) for c in codes or []}
+            placed.extra["map"] = {k: v for k, v in table.items() if not codes or fold(k) in seen}
+        elif f"{entity}.{attribute}" in closed and codes:
+            mapped, unknown = value_map(f"{entity}.{attribute}", codes)
+            if not mapped and set(codes) <= set(code_table("jinbao_status").index):
+                placed.extra["map"] = "jinbao_status"
+            elif mapped and (unknown or any(k != v for k, v in mapped.items())):
+                placed.extra["map"] = mapped
+                placed.evidence += "; map written from its values"
+                if unknown:
+                    placed.evidence += f"; not understood: {', '.join(unknown[:6])}"
+
+
+def _identity_condition(asm: Assembly) -> None:
+    """证件号码 holds a resident ID only for some 证件类型: say which, from the types seen."""
+    placed = asm.placed.get(("person", "", "resident_id"))
+    if asm.id_type is None or placed is None or placed.column is None:
+        return
+    kinds = set(resident_id_documents())
+    table = code_table("ga_t_517")
+    codes = asm.profiles[asm.id_type].codes or []
+    seen = [c for c in codes if table.lookup(c) in kinds]
+    kinds_seen = {table.lookup(c) for c in seen}
+    values = seen + [name for name in ("居民身份证", "户口簿") if table.lookup(name) not in kinds_seen]
+    placed.extra["when"] = Condition.model_validate({"column": asm.id_type, "in": values}).describe()
+    others = [c for c in codes if table.lookup(c) not in kinds]
+    placed.evidence += f"; only where {asm.id_type} is a resident-ID document" + (
+        f" (not {', '.join(others[:4])})" if others else "")
+
+
+def _date_order(asm: Assembly) -> tuple[dict[str, Any] | None, str]:
+    for (entity, _, attribute), placed in asm.placed.items():
+        meta = schemas.attribute_spec(entity, attribute)
+        if placed.column and meta is not None and meta.normalizer in _DATE_ATTRS:
+            share = asm.profiles[placed.column].share("date_dmy_only")
+            if share >= 0.05:
+                return {"order": "dmy"}, f"{placed.column}: {round(100 * share)} % of dates only read day first"
+    return None, ""
+
+
+def _situation_types(asm: Assembly, context: list[str], unplaced: list[tuple[str, str]]) -> None:
+    for entity, role in sorted(asm.entities):
+        key = ("situation", role, "situation_type")
+        if entity != "situation" or not asm.free(key):
+            continue
+        found = situation_from_context(context)
+        if found is not None:
+            asm.placed[key] = Placed(key, 0.7, f"the source is called {' / '.join(c for c in context if c)!r}",
+                                     const=found)
+        else:
+            unplaced.append(("(situation_type)", "no column or title tells the kind of situation: add a const"))
+
+
+def _record_id(asm: Assembly, ref: SourceRef, sheets: bool) -> tuple[list[str], str]:
+    """Record ids are stored and logged in clear: never a column that is or carries an ID number or a phone."""
+    personal = {c for c, p in asm.profiles.items() if p.share(*PERSONAL_KINDS) >= 0.3}
+    for column in personal & {c for c, _, _ in asm.record_ids}:
+        asm.lost.setdefault(column, "identifies a record but carries resident ID numbers or phones, and record "
+                                    "ids are stored in clear: not used as the record id")
+    unique = {c for c, p in asm.profiles.items() if p.unique and c not in personal}
+    n = max((p.rows for p in asm.profiles.values()), default=0)
+    chosen, why = None, ""
+    if ref.keys and all(k in asm.profiles and k not in personal for k in ref.keys):
+        return list(ref.keys), "the table's primary key"
+    for column, _, weak in sorted(asm.record_ids, key=lambda r: (r[2], -r[1])):
+        if column in unique or (sheets and weak):
+            chosen, why = column, ("a row number: stable only while the export keeps its order" if weak
+                                   else f"known identifier header, unique and filled in {n} sampled rows")
+            break
+    if chosen is None:
+        strong = [p.column for k, p in asm.placed.items() if p.column in unique and k[2] == "credit_code"]
+        others = [c for c in asm.profiles if c in unique]
+        if strong or others:
+            chosen = (strong or others)[0]
+            why = f"unique and filled in {n} sampled rows; check it identifies a record"
+    if chosen is None:
+        chosen, why = next(iter(asm.profiles)), "NO column is unique in the sample: choose the record id"
+    return (["_sheet", chosen] if sheets else [chosen]), why + ("; _sheet: rows are numbered per sheet" if sheets
+                                                                else "")
+
+
+def _department(asm: Assembly, context: list[str], given: str | None) -> tuple[str, str]:
+    if given:
+        return given, ""
+    texts = [*asm.profiles, *(p.comment or "" for p in asm.profiles.values()), *context]
+    scores = department_scores(texts)
+    best = max(scores, key=lambda d: scores[d])
+    if scores[best] == 0:
+        return "grid", "guessed nothing from headers or title: set the department"
+    return best, f"guessed from headers and title ({scores[best]} hints)"
+
+
+def _unplaced(asm: Assembly, used: set[str]) -> list[tuple[str, str]]:
+    """Columns the draft does not read, each with the reason, for the operator."""
+    out = []
+    for column, p in asm.profiles.items():
+        if column in asm.consumed or column in used:
+            continue
+        if column in asm.lost:
+            out.append((column, asm.lost[column]))
+            continue
+        if any(c.target.kind == "record_id" for c in asm.candidates[column]):
+            out.append((column, "an identifier or row number, but another column was chosen as the record id"))
+            continue
+        best = next((c for c in asm.candidates[column] if c.target.kind not in ("record_id", "cursor")), None)
+        if best is not None and best.confidence < PLACE_AT:
+            out.append((column, f"best guess {best.target} ({best.confidence:.2f}): {'; '.join(best.evidence)}"))
+        elif best is not None:
+            out.append((column, f"{best.target} would fit, but the row has no {best.target.entity} otherwise"))
+        else:
+            kinds = sorted(p.shares.items(), key=lambda kv: -kv[1])[:2]
+            shape = ", ".join(f"{round(100 * s)} % {k}" for k, s in kinds if s >= 0.3) or "no recognised shape"
+            out.append((column, "empty in the sample" if p.empty else f"header not in the dictionary; values: {shape}"))
+    return out
+
+
+def suggest_mapping(ref: SourceRef, sample: Sample, *, source_id: str | None = None, department: str | None = None,
+                    district_code: str | None = None, title: str | None = None) -> Draft:
+    """A draft mapping for the sampled source (render it with `hub.onboard.draft.render`)."""
+    columns = [c for c in sample.columns if c != "_sheet"]
+    profiles = {c: profile(c, sample.values(c), source_type=sample.types.get(c), comment=ref.comments.get(c))
+                for c in columns}
+    births = _birth_match(sample, profiles)
+    asm = Assembly(profiles, {c: column_candidates(profiles[c], birth_match=births.get(c, 0.0)) for c in columns})
+    asm.run()
+    context = [title or "", ref.title, ref.label, *(str(v) for v in ref.settings.get("params", {}).values())]
+    unplaced: list[tuple[str, str]] = []
+    _situation_types(asm, context, unplaced)
+    if district_code and ("house", "") in asm.entities and asm.free(("house", "", "district_code")):
+        key = ("house", "", "district_code")
+        asm.placed[key] = Placed(key, 0.9, "the district this hub serves (--district-code)", const=district_code)
+    _maps(asm)
+    _identity_condition(asm)
+    dates, dates_note = _date_order(asm)
+    consts = {k: p.const for k, p in asm.placed.items() if p.const is not None}
+    names = entity_names(asm.entities, consts)
+    sheets = ref.settings.get("sheet") == "*"
+    record_id, record_note = _record_id(asm, ref, sheets)
+    settings = dict(ref.settings)
+    used = set(record_id)
+    if ref.kind == "sql":
+        cursor = next((c for c, _ in sorted(asm.cursors, key=lambda x: -x[1])
+                       if profiles[c].share("date", "datetime") >= 0.8), None)
+        if cursor:
+            settings["cursor"] = cursor
+            used.add(cursor)
+        settings["key"] = [c for c in record_id if c != "_sheet"]
+    if "incremental" in settings:
+        used.add(str(settings["incremental"]["field"]))
+    dept, dept_note = _department(asm, context, department)
+    entities = draft_entities(asm, names)
+    authority = [f"{e.type}.{f.attribute}" for e in entities for f in e.fields
+                 if (meta := schemas.attribute_spec(e.type, f.attribute)) is not None
+                 and dept in {d.value for d in meta.authority}]
+    connector: dict[str, Any] = {"kind": ref.kind, "settings": settings}
+    if ref.connection_name:
+        connector["connection"] = ref.connection_name
+    notes = {"source": "" if source_id else "from the source's name", "department": dept_note,
+             "settings": "; ".join(ref.notes.values()), "record_id": record_note, "dates": dates_note,
+             "authority": f"schemas/ names {dept} authoritative for these" if authority else ""}
+    return Draft(
+        source=source_id or _slug(ref.label.rsplit(".", 1)[0]),
+        department=dept,
+        title=title or ref.title or ref.label.rsplit(".", 1)[0],
+        connector=connector,
+        record_id=record_id,
+        entities=entities,
+        relations=relations(names, context),
+        authority=list(dict.fromkeys(authority)),
+        dates=dates,
+        notes=notes,
+        unplaced=unplaced + _unplaced(asm, used),
+        columns=columns,
+        origin=f"{ref.kind} source {ref.label} ({len(sample.rows)} rows sampled)",
+    )

@@ -1,0 +1,69 @@
+"""Value vocabularies (resources/values.yaml): words in the values of closed attributes, in department
+names and in source titles, from which a draft writes value maps, a department and a situation type."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from importlib.resources import files
+from typing import Any
+
+import yaml
+
+from hub.normalize.codes import lookup_key
+
+
+@functools.cache
+def _data() -> dict[str, Any]:
+    text = files("hub.onboard").joinpath("resources", "values.yaml").read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+def _best(text: str, words: Mapping[str, Iterable[str]]) -> str | None:
+    """The canonical value whose longest word occurs in `text`."""
+    key = lookup_key(text)
+    hits = [(len(w), value) for value, ws in words.items() for w in ws if lookup_key(str(w)) in key]
+    return max(hits)[1] if hits else None
+
+
+def closed_attributes() -> list[str]:
+    """`entity.attribute` names that have a vocabulary."""
+    return list(_data()["vocabularies"])
+
+
+def value_map(attribute: str, codes: Iterable[str]) -> tuple[dict[str, str], list[str]]:
+    """(code → canonical value for the codes the vocabulary understands, codes it does not)."""
+    words = _data()["vocabularies"].get(attribute, {})
+    mapped: dict[str, str] = {}
+    unknown: list[str] = []
+    for code in codes:
+        if code in words:        # already canonical
+            mapped[code] = code
+            continue
+        value = _best(code, words)
+        if value is None:
+            unknown.append(code)
+        else:
+            mapped[code] = value
+    return mapped, unknown
+
+
+def department_scores(texts: Iterable[str]) -> dict[str, int]:
+    """Hits of each department's words among headers, titles and names."""
+    items = [str(t) for t in texts if t]
+    scores: dict[str, int] = {}
+    for department, words in _data()["departments"].items():
+        hits = 0
+        for word in words:
+            w = str(word)
+            hits += sum(1 for t in items if (t.upper().startswith(w) if w.isascii() and w.isupper()
+                                             else lookup_key(w) in lookup_key(t)))
+        scores[department] = hits
+    return scores
+
+
+def situation_from_context(texts: Iterable[str]) -> str | None:
+    """The situation type a title or file name names (持证残疾人名册 → disability)."""
+    joined = " ".join(str(t) for t in texts if t)
+    return _best(joined, _data()["situation_context"]) if joined else None
