@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
 from hub.cli_mappings import mappings_app
+from hub.cli_resolve import explain_cmd, resolve_cmd, review_app, run_resolve
 from hub.errors import HubError
 from hub.ingest import BatchCounts, IngestResult
 from hub.settings import HubSettings
@@ -25,6 +26,9 @@ db_app = typer.Typer(help="The hub's store.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(db_app, name="db")
 app.add_typer(mappings_app, name="mappings")
+app.add_typer(review_app, name="review")
+app.command("resolve")(resolve_cmd)
+app.command("explain")(explain_cmd)
 # Piped output (make run in CI, a log file) gets a wide console instead of rich's 80-column default.
 console = Console() if sys.stdout.isatty() else Console(width=160)
 err = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=160)
@@ -173,15 +177,20 @@ def demo(
     seed: Annotated[int, typer.Option(help="random seed")] = 7,
     port: Annotated[int, typer.Option(help="port of the simulated 物业 API")] = 8765,
 ) -> None:
-    """What `make run` does: build the district (once), serve the 物业 API, ingest everything, report."""
+    """What `make run` does: build the district (once), serve the 物业 API, ingest everything, resolve, report."""
     from hub.demo import demo_world
 
     settings = HubSettings()
     with demo_world(settings, residents=residents, seed=seed, port=port, console=console):
         results = run_ingest(None)
     status_cmd()
+    try:
+        run_resolve(None)
+    except HubError as exc:
+        raise _fail(exc) from None
     console.print(f"\nstore: {settings.database_url}\nsources: {settings.sources_dir}  "
                   f"(ground truth in {settings.sources_dir}/truth)\nmappings: {settings.mappings_dir}\n"
-                  "next: `.venv/bin/hub status`, `.venv/bin/hub ingest` (re-run adds nothing)")
+                  "next: `.venv/bin/hub status`, `.venv/bin/hub review list`, `.venv/bin/hub explain ENTITY`, "
+                  "`.venv/bin/hub ingest` + `.venv/bin/hub resolve` (re-runs change nothing)")
     if any(r.status != "succeeded" for r in results):
         raise typer.Exit(code=1)

@@ -11,7 +11,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -21,9 +21,11 @@ from connectors.base import Connector
 from connectors.connection import Connection, resolve_connection
 from connectors.registry import get_connector_class
 from hub.errors import ConfigurationError, HubError
+from hub.fuse import FuseResult, fuse
 from hub.ingest import BatchCounts, IngestResult, ingest_source
 from hub.mapping import MappingSpec, load_mappings
 from hub.protect import Vault
+from hub.resolve.runner import ENTITY_TYPES, Progress, TypeRun, resolve_type
 from hub.settings import HubSettings
 from hub.store import make_engine, upgrade
 
@@ -111,3 +113,26 @@ def ingest(hub: Hub, sources: list[str] | None = None,
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [pool.submit(_ingest_in_worker, hub.settings, spec) for spec in chosen]
         return [future.result() for future in futures]
+
+
+@dataclass
+class ResolveReport:
+    runs: list[TypeRun] = field(default_factory=list)
+    fusion: FuseResult = field(default_factory=FuseResult)
+
+
+def resolve(hub: Hub, entity_types: list[str] | None = None, *, full: bool = False, train: bool | None = None,
+            progress: Progress | None = None) -> ResolveReport:
+    """Resolve the entity types (all when None) into stable canonical ids, then fuse golden records,
+    conflicts, relations and places for what changed. See hub.resolve.runner for full and incremental runs."""
+    unknown = sorted(set(entity_types or []) - set(ENTITY_TYPES))
+    if unknown:
+        raise ConfigurationError(f"cannot resolve {', '.join(unknown)}; entity types: {', '.join(ENTITY_TYPES)}")
+    wanted = [t for t in ENTITY_TYPES if entity_types is None or t in entity_types]
+    report = ResolveReport()
+    for entity_type in wanted:
+        report.runs.append(resolve_type(hub.engine, hub.vault, entity_type, full=full, train=train,
+                                        progress=progress))
+    touched = {run.entity_type: run.touched for run in report.runs}
+    report.fusion = fuse(hub.engine, hub.vault, hub.mappings(), touched, progress)
+    return report

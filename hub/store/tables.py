@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -116,4 +118,162 @@ quarantine = Table(
     Column("raw_enc", LargeBinary),                 # encrypted raw text of a row no connector could parse
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index(None, "source", "run_id"),
+)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Resolution and fusion (issue 4): record → entity links with stable ids, reviewers' judgements, golden records.
+# Written by hub.resolve (runner, store, review) and hub.fuse; migration 0002_resolution.
+# ---------------------------------------------------------------------------------------------------------------
+
+RECORD_KEY = String(400)   # source (64) | source_record_id (256) | entity_ref (64)
+ENTITY_ID = String(24)     # "P-" + 16 hex characters of a keyed hash of the founding record key
+
+judgement = Table(
+    "judgement",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("entity_type", String(32), nullable=False),
+    Column("record_a", RECORD_KEY, nullable=False),       # the smaller record key of the pair
+    Column("record_b", RECORD_KEY, nullable=False),
+    Column("positive", Boolean, nullable=False),           # true: the same entity; false: different entities
+    Column("decided_by", String(128), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("reason", Text),
+    Index(None, "entity_type", "record_a", "record_b"),
+)
+
+record_link = Table(
+    "record_link",
+    metadata,
+    Column("record_key", RECORD_KEY, primary_key=True),
+    Column("entity_type", String(32), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("source_record_id", String(256), nullable=False),
+    Column("entity_ref", String(64), nullable=False),
+    Column("entity_id", ENTITY_ID, nullable=False),
+    Column("score", Float),                                 # weight of the strongest match inside its entity
+    Column("linked_to", RECORD_KEY),                        # the record of that match
+    Column("decided_by", String(16), nullable=False),       # model | judgement | key
+    Column("run_id", String(32), nullable=False),
+    Index(None, "entity_id"),
+    Index(None, "source", "source_record_id"),
+    Index(None, "entity_type", "entity_id"),
+)
+
+entity = Table(
+    "entity",
+    metadata,
+    Column("id", ENTITY_ID, primary_key=True),
+    Column("entity_type", String(32), nullable=False),
+    Column("state", String(16), nullable=False),            # active | merged | retired
+    Column("founding_record", RECORD_KEY, nullable=False),
+    Column("merged_into", ENTITY_ID),
+    Column("records", Integer, nullable=False, default=0),
+    Column("created_run", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_run", String(32), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index(None, "entity_type", "state"),
+)
+
+entity_change = Table(
+    "entity_change",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("entity_id", ENTITY_ID, nullable=False),
+    Column("entity_type", String(32), nullable=False),
+    Column("change", String(16), nullable=False),           # created | updated | merged_into | split_from | retired
+    Column("other_id", ENTITY_ID),                          # merged_into: the survivor; split_from: the origin
+    Column("detail", Text),                                 # JSON: records added / removed, new founding record
+    Column("run_id", String(32), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Index(None, "entity_id"),
+    Index(None, "other_id"),
+    Index(None, "run_id"),
+)
+
+review_pair = Table(
+    "review_pair",
+    metadata,
+    Column("id", HASH, primary_key=True),                   # hash of (entity type, record a, record b)
+    Column("entity_type", String(32), nullable=False),
+    Column("record_a", RECORD_KEY, nullable=False),
+    Column("record_b", RECORD_KEY, nullable=False),
+    Column("weight", Float, nullable=False),
+    Column("reason", String(32)),                           # why a would-be match was held back, if it was
+    Column("run_id", String(32), nullable=False),
+    Index(None, "entity_type", "weight"),
+)
+
+match_model = Table(
+    "match_model",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("entity_type", String(32), nullable=False),
+    Column("weights", Text, nullable=False),                # hub.resolve.model.Model as JSON
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index(None, "entity_type", "created_at"),
+)
+
+golden_value = Table(
+    "golden_value",
+    metadata,
+    Column("entity_id", ENTITY_ID, primary_key=True),
+    Column("attribute", String(64), primary_key=True),
+    Column("entity_type", String(32), nullable=False),
+    Column("value", Text),                                  # clear only where the statement's value is clear
+    Column("value_enc", LargeBinary),                       # copied from the winning statement
+    Column("token", String(32)),
+    Column("statement_id", HASH, nullable=False),           # the winning statement
+    Column("source", String(64), nullable=False),
+    Column("statements", Integer, nullable=False),          # statements behind the value, every source
+    Column("sources", Integer, nullable=False),
+    Column("run_id", String(32), nullable=False),
+    Index(None, "entity_type", "attribute"),
+)
+
+conflict = Table(
+    "conflict",
+    metadata,
+    Column("entity_id", ENTITY_ID, primary_key=True),
+    Column("attribute", String(64), primary_key=True),
+    Column("entity_type", String(32), nullable=False),
+    Column("distinct_values", Integer, nullable=False),
+    Column("sources", Text, nullable=False),                # JSON list of the sources holding a value
+    Column("statement_ids", Text, nullable=False),          # JSON list: the best statement of each value
+    Column("run_id", String(32), nullable=False),
+    Index(None, "entity_type", "attribute"),
+)
+
+relation = Table(
+    "relation",
+    metadata,
+    Column("id", HASH, primary_key=True),                   # hash of (subject, predicate, object)
+    Column("subject_id", ENTITY_ID, nullable=False),
+    Column("predicate", String(32), nullable=False),
+    Column("object_id", ENTITY_ID, nullable=False),
+    Column("subject_type", String(32), nullable=False),
+    Column("object_type", String(32), nullable=False),
+    Column("sources", Text, nullable=False),                # JSON list
+    Column("statement_ids", Text, nullable=False),          # JSON list of the relation statements behind it
+    Column("valid_from", DateTime(timezone=True)),
+    Column("valid_to", DateTime(timezone=True)),            # empty while a current record still states it
+    Column("run_id", String(32), nullable=False),
+    Index(None, "subject_id"),
+    Index(None, "object_id"),
+)
+
+place = Table(
+    "place",
+    metadata,
+    Column("id", String(24), primary_key=True),             # "PL-" + hash of the path from the top
+    Column("place_type", String(16), nullable=False),       # schemas.PlaceType
+    Column("name", Text),
+    Column("code", String(32)),
+    Column("parent_id", String(24)),
+    Column("house_id", ENTITY_ID),                          # room level: the house entity it stands for
+    Column("run_id", String(32), nullable=False),
+    Index(None, "parent_id"),
+    Index(None, "house_id"),
 )

@@ -1,0 +1,167 @@
+"""From scored pairs to clusters: thresholds, then greedy merging with cannot-link guards.
+
+Connected components over every link above a threshold chain strangers together through one
+shared phone or one wrong link. Here links are taken strongest first, and a link is refused when
+the two clusters it would join hold different checksum-valid IDs, or both hold a record of the
+resident register (unless the link is the same ID), or a reviewer said they differ. Pairs whose
+birth dates or sexes conflict beyond a typo go to review instead of merging. Judgements win over
+everything: must-link pairs are joined first, cannot-link pairs are never joined.
+The label of a cluster is its smallest record key, so equal input gives equal output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from hub.resolve.compare import Comparison
+from hub.resolve.spec import Guards, LevelMatrix
+
+MATCH, REVIEW, NON_MATCH = "match", "review", "non_match"
+Keys = Sequence[str] | npt.NDArray[np.object_]
+"""Record keys, one per row."""
+Judgement = tuple[str, str, bool]
+"""(record key a, record key b, same entity?) decided by a person; never overwritten."""
+
+
+@dataclass
+class Decisions:
+    decision: npt.NDArray[np.object_]
+    reason: npt.NDArray[np.object_]
+
+
+def decide(weights: npt.NDArray[np.float64], upper: float, lower: float) -> npt.NDArray[np.object_]:
+    """match at or above `upper`, non_match below `lower`, review between."""
+    out = np.full(len(weights), REVIEW, dtype=object)
+    out[weights >= upper] = MATCH
+    out[weights < lower] = NON_MATCH
+    return out
+
+
+def review_mask(guards: Guards, comparisons: Sequence[Comparison], levels: LevelMatrix) -> npt.NDArray[np.bool_]:
+    """Pairs at a level that must not merge automatically without the evidence it requires."""
+    mask = np.zeros(len(levels), dtype=bool)
+    for level, needed in guards.requires.items():
+        mask |= at_any(comparisons, levels, (level,)) & ~at_any(comparisons, levels, needed)
+    return mask
+
+
+def at_any(comparisons: Sequence[Comparison], levels: LevelMatrix,
+           wanted: Iterable[tuple[str, str]]) -> npt.NDArray[np.bool_]:
+    """Pairs at any of the (comparison, level) pairs."""
+    out = np.zeros(len(levels), dtype=bool)
+    names = [c.name for c in comparisons]
+    for comparison, level in wanted:
+        k = names.index(comparison)
+        out |= levels[:, k] == comparisons[k].level_names.index(level)
+    return out
+
+
+class _Clusters:
+    """Union-find whose roots carry what the guards need: the cluster's unique value and register flag."""
+
+    def __init__(self, unique: Sequence[object], register: Sequence[bool]):
+        n = len(unique)
+        self.parent = list(range(n))
+        self.unique = [None if v is None or (isinstance(v, float) and v != v) else v for v in unique]
+        self.register = list(register)
+        self.cannot: dict[int, list[int]] = {}
+        self.group = [-1] * n
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def conflict(self, ra: int, rb: int, same_unique_pair: bool) -> str | None:
+        ua, ub = self.unique[ra], self.unique[rb]
+        if ua is not None and ub is not None and ua != ub:
+            return "different_ids"
+        if self.register[ra] and self.register[rb] and not same_unique_pair:
+            return "register_duplicate"
+        if self.group[ra] >= 0 and self.group[rb] >= 0 and self.group[ra] != self.group[rb]:
+            return "joins_existing_clusters"
+        find = self.find
+        if any(find(p) == rb for p in self.cannot.get(ra, ())) or any(find(p) == ra for p in self.cannot.get(rb, ())):
+            return "judged_different"
+        return None
+
+    def union(self, ra: int, rb: int) -> None:
+        keep, gone = (ra, rb) if ra < rb else (rb, ra)
+        self.parent[gone] = keep
+        if self.unique[keep] is None:
+            self.unique[keep] = self.unique[gone]
+        self.register[keep] = self.register[keep] or self.register[gone]
+        self.group[keep] = max(self.group[keep], self.group[gone])
+        if gone in self.cannot:
+            self.cannot.setdefault(keep, []).extend(self.cannot.pop(gone))
+
+
+def cluster(record_keys: Keys, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64],
+            weights: npt.NDArray[np.float64], decision: npt.NDArray[np.object_], *,
+            unique: Sequence[object], register: Sequence[bool], same_unique: npt.NDArray[np.bool_],
+            judgements: Iterable[Judgement] = (), seed_groups: Sequence[int] | None = None,
+            groups_exclusive: bool = False, reason: npt.NDArray[np.object_] | None = None,
+            ) -> tuple[npt.NDArray[np.int64], Decisions]:
+    """Root row of each record's cluster, and the decisions after guards.
+
+    `same_unique` marks pairs that agree exactly on the unique column (they may join two register
+    records). `seed_groups` (incremental runs) gives rows already clustered a group number to start
+    from; with `groups_exclusive` two seeded groups are never joined (that merge is a reviewer's call).
+    """
+    clusters = _Clusters(unique, register)
+    reason = np.full(len(a), None, dtype=object) if reason is None else reason.copy()
+    decision = decision.copy()
+    position = {key: i for i, key in enumerate(record_keys)}
+    if seed_groups is not None:
+        first: dict[int, int] = {}
+        for row, group in enumerate(seed_groups):
+            if group < 0:
+                continue
+            if group in first:
+                clusters.union(clusters.find(first[group]), clusters.find(row))
+            else:
+                first[group] = row
+            if groups_exclusive:
+                clusters.group[clusters.find(row)] = group
+    for key_a, key_b, same in judgements:
+        if key_a not in position or key_b not in position:
+            continue
+        x, y = position[key_a], position[key_b]
+        if same:
+            rx, ry = clusters.find(x), clusters.find(y)
+            if rx != ry:
+                clusters.union(rx, ry)
+        else:
+            clusters.cannot.setdefault(clusters.find(x), []).append(y)
+            clusters.cannot.setdefault(clusters.find(y), []).append(x)
+    candidates = np.flatnonzero(decision == MATCH)
+    order = candidates[np.lexsort((b[candidates], a[candidates], -weights[candidates]))]
+    find = clusters.find
+    for p in order.tolist():
+        ra, rb = find(int(a[p])), find(int(b[p]))
+        if ra == rb:
+            continue
+        why = clusters.conflict(ra, rb, bool(same_unique[p]))
+        if why is None:
+            clusters.union(ra, rb)
+        else:
+            decision[p], reason[p] = REVIEW, why
+    roots = np.array([find(i) for i in range(len(record_keys))], dtype=np.int64)
+    return roots, Decisions(decision, reason)
+
+
+def labels_from_roots(record_keys: Keys, roots: npt.NDArray[np.int64]) -> npt.NDArray[np.object_]:
+    """Each record's cluster label: the smallest record key in its cluster (one sort, then integers)."""
+    keys = np.asarray(record_keys, dtype=object)
+    order = np.argsort(keys, kind="stable")
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[order] = np.arange(len(keys))
+    best = np.full(int(roots.max(initial=-1)) + 1, len(keys), dtype=np.int64)
+    np.minimum.at(best, roots, rank)
+    return keys[order[best[roots]]]

@@ -1,0 +1,127 @@
+"""Review: uncertain pairs queued, judgements persisted and winning over the model in every later run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from hub.pipeline import Hub, resolve
+from hub.resolve.review import (
+    ReviewError,
+    judge,
+    load_judgements,
+    mask,
+    queue,
+    view_pairs,
+)
+from hub.resolve.store import write_review_pairs
+from hub.settings import HubSettings
+from hub.store import tables
+from tests.hub.fuse.world import ROWS, ZHANG, build_world, change_rows
+
+OWNER, REGISTER, WELFARE = "t_vehicles|V1|owner", "t_register|R1|person", "t_welfare|1|person"
+
+
+@pytest.fixture
+def hub(settings: HubSettings, tmp_path: Path) -> Iterator[Hub]:
+    hub = build_world(settings, tmp_path)
+    resolve(hub)
+    yield hub
+    hub.engine.dispose()
+
+
+def entity(hub: Hub, record_key: str) -> str:
+    with hub.engine.connect() as conn:
+        return str(conn.execute(sa.select(tables.record_link.c.entity_id)
+                                .where(tables.record_link.c.record_key == record_key)).scalar_one())
+
+
+def changes(hub: Hub, kind: str) -> list[tuple[str, str | None]]:
+    c = tables.entity_change.c
+    with hub.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.select(c.entity_id, c.other_id).where(c.change == kind))]
+
+
+def test_masks_show_only_the_ends_of_ids_and_phones() -> None:
+    assert mask("person", "resident_id", "650102198503071237") == "650102********1237"
+    assert mask("person", "phone", "13800138000") == "138****8000"
+    assert mask("person", "ethnicity", "01") == "***" and mask("person", "name", "张伟") == "张伟"
+
+
+def queue_pair(hub: Hub, a: str, b: str, weight: float) -> None:
+    """Put a pair in the queue as a run would (the toy world is too small for the engine to doubt)."""
+    with hub.engine.begin() as conn:
+        write_review_pairs(conn, "person", pd.DataFrame({"a": [a], "b": [b], "weight": [weight], "reason": [None]}),
+                           "test-run", replace=False)
+
+
+def test_the_queue_shows_uncertain_pairs_masked_with_their_scores(hub: Hub) -> None:
+    queue_pair(hub, OWNER, REGISTER, 5.0)
+    queue_pair(hub, REGISTER, WELFARE, 9.0)
+    pending = queue(hub.engine, "person")
+    assert list(zip(pending["record_a"], pending["record_b"], strict=True)) == [(REGISTER, WELFARE), (REGISTER, OWNER)]
+    assert pending["entity_a"].iloc[1] != pending["entity_b"].iloc[1]
+    assert pending["entity_a"].iloc[0] == pending["entity_b"].iloc[0]     # other links joined them already
+    [view] = view_pairs(hub.engine, hub.vault, [(REGISTER, OWNER)])
+    assert view.judgement is None
+    assert list(view.explanation.table["comparison"][:3]) == ["prior", "name", "resident_id"]
+    assert view.explanation.table["weight"].sum() == pytest.approx(view.explanation.total)
+    shown = view.side_by_side.to_string() + view.explanation.table.to_string()
+    assert "138****8000" in shown and "13800138000" not in shown and ZHANG not in shown
+    with pytest.raises(ReviewError):
+        view_pairs(hub.engine, hub.vault, [(REGISTER, "t_register|R9|person")])
+
+
+def test_judging_needs_two_known_records_of_one_type(hub: Hub) -> None:
+    with pytest.raises(ReviewError):
+        judge(hub.engine, REGISTER, "nowhere|1|person", positive=True, who="test")
+    with pytest.raises(ReviewError):
+        judge(hub.engine, REGISTER, "t_register|R1|home", positive=True, who="test")
+    queue_pair(hub, REGISTER, OWNER, 5.0)
+    judge(hub.engine, OWNER, REGISTER, positive=True, who="test")
+    judge(hub.engine, REGISTER, OWNER, positive=False, who="test", why="second look")
+    assert load_judgements(hub.engine, "person") == [(REGISTER, OWNER, False)]     # the latest is in force
+    assert queue(hub.engine, "person").empty                                       # judged pairs leave the queue
+
+
+def test_an_accepted_pair_merges_and_is_never_split_again(hub: Hub) -> None:
+    kept, merged = entity(hub, REGISTER), entity(hub, OWNER)
+    judge(hub.engine, REGISTER, OWNER, positive=True, who="审核员", why="same phone, same car park")
+    report = resolve(hub)
+    assert report.runs[0].mode == "full"                      # a new judgement: the type is resolved again
+    assert entity(hub, OWNER) == kept
+    assert (merged, kept) in changes(hub, "merged_into")
+    with hub.engine.connect() as conn:
+        state, into = conn.execute(sa.select(tables.entity.c.state, tables.entity.c.merged_into)
+                                   .where(tables.entity.c.id == merged)).one()
+        decided = conn.execute(sa.select(tables.record_link.c.decided_by)
+                               .where(tables.record_link.c.record_key == OWNER)).scalar_one()
+    assert (state, into, decided) == ("merged", kept, "judgement")
+    vehicles = [r[:] for r in ROWS["vehicles.csv"]]
+    vehicles[1][3] = "13500135000"                             # re-import: the owner's phone changes
+    change_rows(hub, "vehicles.csv", vehicles)
+    resolve(hub)
+    resolve(hub, full=True)
+    assert entity(hub, OWNER) == kept
+
+
+def test_a_rejected_pair_splits_and_is_never_merged_again(hub: Hub) -> None:
+    before = entity(hub, REGISTER)
+    assert entity(hub, WELFARE) == before                      # the same ID: the model merged them
+    judge(hub.engine, REGISTER, WELFARE, positive=False, who="审核员", why="ID reused by mistake")
+    resolve(hub)
+    apart = {entity(hub, REGISTER), entity(hub, WELFARE)}
+    assert len(apart) == 2 and before in apart                 # the part with the founding record kept the id
+    [split] = [new for new, origin in changes(hub, "split_from") if origin == before]
+    assert split in apart
+    welfare = [r[:] for r in ROWS["welfare.csv"]]
+    welfare[1][5] = "900"                                      # re-import: a new version of the welfare row
+    change_rows(hub, "welfare.csv", welfare)
+    resolve(hub)
+    resolve(hub, full=True)
+    assert entity(hub, REGISTER) != entity(hub, WELFARE)
+    assert {entity(hub, REGISTER), entity(hub, WELFARE)} == apart
