@@ -16,7 +16,7 @@ import pandas as pd
 
 from hub.demo import generate_district, running_property_api, write_connections_file
 from hub.pipeline import Hub, ingest
-from hub.resolve.frames import entity_frame
+from hub.resolve.frames import MATCH_ATTRIBUTES, entity_frame
 from hub.settings import HubSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,7 +81,7 @@ def load_frame(home: Path, entity_type: str) -> pd.DataFrame:
     if cache.exists():
         return pd.read_pickle(cache)
     hub = Hub.open(_settings(home))
-    frame = entity_frame(hub.engine, hub.vault, entity_type)
+    frame = entity_frame(hub.engine, hub.vault, entity_type, attributes=MATCH_ATTRIBUTES.get(entity_type))
     if entity_type == "person":
         frame = frame[~frame["source"].isin(EVENT_SOURCES)].reset_index(drop=True)
     frame.to_pickle(cache)

@@ -25,6 +25,12 @@ HOUSE_PARTS = ("estate", "building", "unit", "room")
 """Columns `house_estate`, `house_building`, … on person frames."""
 HOUSE_PREDICATES = ("resides_at", "owns", "rents")
 """Relations placing a person in a house, strongest first."""
+MATCH_ATTRIBUTES = {
+    "person": ("name", "resident_id", "resident_id_unchecked", "resident_id_masked", "resident_id_prefix14",
+               "birth_date", "gender", "phone"),
+}
+"""What resolution reads of an entity type: passing these as `attributes` keeps a large frame small
+(a district of 500,000 holds some 30 million statements, most of them addresses and codes)."""
 _METHOD_RANK = {"mapped": 0, "const": 1, "derived": 2, "relation": 3}
 
 
@@ -33,12 +39,15 @@ def record_keys(sources: pd.Series, record_ids: pd.Series, entity_refs: pd.Serie
     return sources.astype(str) + "|" + record_ids.astype(str) + "|" + entity_refs.astype(str)
 
 
-def _read(engine: Engine, entity_types: Iterable[str], sources: Iterable[str] | None) -> pd.DataFrame:
+def _read(engine: Engine, entity_types: Iterable[str], sources: Iterable[str] | None,
+          attributes: Iterable[str] | None) -> pd.DataFrame:
     s = statement.c
     query = sa.select(s.source, s.source_record_id, s.entity_type, s.entity_ref, s.attribute, s.value,
                       s.value_enc, s.method, s.last_seen).where(s.entity_type.in_(list(entity_types)))
     if sources is not None:
         query = query.where(s.source.in_(list(sources)))
+    if attributes is not None:
+        query = query.where(s.attribute.in_([*attributes, *HOUSE_PREDICATES, *HOUSE_PARTS]))
     with engine.connect() as conn:
         return pd.DataFrame(conn.execute(query).fetchall(), columns=[
             "source", "source_record_id", "entity_type", "entity_ref", "attribute", "value", "value_enc",
@@ -96,15 +105,17 @@ def _house_parts(rows: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
     return persons.merge(joined, on=RECORD_KEY, how="left")
 
 
-def entity_frame(engine: Engine, vault: Vault, entity_type: str, *,
-                 sources: Iterable[str] | None = None) -> pd.DataFrame:
+def entity_frame(engine: Engine, vault: Vault, entity_type: str, *, sources: Iterable[str] | None = None,
+                 attributes: Iterable[str] | None = None) -> pd.DataFrame:
     """The record frame of one entity type: `record_key`, `source`, then one column per attribute.
 
-    `sources` limits the frame to some sources (a benchmark leaving out door events, say).
+    `sources` limits the frame to some sources (a benchmark leaving out door events, say);
+    `attributes` to some attributes (MATCH_ATTRIBUTES: what resolution compares), all by default.
     Relation attributes (owns, employed_by …) are left out: their values are local entity names.
     """
     wanted = [entity_type, "house"] if entity_type == "person" else [entity_type]
-    rows = _read(engine, wanted, list(sources) if sources is not None else None)
+    rows = _read(engine, wanted, list(sources) if sources is not None else None,
+                 list(attributes) if attributes is not None else None)
     columns = [RECORD_KEY, SOURCE]
     if rows.empty:
         return pd.DataFrame(columns=columns)

@@ -13,7 +13,7 @@ from bench.resolve.score import hard_negatives_merged, scores, truth_labels
 from hub.demo import DemoManifest, generate_district, running_property_api, write_connections_file
 from hub.pipeline import Hub, ingest
 from hub.resolve.engine import resolve
-from hub.resolve.frames import entity_frame
+from hub.resolve.frames import MATCH_ATTRIBUTES, entity_frame
 from hub.resolve.incremental import resolve_incremental
 from hub.settings import HubSettings
 
@@ -49,6 +49,15 @@ def test_person_frame_has_one_row_per_record_entity_with_clear_values(persons: p
     ids = persons["resident_id"].dropna()
     assert len(ids) > 1000 and ids.str.fullmatch(r"\d{17}[\dX]").all()
     assert persons["house_room"].notna().sum() > 1000
+
+
+def test_a_frame_of_the_matching_attributes_only_holds_the_same_values(store: tuple[Hub, DemoManifest],
+                                                                       persons: pd.DataFrame) -> None:
+    hub, _ = store
+    narrow = entity_frame(hub.engine, hub.vault, "person", attributes=MATCH_ATTRIBUTES["person"])
+    narrow = narrow[narrow["source"] != "gongan_access"].reset_index(drop=True)
+    assert "hukou_address" not in narrow and "house_room" in narrow
+    assert narrow.equals(persons[narrow.columns])
 
 
 def test_persons_resolve_above_the_f1_floor(store: tuple[Hub, DemoManifest], persons: pd.DataFrame) -> None:
