@@ -49,6 +49,21 @@ class IngestResult:
         return self.extracted == self.loaded + self.quarantined + self.unchanged
 
 
+ANALYZE_EVERY = 25
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Refresh PostgreSQL's planner statistics of the tables an ingest grows.
+
+    The per-batch lookups (known raw ids, known record ids) need index plans; a server with autovacuum
+    off (seen here) never analyzes a table that grew from empty to millions of rows within one run.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE raw_record, statement")
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -105,6 +120,8 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
                     batches=result.batches, watermark_after=result.watermark, **asdict(totals)))
             if on_batch is not None:
                 on_batch(counts)
+            if result.batches % ANALYZE_EVERY == 1:
+                refresh_statistics(engine)
         result.status = "succeeded"
     except HubError as exc:
         result.status, result.error = "failed", str(exc)

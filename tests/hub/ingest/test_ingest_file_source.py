@@ -204,3 +204,14 @@ def test_a_source_keyed_by_id_number_keeps_no_clear_id_as_record_id(hub: Hub) ->
             tables.raw_record.c.source == "test_by_id"))]
     assert len(ids) == 2 and all(i.startswith("~") and "650102" not in i for i in ids)
     assert hub.vault.token("650102198503071237")[:8] in "".join(ids)    # stable: the keyed token of the id
+
+
+def test_planner_statistics_are_refreshed_during_ingest(hub: Hub) -> None:
+    ingest(hub)
+    if hub.engine.dialect.name != "postgresql":
+        return   # SQLite has no planner statistics to go stale
+    with hub.engine.connect() as conn:
+        analyzed = conn.exec_driver_sql(
+            "select relname from pg_stat_user_tables where schemaname = current_schema() "
+            "and relname in ('raw_record', 'statement') and last_analyze is not null").scalars().all()
+    assert sorted(analyzed) == ["raw_record", "statement"]
