@@ -6,7 +6,8 @@ HubError
  │    ├── SourceUnavailable    transient (unreachable, timeout, 429/5xx): retried with backoff, then fails
  │    ├── SourceSchemaChanged  the source no longer has what the mapping reads: fail that source, do not retry
  │    └── SourceDataError      the source sent something unreadable as a whole (truncated page, bad file)
- └── ConfigurationError      settings or credentials are missing or wrong
+ ├── ConfigurationError      settings or credentials are missing or wrong
+ └── ReviewError             a review or explain request names no record, or records it cannot compare
 A single bad record is not an exception: it becomes a quarantine row (hub.statements).
 """
 
@@ -64,3 +65,8 @@ class SourceSchemaChanged(ConnectorError):
 
 class SourceDataError(ConnectorError):
     """The source answered with data that cannot be read as a whole (truncated, corrupt, wrong type)."""
+
+
+class ReviewError(HubError):
+    """A review or explain request about records it cannot be about: a key naming no record (mistyped,
+    or `hub resolve` has not run), records of two types, or of a type that is not matched."""

@@ -100,4 +100,15 @@ def new_key_text() -> str:
     return base64.b64encode(os.urandom(32)).decode()
 
 
-__all__ = ["Vault", "load_or_create_key", "new_key_text"]
+__all__ = ["Vault", "load_or_create_key", "mask_identifier", "new_key_text"]
+
+
+def mask_identifier(text: str, keep: int | None = None) -> str:
+    """An ID number or phone shown with its middle starred: 650102********1237, 138****8000.
+
+    `keep` leading characters stay visible (by default 6, the county code, for ID-length values and
+    3, the carrier prefix, for phones); the last four always do.
+    """
+    if keep is None:
+        keep = 6 if len(text) >= 15 else 3
+    return text[:keep] + "*" * (len(text) - keep - 4) + text[-4:]

@@ -18,7 +18,7 @@ import pandas as pd
 import schemas
 from hub.mapping import MappingSpec
 from hub.normalize.base import is_blank
-from hub.protect import Vault
+from hub.protect import Vault, mask_identifier
 from hub.statements import STATEMENT_COLUMNS, RecordRefs, build_statements
 from hub.statements.columns import normalize_entity, raw_values
 
@@ -50,8 +50,7 @@ def mask(entity_type: str, attribute: str, value: str) -> str:
     meta = schemas.attribute_spec(entity_type, attribute)
     if meta is None or not meta.tokenized or len(value) < 7:
         return value
-    keep = 6 if len(value) >= 15 else 3
-    return value[:keep] + "*" * (len(value) - keep - 4) + value[-4:]
+    return mask_identifier(value)
 
 
 def _text(value: Any) -> str:

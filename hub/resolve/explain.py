@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from hub.protect import mask_identifier
 from hub.resolve.cluster import decide, review_mask
 from hub.resolve.compare import Prepared
 from hub.resolve.model import Model
@@ -29,7 +30,7 @@ _MASKED = {"resident_id", "phone"}
 def _mask(value: object) -> object:
     if not isinstance(value, str) or len(value) < 8:
         return value
-    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+    return mask_identifier(value, keep=3)
 
 
 @dataclass

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 import schemas
-from hub.errors import HubError
-from hub.protect import Vault
+from hub.errors import ReviewError
+from hub.protect import Vault, mask_identifier
 from hub.resolve.cluster import Judgement
 from hub.resolve.explain import Explanation, explain_pair
 from hub.resolve.frames import entity_frame
@@ -32,10 +32,6 @@ from hub.store import tables
 
 HIDDEN = "***"
 
-
-class ReviewError(HubError):
-    """A review or explain request about records it cannot be about: a key naming no record (mistyped,
-    or `hub resolve` has not run), records of two types, or of a type that is not matched."""
 
 
 def mask(entity_type: str, attribute: str, value: object) -> object:
@@ -48,8 +44,7 @@ def mask(entity_type: str, attribute: str, value: object) -> object:
     text = str(value)
     if not meta.tokenized or len(text) < 8:
         return HIDDEN
-    keep = 6 if len(text) >= 15 else 3
-    return text[:keep] + "*" * (len(text) - keep - 4) + text[-4:]
+    return mask_identifier(text)
 
 
 def entity_type_of(engine: Engine, record_key: str) -> str:
