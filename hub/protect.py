@@ -53,11 +53,16 @@ class Vault:
 
     def encrypt_many(self, texts: Iterable[str]) -> list[bytes]:
         """Encrypt a column of values; one AESGCM object serves them all (the costly part is setup)."""
-        aead, urandom = self._aead, os.urandom
-        out = []
-        for text in texts:
-            nonce = urandom(NONCE_BYTES)
-            out.append(nonce + aead.encrypt(nonce, text.encode("utf-8"), None))
+        return self.encrypt_many_bytes([text.encode("utf-8") for text in texts])
+
+    def encrypt_many_bytes(self, blobs: Iterable[bytes]) -> list[bytes]:
+        """`encrypt` of a column of byte strings (raw payloads)."""
+        items = blobs if isinstance(blobs, list) else list(blobs)
+        randomness = os.urandom(NONCE_BYTES * len(items))   # one system call for every nonce of the column
+        aead, out = self._aead, []
+        for start, blob in zip(range(0, len(randomness), NONCE_BYTES), items, strict=True):
+            nonce = randomness[start : start + NONCE_BYTES]
+            out.append(nonce + aead.encrypt(nonce, blob, None))
         return out
 
     def token(self, value: str) -> str:
@@ -67,6 +72,16 @@ class Vault:
     def keyed_hash(self, data: bytes) -> str:
         """Keyed content hash: identifies raw records and statements without revealing their content."""
         return hashlib.blake2b(data, key=self._hash_key, digest_size=16).hexdigest()
+
+    def tokens(self, values: Iterable[str]) -> list[str]:
+        """`token` of a column of values, without a method call per value."""
+        blake, key = hashlib.blake2b, self._token_key
+        return [blake(v.encode("utf-8"), key=key, digest_size=16).hexdigest() for v in values]
+
+    def keyed_hashes(self, texts: Iterable[str]) -> list[str]:
+        """`keyed_hash` of a column of texts (UTF-8), for the statement ids of a whole batch at once."""
+        blake, key = hashlib.blake2b, self._hash_key
+        return [blake(t.encode("utf-8"), key=key, digest_size=16).hexdigest() for t in texts]
 
     @classmethod
     def from_settings(cls, settings: HubSettings) -> Vault:

@@ -109,9 +109,28 @@ def _known_record_ids(conn: Connection, source: str, record_ids: list[str], chun
     return found
 
 
-def land_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: str, now: datetime,
-               vault: Vault) -> BatchCounts:
-    """Write one batch inside the caller's transaction and return what it counted."""
+@dataclass
+class PreparedBatch:
+    """A batch turned into rows, ready to write: the CPU work of landing, done outside any write.
+
+    `raw_ids` are the records it found new when it was prepared; the write re-checks them, because a
+    pipelined ingest prepares the next batch while the previous one is still being written.
+    """
+
+    source: str
+    counts: BatchCounts
+    raw_rows: list[tuple[Any, ...]]
+    statements: list[tuple[Any, ...]]
+    quarantine: list[tuple[Any, ...]]
+
+    @property
+    def raw_ids(self) -> list[str]:
+        return [row[0] for row in self.raw_rows]
+
+
+def prepare_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: str, now: datetime,
+                  vault: Vault) -> PreparedBatch:
+    """Hash, encrypt, normalize and build the statements of the records `conn` does not hold yet."""
     counts = BatchCounts(extracted=len(batch.rows) + len(batch.rejected))
     stamp = timestamp_param(conn, now)
     pseudonymous = record_id_is_sensitive(spec)
@@ -141,9 +160,9 @@ def land_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: str
     known = existing_keys(conn, tables.raw_record, "id", list(fresh))
     counts.unchanged += len(known)
     new = {rid: landed for rid, landed in fresh.items() if rid not in known}
-    insert_rows(conn, tables.raw_record, RAW_COLUMNS, [
-        (rid, spec.source, x.record_id, x.content_hash, vault.encrypt(x.payload), x.position, stamp, run_id)
-        for rid, x in new.items()])
+    encrypted = vault.encrypt_many_bytes(x.payload for x in new.values())
+    raw_rows = [(rid, spec.source, x.record_id, x.content_hash, payload, x.position, stamp, run_id)
+                for (rid, x), payload in zip(new.items(), encrypted, strict=True)]
 
     keyed = [rid for rid, x in new.items() if x.has_id]
     for rid, x in new.items():
@@ -151,17 +170,40 @@ def land_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: str
             counts.quarantined += 1
             quarantine.append((spec.source, None, run_id, rid, x.position, None, ",".join(spec.record_id), "record",
                                f"record id column(s) {', '.join(spec.record_id)} blank", None, stamp))
+    statements: list[tuple[Any, ...]] = []
     if keyed:
         frame = pd.DataFrame.from_records([new[rid].row for rid in keyed])
         refs = RecordRefs(record_ids=[new[rid].record_id for rid in keyed], raw_ids=keyed,
                           positions=[new[rid].position for rid in keyed])
         built = build_statements(spec, frame, refs, run_id=run_id, now=stamp, vault=vault)
-        _write_statements(conn, spec.source, list(built.statements.values()))
+        statements = list(built.statements.values())
         quarantine.extend(built.quarantine)
         counts.loaded += built.loaded
         counts.quarantined += built.quarantined
         counts.quarantined_values += built.quarantined_values
         counts.statements += len(built.statements)
-    insert_rows(conn, tables.quarantine, QUARANTINE_COLUMNS, quarantine)
-    log.debug("source %s: batch landed, %d new raw records", spec.source, len(new))
-    return counts
+    return PreparedBatch(spec.source, counts, raw_rows, statements, quarantine)
+
+
+def write_batch(conn: Connection, prepared: PreparedBatch) -> bool:
+    """Write a prepared batch inside the caller's transaction; False (nothing written) when it went stale.
+
+    Stale means another write landed one of its records since it was prepared (the same record in two
+    batches in flight together); the caller then prepares it again on this connection.
+    """
+    if existing_keys(conn, tables.raw_record, "id", prepared.raw_ids):
+        return False
+    insert_rows(conn, tables.raw_record, RAW_COLUMNS, prepared.raw_rows)
+    _write_statements(conn, prepared.source, prepared.statements)
+    insert_rows(conn, tables.quarantine, QUARANTINE_COLUMNS, prepared.quarantine)
+    log.debug("source %s: batch landed, %d new raw records", prepared.source, len(prepared.raw_rows))
+    return True
+
+
+def land_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: str, now: datetime,
+               vault: Vault) -> BatchCounts:
+    """Prepare and write one batch inside the caller's transaction and return what it counted."""
+    prepared = prepare_batch(conn, spec, batch, run_id=run_id, now=now, vault=vault)
+    written = write_batch(conn, prepared)
+    assert written, "a batch prepared on the writing connection cannot be stale"
+    return prepared.counts

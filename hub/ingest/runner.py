@@ -11,15 +11,16 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from connectors.base import Connector
+from connectors.base import Batch, Connector
 from hub.errors import HubError, SourceSchemaChanged
-from hub.ingest.landing import BatchCounts, land_batch
+from hub.ingest.landing import BatchCounts, PreparedBatch, prepare_batch, write_batch
 from hub.mapping import MappingSpec
 from hub.mapping.loader import suggest
 from hub.protect import Vault
@@ -94,7 +95,13 @@ def read_watermark(engine: Engine, source: str) -> str | None:
 
 def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, vault: Vault,
                   on_batch: Callable[[BatchCounts], None] | None = None) -> IngestResult:
-    """Run one ingest of one source and return its reconciled counts (never raises HubError)."""
+    """Run one ingest of one source and return its reconciled counts (never raises HubError).
+
+    Batches flow through two stages at once: while a writer thread commits batch k (raw rows,
+    statements, quarantine and the watermark, in one transaction), this thread extracts and prepares
+    batch k+1. The database drivers release the GIL while they write, so the stages overlap on a second
+    core; commits stay in batch order, one transaction per batch, as before.
+    """
     run_id = uuid.uuid4().hex
     watermark = read_watermark(engine, spec.source)
     result = IngestResult(spec.source, run_id, "running", watermark=watermark)
@@ -107,21 +114,19 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
     try:
         schema = connector.discover()
         check_schema(spec, schema.names)
-        for batch in connector.extract(watermark):
-            with engine.begin() as conn:
-                counts = land_batch(conn, spec, batch, run_id=run_id, now=_now(), vault=vault)
-                totals.add(counts)
-                result.batches += 1
-                if batch.watermark is not None:
-                    result.watermark = batch.watermark
-                _save_state(conn, spec.source, result.watermark, json.dumps(schema.names, ensure_ascii=False),
-                            run_id)
-                conn.execute(update(tables.run).where(tables.run.c.id == run_id).values(
-                    batches=result.batches, watermark_after=result.watermark, **asdict(totals)))
-            if on_batch is not None:
-                on_batch(counts)
-            if result.batches % ANALYZE_EVERY == 1:
-                refresh_statistics(engine)
+        commit = _BatchCommitter(spec, engine, vault, result, totals, json.dumps(schema.names, ensure_ascii=False))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ingest-{spec.source}") as writer, \
+                engine.connect() as reader:
+            pending: Future[BatchCounts] | None = None
+            for batch in connector.extract(watermark):
+                now = _now()
+                prepared = prepare_batch(reader, spec, batch, run_id=run_id, now=now, vault=vault)
+                reader.rollback()   # end the read snapshot: the next batch must see the writer's commits
+                if pending is not None:
+                    _after_write(pending.result(), result, engine, on_batch)
+                pending = writer.submit(commit, batch, prepared, now)
+            if pending is not None:
+                _after_write(pending.result(), result, engine, on_batch)
         result.status = "succeeded"
     except HubError as exc:
         result.status, result.error = "failed", str(exc)
@@ -132,6 +137,41 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
         raise
     _finish(engine, result, totals)
     return result
+
+
+@dataclass
+class _BatchCommitter:
+    """Commits one prepared batch with the watermark it reaches and the run's running totals."""
+
+    spec: MappingSpec
+    engine: Engine
+    vault: Vault
+    result: IngestResult
+    totals: BatchCounts
+    columns: str
+
+    def __call__(self, batch: Batch, prepared: PreparedBatch, now: datetime) -> BatchCounts:
+        result = self.result
+        with self.engine.begin() as conn:
+            if not write_batch(conn, prepared):   # went stale while in flight: prepare it again, here
+                prepared = prepare_batch(conn, self.spec, batch, run_id=result.run_id, now=now, vault=self.vault)
+                write_batch(conn, prepared)
+            self.totals.add(prepared.counts)
+            result.batches += 1
+            if batch.watermark is not None:
+                result.watermark = batch.watermark
+            _save_state(conn, self.spec.source, result.watermark, self.columns, result.run_id)
+            conn.execute(update(tables.run).where(tables.run.c.id == result.run_id).values(
+                batches=result.batches, watermark_after=result.watermark, **asdict(self.totals)))
+        return prepared.counts
+
+
+def _after_write(counts: BatchCounts, result: IngestResult, engine: Engine,
+                 on_batch: Callable[[BatchCounts], None] | None) -> None:
+    if on_batch is not None:
+        on_batch(counts)
+    if result.batches % ANALYZE_EVERY == 1:
+        refresh_statistics(engine)
 
 
 def _finish(engine: Engine, result: IngestResult, totals: BatchCounts) -> None:

@@ -49,13 +49,31 @@ def is_blank(raw: Any) -> bool:
     return False
 
 
-def normalize_column(normalizer: Normalizer, values: pd.Series) -> list[Normalized]:
+MEMO_LIMIT = 200_000
+"""Distinct raw values a memo keeps per normalizer before it starts afresh (bounds memory at scale)."""
+
+
+def normalize_column(normalizer: Normalizer, values: pd.Series,
+                     memo: dict[tuple[type, Any], Normalized] | None = None) -> list[Normalized]:
     """Apply a normalizer to a column, once per distinct value.
 
     Department columns repeat heavily (gender, ethnicity, estate names, dates), so factorizing
-    first turns a million calls into a few thousand.
+    first turns a million calls into a few thousand. A `memo` carries results across batches and
+    sources: the same resident's ID, name and address arrive from every department. Keys carry the
+    value's type, since 1 == 1.0 == True would otherwise share one result.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    results = [normalizer(u) for u in uniques]
+    if memo is None:
+        results = [normalizer(u) for u in uniques]
+    else:
+        if len(memo) > MEMO_LIMIT:
+            memo.clear()
+        results = []
+        for u in uniques:
+            key = (type(u), u)
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = normalizer(u)
+            results.append(found)
     blank = EMPTY
     return [results[c] if c >= 0 else blank for c in codes]

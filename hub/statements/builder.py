@@ -9,9 +9,10 @@ values are encrypted and, where the model says so, tokenized before they leave t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 import pandas as pd
@@ -51,12 +52,17 @@ class StatementBatch:
 
 
 class _Emitter:
-    """Encodes values by their sensitivity and writes statement rows with deterministic ids."""
+    """Encodes values by their sensitivity and writes statement rows with deterministic ids.
+
+    Works a column at a time: one call per attribute of an entity emits that attribute's statements
+    for every row of the batch, so the per-statement work is a hash and a tuple, nothing more.
+    """
 
     def __init__(self, spec: MappingSpec, refs: RecordRefs, run_id: str, now: datetime | str, vault: Vault,
                  out: StatementBatch):
         self.spec, self.refs, self.run_id, self.now, self.vault, self.out = spec, refs, run_id, now, vault, out
         self._protection: dict[tuple[str, str], tuple[bool, bool]] = {}
+        self._prefixes = [f"{spec.source}\x1f{record_id}\x1f" for record_id in refs.record_ids]
 
     def protection(self, entity_type: str, attribute: str) -> tuple[bool, bool]:
         """(encrypt, tokenize) for an attribute, from its sensitivity in schemas/."""
@@ -67,23 +73,29 @@ class _Emitter:
                                      meta is not None and meta.tokenized)
         return self._protection[key]
 
-    def statement(self, i: int, entity_type: str, entity_ref: str, attribute: str, value: str, method: str,
-                  source_field: str | None, flags: str | None) -> None:
-        source, record_id = self.spec.source, self.refs.record_ids[i]
-        key = "\x1f".join((source, record_id, entity_ref, attribute, source_field or method, value))
-        sid = self.vault.keyed_hash(key.encode("utf-8"))
+    def statements(self, rows: Sequence[int], entity_type: str, entity_ref: str, attribute: str,
+                   values: Sequence[str], method: str, source_field: str | None,
+                   flags: Sequence[str | None] | None = None) -> None:
+        """Statements of one attribute for the given rows; `values` (and `flags`) align with `rows`.
+
+        A statement's id is the keyed hash of (source, record id, entity, attribute, field or method,
+        value): the same value of the same record always gets the same id, whatever the batch.
+        """
+        if not rows:
+            return
         encrypt, tokenize = self.protection(entity_type, attribute)
-        clear: str | None = value
-        encrypted: bytes | None = None
-        token: str | None = None
-        if encrypt:
-            clear, encrypted = None, self.vault.encrypt_text(value)
-        if tokenize:
-            token = self.vault.token(value)
-        self.out.statements[sid] = (
-            sid, source, record_id, entity_type, entity_ref, attribute, clear, encrypted, token, method,
-            source_field, flags, self.refs.raw_ids[i], self.run_id, self.now, self.now,
-        )
+        tag = f"{entity_ref}\x1f{attribute}\x1f{source_field or method}\x1f"
+        prefixes, record_ids, raw_ids, vault = self._prefixes, self.refs.record_ids, self.refs.raw_ids, self.vault
+        ids = vault.keyed_hashes([prefixes[i] + tag + value for i, value in zip(rows, values, strict=True)])
+        clear: Iterable[str | None] = repeat(None) if encrypt else values
+        encrypted: Iterable[bytes | None] = vault.encrypt_many(values) if encrypt else repeat(None)
+        tokens: Iterable[str | None] = vault.tokens(values) if tokenize else repeat(None)
+        # zip is not strict: repeat() pads the columns an attribute does not have
+        self.out.statements.update(
+            (sid, (sid, self.spec.source, record_ids[i], entity_type, entity_ref, attribute, value, enc, token,
+                   method, source_field, flag, raw_ids[i], self.run_id, self.now, self.now))
+            for sid, i, value, enc, token, flag in zip(
+                ids, rows, clear, encrypted, tokens, repeat(None) if flags is None else flags, strict=False))
 
     def problem(self, i: int, entity_ref: str | None, fld: str | None, kind: str, reason: str) -> None:
         self.out.quarantine.append((
@@ -105,29 +117,33 @@ def _emit_entity(em: _Emitter, local: str, entity: EntitySpec, results: dict[str
         spec = entity.fields[attribute]
         source_field = "+".join(spec.source_columns) or None
         method = "const" if spec.const is not None else "mapped"
-        derivable = [a for a in known if a != attribute]
         for i, res in enumerate(column):
             if res.value is None and res.reason is not None:
                 em.out.quarantined_values += 1
                 em.problem(i, local, source_field or attribute, "value", res.reason)
-            if not accepted[i]:
-                continue
-            if res.value is not None:
-                em.statement(i, entity.type, local, attribute, res.value, method, source_field,
-                             ",".join(res.flags) or None)
-            if not res.derived:
-                continue
-            for derived_attr in derivable:
-                derived_value = res.derived.get(derived_attr)
+        rows = [i for i, res in enumerate(column) if res.value is not None and accepted[i]]
+        em.statements(rows, entity.type, local, attribute, [column[i].value for i in rows],  # type: ignore[misc]
+                      method, source_field, [",".join(column[i].flags) or None for i in rows])
+        deriving = [i for i, res in enumerate(column) if res.derived and accepted[i]]
+        if not deriving:
+            continue
+        implied = {name for i in deriving for name in column[i].derived}
+        for derived_attr in (a for a in known if a != attribute and a in implied):
+            own = results.get(derived_attr)
+            emit_rows: list[int] = []
+            emit_values: list[str] = []
+            for i in deriving:
+                derived_value = column[i].derived.get(derived_attr)
                 if derived_value is None:
                     continue
-                own = results.get(derived_attr)
                 own_value = own[i].value if own is not None else None
                 if own_value is None:
-                    em.statement(i, entity.type, local, derived_attr, derived_value, "derived", source_field, None)
+                    emit_rows.append(i)
+                    emit_values.append(derived_value)
                 elif own_value != derived_value:
                     em.problem(i, local, source_field, "flag",
                                f"{derived_attr}: differs from the {derived_attr} implied by {attribute}")
+            em.statements(emit_rows, entity.type, local, derived_attr, emit_values, "derived", source_field)
 
 
 def build_statements(spec: MappingSpec, frame: pd.DataFrame, refs: RecordRefs, *, run_id: str,
@@ -153,10 +169,9 @@ def build_statements(spec: MappingSpec, frame: pd.DataFrame, refs: RecordRefs, *
         accepted_by_entity[local] = accepted
     for rel in spec.relations:
         subject_ok, object_ok = accepted_by_entity[rel.subject], accepted_by_entity[rel.object]
-        subject_type = spec.entities[rel.subject].type
-        for i in range(n):
-            if subject_ok[i] and object_ok[i]:
-                em.statement(i, subject_type, rel.subject, rel.predicate, rel.object, "relation", None, None)
+        both = [i for i in range(n) if subject_ok[i] and object_ok[i]]
+        em.statements(both, spec.entities[rel.subject].type, rel.subject, rel.predicate, [rel.object] * len(both),
+                      "relation", None)
     for i in range(n):
         if any(accepted[i] for accepted in accepted_by_entity.values()):
             out.loaded += 1

@@ -127,6 +127,19 @@ def _without_serials(normalizer: Normalizer) -> Normalizer:
     return no_serials
 
 
+_MEMOS: dict[tuple[str, bool, bool], dict[tuple[type, Any], Normalized]] = {}
+
+
+def _memo(name: str, mapping: MappingSpec, spec: FieldSpec) -> dict[tuple[type, Any], Normalized]:
+    """The process-wide memo of one normalizer as this source configures it (date order, serials).
+
+    Normalizers are pure functions of the raw value, so a result can be reused by any later batch.
+    """
+    key = (name, name == "datetime" and spec.normalize is None and mapping.dates.order == "dmy",
+           not mapping.dates.excel_serials and name in ("date", "date_dmy", "datetime"))
+    return _MEMOS.setdefault(key, {})
+
+
 def normalize_field(mapping: MappingSpec, frame: pd.DataFrame, entity_type: str, attribute: str,
                     spec: FieldSpec, rows: np.ndarray | None = None) -> list[Normalized]:
     """Normalized values of one field for every row; rows outside `rows` (a boolean mask) are blank."""
@@ -139,7 +152,7 @@ def normalize_field(mapping: MappingSpec, frame: pd.DataFrame, entity_type: str,
         normalizer = _day_first(normalizer)
     if not mapping.dates.excel_serials and name in ("date", "date_dmy", "datetime"):
         normalizer = _without_serials(normalizer)
-    results = normalize_column(normalizer, values)
+    results = normalize_column(normalizer, values, _memo(name, mapping, spec))
     meta = schemas.attribute_spec(entity_type, attribute)
     allowed = set(meta.allowed_values) if meta is not None and meta.allowed_values else None
     if allowed is None:
