@@ -28,6 +28,7 @@ from hub.protect import Vault
 from hub.resolve.runner import ENTITY_TYPES, Progress, TypeRun, resolve_type
 from hub.settings import HubSettings
 from hub.store import make_engine, upgrade
+from hub.store.initial_load import initial_load, restore_indexes
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,8 @@ def build_connector(spec: MappingSpec, settings: HubSettings,
     return connector
 
 
-def ingest_one(hub: Hub, spec: MappingSpec,
-               on_batch: Callable[[str, BatchCounts], None] | None = None) -> IngestResult:
+def ingest_one(hub: Hub, spec: MappingSpec, on_batch: Callable[[str, BatchCounts], None] | None = None,
+               initial_load: bool = False) -> IngestResult:
     """Ingest one source; a source that cannot even start (no connection, unknown kind) fails alone."""
     callback = (lambda counts: on_batch(spec.source, counts)) if on_batch else None
     try:
@@ -82,14 +83,15 @@ def ingest_one(hub: Hub, spec: MappingSpec,
     except HubError as exc:
         log.warning("source %s: cannot start: %s", spec.source, exc)
         return IngestResult(spec.source, "", "failed", error=str(exc))
-    return ingest_source(spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback)
+    return ingest_source(spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback,
+                         initial_load=initial_load)
 
 
-def _ingest_in_worker(settings: HubSettings, spec: MappingSpec) -> IngestResult:
+def _ingest_in_worker(settings: HubSettings, spec: MappingSpec, initial_load: bool) -> IngestResult:
     """Entry point of a worker process: its own engine and vault, one source."""
     hub = Hub.open(settings)
     try:
-        return ingest_one(hub, spec)
+        return ingest_one(hub, spec, initial_load=initial_load)
     finally:
         hub.engine.dispose()
 
@@ -100,6 +102,7 @@ def ingest(hub: Hub, sources: list[str] | None = None,
 
     With `workers` > 1, sources run in that many processes at once (normalizing is CPU work, and the
     sources are independent); per-batch progress is then reported only by the process itself.
+    Into an empty store, the load runs without secondary indexes and builds them at the end.
     """
     specs = hub.mappings()
     known = {s.source for s in specs}
@@ -107,12 +110,13 @@ def ingest(hub: Hub, sources: list[str] | None = None,
     if unknown:
         raise ConfigurationError(f"no mapping for source(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     chosen = [spec for spec in specs if not sources or spec.source in sources]
-    if workers <= 1 or len(chosen) <= 1:
-        return [ingest_one(hub, spec, on_batch) for spec in chosen]
-    context = multiprocessing.get_context("spawn")   # no inherited engine connections or threads
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_ingest_in_worker, hub.settings, spec) for spec in chosen]
-        return [future.result() for future in futures]
+    with initial_load(hub.engine) as empty_store:
+        if workers <= 1 or len(chosen) <= 1:
+            return [ingest_one(hub, spec, on_batch, empty_store) for spec in chosen]
+        context = multiprocessing.get_context("spawn")   # no inherited engine connections or threads
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [pool.submit(_ingest_in_worker, hub.settings, spec, empty_store) for spec in chosen]
+            return [future.result() for future in futures]
 
 
 @dataclass
@@ -129,6 +133,7 @@ def resolve(hub: Hub, entity_types: list[str] | None = None, *, full: bool = Fal
     if unknown:
         raise ConfigurationError(f"cannot resolve {', '.join(unknown)}; entity types: {', '.join(ENTITY_TYPES)}")
     wanted = [t for t in ENTITY_TYPES if entity_types is None or t in entity_types]
+    restore_indexes(hub.engine)   # after an initial load that was killed: resolution reads through them
     report = ResolveReport()
     for entity_type in wanted:
         report.runs.append(resolve_type(hub.engine, hub.vault, entity_type, full=full, train=train,

@@ -83,14 +83,21 @@ def _payload(row: dict[str, Any]) -> bytes:
     return json.dumps(row, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
 
 
-def _write_statements(conn: Connection, source: str, rows: list[tuple[Any, ...]]) -> None:
+def _write_statements(conn: Connection, source: str, rows: list[tuple[Any, ...]],
+                      landed_this_run: set[str] | None = None) -> None:
     """Append statements of records seen for the first time; upsert those of records seen before.
 
     Only a new version of a known record can repeat a statement id (its unchanged values), so the
-    common path, a record never seen, is a plain bulk append without conflict handling.
+    common path, a record never seen, is a plain bulk append without conflict handling. During an
+    initial load (`landed_this_run` given: the store was empty when the run began) the record ids this
+    run has written are all the store can know, and no index is needed to find them.
     """
     record_ids = sorted({row[2] for row in rows})
-    known = _known_record_ids(conn, source, record_ids)
+    if landed_this_run is None:
+        known = _known_record_ids(conn, source, record_ids)
+    else:
+        known = landed_this_run.intersection(record_ids)
+        landed_this_run.update(record_ids)
     fresh = [row for row in rows if row[2] not in known]
     again = [row for row in rows if row[2] in known]
     insert_rows(conn, tables.statement, STATEMENT_COLUMNS, fresh)
@@ -185,16 +192,17 @@ def prepare_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: 
     return PreparedBatch(spec.source, counts, raw_rows, statements, quarantine)
 
 
-def write_batch(conn: Connection, prepared: PreparedBatch) -> bool:
+def write_batch(conn: Connection, prepared: PreparedBatch, landed_this_run: set[str] | None = None) -> bool:
     """Write a prepared batch inside the caller's transaction; False (nothing written) when it went stale.
 
     Stale means another write landed one of its records since it was prepared (the same record in two
     batches in flight together); the caller then prepares it again on this connection.
+    `landed_this_run`: see `_write_statements` (initial loads only).
     """
     if existing_keys(conn, tables.raw_record, "id", prepared.raw_ids):
         return False
     insert_rows(conn, tables.raw_record, RAW_COLUMNS, prepared.raw_rows)
-    _write_statements(conn, prepared.source, prepared.statements)
+    _write_statements(conn, prepared.source, prepared.statements, landed_this_run)
     insert_rows(conn, tables.quarantine, QUARANTINE_COLUMNS, prepared.quarantine)
     log.debug("source %s: batch landed, %d new raw records", prepared.source, len(prepared.raw_rows))
     return True

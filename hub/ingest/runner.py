@@ -94,13 +94,15 @@ def read_watermark(engine: Engine, source: str) -> str | None:
 
 
 def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, vault: Vault,
-                  on_batch: Callable[[BatchCounts], None] | None = None) -> IngestResult:
+                  on_batch: Callable[[BatchCounts], None] | None = None,
+                  initial_load: bool = False) -> IngestResult:
     """Run one ingest of one source and return its reconciled counts (never raises HubError).
 
     Batches flow through two stages at once: while a writer thread commits batch k (raw rows,
     statements, quarantine and the watermark, in one transaction), this thread extracts and prepares
     batch k+1. The database drivers release the GIL while they write, so the stages overlap on a second
     core; commits stay in batch order, one transaction per batch, as before.
+    `initial_load`: the store was empty when this load began (see hub.store.initial_load).
     """
     run_id = uuid.uuid4().hex
     watermark = read_watermark(engine, spec.source)
@@ -114,7 +116,8 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
     try:
         schema = connector.discover()
         check_schema(spec, schema.names)
-        commit = _BatchCommitter(spec, engine, vault, result, totals, json.dumps(schema.names, ensure_ascii=False))
+        commit = _BatchCommitter(spec, engine, vault, result, totals, json.dumps(schema.names, ensure_ascii=False),
+                                 set() if initial_load else None)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ingest-{spec.source}") as writer, \
                 engine.connect() as reader:
             pending: Future[BatchCounts] | None = None
@@ -149,13 +152,14 @@ class _BatchCommitter:
     result: IngestResult
     totals: BatchCounts
     columns: str
+    landed_this_run: set[str] | None   # record ids written by this run, during an initial load only
 
     def __call__(self, batch: Batch, prepared: PreparedBatch, now: datetime) -> BatchCounts:
         result = self.result
         with self.engine.begin() as conn:
-            if not write_batch(conn, prepared):   # went stale while in flight: prepare it again, here
+            if not write_batch(conn, prepared, self.landed_this_run):   # went stale in flight: prepare it here
                 prepared = prepare_batch(conn, self.spec, batch, run_id=result.run_id, now=now, vault=self.vault)
-                write_batch(conn, prepared)
+                write_batch(conn, prepared, self.landed_this_run)
             self.totals.add(prepared.counts)
             result.batches += 1
             if batch.watermark is not None:

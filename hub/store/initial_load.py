@@ -1,0 +1,69 @@
+"""Initial load: fill an empty store without maintaining its secondary indexes row by row.
+
+The first ingest of a district writes millions of statements. Keeping three secondary B-trees up to
+date with random inserts costs more than the rows themselves; building each index once at the end
+is a sort. So when the store holds no records yet, the secondary indexes of the raw zone and the
+statements are dropped for the load and created again when it ends, whatever way it ends. A process
+killed during the load leaves them missing; `restore_indexes` (run at the start of every ingest and
+resolve) creates them again before anything relies on them.
+
+While the indexes are gone, nothing may look statements up by source record: an ingest in this mode
+knows, from the store being empty at its start, that only records of this very run can have any.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, Index, inspect, select
+
+from hub.store import tables
+
+log = logging.getLogger(__name__)
+
+DEFERRED_TABLES = (tables.raw_record, tables.statement)
+
+
+def deferred_indexes() -> list[Index]:
+    """The non-unique indexes an initial load drops (primary keys and unique indexes stay)."""
+    return [index for table in DEFERRED_TABLES for index in sorted(table.indexes, key=lambda ix: str(ix.name))
+            if not index.unique]
+
+
+def restore_indexes(engine: Engine) -> list[str]:
+    """Create whichever deferred index is missing; the names created (none, normally)."""
+    created = []
+    with engine.begin() as conn:
+        inspector = inspect(conn)
+        present = {ix["name"] for table in DEFERRED_TABLES for ix in inspector.get_indexes(table.name)}
+        for index in deferred_indexes():
+            if index.name not in present:
+                index.create(conn)
+                created.append(str(index.name))
+    if created:
+        log.info("store: created index(es) %s", ", ".join(created))
+    return created
+
+
+def store_is_empty(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return all(conn.execute(select(table.c.id).limit(1)).first() is None for table in DEFERRED_TABLES)
+
+
+@contextmanager
+def initial_load(engine: Engine) -> Iterator[bool]:
+    """Yield True when this load fills an empty store (its secondary indexes dropped meanwhile)."""
+    restore_indexes(engine)
+    if not store_is_empty(engine):
+        yield False
+        return
+    with engine.begin() as conn:
+        for index in deferred_indexes():
+            index.drop(conn)
+    log.info("store: empty, loading without secondary indexes; they are built at the end")
+    try:
+        yield True
+    finally:
+        restore_indexes(engine)
