@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from hub.protect import Vault
+from hub.resolve.store import frame_of
 from hub.store.tables import statement
 
 RECORD_KEY = "record_key"
@@ -49,7 +50,7 @@ def _read(engine: Engine, entity_types: Iterable[str], sources: Iterable[str] | 
     if attributes is not None:
         query = query.where(s.attribute.in_([*attributes, *HOUSE_PREDICATES, *HOUSE_PARTS]))
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).fetchall(), columns=[
+        return frame_of(conn.execute(query), [
             "source", "source_record_id", "entity_type", "entity_ref", "attribute", "value", "value_enc",
             "method", "last_seen"])
 
