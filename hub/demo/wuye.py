@@ -35,6 +35,7 @@ CREATE INDEX houses_updated ON houses (updated_at, id);
 CREATE INDEX residents_updated ON residents (updated_at, id);
 CREATE INDEX vehicles_updated ON vehicles (updated_at, id);
 CREATE INDEX tickets_updated ON tickets (updated_at, id);
+CREATE INDEX residents_role_updated ON residents (role, updated_at, id);
 """
 
 
