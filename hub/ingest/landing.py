@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -62,9 +62,9 @@ def record_id_is_sensitive(spec: MappingSpec) -> bool:
     """
     id_columns = set(spec.record_id)
     for entity in spec.entities.values():
-        for attribute, field in entity.fields.items():
+        for attribute, mapped in entity.fields.items():
             meta = schemas.attribute_spec(entity.type, attribute)
-            if meta is not None and meta.sensitivity.encrypted and id_columns & set(field.source_columns):
+            if meta is not None and meta.sensitivity.encrypted and id_columns & set(mapped.source_columns):
                 return True
     return False
 
@@ -83,21 +83,37 @@ def _payload(row: dict[str, Any]) -> bytes:
     return json.dumps(row, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
 
 
+@dataclass
+class LandedThisRun:
+    """What an initial load has written so far: all the store can hold, since it was empty at the start.
+
+    With it, an initial load answers "is this raw record or source record known?" from memory instead
+    of from the indexes it dropped (and without a query per batch).
+    """
+
+    raw_ids: set[str] = field(default_factory=set)
+    record_ids: set[str] = field(default_factory=set)
+
+
+def _known_raw_ids(conn: Connection, raw_ids: list[str], landed: LandedThisRun | None) -> set[str]:
+    if landed is None:
+        return existing_keys(conn, tables.raw_record, "id", raw_ids)
+    return landed.raw_ids.intersection(raw_ids)
+
+
 def _write_statements(conn: Connection, source: str, rows: list[tuple[Any, ...]],
-                      landed_this_run: set[str] | None = None) -> None:
+                      landed: LandedThisRun | None = None) -> None:
     """Append statements of records seen for the first time; upsert those of records seen before.
 
     Only a new version of a known record can repeat a statement id (its unchanged values), so the
-    common path, a record never seen, is a plain bulk append without conflict handling. During an
-    initial load (`landed_this_run` given: the store was empty when the run began) the record ids this
-    run has written are all the store can know, and no index is needed to find them.
+    common path, a record never seen, is a plain bulk append without conflict handling.
     """
     record_ids = sorted({row[2] for row in rows})
-    if landed_this_run is None:
+    if landed is None:
         known = _known_record_ids(conn, source, record_ids)
     else:
-        known = landed_this_run.intersection(record_ids)
-        landed_this_run.update(record_ids)
+        known = landed.record_ids.intersection(record_ids)
+        landed.record_ids.update(record_ids)
     fresh = [row for row in rows if row[2] not in known]
     again = [row for row in rows if row[2] in known]
     insert_rows(conn, tables.statement, STATEMENT_COLUMNS, fresh)
@@ -136,8 +152,8 @@ class PreparedBatch:
 
 
 def prepare_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: str, now: datetime,
-                  vault: Vault) -> PreparedBatch:
-    """Hash, encrypt, normalize and build the statements of the records `conn` does not hold yet."""
+                  vault: Vault, landed: LandedThisRun | None = None) -> PreparedBatch:
+    """Hash, encrypt, normalize and build the statements of the records the store does not hold yet."""
     counts = BatchCounts(extracted=len(batch.rows) + len(batch.rejected))
     stamp = timestamp_param(conn, now)
     pseudonymous = record_id_is_sensitive(spec)
@@ -164,7 +180,7 @@ def prepare_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: 
             continue
         fresh[raw_id] = _Landed(row, key, record_id is not None, content_hash, payload, position)
 
-    known = existing_keys(conn, tables.raw_record, "id", list(fresh))
+    known = _known_raw_ids(conn, list(fresh), landed)
     counts.unchanged += len(known)
     new = {rid: landed for rid, landed in fresh.items() if rid not in known}
     encrypted = vault.encrypt_many_bytes(x.payload for x in new.values())
@@ -192,17 +208,19 @@ def prepare_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: 
     return PreparedBatch(spec.source, counts, raw_rows, statements, quarantine)
 
 
-def write_batch(conn: Connection, prepared: PreparedBatch, landed_this_run: set[str] | None = None) -> bool:
+def write_batch(conn: Connection, prepared: PreparedBatch, landed: LandedThisRun | None = None) -> bool:
     """Write a prepared batch inside the caller's transaction; False (nothing written) when it went stale.
 
     Stale means another write landed one of its records since it was prepared (the same record in two
     batches in flight together); the caller then prepares it again on this connection.
-    `landed_this_run`: see `_write_statements` (initial loads only).
+    `landed`: given during an initial load only (see LandedThisRun).
     """
-    if existing_keys(conn, tables.raw_record, "id", prepared.raw_ids):
+    if _known_raw_ids(conn, prepared.raw_ids, landed):
         return False
     insert_rows(conn, tables.raw_record, RAW_COLUMNS, prepared.raw_rows)
-    _write_statements(conn, prepared.source, prepared.statements, landed_this_run)
+    _write_statements(conn, prepared.source, prepared.statements, landed)
+    if landed is not None:
+        landed.raw_ids.update(prepared.raw_ids)
     insert_rows(conn, tables.quarantine, QUARANTINE_COLUMNS, prepared.quarantine)
     log.debug("source %s: batch landed, %d new raw records", prepared.source, len(prepared.raw_rows))
     return True

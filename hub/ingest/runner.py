@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.base import Batch, Connector
 from hub.errors import HubError, SourceSchemaChanged
-from hub.ingest.landing import BatchCounts, PreparedBatch, prepare_batch, write_batch
+from hub.ingest.landing import BatchCounts, LandedThisRun, PreparedBatch, prepare_batch, write_batch
 from hub.mapping import MappingSpec
 from hub.mapping.loader import suggest
 from hub.protect import Vault
@@ -117,13 +117,14 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
         schema = connector.discover()
         check_schema(spec, schema.names)
         commit = _BatchCommitter(spec, engine, vault, result, totals, json.dumps(schema.names, ensure_ascii=False),
-                                 set() if initial_load else None)
+                                 LandedThisRun() if initial_load else None)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ingest-{spec.source}") as writer, \
                 engine.connect() as reader:
             pending: Future[BatchCounts] | None = None
             for batch in connector.extract(watermark):
                 now = _now()
-                prepared = prepare_batch(reader, spec, batch, run_id=run_id, now=now, vault=vault)
+                prepared = prepare_batch(reader, spec, batch, run_id=run_id, now=now, vault=vault,
+                                         landed=commit.landed)
                 reader.rollback()   # end the read snapshot: the next batch must see the writer's commits
                 if pending is not None:
                     _after_write(pending.result(), result, engine, on_batch)
@@ -152,14 +153,15 @@ class _BatchCommitter:
     result: IngestResult
     totals: BatchCounts
     columns: str
-    landed_this_run: set[str] | None   # record ids written by this run, during an initial load only
+    landed: LandedThisRun | None   # what this run wrote, during an initial load only
 
     def __call__(self, batch: Batch, prepared: PreparedBatch, now: datetime) -> BatchCounts:
         result = self.result
         with self.engine.begin() as conn:
-            if not write_batch(conn, prepared, self.landed_this_run):   # went stale in flight: prepare it here
-                prepared = prepare_batch(conn, self.spec, batch, run_id=result.run_id, now=now, vault=self.vault)
-                write_batch(conn, prepared, self.landed_this_run)
+            if not write_batch(conn, prepared, self.landed):   # went stale in flight: prepare it again, here
+                prepared = prepare_batch(conn, self.spec, batch, run_id=result.run_id, now=now, vault=self.vault,
+                                         landed=self.landed)
+                write_batch(conn, prepared, self.landed)
             self.totals.add(prepared.counts)
             result.batches += 1
             if batch.watermark is not None:
