@@ -21,6 +21,11 @@ from hub.demo.idnumbers import USCC_ALPHABET, make_uscc
 from hub.demo.reference import reference
 
 VIRTUAL_UNITS = ("天山区灵活就业人员", "天山区退休人员社会化管理服务中心")
+TRADE_SUFFIXES = ("鑫", "恒", "盛", "华", "泰", "源", "达", "隆", "兴", "瑞",
+                  "丰", "福", "昌", "祥", "嘉", "宏", "安", "德", "顺", "通")
+"""Second syllables for trade names once region × trade name × industry × form (≈20,000 names) runs
+out, which happens above ~800,000 residents: "超艺" gives "超艺鑫", "超艺恒", … Smaller districts
+never use them, so their output is unchanged."""
 
 
 def ages(persons: pd.DataFrame) -> npt.NDArray[np.float64]:
@@ -68,11 +73,17 @@ def build_organizations(
     )
     forms = sorted(set(ref["org_forms"]))
     space = len(regions) * len(prefixes) * len(industries) * len(forms)
-    picks = rng.choice(space, n_ent, replace=False)
+    rounds = -(-n_ent // space)   # one round per trade-name variant: plain, then one per suffix
+    if rounds > 1 + len(TRADE_SUFFIXES):
+        raise ValueError(f"{n_ent:,} enterprises exceed the {space * (1 + len(TRADE_SUFFIXES)):,} distinct names")
+    picks = rng.choice(space * rounds, n_ent, replace=False)
+    variant, picks = np.divmod(picks, space)
     r, rest = np.divmod(picks, len(prefixes) * len(industries) * len(forms))
     p, rest = np.divmod(rest, len(industries) * len(forms))
     i, f = np.divmod(rest, len(forms))
-    ent_names = [regions[a] + prefixes[b] + industries[c] + forms[e] for a, b, c, e in zip(r, p, i, f, strict=True)]
+    trade = ("", *TRADE_SUFFIXES)
+    ent_names = [regions[a] + prefixes[b] + trade[v] + industries[c] + forms[e]
+                 for a, b, v, c, e in zip(r, p, variant, i, f, strict=True)]
     individual = np.array([forms[e] == "商行" for e in f])
     kinds: list[list[Any]] = ref["social_orgs"]
     words: list[str] = ref["social_org_words"]
