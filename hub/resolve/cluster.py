@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from hub.resolve.compare import Comparison
 from hub.resolve.spec import Guards, LevelMatrix
@@ -117,7 +118,9 @@ def cluster(record_keys: Keys, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64
     clusters = _Clusters(unique, register)
     reason = np.full(len(a), None, dtype=object) if reason is None else reason.copy()
     decision = decision.copy()
-    position = {key: i for i, key in enumerate(record_keys)}
+    judgements = list(judgements)
+    # a dict of every record key costs seconds at a million records: only judgements need it
+    position = {key: i for i, key in enumerate(record_keys)} if judgements else {}
     if seed_groups is not None:
         first: dict[int, int] = {}
         for row, group in enumerate(seed_groups):
@@ -143,23 +146,28 @@ def cluster(record_keys: Keys, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64
     candidates = np.flatnonzero(decision == MATCH)
     order = candidates[np.lexsort((b[candidates], a[candidates], -weights[candidates]))]
     find = clusters.find
-    for p in order.tolist():
-        ra, rb = find(int(a[p])), find(int(b[p]))
+    # Python lists of the match pairs only: indexing numpy arrays per pair costs more than the
+    # union-find step itself, and lists of every candidate pair would cost hundreds of megabytes
+    steps = zip(order.tolist(), a[order].tolist(), b[order].tolist(), same_unique[order].tolist(), strict=True)
+    for p, row_a, row_b, same in steps:
+        ra, rb = find(row_a), find(row_b)
         if ra == rb:
             continue
-        why = clusters.conflict(ra, rb, bool(same_unique[p]))
+        why = clusters.conflict(ra, rb, same)
         if why is None:
             clusters.union(ra, rb)
         else:
             decision[p], reason[p] = REVIEW, why
-    roots = np.array([find(i) for i in range(len(record_keys))], dtype=np.int64)
+    roots = np.fromiter((find(i) for i in range(len(record_keys))), dtype=np.int64, count=len(record_keys))
     return roots, Decisions(decision, reason)
 
 
 def labels_from_roots(record_keys: Keys, roots: npt.NDArray[np.int64]) -> npt.NDArray[np.object_]:
     """Each record's cluster label: the smallest record key in its cluster (one sort, then integers)."""
     keys = np.asarray(record_keys, dtype=object)
-    order = np.argsort(keys, kind="stable")
+    # resolve() passes keys already sorted: checking that is one pass, sorting strings is many
+    ordered = pd.Index(keys).is_monotonic_increasing
+    order = np.arange(len(keys)) if ordered else np.argsort(keys, kind="stable")
     rank = np.empty(len(keys), dtype=np.int64)
     rank[order] = np.arange(len(keys))
     best = np.full(int(roots.max(initial=-1)) + 1, len(keys), dtype=np.int64)

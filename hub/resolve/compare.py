@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -24,14 +25,37 @@ Mask = npt.NDArray[np.bool_]
 Levels = npt.NDArray[np.int8]
 
 
+Codes = npt.NDArray[np.signedinteger[Any]]
+
+
+def categorical_frame(features: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as categoricals: codes (1–4 bytes a row) over the distinct values.
+
+    A million-record feature frame of Python string columns costs 8 bytes a row per column for the
+    pointers alone, besides the strings; as categoricals it costs a small code a row, and the codes
+    are the integer encoding equality levels compare anyway (computed once, here).
+    """
+    out = features.copy(deep=False)
+    for column in features.columns:
+        values = features[column]
+        if column == "record_key" or not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
+            continue   # record keys are all distinct: nothing to share
+        codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+        out[column] = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object), validate=False)
+    return out
+
+
 @dataclass
 class Prepared:
-    """Features of one frame plus integer codes computed on demand (equal code ⇔ equal value)."""
+    """Features of one frame as categoricals, plus joint codes computed on demand (equal code ⇔ equal value)."""
 
     features: pd.DataFrame
     frequencies: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict, repr=False)
     """Per-row term frequencies counted on a larger frame (incremental runs score a subset)."""
-    _codes: dict[tuple[str, ...], npt.NDArray[np.int64]] = field(default_factory=dict, repr=False)
+    _codes: dict[tuple[str, ...], list[Codes]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.features = categorical_frame(self.features)
 
     def __len__(self) -> int:
         return len(self.features)
@@ -39,18 +63,38 @@ class Prepared:
     def values(self, column: str) -> npt.NDArray[np.object_]:
         return self.features[column].to_numpy(dtype=object)
 
-    def codes(self, *columns: str) -> list[npt.NDArray[np.int64]]:
+    def categories(self, column: str) -> npt.NDArray[np.object_]:
+        """The distinct values of a column, indexed by its codes."""
+        values = self.features[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            return values.cat.categories.to_numpy(dtype=object)
+        return np.asarray(pd.factorize(values.to_numpy(dtype=object))[1], dtype=object)
+
+    def codes(self, *columns: str) -> list[Codes]:
         """Codes of several columns in one shared encoding (so 'loose of a = reversed loose of b' is ==)."""
         key = tuple(columns)
         if key not in self._codes:
-            stacked = np.concatenate([self.values(c) for c in columns])
-            codes, _ = pd.factorize(stacked, use_na_sentinel=True)
-            self._codes[key] = codes.astype(np.int64)
-        n = len(self.features)
-        joint = self._codes[key]
-        return [joint[k * n:(k + 1) * n] for k in range(len(columns))]
+            own = [self._own_codes(c) for c in columns]
+            if len(columns) == 1:
+                self._codes[key] = own
+            else:   # re-encode the (few) distinct values jointly, then map each column's codes
+                cats = [self.categories(c) for c in columns]
+                joint, _ = pd.factorize(np.concatenate(cats), use_na_sentinel=True)
+                out, offset = [], 0
+                for c, k in zip(own, cats, strict=True):
+                    table = np.append(joint[offset:offset + len(k)], -1).astype(np.int32)
+                    out.append(table[np.where(c < 0, len(k), c)])
+                    offset += len(k)
+                self._codes[key] = out
+        return self._codes[key]
 
-    def code(self, column: str) -> npt.NDArray[np.int64]:
+    def _own_codes(self, column: str) -> Codes:
+        values = self.features[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            return np.asarray(values.cat.codes.to_numpy())
+        return pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)[0].astype(np.int32)
+
+    def code(self, column: str) -> Codes:
         return self.codes(column)[0]
 
 
@@ -105,7 +149,7 @@ def present(*columns: str) -> Callable[[Prepared], Mask]:
     def has(data: Prepared) -> Mask:
         mask = np.zeros(len(data), dtype=bool)
         for column in columns:
-            mask |= data.features[column].notna().to_numpy()
+            mask |= data.code(column) >= 0
         return mask
 
     return has
@@ -138,15 +182,25 @@ def any_of(*conditions: Condition) -> Condition:
 
 def _scored(data: Prepared, column: str, a: Rows, b: Rows, undecided: Mask,
             scorer: Callable[..., float]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """rapidfuzz scores of `column` for the undecided pairs where both sides have a value."""
-    values = data.values(column)
+    """rapidfuzz scores of `column` for the undecided pairs where both sides have a value.
+
+    Scored once per distinct pair of values (the scorers are symmetric), then spread back to the
+    pairs: many candidate pairs share their values (a household's surname, the same ID twice).
+    """
+    codes = data.code(column)
     idx = np.flatnonzero(undecided)
-    left, right = values[a[idx]], values[b[idx]]
-    both = pd.notna(left) & pd.notna(right)
+    left, right = codes[a[idx]].astype(np.int64), codes[b[idx]].astype(np.int64)
+    both = (left >= 0) & (right >= 0)
     idx, left, right = idx[both], left[both], right[both]
     if not len(idx):
         return idx, np.zeros(0)
-    return idx, process.cpdist(list(left), list(right), scorer=scorer, workers=-1).astype(np.float64)
+    categories = data.categories(column)
+    width = np.int64(len(categories))
+    inverse, distinct = pd.factorize(np.minimum(left, right) * width + np.maximum(left, right))
+    distinct = np.asarray(distinct, dtype=np.int64)
+    scores = process.cpdist(list(categories[distinct // width]), list(categories[distinct % width]),
+                            scorer=scorer, workers=-1)
+    return idx, np.asarray(scores, dtype=np.float64)[inverse]
 
 
 def jaro_winkler_at_least(column: str, threshold: float) -> Condition:
@@ -177,7 +231,7 @@ def both_present(column: str) -> Condition:
     """Both sides have `column` (used after the agreeing levels: both valid and still different)."""
 
     def condition(data: Prepared, a: Rows, b: Rows, undecided: Mask) -> Mask:
-        has = data.features[column].notna().to_numpy()
+        has = data.code(column) >= 0
         return has[a] & has[b]
 
     return condition

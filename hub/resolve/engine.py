@@ -9,6 +9,7 @@ labels (the smallest record key of each cluster) to stable canonical ids.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -42,7 +43,9 @@ class Resolution:
     model: Model
     stats: dict[str, Any]
     prepared: Prepared = field(repr=False)
-    tables: RuleTables = field(repr=False)
+    tables: RuleTables | None = field(default=None, repr=False)
+    """Blocking keys of every record, for the index; None until index() needs them (a full run
+    blocks on narrower tables, and keeping 17 typo keys per ID of a million records costs gigabytes)."""
     _index: ResolutionIndex | None = field(default=None, repr=False)
 
     def index(self) -> ResolutionIndex:
@@ -50,6 +53,8 @@ class Resolution:
         if self._index is None:
             spec = get_spec(self.entity_type)
             features = self.prepared.features
+            if self.tables is None:
+                self.tables = key_tables(features, spec.rules)
             tf_columns = sorted({lvl.tf_column for c in spec.comparisons for lvl in c.levels if lvl.tf_column})
             self._index = ResolutionIndex.build(
                 spec.rules, self.tables, features, tf_columns, self.clusters[CLUSTER].to_numpy(dtype=object),
@@ -109,10 +114,12 @@ def resolve(frame: pd.DataFrame, entity_type: str, *, model: Model | None = None
         clock = now
 
     ordered = frame.sort_values("record_key", kind="stable").reset_index(drop=True)
+    records = len(ordered)
     data = Prepared(spec.features(ordered))
+    del ordered, frame   # a caller that passes its only reference frees the records here
+    gc.collect()
     lap("features")
-    tables = key_tables(data.features, spec.rules)
-    a, b, blocking = candidate_pairs(data.features, spec.rules, tables=tables)
+    a, b, blocking = candidate_pairs(data.features, spec.rules)
     lap("blocking")
     levels = compute_levels(spec.comparisons, data, a, b)
     lap("compare")
@@ -131,7 +138,7 @@ def resolve(frame: pd.DataFrame, entity_type: str, *, model: Model | None = None
     lap("output")
     clusters = pd.DataFrame({"record_key": keys, CLUSTER: labels})
     stats = {
-        "records": len(ordered), "candidate_pairs": len(a), "clusters": int(pd.Series(labels).nunique()),
+        "records": records, "candidate_pairs": len(a), "clusters": int(pd.Series(labels).nunique()),
         "decisions": pairs["decision"].value_counts().to_dict(), "blocking": blocking.__dict__, "seconds": timings,
     }
-    return Resolution(entity_type, clusters, pairs, model, stats, data, tables)
+    return Resolution(entity_type, clusters, pairs, model, stats, data)

@@ -18,8 +18,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from hub.normalize._hanzi import cn_number
+from hub.normalize._hanzi import HAN, cn_number
 from hub.normalize.name_keys import loose_pinyin_key, name_parts, pinyin_key, split_surname
+from hub.normalize.names import compound_surnames
 
 Codes = npt.NDArray[np.int64]
 NAME_FEATURES = ("name", "name_py", "name_loose", "name_loose_rev", "name_first", "name_parts",
@@ -27,20 +28,44 @@ NAME_FEATURES = ("name", "name_py", "name_loose", "name_loose_rev", "name_first"
 """Columns added for a name column (prefix replaced for other name columns, e.g. owner_name → owner_…)."""
 
 
+def _codes_of(values: pd.Series) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]:
+    """(code per row, -1 where missing; the distinct values): free for a categorical column."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy().astype(np.int64), values.cat.categories.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+
+
+def spread(codes: npt.NDArray[np.int64], derived: npt.ArrayLike, index: pd.Index) -> pd.Series:
+    """`derived[codes]` (code -1 → missing) as a categorical Series: a value derived once per distinct
+    input, spread to the rows as small integer codes rather than one pointer (or string) per row."""
+    derived_codes, distinct = pd.factorize(np.asarray(derived, dtype=object), use_na_sentinel=True)
+    table = np.append(derived_codes, -1)
+    return pd.Series(pd.Categorical.from_codes(table[codes], categories=pd.Index(distinct, dtype=object),
+                                               validate=False), index=index)
+
+
 def _per_distinct(values: pd.Series, fn: Callable[[str], tuple[str | None, ...]],
-                  width: int) -> list[npt.NDArray[np.object_]]:
-    """`fn` applied to each distinct non-blank value; `width` object columns aligned with `values`."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    table = np.empty((len(uniques) + 1, width), dtype=object)
-    table[-1] = None
+                  width: int) -> list[pd.Series]:
+    """`fn` applied to each distinct non-blank value; `width` categorical columns aligned with `values`."""
+    codes, uniques = _codes_of(values)
+    table = np.empty((len(uniques), width), dtype=object)
     for k, value in enumerate(uniques):
         table[k] = fn(value) if isinstance(value, str) and value else (None,) * width
-    picked = table[np.where(codes < 0, len(uniques), codes)]
-    return [picked[:, c] for c in range(width)]
+    return [spread(codes, table[:, c], values.index) for c in range(width)]
 
 
 _HONORIFIC = re.compile(r"(.{1,2}?)(?:先生|女士|小姐|师傅|老师|阿姨|大爷|大妈|大姐|同志)")
 """A surname with a form of address, as ticket systems record callers."""
+_PLAIN_HAN = re.compile(f"[{HAN}]+")
+"""Most names: Han characters only, one part, nothing for name_parts' cleaning to change."""
+
+
+def _han_surname(name: str) -> str:
+    """split_surname's surname of a one-part Han name, without splitting it into parts again."""
+    return name[:2] if len(name) > 2 and name[:2] in compound_surnames() else name[:1]
+
+
 _char_py = functools.lru_cache(maxsize=65536)(pinyin_key)
 _char_loose = functools.lru_cache(maxsize=65536)(loose_pinyin_key)
 
@@ -52,8 +77,8 @@ def _part_keys(part: str, surname: str = "") -> tuple[str, str]:
     few thousand distinct characters instead of every distinct name through pypinyin.
     """
     given = part[len(surname):]
-    py = "".join(_char_py(ch) for ch in given)
-    loose = "".join(_char_loose(ch) for ch in given)
+    py = "".join(map(_char_py, given))
+    loose = "".join(map(_char_loose, given))
     return (_char_py(surname) + py, _char_loose(surname) + loose) if surname else (py, loose)
 
 
@@ -67,7 +92,8 @@ def _name_keys(name: str) -> tuple[str | None, ...]:
     household's members: the Han surname's pinyin, or a transliterated name's own part; honorific
     is the surname of a 王先生 (whose other keys stay empty).
     """
-    parts = name_parts(name) or [name]
+    plain_han = _PLAIN_HAN.fullmatch(name) is not None and unicodedata.is_normalized("NFKC", name)
+    parts = [name] if plain_han else (name_parts(name) or [name])
     honorific = _HONORIFIC.fullmatch(name)
     if honorific:   # 王先生: only the surname is known
         surname = _char_py(honorific.group(1))
@@ -79,10 +105,10 @@ def _name_keys(name: str) -> tuple[str | None, ...]:
         order_free = "|".join(sorted(loose_parts))
         head = loose_parts[0]
     else:
-        surname, _ = split_surname(name)
+        surname = _han_surname(name) if plain_han else split_surname(name)[0]
         py, loose = _part_keys(name, surname)
         loose_parts = [loose]
-        order_free = "".join(sorted(_char_loose(ch) for ch in name))
+        order_free = "".join(sorted(map(_char_loose, name)))
         head = _char_py(surname) if surname else loose
     multi = len(parts) > 1
     return (name, py, "".join(loose_parts), "".join(reversed(loose_parts)), loose_parts[0],
@@ -106,15 +132,47 @@ def text(frame: pd.DataFrame, column: str) -> pd.Series:
     return values
 
 
+def on_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.DataFrame]) -> pd.DataFrame:
+    """`fn` (vectorized string operations) on the distinct non-missing values, spread back to the rows.
+
+    Department columns repeat (an ID on two or three records, a birth date on dozens): deriving
+    once per distinct value is faster, and the rows get categorical codes instead of a new string
+    each, which is most of a large feature frame's memory.
+    """
+    codes, uniques = _codes_of(values)
+    derived = fn(pd.Series(uniques, dtype=object))
+    out = {}
+    for column in derived.columns:
+        col = derived[column].astype(object)
+        out[column] = spread(codes, col.where(col.notna(), None).to_numpy(dtype=object), values.index)
+    return pd.DataFrame(out, index=values.index)
+
+
+def coalesce(first: pd.Series, second: pd.Series) -> pd.Series:
+    """`first`, else `second`, as object values (the two may be categoricals of different values)."""
+    a, b = first.to_numpy(dtype=object), second.to_numpy(dtype=object)
+    return pd.Series(np.where(pd.isna(a), b, a), index=first.index, dtype=object)
+
+
 def joined(frame: pd.DataFrame, columns: Iterable[str], *, all_required: bool = True) -> pd.Series:
-    """Columns joined with `|`; None when any part is missing (or, with all_required=False, all are)."""
+    """Columns joined with `|`; None when any part is missing (or, with all_required=False, all are).
+
+    Joined once per distinct combination of values (a district has far fewer houses than records).
+    """
     parts = [text(frame, c) for c in columns]
-    present = pd.concat([p.notna() for p in parts], axis=1)
+    combo = np.zeros(len(frame), dtype=np.int64)
+    for part in parts:
+        codes, uniques = pd.factorize(part.to_numpy(dtype=object), use_na_sentinel=True)
+        combo, _ = pd.factorize(combo * (len(uniques) + 1) + codes + 1)
+    first = np.full(int(combo.max(initial=-1)) + 1, len(frame), dtype=np.int64)
+    np.minimum.at(first, combo, np.arange(len(frame), dtype=np.int64))   # codes count up in order of first appearance
+    small = [p.iloc[first].reset_index(drop=True) for p in parts]
+    present = pd.concat([p.notna() for p in small], axis=1)
     mask = present.all(axis=1) if all_required else present.any(axis=1)
-    out = parts[0].fillna("")
-    for p in parts[1:]:
+    out = small[0].fillna("")
+    for p in small[1:]:
         out = out + "|" + p.fillna("")
-    return out.where(mask, None)
+    return spread(combo, out.where(mask, None).to_numpy(dtype=object), frame.index)
 
 
 _NUMBER = re.compile(r"([0-9]+|[零〇○一二三四五六七八九十两幺廿]+|[A-Z])"
@@ -144,7 +202,8 @@ def house_parts(frame: pd.DataFrame, prefix: str = "") -> pd.DataFrame:
     """estate (小区 dropped), building, unit, room (numbers as plain digits) of a frame's house columns."""
     out = pd.DataFrame(index=frame.index)
     estate = text(frame, prefix + "estate")
-    out["estate"] = estate.str.replace(_ESTATE_SUFFIX, "", regex=True).where(estate.notna(), None)
+    out["estate"] = on_distinct(estate, lambda e: pd.DataFrame({"estate": e.str.replace(_ESTATE_SUFFIX, "",
+                                                                                         regex=True)}))["estate"]
     for part in ("building", "unit", "room"):
         out[part] = _per_distinct(text(frame, prefix + part), _house_number, 1)[0]
     return out
@@ -160,6 +219,36 @@ def id_parts(ids: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"id_dob": dob, "id_sex": sex})
 
 
+def _id_any_parts(ids: pd.Series) -> pd.DataFrame:
+    return pd.DataFrame({"id_any14": ids.str.slice(0, 14), "id_ends": ids.str.slice(0, 6) + ids.str.slice(14, 18)})
+
+
+def _dob_parts(dates: pd.Series) -> pd.DataFrame:
+    dob = dates.str.replace("-", "", regex=False)
+    return pd.DataFrame({"dob": dob.where(dob.str.len() == 8, None)})
+
+
+def _dob_derived(dob: pd.Series) -> pd.DataFrame:
+    """dob_swapped (day and month exchanged, when the day could be a month) and birth_year."""
+    swapped = dob.str.slice(0, 4) + dob.str.slice(6, 8) + dob.str.slice(4, 6)
+    day = pd.to_numeric(dob.str.slice(6, 8), errors="coerce")
+    return pd.DataFrame({"dob_swapped": swapped.where((day <= 12) & (swapped != dob), None),
+                         "birth_year": dob.str.slice(0, 4)})
+
+
+def _masked(masked: pd.Series, dob: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """id_masked_full (the masked ID rebuilt with the birth date) and id_masked_ends, on the few
+    rows holding a masked ID."""
+    full = pd.Series(None, index=masked.index, dtype=object)
+    ends = pd.Series(None, index=masked.index, dtype=object)
+    has = masked.notna().to_numpy()
+    if has.any():
+        m, d = masked[has].astype(object), dob[has].astype(object)
+        full[has] = (m.str.slice(0, 6) + d + m.str.slice(14, 18)).where(d.notna(), None)
+        ends[has] = m.str.slice(0, 6) + m.str.slice(14, 18)
+    return full, ends
+
+
 def person_features(frame: pd.DataFrame) -> pd.DataFrame:
     """Features of a person frame (columns as hub.resolve.frames.entity_frame gives them)."""
     f = pd.DataFrame({"record_key": frame["record_key"].astype(str), "source": text(frame, "source")})
@@ -169,21 +258,13 @@ def person_features(frame: pd.DataFrame) -> pd.DataFrame:
     f["id_masked"] = text(frame, "resident_id_masked")
     f["id_prefix14"] = text(frame, "resident_id_prefix14")
     f["id_any"] = f["id"].fillna(f["id_unchecked"])
-    f["id_any14"] = f["id_any"].str.slice(0, 14)
-    f = pd.concat([f, id_parts(f["id"])], axis=1)
-    dob = text(frame, "birth_date").str.replace("-", "", regex=False)
-    f["dob"] = dob.where(dob.str.len() == 8, None).fillna(f["id_dob"])
-    swapped = f["dob"].str.slice(0, 4) + f["dob"].str.slice(6, 8) + f["dob"].str.slice(4, 6)
-    day = pd.to_numeric(f["dob"].str.slice(6, 8), errors="coerce")
-    f["dob_swapped"] = swapped.where((day <= 12) & (swapped != f["dob"]), None)
-    masked = f["id_masked"]
-    f["id_masked_full"] = (masked.str.slice(0, 6) + f["dob"] + masked.str.slice(14, 18)).where(
-        masked.notna() & f["dob"].notna(), None)
-    f["id_masked_ends"] = (masked.str.slice(0, 6) + masked.str.slice(14, 18)).where(masked.notna(), None)
-    f["id_ends"] = (f["id_any"].str.slice(0, 6) + f["id_any"].str.slice(14, 18)).where(f["id_any"].notna(), None)
-    f["birth_year"] = f["dob"].str.slice(0, 4)
+    f = pd.concat([f, on_distinct(f["id_any"], _id_any_parts), on_distinct(f["id"], id_parts)], axis=1)
+    dob = on_distinct(text(frame, "birth_date"), _dob_parts)["dob"]
+    f["dob"] = coalesce(dob, f["id_dob"])
+    f = pd.concat([f, on_distinct(f["dob"], _dob_derived)], axis=1)
+    f["id_masked_full"], f["id_masked_ends"] = _masked(f["id_masked"], f["dob"])
     gender = text(frame, "gender")
-    f["sex"] = gender.where(gender.isin(["1", "2"]), None).fillna(f["id_sex"])
+    f["sex"] = coalesce(gender.where(gender.isin(["1", "2"]), None), f["id_sex"])
     f = f.drop(columns=["id_dob", "id_sex"])
     f["phone"] = text(frame, "phone")
     house = house_parts(frame, "house_")

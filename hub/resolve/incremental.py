@@ -22,7 +22,16 @@ from hub.resolve.cluster import Judgement, cluster, labels_from_roots
 from hub.resolve.compare import Prepared, compute_levels
 from hub.resolve.engine import CLUSTER, Resolution, _guard_inputs, _guarded_decisions, pairs_frame
 from hub.resolve.index import ResolutionIndex
-from hub.resolve.keys import BlockingStats, KeyTable, Rows, RuleTables, join_keys, key_tables, unique_pairs
+from hub.resolve.keys import (
+    BlockingStats,
+    KeyTable,
+    Rows,
+    RuleTables,
+    join_keys,
+    key_tables,
+    sorted_unique,
+    unique_pairs,
+)
 from hub.resolve.model import Model, score
 from hub.resolve.spec import EntitySpec
 from hub.resolve.specs import get_spec
@@ -45,7 +54,7 @@ def resolve_incremental(existing: Resolution, new_frame: pd.DataFrame, model: Mo
     new = spec.features(new_frame.sort_values("record_key", kind="stable").reset_index(drop=True))
     n_old = len(existing.prepared)
     a, b, blocking = _new_pairs(spec, index, key_tables(new, spec.rules), n_old, len(new))
-    involved = np.unique(np.concatenate([a, b, n_old + np.arange(len(new))]))
+    involved = sorted_unique(np.concatenate([a, b, n_old + np.arange(len(new))]))
     old_rows = involved[involved < n_old]
     sub = pd.concat([existing.prepared.features.iloc[old_rows], new.iloc[involved[len(old_rows):] - n_old]],
                     ignore_index=True)

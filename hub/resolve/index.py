@@ -75,7 +75,7 @@ class ResolutionIndex:
         keys = {rule.name: (KeyIndex.build(tables[rule.name][0]),
                             KeyIndex.build(tables[rule.name][1]) if rule.probe is not None else None)
                 for rule in rules}
-        counts = {column: features[column].value_counts() for column in tf_columns}
+        counts = {column: pd.Series(features[column].to_numpy(dtype=object)).value_counts() for column in tf_columns}
         unique = (features[unique_column].groupby(labels).first() if unique_column
                   else pd.Series(dtype=object))
         register_of = pd.Series(register).groupby(labels).any()

@@ -158,7 +158,7 @@ def term_shares(entity_type: str, frame: pd.DataFrame) -> dict[str, pd.Series]:
     columns = {level.tf_column for c in spec.comparisons for level in c.levels if level.tf_column}
     out = {}
     for column in sorted(columns):
-        values = features[column]
+        values = pd.Series(features[column].to_numpy(dtype=object), index=features.index)   # may be categorical
         out[column] = (values.map(values.value_counts()) / max(int(values.notna().sum()), 1)).reset_index(drop=True)
     return out
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from hub.resolve.compare import Prepared, compute_levels
 from hub.resolve.model import LevelWeights, Model
@@ -61,8 +62,20 @@ def estimate_u(spec: EntitySpec, data: Prepared, sample: int = U_SAMPLE_PAIRS) -
 
 
 def _patterns(levels: LevelMatrix) -> tuple[LevelMatrix, npt.NDArray[np.float64]]:
-    patterns, counts = np.unique(levels, axis=0, return_counts=True)
-    return patterns, counts.astype(np.float64)
+    """Distinct rows of the level matrix with their counts.
+
+    Each row is read as one integer (levels are small, mixed radix) so that finding the distinct
+    rows is a 1-D count, not a row-wise sort of millions of pairs.
+    """
+    if not len(levels):
+        return levels[:0], np.zeros(0)
+    radix = (levels.max(axis=0).astype(np.int64) + 1)
+    place = np.concatenate([np.cumprod(radix[::-1])[::-1][1:], [1]]).astype(np.int64)
+    numbers = levels.astype(np.int64) @ place
+    codes, distinct = pd.factorize(numbers, sort=True)
+    counts = np.bincount(codes, minlength=len(distinct)).astype(np.float64)
+    patterns = (np.asarray(distinct, dtype=np.int64)[:, None] // place[None, :]) % radix[None, :]
+    return patterns.astype(levels.dtype), counts
 
 
 def _apply_fixed(spec: EntitySpec, m: list[list[float]]) -> None:
