@@ -16,7 +16,7 @@ import pandas as pd
 
 from hub.demo import generate_district, running_property_api, write_connections_file
 from hub.pipeline import Hub, ingest
-from hub.resolve.frames import MATCH_ATTRIBUTES, entity_frame
+from hub.resolve.frames import MATCH_ATTRIBUTES, entity_frame, shared_strings
 from hub.settings import HubSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,7 +79,8 @@ def load_frame(home: Path, entity_type: str) -> pd.DataFrame:
     """The entity frame, cached as a pickle beside the store (reading and decrypting takes a while)."""
     cache = home / f"frame-{entity_type}.pkl"
     if cache.exists():
-        return pd.read_pickle(cache)
+        # frames cached before entity_frame shared its strings are shared here (a pickle keeps sharing)
+        return shared_strings(pd.read_pickle(cache))
     hub = Hub.open(_settings(home))
     frame = entity_frame(hub.engine, hub.vault, entity_type, attributes=MATCH_ATTRIBUTES.get(entity_type))
     if entity_type == "person":

@@ -33,9 +33,12 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def full(frame: pd.DataFrame, entity_type: str, output: str) -> dict[str, object]:
+def full(frame_path: str, entity_type: str, output: str) -> dict[str, object]:
+    """resolve() on the frame read here and held nowhere else, so that resolve can free the records
+    once it has their features (as a service reading a frame for one run would)."""
+    holder = [pd.read_pickle(frame_path)]
     started = time.perf_counter()
-    result = resolve(frame, entity_type)
+    result = resolve(holder.pop(), entity_type)
     seconds = time.perf_counter() - started
     result.clusters.to_csv(output, index=False)
     keys = result.pairs[["a", "b"]]
@@ -71,11 +74,10 @@ def main() -> None:
     parser.add_argument("output")
     parser.add_argument("--incremental", type=float, default=0.0)
     args = parser.parse_args()
-    frame = pd.read_pickle(args.frame)
     if args.incremental:
-        out = incremental(frame, args.entity_type, args.output, args.incremental)
+        out = incremental(pd.read_pickle(args.frame), args.entity_type, args.output, args.incremental)
     else:
-        out = full(frame, args.entity_type, args.output)
+        out = full(args.frame, args.entity_type, args.output)
     print(json.dumps(out, default=str))
 
 
