@@ -59,6 +59,8 @@ class Resolution:
             self._index = ResolutionIndex.build(
                 spec.rules, self.tables, features, tf_columns, self.clusters[CLUSTER].to_numpy(dtype=object),
                 spec.guards.unique_column, features["source"].isin(spec.guards.duplicate_free_sources).to_numpy())
+            for dtype in features.dtypes:   # pandas hashes a categorical's categories on first use, then caches
+                hash(dtype)                 # it: an increment's concat would otherwise pay that, once per column
         return self._index
 
 
