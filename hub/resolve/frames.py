@@ -41,8 +41,16 @@ def record_keys(sources: pd.Series, record_ids: pd.Series, entity_refs: pd.Serie
     return sources.astype(str) + "|" + record_ids.astype(str) + "|" + entity_refs.astype(str)
 
 
-def _read(engine: Engine, entity_types: Iterable[str], sources: Iterable[str] | None,
+READ_CHUNK = 250_000
+"""Statement rows turned into a frame at a time: each chunk is decrypted and its strings shared before
+the next is fetched, so a district's tens of millions of statements never sit in memory as row tuples."""
+_READ_COLUMNS = ["source", "source_record_id", "entity_type", "entity_ref", "attribute", "value", "value_enc",
+                 "method", "last_seen"]
+
+
+def _read(engine: Engine, vault: Vault, entity_types: Iterable[str], sources: Iterable[str] | None,
           attributes: Iterable[str] | None) -> pd.DataFrame:
+    """Statements as a frame with clear values (encrypted ones decrypted), chunk by chunk."""
     s = statement.c
     query = sa.select(s.source, s.source_record_id, s.entity_type, s.entity_ref, s.attribute, s.value,
                       s.value_enc, s.method, s.last_seen).where(s.entity_type.in_(list(entity_types)))
@@ -50,10 +58,16 @@ def _read(engine: Engine, entity_types: Iterable[str], sources: Iterable[str] | 
         query = query.where(s.source.in_(list(sources)))
     if attributes is not None:
         query = query.where(s.attribute.in_([*attributes, *HOUSE_PREDICATES, *HOUSE_PARTS]))
+    chunks = []
     with engine.connect() as conn:
-        return frame_of(conn.execute(query), [
-            "source", "source_record_id", "entity_type", "entity_ref", "attribute", "value", "value_enc",
-            "method", "last_seen"])
+        result = conn.execution_options(stream_results=True, yield_per=READ_CHUNK).execute(query)
+        for part in result.partitions():
+            chunk = frame_of(part, _READ_COLUMNS)
+            chunk["value"] = _clear_values(chunk, vault)
+            chunks.append(shared_strings(chunk.drop(columns="value_enc")))
+    if not chunks:
+        return pd.DataFrame(columns=[c for c in _READ_COLUMNS if c != "value_enc"])
+    return shared_strings(pd.concat(chunks, ignore_index=True)) if len(chunks) > 1 else chunks[0]
 
 
 def _clear_values(rows: pd.DataFrame, vault: Vault) -> pd.Series:
@@ -116,13 +130,12 @@ def entity_frame(engine: Engine, vault: Vault, entity_type: str, *, sources: Ite
     Relation attributes (owns, employed_by …) are left out: their values are local entity names.
     """
     wanted = [entity_type, "house"] if entity_type == "person" else [entity_type]
-    rows = _read(engine, wanted, list(sources) if sources is not None else None,
+    rows = _read(engine, vault, wanted, list(sources) if sources is not None else None,
                  list(attributes) if attributes is not None else None)
     columns = [RECORD_KEY, SOURCE]
     if rows.empty:
         return pd.DataFrame(columns=columns)
     rows["record_key"] = record_keys(rows["source"], rows["source_record_id"], rows["entity_ref"])
-    rows["value"] = _clear_values(rows, vault)
     rows = _latest(rows)
     own = rows[(rows["entity_type"] == entity_type) & (rows["method"] != "relation")]
     frame = _pivot(own) if not own.empty else pd.DataFrame(columns=columns)
