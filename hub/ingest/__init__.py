@@ -1,6 +1,6 @@
 """Landing department records: raw zone, statements and quarantine, batch by batch."""
 
-from hub.ingest.landing import BatchCounts, land_batch
+from hub.ingest.landing import BatchCounts
 from hub.ingest.runner import IngestResult, check_schema, ingest_source
 
-__all__ = ["BatchCounts", "IngestResult", "check_schema", "ingest_source", "land_batch"]
+__all__ = ["BatchCounts", "IngestResult", "check_schema", "ingest_source"]

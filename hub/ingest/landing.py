@@ -1,4 +1,6 @@
-"""Land one batch: raw zone rows, statements, quarantine and the watermark, in one transaction.
+"""Land one batch in two steps: `prepare_batch` (the CPU work: hashes, encryption, statements) and
+`write_batch` (raw zone rows, statements and quarantine, inside the caller's transaction, which the
+runner commits together with the watermark).
 
 The raw zone is append-only and keyed: a record's id is a keyed hash of (source, source record id,
 content hash), so landing the same content twice adds nothing, while a changed record adds a new
@@ -224,12 +226,3 @@ def write_batch(conn: Connection, prepared: PreparedBatch, landed: LandedThisRun
     insert_rows(conn, tables.quarantine, QUARANTINE_COLUMNS, prepared.quarantine)
     log.debug("source %s: batch landed, %d new raw records", prepared.source, len(prepared.raw_rows))
     return True
-
-
-def land_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: str, now: datetime,
-               vault: Vault) -> BatchCounts:
-    """Prepare and write one batch inside the caller's transaction and return what it counted."""
-    prepared = prepare_batch(conn, spec, batch, run_id=run_id, now=now, vault=vault)
-    written = write_batch(conn, prepared)
-    assert written, "a batch prepared on the writing connection cannot be stale"
-    return prepared.counts
