@@ -137,7 +137,7 @@ def resolve(hub: Hub, entity_types: list[str] | None = None, *, full: bool = Fal
     report = ResolveReport()
     for entity_type in wanted:
         report.runs.append(resolve_type(hub.engine, hub.vault, entity_type, full=full, train=train,
-                                        progress=progress))
+                                        progress=progress, state_dir=hub.settings.home / "state"))
     touched = {run.entity_type: run.touched for run in report.runs}
     report.fusion = fuse(hub.engine, hub.vault, hub.mappings(), touched, progress)
     return report

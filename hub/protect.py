@@ -38,12 +38,13 @@ class Vault:
         self._token_key = _subkey(master_key, b"token")
         self._hash_key = _subkey(master_key, b"hash")
 
-    def encrypt(self, plaintext: bytes) -> bytes:
+    def encrypt(self, plaintext: bytes, associated: str | None = None) -> bytes:
+        """AES-GCM with a fresh nonce; `associated`: context the ciphertext is bound to (not stored)."""
         nonce = os.urandom(NONCE_BYTES)
-        return nonce + self._aead.encrypt(nonce, plaintext, None)
+        return nonce + self._aead.encrypt(nonce, plaintext, associated.encode() if associated else None)
 
-    def decrypt(self, blob: bytes) -> bytes:
-        return self._aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], None)
+    def decrypt(self, blob: bytes, associated: str | None = None) -> bytes:
+        return self._aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], associated.encode() if associated else None)
 
     def encrypt_text(self, text: str) -> bytes:
         return self.encrypt(text.encode("utf-8"))

@@ -19,6 +19,7 @@ import pandas as pd
 
 from hub.resolve.engine import resolve
 from hub.resolve.incremental import resolve_incremental
+from hub.resolve.state import ResolvedState
 
 
 def _rss_mb() -> float:
@@ -55,10 +56,10 @@ def incremental(frame: pd.DataFrame, entity_type: str, output: str, share: float
     existing = resolve(frame[~new], entity_type, model=model)
     full_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    existing.index()   # built once after a full run and kept by the service, not per increment
+    state = ResolvedState.from_resolution(existing)   # what a full run leaves for the increments after it
     index_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    increment = resolve_incremental(existing, frame[new], model)
+    increment = resolve_incremental(state, frame[new], model)
     seconds = time.perf_counter() - started
     labels = pd.concat([existing.clusters, increment.assignments])
     labels.to_csv(output, index=False)

@@ -10,7 +10,7 @@ latest over older ones. Persons also get the parts of the house the same record 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from hub.protect import Vault
-from hub.resolve.store import frame_of
+from hub.resolve.store import by_record, frame_of
 from hub.store.tables import statement
 
 RECORD_KEY = "record_key"
@@ -49,8 +49,9 @@ _READ_COLUMNS = ["source", "source_record_id", "entity_type", "entity_ref", "att
 
 
 def _read(engine: Engine, vault: Vault, entity_types: Iterable[str], sources: Iterable[str] | None,
-          attributes: Iterable[str] | None) -> pd.DataFrame:
-    """Statements as a frame with clear values (encrypted ones decrypted), chunk by chunk."""
+          attributes: Iterable[str] | None, records: Collection[tuple[str, str]] | None = None) -> pd.DataFrame:
+    """Statements as a frame with clear values (encrypted ones decrypted), chunk by chunk; with
+    `records`, only those source records' (looked up through the source record index)."""
     s = statement.c
     query = sa.select(s.source, s.source_record_id, s.entity_type, s.entity_ref, s.attribute, s.value,
                       s.value_enc, s.method, s.last_seen).where(s.entity_type.in_(list(entity_types)))
@@ -59,12 +60,15 @@ def _read(engine: Engine, vault: Vault, entity_types: Iterable[str], sources: It
     if attributes is not None:
         query = query.where(s.attribute.in_([*attributes, *HOUSE_PREDICATES, *HOUSE_PARTS]))
     chunks = []
+    queries = [query] if records is None else [query.where(w) for w in by_record(s.source, s.source_record_id,
+                                                                                   records)]
     with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=READ_CHUNK).execute(query)
-        for part in result.partitions():
-            chunk = frame_of(part, _READ_COLUMNS)
-            chunk["value"] = _clear_values(chunk, vault)
-            chunks.append(shared_strings(chunk.drop(columns="value_enc")))
+        for one in queries:
+            result = conn.execution_options(stream_results=True, yield_per=READ_CHUNK).execute(one)
+            for part in result.partitions():
+                chunk = frame_of(part, _READ_COLUMNS)
+                chunk["value"] = _clear_values(chunk, vault)
+                chunks.append(shared_strings(chunk.drop(columns="value_enc")))
     if not chunks:
         return pd.DataFrame(columns=[c for c in _READ_COLUMNS if c != "value_enc"])
     return shared_strings(pd.concat(chunks, ignore_index=True)) if len(chunks) > 1 else chunks[0]
@@ -122,16 +126,18 @@ def _house_parts(rows: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
 
 
 def entity_frame(engine: Engine, vault: Vault, entity_type: str, *, sources: Iterable[str] | None = None,
-                 attributes: Iterable[str] | None = None) -> pd.DataFrame:
+                 attributes: Iterable[str] | None = None,
+                 records: Collection[tuple[str, str]] | None = None) -> pd.DataFrame:
     """The record frame of one entity type: `record_key`, `source`, then one column per attribute.
 
     `sources` limits the frame to some sources (a benchmark leaving out door events, say);
-    `attributes` to some attributes (MATCH_ATTRIBUTES: what resolution compares), all by default.
+    `attributes` to some attributes (MATCH_ATTRIBUTES: what resolution compares), all by default;
+    `records` to some (source, source_record_id) records (what an increment reads).
     Relation attributes (owns, employed_by …) are left out: their values are local entity names.
     """
     wanted = [entity_type, "house"] if entity_type == "person" else [entity_type]
     rows = _read(engine, vault, wanted, list(sources) if sources is not None else None,
-                 list(attributes) if attributes is not None else None)
+                 list(attributes) if attributes is not None else None, records)
     columns = [RECORD_KEY, SOURCE]
     if rows.empty:
         return pd.DataFrame(columns=columns)

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from hub.resolve.cluster import Judgement, cluster, labels_from_roots
 from hub.resolve.compare import Prepared, compute_levels
 from hub.resolve.engine import CLUSTER, Resolution, _guard_inputs, _guarded_decisions, pairs_frame
-from hub.resolve.index import ResolutionIndex
 from hub.resolve.keys import (
     BlockingStats,
     KeyTable,
@@ -35,6 +35,7 @@ from hub.resolve.keys import (
 from hub.resolve.model import Model, score
 from hub.resolve.spec import EntitySpec
 from hub.resolve.specs import get_spec
+from hub.resolve.state import ResolvedState
 
 
 @dataclass
@@ -43,33 +44,40 @@ class Increment:
     """record_key (new records), cluster: an existing label, or a new one (its smallest record key)."""
     pairs: pd.DataFrame
     stats: dict[str, Any]
+    features: pd.DataFrame
+    """The placed records' features, in assignment order (what the next state keeps of them)."""
 
 
-def resolve_incremental(existing: Resolution, new_frame: pd.DataFrame, model: Model | None = None, *,
-                        judgements: Iterable[Judgement] = ()) -> Increment:
-    """Assign `new_frame`'s records to `existing`'s clusters (or new ones)."""
-    spec = get_spec(existing.entity_type)
-    model = model or existing.model
-    index = existing.index()
+def resolve_incremental(existing: ResolvedState | Resolution, new_frame: pd.DataFrame, model: Model | None = None,
+                        *, judgements: Iterable[Judgement] = ()) -> Increment:
+    """Assign `new_frame`'s records to `existing`'s clusters (or new ones).
+
+    A record of `new_frame` already in `existing` is a changed record: its old row must be retired
+    in `existing` (ResolvedState.advance does that for the next increment); here it is placed afresh.
+    """
+    state = existing if isinstance(existing, ResolvedState) else ResolvedState.from_resolution(existing)
+    spec = get_spec(state.entity_type)
+    model = model or state.model
     new = spec.features(new_frame.sort_values("record_key", kind="stable").reset_index(drop=True))
-    n_old = len(existing.prepared)
-    a, b, blocking = _new_pairs(spec, index, key_tables(new, spec.rules), n_old, len(new))
+    changed = state.retire_rows(new["record_key"].to_numpy(dtype=object))
+    n_old = len(state)
+    a, b, blocking = _new_pairs(spec, state, key_tables(new, spec.rules), n_old, len(new), changed)
     involved = sorted_unique(np.concatenate([a, b, n_old + np.arange(len(new))]))
     old_rows = involved[involved < n_old]
-    sub = pd.concat([existing.prepared.features.iloc[old_rows], new.iloc[involved[len(old_rows):] - n_old]],
-                    ignore_index=True)
-    data = Prepared(sub, frequencies=_frequencies(spec, index, new, sub))
+    sub = pd.concat([state.features(old_rows), new.iloc[involved[len(old_rows):] - n_old]], ignore_index=True)
+    data = Prepared(sub, frequencies=_frequencies(spec, state, new, sub))
     la, lb = np.searchsorted(involved, a), np.searchsorted(involved, b)
     levels = compute_levels(spec.comparisons, data, la, lb)
     weights = score(spec, model, data, la, lb, levels)
     decision, reason = _guarded_decisions(spec, model, levels, weights)
     keys = data.values("record_key")
-    labels = existing.clusters[CLUSTER].to_numpy(dtype=object)[old_rows]
+    labels = state.labels(old_rows)
     group_codes, group_labels = pd.factorize(labels)
     guard = _guard_inputs(spec, data, levels)
+    unique, register = state.cluster_guards(labels)
     if spec.guards.unique_column:
-        guard["unique"][: len(old_rows)] = index.cluster_unique.reindex(labels).to_numpy(dtype=object)
-    guard["register"][: len(old_rows)] = index.cluster_register.reindex(labels).to_numpy(dtype=bool)
+        guard["unique"][: len(old_rows)] = unique
+    guard["register"][: len(old_rows)] = register
     seed = np.full(len(involved), -1, dtype=np.int64)
     seed[: len(old_rows)] = group_codes
     roots, decided = cluster(keys, la, lb, weights, decision, judgements=judgements, seed_groups=seed.tolist(),
@@ -82,28 +90,28 @@ def resolve_incremental(existing: Resolution, new_frame: pd.DataFrame, model: Mo
     assignments = pd.DataFrame({"record_key": keys[new_local],
                                 CLUSTER: [root_label.get(int(roots[r]), fresh[r]) for r in new_local]})
     pairs = pairs_frame(spec, keys, la, lb, weights, levels, decided.decision, decided.reason)
-    stats = {"new_records": len(new), "candidate_pairs": len(a), "involved_records": len(involved),
-             "blocking": blocking.__dict__}
-    return Increment(assignments, pairs, stats)
+    stats = {"new_records": len(new), "changed_records": int(changed.sum()), "candidate_pairs": len(a),
+             "involved_records": len(involved), "blocking": blocking.__dict__}
+    return Increment(assignments, pairs, stats, new)
 
 
 def _shift(table: KeyTable, offset: int) -> KeyTable:
     return table[0] + offset, table[1]
 
 
-def _new_pairs(spec: EntitySpec, index: ResolutionIndex, tables: RuleTables, n_old: int,
-               n_new: int) -> tuple[Rows, Rows, BlockingStats]:
-    """Candidate pairs touching a new record: new keys probed in the index, and new against new."""
+def _new_pairs(spec: EntitySpec, state: ResolvedState, tables: RuleTables, n_old: int, n_new: int,
+               retired: npt.NDArray[np.bool_]) -> tuple[Rows, Rows, BlockingStats]:
+    """Candidate pairs touching a new record: new keys probed in the state's index, and new against new.
+    Old rows of the records being placed again (`retired`) are left out."""
     stats = BlockingStats()
     found_a, found_b = [], []
     for rule in spec.rules:
         right, probe = (_shift(t, n_old) for t in tables[rule.name])
-        right_index, probe_index = index.keys[rule.name]
-        (a, b), capped = right_index.probe(probe, rule.cap, rule.star)
+        (a, b), capped = state.probe(rule.name, probe, rule.cap, rule.star, probe_side=False)
         found_a.append(a)
         found_b.append(b)
-        if probe_index is not None:
-            (a, b), more = probe_index.probe(right, rule.cap, rule.star)
+        if state.has_probe_index(rule.name):
+            (a, b), more = state.probe(rule.name, right, rule.cap, rule.star, probe_side=True)
             found_a.append(a)
             found_b.append(b)
             capped += more
@@ -111,19 +119,25 @@ def _new_pairs(spec: EntitySpec, index: ResolutionIndex, tables: RuleTables, n_o
         found_a.append(a)
         found_b.append(b)
         stats.capped_blocks[rule.name] = capped + more
-    a, b = unique_pairs(np.concatenate(found_a), np.concatenate(found_b), n_old + n_new)
+    a, b = np.concatenate(found_a), np.concatenate(found_b)
+    if retired.any():
+        gone = np.concatenate([retired, np.zeros(n_new, dtype=bool)])
+        live = ~gone[a] & ~gone[b]
+        a, b = a[live], b[live]
+    a, b = unique_pairs(a, b, n_old + n_new)
     stats.candidate_pairs = len(a)
     return a, b, stats
 
 
-def _frequencies(spec: EntitySpec, index: ResolutionIndex, new: pd.DataFrame,
+def _frequencies(spec: EntitySpec, state: ResolvedState, new: pd.DataFrame,
                  sub: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Term frequencies counted on every record (the index's counts plus the new records')."""
+    """Term frequencies counted on every record (the state's counts plus the new records')."""
     out = {}
-    for column, counts in index.term_counts.items():
+    for column in state.base.index.term_counts:
         values = pd.Index(sub[column].to_numpy())
+        counts, total = state.term_counts(column, values)
         added = new[column].value_counts()
-        both = counts.reindex(values).fillna(0).to_numpy() + added.reindex(values).fillna(0).to_numpy()
-        total = max(float(index.term_totals[column] + added.sum()), 1.0)
+        both = counts + added.reindex(values).fillna(0).to_numpy()
+        total = max(total + float(added.sum()), 1.0)
         out[column] = np.where(both > 0, both / total, np.nan)
     return out

@@ -24,27 +24,31 @@ Pairs = tuple[Rows, Rows]
 class KeyIndex:
     """Distinct keys and, for each, the rows holding it (CSR: rows[starts[k]:starts[k + 1]], ascending)."""
 
-    keys: pd.Index
+    keys: npt.NDArray[np.generic]
+    """Sorted: a probe is a binary search, so an index read back from disk needs no hash table rebuilt."""
     starts: Rows
     rows: Rows
 
     @classmethod
     def build(cls, table: KeyTable) -> KeyIndex:
         rows, keys = table
-        codes, uniques = pd.factorize(keys)
+        codes, uniques = pd.factorize(keys, sort=True)
         order = np.lexsort((rows, codes))
         counts = np.bincount(codes, minlength=len(uniques))
         starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        distinct = pd.Index(uniques)
-        _ = distinct.is_unique   # computed (and cached) now rather than on the first probe
-        return cls(distinct, starts, rows[order].astype(np.int64))
+        return cls(np.asarray(uniques), starts, rows[order].astype(np.int64))
+
+    def lookup(self, keys: npt.NDArray[np.generic]) -> Rows:
+        """Position of each key among the distinct keys, -1 where absent."""
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return np.where(self.keys[at] == keys, at, -1)
 
     def probe(self, table: KeyTable, cap: int, star: bool) -> tuple[Pairs, int]:
         """(new row, indexed row) pairs for a table of new keys; blocks over `cap` skipped (counted)."""
         new_rows, keys = table
         if not len(new_rows) or not len(self.keys):
             return (np.zeros(0, np.int64), np.zeros(0, np.int64)), 0
-        codes = self.keys.get_indexer(pd.Index(keys))
+        codes = self.lookup(np.asarray(keys))
         found = codes >= 0
         new_rows, codes = new_rows[found], codes[found]
         sizes = self.starts[codes + 1] - self.starts[codes]

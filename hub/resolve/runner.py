@@ -16,6 +16,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,19 +25,21 @@ from sqlalchemy import Engine
 
 from hub.protect import Vault
 from hub.resolve.cluster import Judgement
-from hub.resolve.compare import Prepared
 from hub.resolve.engine import Resolution, resolve
 from hub.resolve.frames import entity_frame
 from hub.resolve.incremental import resolve_incremental
-from hub.resolve.keys import key_tables
 from hub.resolve.model import Model
 from hub.resolve.review import judged_since, load_judgements
 from hub.resolve.specs import SPECS, default_model, get_spec, weights_path
-from hub.resolve.stable_ids import ID_PREFIX, UPDATED, Assignment, Previous, assign_ids, make_minter
+from hub.resolve.stable_ids import ID_PREFIX, UPDATED, Assignment, Minter, Previous, assign_ids, make_minter
+from hub.resolve.state import Part, ResolvedState
+from hub.resolve.state_file import load_state, save_state
 from hub.resolve.store import (
     RunInfo,
+    entities_of,
     failure_text,
     finish_run,
+    ids_taken,
     last_run,
     latest_model,
     previous_state,
@@ -71,6 +74,9 @@ class TypeRun:
     """Entity ids whose golden records need rebuilding (None: all of the type, on its first run)."""
     seconds: float = 0.0
     stats: dict[str, Any] = field(default_factory=dict)
+    read_all: bool = True
+    """Every record of the type was read from the store (False: only those landed since the last run,
+    against the kept state)."""
 
 
 @dataclass
@@ -79,6 +85,12 @@ class _Matched:
     pairs: pd.DataFrame
     model: Model | None
     stats: dict[str, Any]
+    resolution: Resolution | None = None
+    """Of a full run: its records' features, for the state the next increment resolves against."""
+    state: ResolvedState | None = None
+    """Of an increment: the state it resolved against (labelled by entity id)."""
+    placed: pd.DataFrame | None = None
+    """Of an increment: the features of the records it placed (they join the state's delta)."""
 
 
 def _changed(engine: Engine, frame: pd.DataFrame, previous: Previous, since: RunInfo | None) -> np.ndarray:
@@ -92,13 +104,12 @@ def _changed(engine: Engine, frame: pd.DataFrame, previous: Previous, since: Run
     return changed
 
 
-def _existing(frame: pd.DataFrame, labels: pd.Series, entity_type: str, model: Model) -> Resolution:
-    """The engine's view of already resolved records: their features and key tables, labelled by entity id."""
+def _existing(frame: pd.DataFrame, labels: pd.Series, entity_type: str, model: Model) -> ResolvedState:
+    """The engine's view of already resolved records, labelled by entity id, built from their frame."""
     spec = get_spec(entity_type)
     ordered = frame.sort_values("record_key", kind="stable").reset_index(drop=True)
-    data = Prepared(spec.features(ordered))
-    clusters = pd.DataFrame({"record_key": ordered["record_key"], "cluster": ordered["record_key"].map(labels)})
-    return Resolution(entity_type, clusters, pd.DataFrame(), model, {}, data, key_tables(data.features, spec.rules))
+    features = spec.features(ordered)
+    return ResolvedState(entity_type, model, Part.build(entity_type, features, ordered["record_key"].map(labels)))
 
 
 def _match(engine: Engine, frame: pd.DataFrame, entity_type: str, mode: str, changed: np.ndarray,
@@ -107,13 +118,15 @@ def _match(engine: Engine, frame: pd.DataFrame, entity_type: str, mode: str, cha
         shipped = weights_path(entity_type).exists()
         model = None if train or not shipped else default_model(entity_type)
         result = resolve(frame, entity_type, model=model, judgements=judgements, train_model=model is None)
-        return _Matched(result.clusters, result.pairs, result.model, result.stats)
+        return _Matched(result.clusters, result.pairs, result.model, result.stats, resolution=result)
     model = latest_model(engine, entity_type) or default_model(entity_type)
     labels = previous.links.set_index("record_key")["entity_id"]
     existing = _existing(frame[~changed], labels, entity_type, model)
     increment = resolve_incremental(existing, frame[changed], model, judgements=judgements)
-    clusters = pd.concat([existing.clusters, increment.assignments], ignore_index=True)
-    return _Matched(clusters, increment.pairs, None, increment.stats)
+    clusters = pd.concat([pd.DataFrame({"record_key": existing.base.features["record_key"],
+                                        "cluster": existing.base.labels}), increment.assignments],
+                         ignore_index=True)
+    return _Matched(clusters, increment.pairs, None, increment.stats, state=existing, placed=increment.features)
 
 
 def link_details(links: pd.DataFrame, pairs: pd.DataFrame, judgements: Sequence[Judgement],
@@ -188,16 +201,20 @@ def _new_model(engine: Engine, model: Model | None) -> Model | None:
 
 
 def resolve_type(engine: Engine, vault: Vault, entity_type: str, *, full: bool = False,
-                 train: bool | None = None, progress: Progress | None = None) -> TypeRun:
+                 train: bool | None = None, progress: Progress | None = None,
+                 state_dir: Path | None = None) -> TypeRun:
     """Resolve one entity type and persist the outcome (see the module docstring for the three modes).
 
     `train`: learn weights from this data in a full run; by default the reviewed weights shipped for
     the type are used, and training happens only for types that have none.
+    `state_dir`: where the resolved state is kept between runs (hub.resolve.state_file); with it an
+    increment reads only the records that changed, without it every increment reads them all.
     """
     run = start_run(engine, entity_type)
     clock = time.perf_counter()
     try:
-        outcome = _run(engine, vault, entity_type, run, full=full, train=train, say=progress or (lambda _: None))
+        outcome = _run(engine, vault, entity_type, run, full=full, train=train, say=progress or (lambda _: None),
+                       state_dir=state_dir)
     except Exception as exc:
         with engine.begin() as conn:
             finish_run(conn, run.id, status="failed", error=failure_text(exc))
@@ -207,10 +224,17 @@ def resolve_type(engine: Engine, vault: Vault, entity_type: str, *, full: bool =
 
 
 def _run(engine: Engine, vault: Vault, entity_type: str, run: RunInfo, *, full: bool, train: bool | None,
-         say: Progress) -> TypeRun:
+         say: Progress, state_dir: Path | None) -> TypeRun:
     watermark = statement_watermark(engine)
     previous_run = last_run(engine, entity_type)
     matched = entity_type in SPECS
+    if not full and previous_run is not None and previous_run.watermark is not None and state_dir is not None \
+            and not (matched and judged_since(engine, entity_type, previous_run.started_at)):
+        state = load_state(state_dir, vault, entity_type, previous_run.id) if matched else None
+        if state is not None or not matched:
+            outcome = _run_increment(engine, vault, entity_type, run, previous_run, state, watermark, say, state_dir)
+            if outcome is not None:
+                return outcome
     say(f"{entity_type}: reading records")
     frame = (entity_frame(engine, vault, entity_type) if matched
              else pd.DataFrame({"record_key": record_keys(engine, entity_type)}, dtype=object))
@@ -224,6 +248,8 @@ def _run(engine: Engine, vault: Vault, entity_type: str, run: RunInfo, *, full: 
         with engine.begin() as conn:
             finish_run(conn, run.id, status="succeeded", records=len(frame), watermark=watermark)
         outcome.touched = set()
+        if matched and state_dir is not None and previous_run is not None and not frame.empty:
+            _carry_state(engine, state_dir, vault, entity_type, previous_run, run, frame, previous)
         return outcome
     judgements = load_judgements(engine, entity_type) if matched else []
     if matched:
@@ -251,11 +277,122 @@ def _run(engine: Engine, vault: Vault, entity_type: str, run: RunInfo, *, full: 
             save_model(conn, run.id, model)
         finish_run(conn, run.id, status="succeeded", records=len(frame), changed=outcome.links_written,
                    watermark=watermark)
+    if state_dir is not None and (m.resolution is not None or m.state is not None):
+        _save_next_state(state_dir, vault, run, m, assignment, previous.links)
     outcome.review_pairs = len(review)
     outcome.changes = {str(k): int(v) for k, v in assignment.changes["change"].value_counts().items()}
     outcome.stats = m.stats
     outcome.touched = None if previous.links.empty else touched(previous, assignment, frame["record_key"][changed])
     return outcome
+
+
+def _save_next_state(state_dir: Path, vault: Vault, run: RunInfo, m: _Matched, assignment: Assignment,
+                     before: pd.DataFrame) -> None:
+    ids = assignment.links.set_index("record_key")["entity_id"]
+    if m.resolution is not None:   # a full run: its records, under their ids
+        keys = m.resolution.clusters["record_key"].to_numpy(dtype=object)
+        state = ResolvedState.from_resolution(m.resolution, ids.reindex(keys).to_numpy(dtype=object))
+    else:
+        assert m.state is not None and m.placed is not None
+        state = advanced(m.state, m.placed, ids, before)
+    save_state(state_dir, vault, run.id, state)
+
+
+def advanced(state: ResolvedState, placed: pd.DataFrame, ids: pd.Series, before: pd.DataFrame) -> ResolvedState:
+    """The state after an increment: the placed records, and records whose entity id changed (their
+    entity was split from under them), join the delta under their ids."""
+    stayed = before[~before["record_key"].isin(placed["record_key"])]
+    moved = stayed["record_key"][stayed["entity_id"].to_numpy() != ids.reindex(stayed["record_key"]).to_numpy()]
+    features = pd.concat([placed, state.features(state.find(moved.to_numpy(dtype=object)))], ignore_index=True)
+    keys = features["record_key"].to_numpy(dtype=object)
+    return state.advance(keys, features, ids.reindex(keys).to_numpy(dtype=object))
+
+
+def _carry_state(engine: Engine, state_dir: Path, vault: Vault, entity_type: str, previous_run: RunInfo, run: RunInfo,
+                 frame: pd.DataFrame, previous: Previous) -> None:
+    """An unchanged run that had to read everything (no usable state) leaves the state for the next."""
+    if load_state(state_dir, vault, entity_type, previous_run.id) is not None:
+        return
+    model = latest_model(engine, entity_type) or default_model(entity_type)
+    labels = previous.links.set_index("record_key")["entity_id"]
+    save_state(state_dir, vault, run.id, _existing(frame, labels, entity_type, model))
+
+
+def _run_increment(engine: Engine, vault: Vault, entity_type: str, run: RunInfo, previous_run: RunInfo,
+                   state: ResolvedState | None, watermark: Any, say: Progress, state_dir: Path) -> TypeRun | None:
+    """An increment that reads only the records landed since the last run, and the entities they touch.
+
+    None when a full run is due instead (too many records changed). Unmatched types need no state:
+    each record is its own entity.
+    """
+    assert previous_run.watermark is not None
+    seen = records_seen_since(engine, previous_run.watermark)
+    matched = state is not None
+    say(f"{entity_type}: reading {len(seen):,} changed source records")
+    frame = (entity_frame(engine, vault, entity_type, records=seen) if matched
+             else pd.DataFrame({"record_key": record_keys(engine, entity_type, records=seen)}, dtype=object))
+    if state is not None and len(frame) > INCREMENTAL_MAX_SHARE * max(state.live_records(), 1):
+        return None
+    outcome = TypeRun(entity_type, "unchanged" if frame.empty else "incremental", records=len(frame), read_all=False)
+    if frame.empty:
+        with engine.begin() as conn:
+            finish_run(conn, run.id, status="succeeded", watermark=watermark)
+        if state is not None:
+            save_state(state_dir, vault, run.id, state)
+        outcome.touched = set()
+        return outcome
+    keys = frame["record_key"].astype(object)
+    judgements = load_judgements(engine, entity_type) if matched else []
+    if state is not None:
+        say(f"{entity_type}: incremental resolution of {len(frame):,} records")
+        model = latest_model(engine, entity_type) or state.model
+        increment = resolve_incremental(state, frame, model, judgements=judgements)
+        placed, pairs, stats = increment.assignments, increment.pairs, increment.stats
+    else:
+        placed = pd.DataFrame({"record_key": keys, "cluster": keys})
+        pairs, stats = pd.DataFrame(), {}
+    old = entities_of(engine, entity_type, keys)
+    labels = set(placed["cluster"])
+    scope = set(old["entity_id"]) | ids_taken(engine, {str(x) for x in labels})
+    previous = previous_state(engine, entity_type, scope)
+    others = previous.links[~previous.links["record_key"].isin(keys)]
+    clusters = pd.concat([pd.DataFrame({"record_key": others["record_key"], "cluster": others["entity_id"]}),
+                          placed], ignore_index=True)
+    say(f"{entity_type}: keeping ids stable")
+    assignment = _assign_checked(engine, clusters, previous, make_minter(entity_type, vault.keyed_hash))
+    assignment.changes = content_updates(assignment, keys)
+    kept = previous.links.drop(columns="entity_id")
+    kept = kept[~kept["record_key"].isin(keys)]
+    links = link_details(assignment.links, pairs, judgements, kept)
+    review = (pairs[pairs["decision"] == "review"] if len(pairs)
+              else pd.DataFrame(columns=["a", "b", "weight", "reason"]))
+    say(f"{entity_type}: writing links")
+    with engine.begin() as conn:
+        write_entities(conn, entity_type, assignment, run.id)
+        outcome.links_written = write_links(conn, entity_type, links, run.id, complete=False)
+        write_review_pairs(conn, entity_type, review, run.id, replace=False)
+        finish_run(conn, run.id, status="succeeded", records=len(frame), changed=outcome.links_written,
+                   watermark=watermark)
+    if state is not None:
+        ids = assignment.links.set_index("record_key")["entity_id"]
+        save_state(state_dir, vault, run.id, advanced(state, increment.features, ids, previous.links))
+    outcome.review_pairs = len(review)
+    outcome.changes = {str(k): int(v) for k, v in assignment.changes["change"].value_counts().items()}
+    outcome.stats = stats
+    outcome.touched = touched(previous, assignment, keys)
+    return outcome
+
+
+def _assign_checked(engine: Engine, clusters: pd.DataFrame, previous: Previous, mint: Minter) -> Assignment:
+    """assign_ids with `previous` holding only some entities: ids it mints are checked against every id
+    ever minted, and minted again past the ones taken (an id is never given twice)."""
+    taken = set(previous.taken)
+    while True:
+        assignment = assign_ids(clusters, Previous(previous.links, previous.entities, frozenset(taken)), mint)
+        clash = ids_taken(engine, assignment.minted)
+        if not clash:
+            return assignment
+        taken |= clash
 
 
 def touched(previous: Previous, assignment: Assignment, rescored: pd.Series) -> set[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -116,14 +116,15 @@ def _as_time(value: object) -> datetime | None:
 
 
 def statement_watermark(engine: Engine) -> datetime | None:
-    """The time up to which every statement is visible: records seen after it are the next increment's.
+    """The time up to which every record version is visible: versions landed after it are the next increment's.
 
-    The newest statement time, unless an ingest is still running (parallel workers commit batches out
-    of order): then just before that run began. Runs left `running` by a crash a day ago do not count.
+    The newest landing time in the raw zone (indexed; a record's statements land with it, stamped the
+    same), unless an ingest is still running (parallel workers commit batches out of order): then just
+    before that run began. Runs left `running` by a crash a day ago do not count.
     """
     r = tables.run.c
     with engine.connect() as conn:
-        newest = _as_time(conn.execute(sa.select(sa.func.max(tables.statement.c.last_seen))).scalar())
+        newest = _as_time(conn.execute(sa.select(sa.func.max(tables.raw_record.c.extracted_at))).scalar())
         running = _as_time(conn.execute(sa.select(sa.func.min(r.started_at)).where(
             r.stage == "ingest", r.status == "running", r.started_at > now() - timedelta(days=1))).scalar())
     if running is not None and newest is not None:
@@ -132,33 +133,81 @@ def statement_watermark(engine: Engine) -> datetime | None:
 
 
 def records_seen_since(engine: Engine, since: datetime) -> set[tuple[str, str]]:
-    """(source, source_record_id) of records with a statement newer than `since` (new or changed versions)."""
-    s = tables.statement.c
-    with engine.connect() as conn:
+    """(source, source_record_id) of records with a version landed after `since` (new or changed records).
+
+    Every new version of a record is a new raw record (they are keyed by content), and its statements
+    are written in the same transaction with the same time; an unchanged record adds nothing.
+    """
+    raw = tables.raw_record.c
+    with engine.connect() as conn:   # no DISTINCT: SQLite would walk the (source, record) index for it
         return {(r[0], r[1]) for r in conn.execute(
-            sa.select(s.source, s.source_record_id).where(s.last_seen > since).distinct())}
+            sa.select(raw.source, raw.source_record_id).where(raw.extracted_at > since))}
 
 
-def record_keys(engine: Engine, entity_type: str) -> list[str]:
-    """Every record entity of a type (types the engine does not resolve are one record, one entity)."""
+def record_keys(engine: Engine, entity_type: str, records: Collection[tuple[str, str]] | None = None) -> list[str]:
+    """Every record entity of a type (types the engine does not resolve are one record, one entity);
+    with `records` ((source, source_record_id) pairs), those records' only."""
     s = tables.statement.c
+    query = sa.select(s.source, s.source_record_id, s.entity_ref).where(
+        s.entity_type == entity_type, s.method != "relation").distinct()
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(s.source, s.source_record_id, s.entity_ref)
-                            .where(s.entity_type == entity_type, s.method != "relation").distinct())
-        return sorted(f"{a}|{b}|{c}" for a, b, c in rows)
+        if records is None:
+            rows = list(conn.execute(query))
+        else:
+            rows = [r for where in by_record(s.source, s.source_record_id, records)
+                    for r in conn.execute(query.where(where))]
+        return sorted({f"{a}|{b}|{c}" for a, b, c in rows})
 
 
-def previous_state(engine: Engine, entity_type: str) -> Previous:
+def by_record(source: Any, record_id: Any, records: Collection[tuple[str, str]],
+              chunk: int = 900) -> Iterator[Any]:
+    """WHERE clauses selecting some source records, a chunk at a time (each served by a
+    (source, source_record_id) index)."""
+    per_source: dict[str, list[str]] = {}
+    for src, rid in records:
+        per_source.setdefault(src, []).append(rid)
+    for src, ids in sorted(per_source.items()):
+        ids.sort()
+        for start in range(0, len(ids), chunk):
+            yield sa.and_(source == src, record_id.in_(ids[start:start + chunk]))
+
+
+def previous_state(engine: Engine, entity_type: str, entity_ids: Collection[str] | None = None) -> Previous:
     """The links (with their details) and active entities of a type as the last run left them, and every
-    id ever minted for it."""
+    id ever minted for it. With `entity_ids`, only those entities and their links, and `taken` holds
+    only them (an increment asks about the ids it mints: ids_taken)."""
     link, ent = tables.record_link.c, tables.entity.c
+    link_query = sa.select(link.record_key, *(link[c] for c in LINK_DETAIL)).where(link.entity_type == entity_type)
+    entity_query = sa.select(ent.id, ent.founding_record, ent.created_at, ent.state).where(
+        ent.entity_type == entity_type)
     with engine.connect() as conn:
-        links = frame_of(conn.execute(sa.select(link.record_key, *(link[c] for c in LINK_DETAIL)).where(
-            link.entity_type == entity_type)), ["record_key", *LINK_DETAIL])
-        entities = frame_of(conn.execute(sa.select(ent.id, ent.founding_record, ent.created_at, ent.state).where(
-            ent.entity_type == entity_type)), ["id", "founding_record", "created_at", "state"])
+        if entity_ids is None:
+            links = frame_of(conn.execute(link_query), ["record_key", *LINK_DETAIL])
+            entities = frame_of(conn.execute(entity_query), ["id", "founding_record", "created_at", "state"])
+        else:
+            wanted = sorted(entity_ids)
+            chunks = [wanted[i:i + 900] for i in range(0, len(wanted), 900)]
+            links = frame_of([r for c in chunks for r in conn.execute(link_query.where(link.entity_id.in_(c)))],
+                             ["record_key", *LINK_DETAIL])
+            entities = frame_of([r for c in chunks for r in conn.execute(entity_query.where(ent.id.in_(c)))],
+                                ["id", "founding_record", "created_at", "state"])
     active = entities[entities["state"] == "active"].drop(columns="state").reset_index(drop=True)
     return Previous(links, active, frozenset(entities["id"]))
+
+
+def ids_taken(engine: Engine, ids: Collection[str]) -> set[str]:
+    """Which of `ids` were ever minted (any state): what an increment's new ids must avoid."""
+    ent = tables.entity.c
+    wanted = sorted(set(ids))
+    with engine.connect() as conn:
+        return {r[0] for start in range(0, len(wanted), 900)
+                for r in conn.execute(sa.select(ent.id).where(ent.id.in_(wanted[start:start + 900])))}
+
+
+def entities_of(engine: Engine, entity_type: str, record_keys_: Collection[str]) -> pd.DataFrame:
+    """record_key, entity_id of the given records as stored (records never linked are absent)."""
+    links = link_rows(engine, record_keys_)
+    return links[links["entity_type"] == entity_type][["record_key", "entity_id"]].reset_index(drop=True)
 
 
 def save_model(conn: Connection, run_id: str, model: Model) -> None:
@@ -176,10 +225,18 @@ def latest_model(engine: Engine, entity_type: str) -> Model | None:
     return Model.from_json(json.loads(text)) if text else None
 
 
-def _changed_links(conn: Connection, entity_type: str, links: pd.DataFrame) -> pd.DataFrame:
+def _changed_links(conn: Connection, entity_type: str, links: pd.DataFrame, *, every: bool) -> pd.DataFrame:
+    """The links that differ from the stored ones; `every`: `links` covers the type (read all stored
+    links at once), else only the stored links of `links`' records are read."""
     link = tables.record_link.c
-    stored = frame_of(conn.execute(sa.select(link.record_key, *(link[c] for c in LINK_DETAIL)).where(
-        link.entity_type == entity_type)), ["record_key", *LINK_DETAIL])
+    query = sa.select(link.record_key, *(link[c] for c in LINK_DETAIL))
+    if every:
+        rows = list(conn.execute(query.where(link.entity_type == entity_type)))
+    else:   # by primary key only: with the type as well, SQLite walks the type's index instead
+        keys = sorted(links["record_key"])
+        rows = [r for start in range(0, len(keys), 900)
+                for r in conn.execute(query.where(link.record_key.in_(keys[start:start + 900])))]
+    stored = frame_of(rows, ["record_key", *LINK_DETAIL])
     merged = links.merge(stored, on="record_key", how="left", suffixes=("", "_stored"), indicator=True)
     differs = merged["_merge"] == "left_only"
     for column in LINK_DETAIL:
@@ -194,7 +251,7 @@ def write_links(conn: Connection, entity_type: str, links: pd.DataFrame, run_id:
                 complete: bool) -> int:
     """Upsert the links that differ from the stored ones; `complete`: `links` is every record of the
     type, so stored links of records no longer present are dropped. Returns the links written."""
-    changed = _changed_links(conn, entity_type, links).copy()
+    changed = _changed_links(conn, entity_type, links, every=complete).copy()
     if complete:
         link = tables.record_link.c
         stored = {r[0] for r in conn.execute(sa.select(link.record_key).where(link.entity_type == entity_type))}
@@ -250,8 +307,14 @@ def write_review_pairs(conn: Connection, entity_type: str, pairs: pd.DataFrame, 
         "record_a": [a for a, _ in ordered], "record_b": [b for _, b in ordered],
         "weight": pairs["weight"].astype(float).round(6).to_numpy(), "reason": pairs["reason"].to_numpy(),
         "run_id": run_id}).drop_duplicates("id")
-    stored = {i: (float(w), reason) for i, w, reason in conn.execute(
-        sa.select(r.id, r.weight, r.reason).where(r.entity_type == entity_type))}
+    query = sa.select(r.id, r.weight, r.reason).where(r.entity_type == entity_type)
+    if replace:
+        found = list(conn.execute(query))
+    else:   # an increment's few pairs: look up just them
+        ids = sorted(frame["id"])
+        found = [row for start in range(0, len(ids), 900)
+                 for row in conn.execute(query.where(r.id.in_(ids[start:start + 900])))]
+    stored = {i: (float(w), reason) for i, w, reason in found}
     if replace:
         gone = sorted(set(stored) - set(frame["id"]))
         for start in range(0, len(gone), 900):

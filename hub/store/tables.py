@@ -76,6 +76,7 @@ raw_record = Table(
     Column("extracted_at", DateTime(timezone=True), nullable=False),
     Column("run_id", String(32), nullable=False),
     Index(None, "source", "source_record_id"),
+    Index(None, "extracted_at"),     # records landed since a resolution run: its next increment
 )
 
 statement = Table(

@@ -15,6 +15,7 @@ from hub.pipeline import Hub, ingest
 from hub.resolve.engine import resolve
 from hub.resolve.frames import MATCH_ATTRIBUTES, entity_frame
 from hub.resolve.incremental import resolve_incremental
+from hub.resolve.state import ResolvedState
 from hub.settings import HubSettings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -90,3 +91,48 @@ def test_incremental_places_new_records_as_a_full_run_would(persons: pd.DataFram
     together = pd.DataFrame({"inc": combined, "full": reference.reindex(combined.index)})
     agree = together.groupby("full")["inc"].nunique().eq(1).mean()
     assert agree > 0.99
+
+
+def _agreement(labels: pd.Series, reference: pd.Series) -> float:
+    """Share of the reference's clusters that the labels keep whole and unmixed."""
+    together = pd.DataFrame({"got": labels, "ref": reference.reindex(labels.index)})
+    whole = together.groupby("ref")["got"].nunique().eq(1)
+    unmixed = together.groupby("got")["ref"].nunique().eq(1)
+    return float(min(whole.mean(), unmixed.mean()))
+
+
+def test_increments_through_a_kept_state_with_a_delta_agree_with_a_full_run(persons: pd.DataFrame) -> None:
+    """Three increments of 3.3% each: the first two land in the delta, the third compacts it into the base."""
+    full = resolve(persons, "person")
+    batch = np.random.default_rng(5).integers(0, 30, len(persons))   # 0, 1, 2: increments; the rest first
+    existing = resolve(persons[batch > 2], "person", model=full.model)
+    state = ResolvedState.from_resolution(existing)
+    labels = existing.clusters.set_index("record_key")["cluster"]
+    for k in range(3):
+        increment = resolve_incremental(state, persons[batch == k])
+        placed = increment.assignments.set_index("record_key")["cluster"]
+        keys = increment.features["record_key"].to_numpy(dtype=object)
+        state = state.advance(keys, increment.features, placed.reindex(keys).to_numpy(dtype=object))
+        labels = pd.concat([labels, placed])
+        assert (state.delta is not None) == (k < 2)   # the third delta outgrows COMPACT_SHARE
+    assert state.live_records() == len(persons) == len(labels)
+    assert _agreement(labels, full.clusters.set_index("record_key")["cluster"]) > 0.99
+
+
+def test_a_changed_record_is_placed_afresh_and_its_old_version_never_compared(persons: pd.DataFrame) -> None:
+    existing = resolve(persons, "person")
+    state = ResolvedState.from_resolution(existing)
+    labels = existing.clusters.set_index("record_key")["cluster"]
+    sizes = labels.value_counts()
+    keys = labels[labels.map(sizes) >= 3].index[:20]          # records of entities with other records
+    changed = persons[persons["record_key"].isin(keys)]
+    same = resolve_incremental(state, changed)                # an unchanged new version: back where it was
+    assert same.stats["changed_records"] == len(keys)
+    assert (same.assignments.set_index("record_key")["cluster"] == labels.reindex(keys)).all()
+    assert len(same.pairs) and not (same.pairs["a"] == same.pairs["b"]).any()   # never against its old version
+    blank = {c: None for c in changed.columns if c not in ("record_key", "source", "name", "birth_date")}
+    names = [f"欧阳{chr(0x4E00 + 7 * k)}{chr(0x4E50 + 11 * k)}" for k in range(len(changed))]
+    moved = changed.assign(**blank, name=names,
+                           birth_date=[f"19{10 + k}-01-0{1 + k % 9}" for k in range(len(changed))])
+    away = resolve_incremental(state, moved)                  # versions sharing nothing: each its own entity
+    assert (away.assignments["cluster"] == away.assignments["record_key"]).all()

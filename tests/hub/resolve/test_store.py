@@ -104,10 +104,9 @@ def test_the_watermark_stays_behind_an_ingest_still_running(hub: Hub) -> None:
     assert statement_watermark(hub.engine) is None                   # nothing ingested yet
     started = start_run(hub.engine, "some_source", stage="ingest")
     with hub.engine.begin() as conn:
-        conn.execute(tables.statement.insert().values(
-            id="s1", source="x", source_record_id="1", entity_type="person", entity_ref="person", attribute="name",
-            value="张伟", method="mapped", raw_record_id="r1", run_id="other", first_seen=started.started_at,
-            last_seen=started.started_at + timedelta(seconds=5)))
+        conn.execute(tables.raw_record.insert().values(   # a record version landed by another, finished run
+            id="r1", source="x", source_record_id="1", content_hash="h1", payload=b"sealed", run_id="other",
+            extracted_at=started.started_at + timedelta(seconds=5)))
     mark = statement_watermark(hub.engine)
     assert mark is not None and mark.replace(tzinfo=None) < started.started_at.replace(tzinfo=None)
     with hub.engine.begin() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,9 +83,13 @@ def test_a_fresh_store_mints_the_same_ids(hub: Hub, settings: HubSettings, tmp_p
     assert links(other) == links(hub)
 
 
-def test_new_and_changed_records_attach_incrementally(hub: Hub) -> None:
+@pytest.mark.parametrize("kept_state", [True, False], ids=["kept-state", "state-deleted"])
+def test_new_and_changed_records_attach_incrementally(hub: Hub, kept_state: bool) -> None:
+    """The same outcome from the kept state (reading only the changed records) as from the store."""
     resolve(hub)
     before = links(hub)
+    if not kept_state:
+        shutil.rmtree(hub.settings.home / "state")
     welfare = [r[:] for r in ROWS["welfare.csv"]]
     welfare[2][3] = "13911112222"                                         # 李娜's phone changes
     welfare.append(["3", "王芳", WANG, "13600136000", "幸福小区1号楼1单元101室", "500"])   # 王芳 newly helped
@@ -95,6 +100,7 @@ def test_new_and_changed_records_attach_incrementally(hub: Hub) -> None:
     assert after["t_welfare|3|person"] == before["t_register|R3|person"]
     assert {k: after[k] for k in before} == before                         # nobody else moved
     person = next(run for run in report.runs if run.entity_type == "person")
+    assert person.read_all is not kept_state and (person.records == 2) is kept_state   # 2: the changed ones
     assert person.changes == {"updated": 2} and person.touched == {before["t_register|R2|person"],
                                                                      before["t_register|R3|person"]}
     with hub.engine.connect() as conn:

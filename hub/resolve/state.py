@@ -1,0 +1,182 @@
+"""What increments resolve against: the resolved records' features, entity labels and blocking index.
+
+A full run leaves a `ResolvedState` of one part, its `base`. Each increment adds its records to a
+small `delta` part (rebuilt from the previous delta plus the new records) and retires the old rows of
+records that changed, so an increment costs O(changes), never a rebuild of the base's index. When the
+delta outgrows COMPACT_SHARE of the base, the two are merged into a new base (a rebuild, O(n), paid
+once in many increments). Rows are numbered across the parts: the base's first, then the delta's.
+
+Term frequencies still count the retired rows' values: one changed record among thousands moves a
+frequency by less than the model can tell apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from hub.resolve.compare import categorical_frame
+from hub.resolve.engine import CLUSTER, Resolution
+from hub.resolve.index import Pairs, ResolutionIndex
+from hub.resolve.keys import KeyTable, Rows, RuleTables, key_tables
+from hub.resolve.model import Model
+from hub.resolve.specs import get_spec
+
+COMPACT_SHARE = 0.1
+"""A delta beyond this share of the base is merged into it: probing two parts stays cheap, building a
+delta index of many records does not."""
+
+
+@dataclass(frozen=True)
+class Part:
+    features: pd.DataFrame
+    """The engine's features (categorical columns), one row per record, `record_key` among them."""
+    labels: npt.NDArray[np.object_]
+    """The entity (id, or a run's cluster label) of each row."""
+    index: ResolutionIndex
+    retired: npt.NDArray[np.bool_]
+    """Rows whose record has a newer version in a later part (never probed, never compared)."""
+
+    @classmethod
+    def build(cls, entity_type: str, features: pd.DataFrame, labels: npt.ArrayLike,
+              tables: RuleTables | None = None) -> Part:
+        spec = get_spec(entity_type)
+        features = categorical_frame(features)
+        labels = np.asarray(labels, dtype=object)
+        tables = tables or key_tables(features, spec.rules)
+        tf_columns = sorted({lvl.tf_column for c in spec.comparisons for lvl in c.levels if lvl.tf_column})
+        index = ResolutionIndex.build(
+            spec.rules, tables, features, tf_columns, labels, spec.guards.unique_column,
+            features["source"].isin(spec.guards.duplicate_free_sources).to_numpy())
+        for dtype in features.dtypes:   # pandas hashes a categorical's categories on first use, then caches
+            hash(dtype)                 # it: an increment's concat would otherwise pay that, once per column
+        return cls(features, labels, index, np.zeros(len(features), dtype=bool))
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def rows_of(self, record_keys: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
+        """Which rows hold one of `record_keys` (rows are sorted by record key: a binary search each)."""
+        held = self.features["record_key"].to_numpy(dtype=object)
+        mask = np.zeros(len(held), dtype=bool)
+        if len(held) and len(record_keys):
+            wanted = np.asarray(record_keys, dtype=object)
+            at = np.minimum(np.searchsorted(held, wanted), len(held) - 1)
+            mask[at[held[at] == wanted]] = True
+        return mask
+
+
+@dataclass(frozen=True)
+class ResolvedState:
+    entity_type: str
+    model: Model
+    base: Part
+    delta: Part | None = None
+    base_id: str = ""
+    """The run whose base file holds `base` ("" until saved: hub.resolve.state_file)."""
+
+    @classmethod
+    def from_resolution(cls, resolution: Resolution, labels: npt.ArrayLike | None = None) -> ResolvedState:
+        """The state a full run leaves: its records, labelled by cluster (or by `labels`, entity ids)."""
+        given = resolution.clusters[CLUSTER] if labels is None else labels
+        part = Part.build(resolution.entity_type, resolution.prepared.features, given, resolution.tables)
+        return cls(resolution.entity_type, resolution.model, part)
+
+    @property
+    def parts(self) -> list[Part]:
+        return [self.base] if self.delta is None else [self.base, self.delta]
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.parts)
+
+    def live_records(self) -> int:
+        return sum(int((~p.retired).sum()) for p in self.parts)
+
+    def offsets(self) -> list[int]:
+        return [0, len(self.base)] if self.delta is not None else [0]
+
+    def find(self, record_keys: npt.NDArray[np.object_]) -> Rows:
+        """The live rows (across the parts, ascending) holding `record_keys`."""
+        found = np.concatenate([~p.retired & p.rows_of(record_keys) for p in self.parts])
+        return np.flatnonzero(found)
+
+    def retire_rows(self, record_keys: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
+        """Rows (across the parts) that are older versions of `record_keys`, or retired already."""
+        return np.concatenate([p.retired | p.rows_of(record_keys) for p in self.parts])
+
+    def labels(self, rows: Rows) -> npt.NDArray[np.object_]:
+        return np.concatenate([p.labels for p in self.parts])[rows] if self.delta is not None \
+            else self.base.labels[rows]
+
+    def features(self, rows: Rows) -> pd.DataFrame:
+        """Features of some rows (ascending), across the parts, as plain object columns: a few rows
+        concatenated with others would otherwise make pandas hash every categorical's categories."""
+        if self.delta is None:
+            return self.base.features.iloc[rows].astype(object).reset_index(drop=True)
+        split = int(np.searchsorted(rows, len(self.base)))
+        return pd.concat([self.base.features.iloc[rows[:split]].astype(object),
+                          self.delta.features.iloc[rows[split:] - len(self.base)].astype(object)], ignore_index=True)
+
+    def probe(self, rule: str, table: KeyTable, cap: int, star: bool, *, probe_side: bool) -> tuple[Pairs, int]:
+        """(new row, old row) pairs of a rule over every part, retired rows left out."""
+        found_a, found_b, capped = [], [], 0
+        for part, offset in zip(self.parts, self.offsets(), strict=True):
+            keys, probes = part.index.keys[rule]
+            index = probes if probe_side else keys
+            if index is None:
+                continue
+            (a, b), more = index.probe(table, cap, star)
+            live = ~part.retired[b]
+            found_a.append(a[live])
+            found_b.append(b[live] + offset)
+            capped += more
+        if not found_a:
+            return (np.zeros(0, np.int64), np.zeros(0, np.int64)), 0
+        return (np.concatenate(found_a), np.concatenate(found_b)), capped
+
+    def has_probe_index(self, rule: str) -> bool:
+        return self.base.index.keys[rule][1] is not None
+
+    def cluster_guards(self, labels: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.bool_]]:
+        """Each label's valid unique value (its ID) and whether it holds a register record, over the parts."""
+        unique = pd.Series(np.full(len(labels), None, dtype=object))
+        register = np.zeros(len(labels), dtype=bool)
+        for part in self.parts:
+            found = part.index.cluster_unique.reindex(labels)
+            unique = unique.where(unique.notna(), pd.Series(found.to_numpy(dtype=object)))
+            register |= part.index.cluster_register.reindex(labels).fillna(False).to_numpy(dtype=bool)
+        return unique.to_numpy(dtype=object), register
+
+    def term_counts(self, column: str, values: pd.Index) -> tuple[npt.NDArray[np.float64], float]:
+        """How many records hold each value of a term-frequency column, and how many records there are."""
+        counts = np.zeros(len(values))
+        total = 0.0
+        for part in self.parts:
+            counts += part.index.term_counts[column].reindex(values).fillna(0).to_numpy(dtype=float)
+            total += float(part.index.term_totals[column])
+        return counts, total
+
+    def advance(self, record_keys: npt.NDArray[np.object_], features: pd.DataFrame,
+                labels: npt.ArrayLike) -> ResolvedState:
+        """The state after an increment: `features` (the changed and new records, with their `labels`)
+        become the delta's rows, the older versions of their records retired."""
+        base = replace(self.base, retired=self.base.retired | self.base.rows_of(record_keys))
+        rows, row_labels = [features], [np.asarray(labels, dtype=object)]
+        if self.delta is not None:
+            keep = ~self.delta.retired & ~self.delta.rows_of(record_keys)
+            rows.insert(0, self.delta.features[keep])
+            row_labels.insert(0, self.delta.labels[keep])
+        order = pd.concat(rows, ignore_index=True)["record_key"].astype(object).argsort(kind="stable").to_numpy()
+        merged = pd.concat(rows, ignore_index=True).iloc[order].reset_index(drop=True)
+        merged_labels = np.concatenate(row_labels)[order]
+        if len(merged) > COMPACT_SHARE * max(len(base), 1):
+            live = ~base.retired
+            whole = pd.concat([base.features[live], merged], ignore_index=True)
+            order = whole["record_key"].astype(object).argsort(kind="stable").to_numpy()
+            labels_all = np.concatenate([base.labels[live], merged_labels])[order]
+            return replace(self, base=Part.build(self.entity_type, whole.iloc[order].reset_index(drop=True),
+                                                 labels_all), delta=None, base_id="")
+        return replace(self, base=base, delta=Part.build(self.entity_type, merged, merged_labels))
