@@ -158,5 +158,5 @@ PERSONS = EntitySpec(
         ("name", "honorific"): 0.0,
     },
     upper=12.0,
-    lower=4.0,
+    lower=8.0,
 )
