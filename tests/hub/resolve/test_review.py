@@ -52,11 +52,18 @@ def test_masks_show_only_the_ends_of_ids_and_phones() -> None:
     assert mask("person", "ethnicity", "01") == "***" and mask("person", "name", "张伟") == "张伟"
 
 
-def queue_pair(hub: Hub, a: str, b: str, weight: float) -> None:
+def queue_pair(hub: Hub, a: str, b: str, weight: float, reason: str | None = None) -> None:
     """Put a pair in the queue as a run would (the toy world is too small for the engine to doubt)."""
     with hub.engine.begin() as conn:
-        write_review_pairs(conn, "person", pd.DataFrame({"a": [a], "b": [b], "weight": [weight], "reason": [None]}),
+        write_review_pairs(conn, "person", pd.DataFrame({"a": [a], "b": [b], "weight": [weight], "reason": [reason]}),
                            "test-run", replace=False)
+
+
+def test_pairs_a_guard_sent_come_after_the_pairs_the_model_doubted(hub: Hub) -> None:
+    queue_pair(hub, OWNER, REGISTER, 18.0, reason="conflicting_fields")
+    queue_pair(hub, REGISTER, WELFARE, 9.0)
+    pending = queue(hub.engine, "person")
+    assert list(pending["reason"].fillna("")) == ["", "conflicting_fields"]
 
 
 def test_the_queue_shows_uncertain_pairs_masked_with_their_scores(hub: Hub) -> None:
