@@ -44,7 +44,7 @@ def _write(path: Path, vault: Vault, value: Any) -> None:
     plain = memoryview(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
     total = max(1, -(-len(plain) // CHUNK))
     partial = path.with_suffix(".partial")
-    with partial.open("wb") as out:
+    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:   # like the key
         out.write(FORMAT)
         for k in range(total):
             sealed = vault.encrypt(bytes(plain[k * CHUNK:(k + 1) * CHUNK]), associated=f"{path.name}:{k}/{total}")

@@ -48,6 +48,7 @@ def test_a_saved_state_reads_back_and_resolves_alike(tmp_path: Path, vault: Vaul
 def test_the_file_holds_no_value_in_clear(tmp_path: Path, vault: Vault, state: ResolvedState) -> None:
     save_state(tmp_path, vault, "run-1", state)
     for path in tmp_path.iterdir():
+        assert path.stat().st_mode & 0o077 == 0          # readable by the hub's user only, like the key file
         data = path.read_bytes()
         for value in (ID, "13800138000", "张伟", "李娜"):
             assert value.encode() not in data and value.encode("utf-16-le") not in data
