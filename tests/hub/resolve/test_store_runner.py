@@ -128,3 +128,17 @@ def test_a_failed_run_is_recorded_and_leaves_the_store_as_it_was(hub: Hub, monke
         status, error = conn.execute(sa.select(tables.run.c.status, tables.run.c.error).where(
             tables.run.c.stage == "resolve").order_by(tables.run.c.started_at.desc()).limit(1)).one()
     assert (status, error) == ("failed", "RuntimeError")
+
+
+def test_a_run_without_a_usable_state_leaves_one_for_the_next(hub: Hub) -> None:
+    """State deleted: an unchanged run reads the store once and writes the state again; the increment after
+    it reads only what changed."""
+    resolve(hub)
+    state_dir = hub.settings.home / "state"
+    shutil.rmtree(state_dir)
+    again = resolve(hub)
+    assert set(modes(again).values()) == {"unchanged"} and (state_dir / "person.state").exists()
+    newcomer = ["3", "王芳", WANG, "13600136000", "幸福小区1号楼1单元101室", "500"]
+    change_rows(hub, "welfare.csv", [*ROWS["welfare.csv"], newcomer])
+    person = next(run for run in resolve(hub).runs if run.entity_type == "person")
+    assert person.mode == "incremental" and not person.read_all and person.records == 1
