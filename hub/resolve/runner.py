@@ -249,7 +249,7 @@ def _run(engine: Engine, vault: Vault, entity_type: str, run: RunInfo, *, full: 
             finish_run(conn, run.id, status="succeeded", records=len(frame), watermark=watermark)
         outcome.touched = set()
         if matched and state_dir is not None and previous_run is not None and not frame.empty:
-            _carry_state(engine, state_dir, vault, entity_type, previous_run, run, frame, previous)
+            _carry_state(engine, state_dir, vault, entity_type, run, frame, previous)
         return outcome
     judgements = load_judgements(engine, entity_type) if matched else []
     if matched:
@@ -265,25 +265,32 @@ def _run(engine: Engine, vault: Vault, entity_type: str, run: RunInfo, *, full: 
         details = previous.links.drop(columns="entity_id")
         kept = details[~details["record_key"].isin(frame["record_key"][changed])]
     links = link_details(assignment.links, m.pairs, judgements, kept)
-    review = (m.pairs[m.pairs["decision"] == "review"] if len(m.pairs)
-              else pd.DataFrame(columns=["a", "b", "weight", "reason"]))
     say(f"{entity_type}: writing links")
-    model = _new_model(engine, m.model)
-    with engine.begin() as conn:
-        write_entities(conn, entity_type, assignment, run.id)
-        outcome.links_written = write_links(conn, entity_type, links, run.id, complete=True)
-        write_review_pairs(conn, entity_type, review, run.id, replace=mode == "full")
-        if model is not None:
-            save_model(conn, run.id, model)
-        finish_run(conn, run.id, status="succeeded", records=len(frame), changed=outcome.links_written,
-                   watermark=watermark)
+    _persist(engine, run, outcome, assignment, links, m.pairs, watermark, complete=True,
+             replace_queue=mode == "full", model=_new_model(engine, m.model))
     if state_dir is not None and (m.resolution is not None or m.state is not None):
         _save_next_state(state_dir, vault, run, m, assignment, previous.links)
-    outcome.review_pairs = len(review)
-    outcome.changes = {str(k): int(v) for k, v in assignment.changes["change"].value_counts().items()}
     outcome.stats = m.stats
     outcome.touched = None if previous.links.empty else touched(previous, assignment, frame["record_key"][changed])
     return outcome
+
+
+def _persist(engine: Engine, run: RunInfo, outcome: TypeRun, assignment: Assignment, links: pd.DataFrame,
+             pairs: pd.DataFrame, watermark: Any, *, complete: bool, replace_queue: bool,
+             model: Model | None = None) -> None:
+    """Everything a run decided, in one transaction with its run row; `complete`: `links` covers the type."""
+    review = (pairs[pairs["decision"] == "review"] if len(pairs)
+              else pd.DataFrame(columns=["a", "b", "weight", "reason"]))
+    with engine.begin() as conn:
+        write_entities(conn, outcome.entity_type, assignment, run.id)
+        outcome.links_written = write_links(conn, outcome.entity_type, links, run.id, complete=complete)
+        write_review_pairs(conn, outcome.entity_type, review, run.id, replace=replace_queue)
+        if model is not None:
+            save_model(conn, run.id, model)
+        finish_run(conn, run.id, status="succeeded", records=outcome.records, changed=outcome.links_written,
+                   watermark=watermark)
+    outcome.review_pairs = len(review)
+    outcome.changes = {str(k): int(v) for k, v in assignment.changes["change"].value_counts().items()}
 
 
 def _save_next_state(state_dir: Path, vault: Vault, run: RunInfo, m: _Matched, assignment: Assignment,
@@ -308,11 +315,9 @@ def advanced(state: ResolvedState, placed: pd.DataFrame, ids: pd.Series, before:
     return state.advance(keys, features, ids.reindex(keys).to_numpy(dtype=object))
 
 
-def _carry_state(engine: Engine, state_dir: Path, vault: Vault, entity_type: str, previous_run: RunInfo, run: RunInfo,
+def _carry_state(engine: Engine, state_dir: Path, vault: Vault, entity_type: str, run: RunInfo,
                  frame: pd.DataFrame, previous: Previous) -> None:
     """An unchanged run that had to read everything (no usable state) leaves the state for the next."""
-    if load_state(state_dir, vault, entity_type, previous_run.id) is not None:
-        return
     model = latest_model(engine, entity_type) or default_model(entity_type)
     labels = previous.links.set_index("record_key")["entity_id"]
     save_state(state_dir, vault, run.id, _existing(frame, labels, entity_type, model))
@@ -364,20 +369,11 @@ def _run_increment(engine: Engine, vault: Vault, entity_type: str, run: RunInfo,
     kept = previous.links.drop(columns="entity_id")
     kept = kept[~kept["record_key"].isin(keys)]
     links = link_details(assignment.links, pairs, judgements, kept)
-    review = (pairs[pairs["decision"] == "review"] if len(pairs)
-              else pd.DataFrame(columns=["a", "b", "weight", "reason"]))
     say(f"{entity_type}: writing links")
-    with engine.begin() as conn:
-        write_entities(conn, entity_type, assignment, run.id)
-        outcome.links_written = write_links(conn, entity_type, links, run.id, complete=False)
-        write_review_pairs(conn, entity_type, review, run.id, replace=False)
-        finish_run(conn, run.id, status="succeeded", records=len(frame), changed=outcome.links_written,
-                   watermark=watermark)
+    _persist(engine, run, outcome, assignment, links, pairs, watermark, complete=False, replace_queue=False)
     if state is not None:
         ids = assignment.links.set_index("record_key")["entity_id"]
         save_state(state_dir, vault, run.id, advanced(state, increment.features, ids, previous.links))
-    outcome.review_pairs = len(review)
-    outcome.changes = {str(k): int(v) for k, v in assignment.changes["change"].value_counts().items()}
     outcome.stats = stats
     outcome.touched = touched(previous, assignment, keys)
     return outcome
