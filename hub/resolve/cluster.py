@@ -64,7 +64,8 @@ def at_any(comparisons: Sequence[Comparison], levels: LevelMatrix,
 class _Clusters:
     """Union-find whose roots carry what the guards need: the cluster's unique value and register flag."""
 
-    def __init__(self, unique: Sequence[object], register: Sequence[bool]):
+    def __init__(self, unique: Sequence[object] | npt.NDArray[np.object_],
+                 register: Sequence[bool] | npt.NDArray[np.bool_]):
         n = len(unique)
         self.parent = list(range(n))
         self.unique = [None if v is None or (isinstance(v, float) and v != v) else v for v in unique]
@@ -105,37 +106,27 @@ class _Clusters:
 
 def cluster(record_keys: Keys, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64],
             weights: npt.NDArray[np.float64], decision: npt.NDArray[np.object_], *,
-            unique: Sequence[object], register: Sequence[bool], same_unique: npt.NDArray[np.bool_],
-            judgements: Iterable[Judgement] = (), seed_groups: Sequence[int] | None = None,
-            groups_exclusive: bool = False, reason: npt.NDArray[np.object_] | None = None,
-            ) -> tuple[npt.NDArray[np.int64], Decisions]:
+            unique: Sequence[object] | npt.NDArray[np.object_], register: Sequence[bool] | npt.NDArray[np.bool_],
+            same_unique: npt.NDArray[np.bool_], judgements: Iterable[Judgement] = (),
+            judged_rows: Iterable[tuple[int, int, bool]] = (), existing: int = 0,
+            reason: npt.NDArray[np.object_] | None = None) -> tuple[npt.NDArray[np.int64], Decisions]:
     """Root row of each record's cluster, and the decisions after guards.
 
     `same_unique` marks pairs that agree exactly on the unique column (they may join two register
-    records). `seed_groups` (incremental runs) gives rows already clustered a group number to start
-    from; with `groups_exclusive` two seeded groups are never joined (that merge is a reviewer's call).
+    records). Judgements come by record key, or (`judged_rows`) by row. In incremental runs the first
+    `existing` rows each stand for a cluster of the last run: two of them are never joined (that merge
+    is a reviewer's call), and a cluster holding one has it as its root.
     """
     clusters = _Clusters(unique, register)
+    clusters.group[:existing] = range(existing)
     reason = np.full(len(a), None, dtype=object) if reason is None else reason.copy()
     decision = decision.copy()
+    judged = list(judged_rows)
     judgements = list(judgements)
-    # a dict of every record key costs seconds at a million records: only judgements need it
-    position = {key: i for i, key in enumerate(record_keys)} if judgements else {}
-    if seed_groups is not None:
-        first: dict[int, int] = {}
-        for row, group in enumerate(seed_groups):
-            if group < 0:
-                continue
-            if group in first:
-                clusters.union(clusters.find(first[group]), clusters.find(row))
-            else:
-                first[group] = row
-            if groups_exclusive:
-                clusters.group[clusters.find(row)] = group
-    for key_a, key_b, same in judgements:
-        if key_a not in position or key_b not in position:
-            continue
-        x, y = position[key_a], position[key_b]
+    if judgements:   # a dict of every record key costs seconds at a million records: only judgements need it
+        position = {key: i for i, key in enumerate(record_keys)}
+        judged += [(position[x], position[y], same) for x, y, same in judgements if x in position and y in position]
+    for x, y, same in judged:
         if same:
             rx, ry = clusters.find(x), clusters.find(y)
             if rx != ry:

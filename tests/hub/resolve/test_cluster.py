@@ -90,3 +90,25 @@ def test_same_input_gives_the_same_clusters() -> None:
     first, _ = _clusters(f)
     second, _ = _clusters(f.sample(frac=1.0, random_state=3))
     assert first == second
+
+
+def test_existing_clusters_are_never_joined_and_stay_the_root() -> None:
+    # rows 0 and 1 stand for two clusters of the last run; rows 2 and 3 are new records
+    keys = ["E1", "E2", "n1", "n2"]
+    a, b = np.array([2, 2, 3]), np.array([0, 1, 2])
+    roots, decided = cluster(keys, a, b, np.array([20.0, 18.0, 15.0]), np.array([MATCH] * 3, dtype=object),
+                             unique=[None] * 4, register=[False] * 4, same_unique=np.zeros(3, dtype=bool),
+                             existing=2)
+    assert roots.tolist() == [0, 1, 0, 0]   # n1 joins the stronger cluster, n2 follows n1
+    assert decided.decision.tolist() == [MATCH, "review", MATCH]
+    assert decided.reason.tolist() == [None, "joins_existing_clusters", None]
+
+
+def test_judged_rows_win_like_judgements_by_key() -> None:
+    keys = ["a", "b", "c"]
+    a, b = np.array([0, 1]), np.array([1, 2])
+    roots, decided = cluster(keys, a, b, np.array([20.0, 20.0]), np.array([MATCH, MATCH], dtype=object),
+                             unique=[None] * 3, register=[False] * 3, same_unique=np.zeros(2, dtype=bool),
+                             judged_rows=[(0, 1, False)])
+    assert roots[0] != roots[1] == roots[2]
+    assert decided.reason.tolist() == ["judged_different", None]
