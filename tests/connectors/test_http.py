@@ -316,9 +316,10 @@ def test_the_rate_limit_spaces_requests(stub: Stub) -> None:
     list(http_source(stub, rate_limit_per_second=20,
                      pagination={"type": "page", "size_param": "page_size", "size": 5}).extract())
     gaps = [b - a for a, b in zip(stub.behaviour.seen_at, stub.behaviour.seen_at[1:], strict=False)]
-    # 20/s spaces request starts 50 ms apart; arrival times seen by the server jitter on a loaded
-    # machine, so check the span (unthrottled, these 6 requests take a few ms) and a loose minimum.
-    assert len(gaps) == 5 and sum(gaps) >= 0.2 and min(gaps) >= 0.02
+    # 20/s spaces request starts 50 ms apart. Arrival times seen by the server jitter on a loaded machine
+    # (one request late by 60 ms leaves a 6 ms gap before the next), so the span is checked: unthrottled,
+    # these 6 requests take a few ms; throttled, at least 5 × 50 ms less the jitter of the last one.
+    assert len(gaps) == 5 and sum(gaps) >= 0.2
 
 
 def test_settings_are_checked_up_front() -> None:
