@@ -21,6 +21,7 @@ import pandas as pd
 from hub.normalize._hanzi import HAN, cn_number
 from hub.normalize.name_keys import loose_pinyin_key, name_parts, pinyin_key, split_surname
 from hub.normalize.names import compound_surnames
+from hub.resolve.compare import from_factorized
 
 Codes = npt.NDArray[np.int64]
 NAME_FEATURES = ("name", "name_py", "name_loose", "name_loose_rev", "name_first", "name_parts",
@@ -41,8 +42,7 @@ def spread(codes: npt.NDArray[np.int64], derived: npt.ArrayLike, index: pd.Index
     input, spread to the rows as small integer codes rather than one pointer (or string) per row."""
     derived_codes, distinct = pd.factorize(np.asarray(derived, dtype=object), use_na_sentinel=True)
     table = np.append(derived_codes, -1)
-    return pd.Series(pd.Categorical.from_codes(table[codes], categories=pd.Index(distinct, dtype=object),
-                                               validate=False), index=index)
+    return pd.Series(from_factorized(table[codes], distinct), index=index)
 
 
 def _per_distinct(values: pd.Series, fn: Callable[[str], tuple[str | None, ...]],

@@ -64,7 +64,8 @@ def resolve_incremental(existing: ResolvedState | Resolution, new_frame: pd.Data
     involved = sorted_unique(np.concatenate([a, b, n_old + np.arange(len(new))]))
     old_rows = involved[involved < n_old]
     sub = pd.concat([state.features(old_rows), new.iloc[involved[len(old_rows):] - n_old]], ignore_index=True)
-    data = Prepared(sub, frequencies=_frequencies(spec, state, new, sub))
+    data = Prepared(sub)
+    data.frequencies = _frequencies(spec, state, new, data)
     la, lb = np.searchsorted(involved, a), np.searchsorted(involved, b)
     levels = compute_levels(spec.comparisons, data, la, lb)
     weights = score(spec, model, data, la, lb, levels)
@@ -156,14 +157,17 @@ def _new_pairs(spec: EntitySpec, state: ResolvedState, tables: RuleTables, n_old
 
 
 def _frequencies(spec: EntitySpec, state: ResolvedState, new: pd.DataFrame,
-                 sub: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Term frequencies counted on every record (the state's counts plus the new records')."""
+                 data: Prepared) -> dict[str, np.ndarray]:
+    """Term frequencies counted on every record (the state's counts plus the new records'), looked up
+    once per distinct value of the scored rows and spread to them by code."""
     out = {}
     for column in state.base.index.term_counts:
-        values = pd.Index(sub[column].to_numpy())
+        values = pd.Index(data.categories(column))
         counts, total = state.term_counts(column, values)
         added = new[column].value_counts()
         both = counts + added.reindex(values).fillna(0).to_numpy()
         total = max(total + float(added.sum()), 1.0)
-        out[column] = np.where(both > 0, both / total, np.nan)
+        share = np.append(np.where(both > 0, both / total, np.nan), np.nan)
+        codes = data.code(column)
+        out[column] = share[np.where(codes >= 0, codes, len(values))]
     return out
