@@ -36,7 +36,8 @@ SQLITE_ROWS = 2000
 
 
 def _sqlite_insert(conn: Connection, head: str, width: int, rows: Sequence[tuple[Any, ...]], tail: str = "") -> None:
-    """`{head} VALUES (...), (...) … {tail}` over all rows, SQLITE_ROWS rows per statement, in order.
+    """`{head} VALUES (...), (...) … {tail}` over all rows, SQLITE_ROWS rows per statement, in order;
+    the last rows (fewer than a statement's worth) one per step.
 
     Rows are written in the order given, as an executemany of one row each would write them.
     """
@@ -48,9 +49,8 @@ def _sqlite_insert(conn: Connection, head: str, width: int, rows: Sequence[tuple
     if full:
         sql = f"{head} VALUES {', '.join([one] * per)}{tail}"
         conn.exec_driver_sql(sql, [tuple(chain.from_iterable(rows[i : i + per])) for i in range(0, full, per)])
-    if full < len(rows):
-        rest = rows[full:]
-        conn.exec_driver_sql(f"{head} VALUES {', '.join([one] * len(rest))}{tail}", tuple(chain.from_iterable(rest)))
+    if full < len(rows):   # one row per step: a statement of another length would be compiled for each batch
+        conn.exec_driver_sql(f"{head} VALUES {one}{tail}", list(rows[full:]))
 
 
 def _csv_ready(table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> Iterable[tuple[Any, ...]]:
