@@ -51,11 +51,6 @@ class IngestResult:
         return self.extracted == self.loaded + self.quarantined + self.unchanged
 
 
-GROUP_COMMIT = 4
-"""Most batches one transaction commits: while the writer is busy, the preparing thread prepares up to
-this many batches ahead, and they are then committed together (fewer commits, each rewriting the pages
-of the statement id index that every batch touches)."""
-
 ANALYZE_EVERY = 25
 """Batches between two refreshes of PostgreSQL's statistics, in a load into a non-empty store only: an
 initial load answers its lookups from memory and refreshes them once, when it ends."""
@@ -97,9 +92,7 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
     Batches flow through two stages at once: while a writer thread commits batch k (raw rows,
     statements, quarantine and the watermark, in one transaction), this thread extracts and prepares
     batch k+1. The database drivers release the GIL while they write, so the stages overlap on a second
-    core. When the writer is the slower stage, this thread prepares up to GROUP_COMMIT batches ahead
-    and the writer commits them in one transaction with the watermark of the last (group commit):
-    commits stay in batch order, and a crash still leaves whole batches only, with their watermark.
+    core; commits stay in batch order, one transaction per batch, as before.
     `initial_load`: the store was empty when this load began (see hub.store.initial_load).
     """
     run_id = uuid.uuid4().hex
@@ -118,28 +111,17 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
                                  LandedThisRun() if initial_load else None)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ingest-{spec.source}") as writer, \
                 engine.connect() as reader:
-            pending: Future[list[BatchCounts]] | None = None
-            ready: list[tuple[Batch, PreparedBatch, datetime]] = []
-            try:
-                for batch in connector.extract(watermark):
-                    now = _now()
-                    prepared = prepare_batch(reader, spec, batch, run_id=run_id, now=now, vault=vault,
-                                             landed=commit.landed)
-                    reader.rollback()   # end the read snapshot: the next batch must see the writer's commits
-                    ready.append((batch, prepared, now))
-                    if pending is not None and not pending.done() and len(ready) < GROUP_COMMIT:
-                        continue   # the writer is busy: prepare ahead, the batches will commit together
-                    if pending is not None:
-                        _after_write(pending.result(), result, engine, on_batch, initial_load)
-                    pending, ready = writer.submit(commit, ready), []
-            except BaseException:
-                if ready:   # prepared batches are still written, as the batch in flight always was
-                    writer.submit(_unless_failed, pending, commit, ready)
-                raise
+            pending: Future[BatchCounts] | None = None
+            for batch in connector.extract(watermark):
+                now = _now()
+                prepared = prepare_batch(reader, spec, batch, run_id=run_id, now=now, vault=vault,
+                                         landed=commit.landed)
+                reader.rollback()   # end the read snapshot: the next batch must see the writer's commits
+                if pending is not None:
+                    _after_write(pending.result(), result, engine, on_batch, initial_load)
+                pending = writer.submit(commit, batch, prepared, now)
             if pending is not None:
                 _after_write(pending.result(), result, engine, on_batch, initial_load)
-            if ready:
-                _after_write(writer.submit(commit, ready).result(), result, engine, on_batch, initial_load)
         result.status = "succeeded"
     except HubError as exc:
         result.status, result.error = "failed", str(exc)
@@ -154,7 +136,7 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
 
 @dataclass
 class _BatchCommitter:
-    """Commits prepared batches with the watermark they reach and the run's running totals."""
+    """Commits one prepared batch with the watermark it reaches and the run's running totals."""
 
     spec: MappingSpec
     engine: Engine
@@ -164,40 +146,28 @@ class _BatchCommitter:
     columns: str
     landed: LandedThisRun | None   # what this run wrote, during an initial load only
 
-    def __call__(self, group: list[tuple[Batch, PreparedBatch, datetime]]) -> list[BatchCounts]:
-        """Write consecutive batches in one transaction, with the watermark the last one reaches."""
-        result, done = self.result, []
+    def __call__(self, batch: Batch, prepared: PreparedBatch, now: datetime) -> BatchCounts:
+        result = self.result
         with self.engine.begin() as conn:
-            for batch, prepared, now in group:
-                if not write_batch(conn, prepared, self.landed):   # went stale in flight: prepare it again, here
-                    prepared = prepare_batch(conn, self.spec, batch, run_id=result.run_id, now=now,
-                                             vault=self.vault, landed=self.landed)
-                    write_batch(conn, prepared, self.landed)
-                self.totals.add(prepared.counts)
-                result.batches += 1
-                if batch.watermark is not None:
-                    result.watermark = batch.watermark
-                done.append(prepared.counts)
+            if not write_batch(conn, prepared, self.landed):   # went stale in flight: prepare it again, here
+                prepared = prepare_batch(conn, self.spec, batch, run_id=result.run_id, now=now, vault=self.vault,
+                                         landed=self.landed)
+                write_batch(conn, prepared, self.landed)
+            self.totals.add(prepared.counts)
+            result.batches += 1
+            if batch.watermark is not None:
+                result.watermark = batch.watermark
             _save_state(conn, self.spec.source, result.watermark, self.columns, result.run_id)
             conn.execute(update(tables.run).where(tables.run.c.id == result.run_id).values(
                 batches=result.batches, watermark_after=result.watermark, **asdict(self.totals)))
-        return done
+        return prepared.counts
 
 
-def _unless_failed(previous: Future[list[BatchCounts]] | None, commit: _BatchCommitter,
-                   group: list[tuple[Batch, PreparedBatch, datetime]]) -> list[BatchCounts]:
-    """Commit `group` unless the write before it failed (its batches would leave a gap behind the watermark)."""
-    if previous is not None and (previous.cancelled() or previous.exception() is not None):
-        return []
-    return commit(group)
-
-
-def _after_write(done: list[BatchCounts], result: IngestResult, engine: Engine,
+def _after_write(counts: BatchCounts, result: IngestResult, engine: Engine,
                  on_batch: Callable[[BatchCounts], None] | None, initial_load: bool) -> None:
     if on_batch is not None:
-        for counts in done:
-            on_batch(counts)
-    if not initial_load and (result.batches - 1) // ANALYZE_EVERY != (result.batches - len(done) - 1) // ANALYZE_EVERY:
+        on_batch(counts)
+    if not initial_load and result.batches % ANALYZE_EVERY == 1:
         refresh_statistics(engine)
 
 
