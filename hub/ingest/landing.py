@@ -81,8 +81,12 @@ def _record_id(row: dict[str, Any], columns: list[str]) -> str | None:
     return "|".join(parts)
 
 
+_PAYLOAD_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+"""What `json.dumps(row, ensure_ascii=False, sort_keys=True, default=str)` uses, built once, not per record."""
+
+
 def _payload(row: dict[str, Any]) -> bytes:
-    return json.dumps(row, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+    return _PAYLOAD_JSON.encode(row).encode("utf-8")
 
 
 @dataclass

@@ -25,6 +25,7 @@ from hub.mapping import MappingSpec
 from hub.mapping.loader import suggest
 from hub.protect import Vault
 from hub.store import tables
+from hub.store.initial_load import refresh_statistics
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +52,8 @@ class IngestResult:
 
 
 ANALYZE_EVERY = 25
-
-
-def refresh_statistics(engine: Engine) -> None:
-    """Refresh PostgreSQL's planner statistics of the tables an ingest grows.
-
-    The per-batch lookups (known raw ids, known record ids) need index plans; a server with autovacuum
-    off (seen here) never analyzes a table that grew from empty to millions of rows within one run.
-    """
-    if engine.dialect.name != "postgresql":
-        return
-    with engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE raw_record, statement")
+"""Batches between two refreshes of PostgreSQL's statistics, in a load into a non-empty store only: an
+initial load answers its lookups from memory and refreshes them once, when it ends."""
 
 
 def _now() -> datetime:
@@ -127,10 +118,10 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
                                          landed=commit.landed)
                 reader.rollback()   # end the read snapshot: the next batch must see the writer's commits
                 if pending is not None:
-                    _after_write(pending.result(), result, engine, on_batch)
+                    _after_write(pending.result(), result, engine, on_batch, initial_load)
                 pending = writer.submit(commit, batch, prepared, now)
             if pending is not None:
-                _after_write(pending.result(), result, engine, on_batch)
+                _after_write(pending.result(), result, engine, on_batch, initial_load)
         result.status = "succeeded"
     except HubError as exc:
         result.status, result.error = "failed", str(exc)
@@ -173,10 +164,10 @@ class _BatchCommitter:
 
 
 def _after_write(counts: BatchCounts, result: IngestResult, engine: Engine,
-                 on_batch: Callable[[BatchCounts], None] | None) -> None:
+                 on_batch: Callable[[BatchCounts], None] | None, initial_load: bool) -> None:
     if on_batch is not None:
         on_batch(counts)
-    if result.batches % ANALYZE_EVERY == 1:
+    if not initial_load and result.batches % ANALYZE_EVERY == 1:
         refresh_statistics(engine)
 
 

@@ -160,7 +160,8 @@ class Condition(BaseModel):
         """Row-wise truth of the condition on the tested column, once per distinct value."""
         keys = {fold(v) for v in (self.in_ if self.in_ is not None else self.not_in or [])}
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        verdicts = np.array([self._holds_for(u, keys) for u in uniques] + [self._holds_for(None, keys)], dtype=bool)
+        verdicts = np.array([self._holds_for(u, keys) for u in uniques.tolist()] + [self._holds_for(None, keys)],
+                            dtype=bool)
         return verdicts[np.where(codes >= 0, codes, len(uniques))]
 
     def _holds_for(self, value: Any, keys: set[str]) -> bool:

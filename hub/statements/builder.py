@@ -90,12 +90,14 @@ class _Emitter:
         clear: Iterable[str | None] = repeat(None) if encrypt else values
         encrypted: Iterable[bytes | None] = vault.encrypt_many(values) if encrypt else repeat(None)
         tokens: Iterable[str | None] = vault.tokens(values) if tokenize else repeat(None)
-        # zip is not strict: repeat() pads the columns an attribute does not have
-        self.out.statements.update(
-            (sid, (sid, self.spec.source, record_ids[i], entity_type, entity_ref, attribute, value, enc, token,
-                   method, source_field, flag, raw_ids[i], self.run_id, self.now, self.now))
-            for sid, i, value, enc, token, flag in zip(
-                ids, rows, clear, encrypted, tokens, repeat(None) if flags is None else flags, strict=False))
+        now = self.now
+        # Rows are zipped column-wise in C; zip stops with `ids`, repeat() pads the constant columns and
+        # those an attribute does not have. Same rows, in the order of STATEMENT_COLUMNS.
+        rows_out = zip(ids, repeat(self.spec.source), [record_ids[i] for i in rows], repeat(entity_type),
+                       repeat(entity_ref), repeat(attribute), clear, encrypted, tokens, repeat(method),
+                       repeat(source_field), repeat(None) if flags is None else flags, [raw_ids[i] for i in rows],
+                       repeat(self.run_id), repeat(now), repeat(now))
+        self.out.statements.update(zip(ids, rows_out, strict=True))
 
     def problem(self, i: int, entity_ref: str | None, fld: str | None, kind: str, reason: str) -> None:
         self.out.quarantine.append((

@@ -53,10 +53,10 @@ def map_values(values: pd.Series, table: dict[str, str] | str) -> pd.Series:
     lookup = _lookup(table)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     mapped = []
-    for u in uniques:
+    for u in uniques.tolist():
         found = lookup(u)
         mapped.append(u if found is None else found)
-    return pd.Series([mapped[c] if c >= 0 else None for c in codes], index=values.index, dtype=object)
+    return pd.Series([mapped[c] if c >= 0 else None for c in codes.tolist()], index=values.index, dtype=object)
 
 
 def unmapped_values(values: pd.Series, table: dict[str, str] | str) -> dict[str, int]:
@@ -75,9 +75,9 @@ def raw_values(frame: pd.DataFrame, spec: FieldSpec) -> pd.Series:
         return _column(frame, spec.column)
     if spec.parts is not None:
         roles = list(spec.parts)
-        cells = zip(*(_column(frame, spec.parts[r]) for r in roles), strict=True)
+        cells = zip(*(_column(frame, spec.parts[r]).tolist() for r in roles), strict=True)
         return pd.Series(compose(roles, list(cells)), index=frame.index, dtype=object)
-    parts = [_column(frame, c) for c in spec.columns or []]
+    parts = [_column(frame, c).tolist() for c in spec.columns or []]
     joined = [spec.join.join(_text(v) for v in row if not is_blank(v)) or None for row in zip(*parts, strict=True)]
     return pd.Series(joined, index=frame.index, dtype=object)
 
@@ -89,7 +89,7 @@ def field_values(frame: pd.DataFrame, spec: FieldSpec) -> pd.Series:
         values = map_values(values, spec.map)
     if spec.default is not None:
         default = spec.default
-        values = pd.Series([default if is_blank(v) else v for v in values], index=frame.index, dtype=object)
+        values = pd.Series([default if is_blank(v) else v for v in values.tolist()], index=frame.index, dtype=object)
     if spec.when:
         values = values.where(conditions_hold(frame, spec.when), None)
     return values

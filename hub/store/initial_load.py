@@ -47,6 +47,20 @@ def restore_indexes(engine: Engine) -> list[str]:
     return created
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """Refresh PostgreSQL's planner statistics of the tables an ingest grows (nothing on other backends).
+
+    The lookups of an ingest into a non-empty store (known raw ids, known record ids) and the stages
+    after it need index plans; a server with autovacuum off (seen here) never analyzes a table that
+    grew from empty to millions of rows within one run.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+            "ANALYZE " + ", ".join(table.name for table in DEFERRED_TABLES))
+
+
 def store_is_empty(engine: Engine) -> bool:
     with engine.connect() as conn:
         return all(conn.execute(select(table.c.id).limit(1)).first() is None for table in DEFERRED_TABLES)
@@ -54,7 +68,11 @@ def store_is_empty(engine: Engine) -> bool:
 
 @contextmanager
 def initial_load(engine: Engine) -> Iterator[bool]:
-    """Yield True when this load fills an empty store (its secondary indexes dropped meanwhile)."""
+    """Yield True when this load fills an empty store (its secondary indexes dropped meanwhile).
+
+    Such a load answers its own lookups from memory, so it refreshes the planner statistics once, at
+    the end, instead of every few batches (see hub.ingest.runner).
+    """
     restore_indexes(engine)
     if not store_is_empty(engine):
         yield False
@@ -67,3 +85,4 @@ def initial_load(engine: Engine) -> Iterator[bool]:
         yield True
     finally:
         restore_indexes(engine)
+        refresh_statistics(engine)
