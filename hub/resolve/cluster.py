@@ -104,6 +104,15 @@ class _Clusters:
             self.cannot.setdefault(keep, []).extend(self.cannot.pop(gone))
 
 
+def judgement_rows(record_keys: Keys, judgements: Iterable[Judgement]) -> list[tuple[int, int, bool]]:
+    """Judgements on two records of `record_keys`, as (row, row, same entity?)."""
+    judgements = list(judgements)
+    if not judgements:   # a dict of every record key costs seconds at a million records: only judgements need it
+        return []
+    position = {key: i for i, key in enumerate(record_keys)}
+    return [(position[x], position[y], same) for x, y, same in judgements if x in position and y in position]
+
+
 def cluster(record_keys: Keys, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64],
             weights: npt.NDArray[np.float64], decision: npt.NDArray[np.object_], *,
             unique: Sequence[object] | npt.NDArray[np.object_], register: Sequence[bool] | npt.NDArray[np.bool_],
@@ -121,12 +130,7 @@ def cluster(record_keys: Keys, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64
     clusters.group[:existing] = range(existing)
     reason = np.full(len(a), None, dtype=object) if reason is None else reason.copy()
     decision = decision.copy()
-    judged = list(judged_rows)
-    judgements = list(judgements)
-    if judgements:   # a dict of every record key costs seconds at a million records: only judgements need it
-        position = {key: i for i, key in enumerate(record_keys)}
-        judged += [(position[x], position[y], same) for x, y, same in judgements if x in position and y in position]
-    for x, y, same in judged:
+    for x, y, same in [*judged_rows, *judgement_rows(record_keys, judgements)]:
         if same:
             rx, ry = clusters.find(x), clusters.find(y)
             if rx != ry:

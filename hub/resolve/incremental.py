@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from hub.resolve.cluster import Decisions, Judgement, cluster, labels_from_roots
+from hub.resolve.cluster import Decisions, Judgement, cluster, judgement_rows, labels_from_roots
 from hub.resolve.compare import Prepared, compute_levels
 from hub.resolve.engine import CLUSTER, Resolution, _guard_inputs, _guarded_decisions, pairs_frame
 from hub.resolve.keys import (
@@ -100,26 +100,15 @@ def _place(spec: EntitySpec, state: ResolvedState, keys: npt.NDArray[np.object_]
     node_unique = np.concatenate([unique, guard["unique"][n_old:]]).astype(object)
     node_register = np.concatenate([register, guard["register"][n_old:]])
     node_keys = np.concatenate([np.asarray(group_labels, dtype=object), keys[n_old:]])
+    judged = [(int(node[x]), int(node[y]), same) for x, y, same in judgement_rows(keys, judgements)]
     roots, decided = cluster(node_keys, node[la], node[lb], weights, decision, unique=node_unique,
-                             register=node_register, same_unique=guard["same_unique"],
-                             judged_rows=_judged_nodes(keys, node, judgements), existing=n_groups,
-                             reason=reason)
+                             register=node_register, same_unique=guard["same_unique"], judged_rows=judged,
+                             existing=n_groups, reason=reason)
     # a cluster holding an existing one keeps its label (its node is the root: the lowest node wins);
     # one of new records only is labelled by its smallest record key
     label_of_node = labels_from_roots(node_keys, roots)
     label_of_node[:n_groups] = np.asarray(group_labels, dtype=object)
     return pd.DataFrame({"record_key": keys[n_old:], CLUSTER: label_of_node[roots[n_groups:]]}), decided
-
-
-def _judged_nodes(keys: npt.NDArray[np.object_], node: Rows,
-                  judgements: Iterable[Judgement]) -> list[tuple[int, int, bool]]:
-    """Reviewers' decisions on the records of this increment, as (node, node, same) triples."""
-    judgements = list(judgements)
-    if not judgements:
-        return []
-    position = {key: i for i, key in enumerate(keys.tolist())}
-    return [(int(node[position[a]]), int(node[position[b]]), same) for a, b, same in judgements
-            if a in position and b in position]
 
 
 def _shift(table: KeyTable, offset: int) -> KeyTable:
