@@ -47,3 +47,23 @@ def test_transaction_rolls_back_whole_batch(store_url: str) -> None:
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(tables.raw_record)).scalar_one() == 0
     engine.dispose()
+
+
+AWKWARD = ["tab\there", "line\nbreak", "back\\slash \\N", '"quoted", comma', "\\x00ab", "全角　空格", "\r\n"]
+
+
+def test_awkward_text_and_bytes_come_back_unchanged(store_url: str) -> None:
+    """COPY escapes tabs, newlines, backslashes and look-alikes of NULL; None stays NULL, b"" stays empty."""
+    engine = make_engine(store_url)
+    upgrade(engine)
+    rows = [(f"{i:032x}", "src", text, "h" * 32, text.encode(), None, datetime.now(UTC), "run1")
+            for i, text in enumerate(AWKWARD)]
+    rows.append((f"{99:032x}", "src", "empty", "h" * 32, b"", None, datetime.now(UTC), "run1"))
+    with engine.begin() as conn:
+        insert_rows(conn, tables.raw_record, COLS, rows)
+    c = tables.raw_record.c
+    with engine.connect() as conn:
+        got = {r[0]: (r[1], bytes(r[2]), r[3]) for r in conn.execute(
+            select(c.id, c.source_record_id, c.payload, c.position))}
+    assert got == {row[0]: (row[2], row[4], None) for row in rows}
+    engine.dispose()
