@@ -26,6 +26,7 @@ from hub.protect import Vault
 from hub.statements import QUARANTINE_COLUMNS, STATEMENT_COLUMNS, RecordRefs, build_statements
 from hub.store import tables
 from hub.store.bulk import existing_keys, insert_rows, timestamp_param, upsert_rows
+from hub.store.initial_load import STATEMENT_UPDATES
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,8 @@ def _write_statements(conn: Connection, source: str, rows: list[tuple[Any, ...]]
     """Append statements of records seen for the first time; upsert those of records seen before.
 
     Only a new version of a known record can repeat a statement id (its unchanged values), so the
-    common path, a record never seen, is a plain bulk append without conflict handling.
+    common path, a record never seen, is a plain bulk append without conflict handling. During an
+    initial load the upsert waits in statement_pending until the id index is back (see initial_load).
     """
     record_ids = sorted({row[2] for row in rows})
     if landed is None:
@@ -123,8 +125,10 @@ def _write_statements(conn: Connection, source: str, rows: list[tuple[Any, ...]]
     fresh = [row for row in rows if row[2] not in known]
     again = [row for row in rows if row[2] in known]
     insert_rows(conn, tables.statement, STATEMENT_COLUMNS, fresh)
-    upsert_rows(conn, tables.statement, STATEMENT_COLUMNS, again, key="id",
-                update=("last_seen", "raw_record_id", "run_id"))
+    if landed is not None:
+        insert_rows(conn, tables.statement_pending, STATEMENT_COLUMNS, again)
+    else:
+        upsert_rows(conn, tables.statement, STATEMENT_COLUMNS, again, key="id", update=STATEMENT_UPDATES)
 
 
 def _known_record_ids(conn: Connection, source: str, record_ids: list[str], chunk: int = 900) -> set[str]:

@@ -1,14 +1,16 @@
 """Initial load: fill an empty store without maintaining its secondary indexes row by row.
 
-The first ingest of a district writes millions of statements. Keeping three secondary B-trees up to
-date with random inserts costs more than the rows themselves; building each index once at the end
-is a sort. So when the store holds no records yet, the secondary indexes of the raw zone and the
-statements are dropped for the load and created again when it ends, whatever way it ends. A process
-killed during the load leaves them missing; `restore_indexes` (run at the start of every ingest and
-resolve) creates them again before anything relies on them.
+The first ingest of a district writes millions of statements. Keeping four B-trees up to date with
+random inserts (the unique index of the keyed-hash ids worst of all) costs more than the rows
+themselves; building each index once at the end is a sort. So when the store holds no records yet,
+every index of the raw zone and the statements is dropped for the load and created again when it
+ends, whatever way it ends. A process killed during the load leaves them missing; `restore_indexes`
+(run at the start of every ingest and resolve) creates them again before anything relies on them.
 
-While the indexes are gone, nothing may look statements up by source record: an ingest in this mode
-knows, from the store being empty at its start, that only records of this very run can have any.
+While the indexes are gone, nothing may look statements up by source record or id: an ingest in this
+mode knows, from the store being empty at its start, that only records of this very run can have any.
+The one write that needs the id index, updating the statements of a record met again in the same
+run, waits in `statement_pending` and is applied by `restore_indexes`, in the order it was written.
 """
 
 from __future__ import annotations
@@ -17,34 +19,73 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, Index, inspect, select
+from sqlalchemy import Connection, Engine, Index, delete, inspect, select
 
 from hub.store import tables
+from hub.store.bulk import upsert_rows
 
 log = logging.getLogger(__name__)
 
 DEFERRED_TABLES = (tables.raw_record, tables.statement)
 
 
+STATEMENT_UPDATES = ("last_seen", "raw_record_id", "run_id")
+"""What a statement seen again takes from its newer record version (hub.ingest.landing does the same)."""
+
+SORT_MEMORY = "512MB"
+"""PostgreSQL's maintenance_work_mem while it builds the indexes: sorting millions of keys in memory
+instead of in temporary files. Server memory, for this transaction only."""
+
+
 def deferred_indexes() -> list[Index]:
-    """The non-unique indexes an initial load drops (primary keys and unique indexes stay)."""
-    return [index for table in DEFERRED_TABLES for index in sorted(table.indexes, key=lambda ix: str(ix.name))
-            if not index.unique]
+    """The indexes an initial load drops: all of the raw zone's and the statements', unique ones first."""
+    return [index for table in DEFERRED_TABLES
+            for index in sorted(table.indexes, key=lambda ix: (not ix.unique, str(ix.name)))]
 
 
 def restore_indexes(engine: Engine) -> list[str]:
-    """Create whichever deferred index is missing; the names created (none, normally)."""
+    """Create whichever deferred index is missing, then apply pending statement updates; the names created."""
     created = []
     with engine.begin() as conn:
         inspector = inspect(conn)
         present = {ix["name"] for table in DEFERRED_TABLES for ix in inspector.get_indexes(table.name)}
-        for index in deferred_indexes():
-            if index.name not in present:
-                index.create(conn)
-                created.append(str(index.name))
+        missing = [index for index in deferred_indexes() if index.name not in present]
+        if missing and conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{SORT_MEMORY}'")
+        for index in missing:
+            index.create(conn)
+            created.append(str(index.name))
+        applied = apply_pending_statements(conn)
     if created:
         log.info("store: created index(es) %s", ", ".join(created))
+    if applied:
+        log.info("store: applied %d pending statement update(s)", applied)
     return created
+
+
+def apply_pending_statements(conn: Connection) -> int:
+    """Upsert the statements waiting in statement_pending, oldest first, then empty it; how many there were.
+
+    Consecutive rows go in one bulk upsert until an id repeats (an upsert may touch a row once), so
+    a statement met in three versions ends with the last one's run and raw record, as it would have
+    had the index been there all along.
+    """
+    pending = tables.statement_pending
+    columns = [c.name for c in tables.statement.columns]
+    rows = [tuple(r) for r in conn.execute(select(*(pending.c[name] for name in columns)).order_by(pending.c.seq))]
+    if not rows:
+        return 0
+    chunk: list[tuple[object, ...]] = []
+    ids: set[object] = set()
+    for row in rows:
+        if row[0] in ids:
+            upsert_rows(conn, tables.statement, columns, chunk, key="id", update=STATEMENT_UPDATES)
+            chunk, ids = [], set()
+        chunk.append(row)
+        ids.add(row[0])
+    upsert_rows(conn, tables.statement, columns, chunk, key="id", update=STATEMENT_UPDATES)
+    conn.execute(delete(pending))
+    return len(rows)
 
 
 def refresh_statistics(engine: Engine) -> None:
