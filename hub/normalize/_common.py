@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 import unicodedata
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -71,6 +73,20 @@ def as_text(raw: Any) -> str | None:
     if isinstance(raw, Decimal):
         return str(raw) if raw.is_finite() else None
     return None
+
+
+_TODAY: list[tuple[float, date]] = [(float("-inf"), date.min)]
+
+
+def today() -> date:
+    """`date.today()` read from the clock at most once a second: the ID and date normalizers ask for
+    it with every value, and the clock read costs ten times the monotonic check."""
+    checked, day = _TODAY[0]
+    now = time.monotonic()
+    if now - checked > 1.0:
+        day = date.today()
+        _TODAY[0] = (now, day)
+    return day
 
 
 def clean(text: str) -> str:

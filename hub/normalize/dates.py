@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from openpyxl.utils.datetime import from_excel
 
-from hub.normalize._common import as_text, clean, reject, total, unsupported
+from hub.normalize._common import as_text, clean, reject, today, total, unsupported
 from hub.normalize._hanzi import cn_number
 from hub.normalize.base import Normalized
 
@@ -87,7 +87,7 @@ def _with_time(field: str, moment: _Outcome, match: re.Match[str], first: int) -
 def _two_digit_year(field: str, yy: int, month: int, day: int) -> _Outcome:
     """85.3.7 → 1985: the later century unless that puts the date in the future."""
     recent = _checked(field, 2000 + yy, month, day, ("two_digit_year",))
-    if isinstance(recent, _Moment) and recent.day <= date.today():
+    if isinstance(recent, _Moment) and recent.day <= today():
         return recent
     return _checked(field, 1900 + yy, month, day, ("two_digit_year",))
 

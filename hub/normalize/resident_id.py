@@ -18,7 +18,7 @@ from typing import Any
 
 from stdnum.iso7064 import mod_11_2
 
-from hub.normalize._common import as_text, clean, reject, total, unsupported
+from hub.normalize._common import as_text, clean, reject, today, total, unsupported
 from hub.normalize.base import Normalized
 
 FIELD = "resident_id"
@@ -54,7 +54,7 @@ def _birth_date_problem(yyyymmdd: str) -> str | None:
         return "birth date is not a real date"
     if year < MIN_BIRTH_YEAR:
         return f"birth year before {MIN_BIRTH_YEAR}"
-    if born > date.today():
+    if born > today():
         return "birth date is in the future"
     return None
 
