@@ -191,6 +191,7 @@ def demo(
     console.print(f"\nstore: {settings.database_url}\nsources: {settings.sources_dir}  "
                   f"(ground truth in {settings.sources_dir}/truth)\nmappings: {settings.mappings_dir}\n"
                   "next: `.venv/bin/hub status`, `.venv/bin/hub review list`, `.venv/bin/hub explain ENTITY`, "
-                  "`.venv/bin/hub ingest` + `.venv/bin/hub resolve` (re-runs change nothing)")
+                  "`make run` again (re-runs change nothing; a bare `hub ingest` reaches the 物业 sources only "
+                  "while their simulated API runs, which `hub demo` starts and stops)")
     if any(r.status != "succeeded" for r in results):
         raise typer.Exit(code=1)
