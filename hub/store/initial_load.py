@@ -32,11 +32,6 @@ DEFERRED_TABLES = (tables.raw_record, tables.statement)
 STATEMENT_UPDATES = ("last_seen", "raw_record_id", "run_id")
 """What a statement seen again takes from its newer record version (hub.ingest.landing does the same)."""
 
-SORT_MEMORY = "512MB"
-"""PostgreSQL's maintenance_work_mem while it builds the indexes: sorting millions of keys in memory
-instead of in temporary files. Server memory, for this transaction only."""
-
-
 def deferred_indexes() -> list[Index]:
     """The indexes an initial load drops: all of the raw zone's and the statements', unique ones first."""
     return [index for table in DEFERRED_TABLES
@@ -44,14 +39,16 @@ def deferred_indexes() -> list[Index]:
 
 
 def restore_indexes(engine: Engine) -> list[str]:
-    """Create whichever deferred index is missing, then apply pending statement updates; the names created."""
+    """Create whichever deferred index is missing, then apply pending statement updates; the names created.
+
+    PostgreSQL builds them with the server's own maintenance_work_mem: at 11.8M statements, 512MB made
+    the builds slower than the default 64MB, not faster (bench/results/ingest.md).
+    """
     created = []
     with engine.begin() as conn:
         inspector = inspect(conn)
         present = {ix["name"] for table in DEFERRED_TABLES for ix in inspector.get_indexes(table.name)}
         missing = [index for index in deferred_indexes() if index.name not in present]
-        if missing and conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{SORT_MEMORY}'")
         for index in missing:
             index.create(conn)
             created.append(str(index.name))
