@@ -1,4 +1,4 @@
-"""Initial load: fill an empty store without maintaining its secondary indexes row by row.
+"""Initial load: fill an empty store without maintaining the indexes of its two largest tables row by row.
 
 The first ingest of a district writes millions of statements. Keeping four B-trees up to date with
 random inserts (the unique index of the keyed-hash ids worst of all) costs more than the rows
@@ -32,6 +32,7 @@ DEFERRED_TABLES = (tables.raw_record, tables.statement)
 STATEMENT_UPDATES = ("last_seen", "raw_record_id", "run_id")
 """What a statement seen again takes from its newer record version (hub.ingest.landing does the same)."""
 
+
 def deferred_indexes() -> list[Index]:
     """The indexes an initial load drops: all of the raw zone's and the statements', unique ones first."""
     return [index for table in DEFERRED_TABLES
@@ -48,10 +49,10 @@ def restore_indexes(engine: Engine) -> list[str]:
     with engine.begin() as conn:
         inspector = inspect(conn)
         present = {ix["name"] for table in DEFERRED_TABLES for ix in inspector.get_indexes(table.name)}
-        missing = [index for index in deferred_indexes() if index.name not in present]
-        for index in missing:
-            index.create(conn)
-            created.append(str(index.name))
+        for index in deferred_indexes():
+            if index.name not in present:
+                index.create(conn)
+                created.append(str(index.name))
         applied = apply_pending_statements(conn)
     if created:
         log.info("store: created index(es) %s", ", ".join(created))
