@@ -116,13 +116,12 @@ def judgement_rows(record_keys: Keys, judgements: Iterable[Judgement]) -> list[t
 def cluster(record_keys: Keys, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64],
             weights: npt.NDArray[np.float64], decision: npt.NDArray[np.object_], *,
             unique: Sequence[object] | npt.NDArray[np.object_], register: Sequence[bool] | npt.NDArray[np.bool_],
-            same_unique: npt.NDArray[np.bool_], judgements: Iterable[Judgement] = (),
-            judged_rows: Iterable[tuple[int, int, bool]] = (), existing: int = 0,
+            same_unique: npt.NDArray[np.bool_], judged_rows: Iterable[tuple[int, int, bool]] = (), existing: int = 0,
             reason: npt.NDArray[np.object_] | None = None) -> tuple[npt.NDArray[np.int64], Decisions]:
     """Root row of each record's cluster, and the decisions after guards.
 
     `same_unique` marks pairs that agree exactly on the unique column (they may join two register
-    records). Judgements come by record key, or (`judged_rows`) by row. In incremental runs the first
+    records). `judged_rows`: reviewers' judgements by row (`judgement_rows`). In incremental runs the first
     `existing` rows each stand for a cluster of the last run: two of them are never joined (that merge
     is a reviewer's call), and a cluster holding one has it as its root.
     """
@@ -130,7 +129,7 @@ def cluster(record_keys: Keys, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64
     clusters.group[:existing] = range(existing)
     reason = np.full(len(a), None, dtype=object) if reason is None else reason.copy()
     decision = decision.copy()
-    for x, y, same in [*judged_rows, *judgement_rows(record_keys, judgements)]:
+    for x, y, same in judged_rows:
         if same:
             rx, ry = clusters.find(x), clusters.find(y)
             if rx != ry:

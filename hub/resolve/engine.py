@@ -19,7 +19,15 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from hub.resolve.cluster import Judgement, at_any, cluster, decide, labels_from_roots, review_mask
+from hub.resolve.cluster import (
+    Judgement,
+    at_any,
+    cluster,
+    decide,
+    judgement_rows,
+    labels_from_roots,
+    review_mask,
+)
 from hub.resolve.compare import Prepared, compute_levels
 from hub.resolve.index import ResolutionIndex
 from hub.resolve.keys import RuleTables, candidate_pairs, key_tables
@@ -132,8 +140,8 @@ def resolve(frame: pd.DataFrame, entity_type: str, *, model: Model | None = None
     decision, reason = _guarded_decisions(spec, model, levels, weights)
     lap("score")
     keys = data.values("record_key")
-    roots, decided = cluster(keys, a, b, weights, decision, judgements=judgements, reason=reason,
-                             **_guard_inputs(spec, data, levels))
+    roots, decided = cluster(keys, a, b, weights, decision, judged_rows=judgement_rows(keys, judgements),
+                             reason=reason, **_guard_inputs(spec, data, levels))
     labels = labels_from_roots(keys, roots)
     lap("cluster")
     pairs = pairs_frame(spec, keys, a, b, weights, levels, decided.decision, decided.reason)

@@ -91,15 +91,16 @@ def _place(spec: EntitySpec, state: ResolvedState, keys: npt.NDArray[np.object_]
     union-find seeded row by row cost more than everything else in the increment.
     """
     n_old = len(old_labels)
-    group_of, group_labels = pd.factorize(old_labels)
+    group_of, distinct = pd.factorize(old_labels)
+    group_labels = np.asarray(distinct, dtype=object)
     n_groups, n_new = len(group_labels), len(keys) - n_old
     node = np.concatenate([group_of, n_groups + np.arange(n_new)]).astype(np.int64)
-    unique, register = state.cluster_guards(np.asarray(group_labels, dtype=object))
+    unique, register = state.cluster_guards(group_labels)
     if not spec.guards.unique_column:
         unique = np.full(n_groups, None, dtype=object)
     node_unique = np.concatenate([unique, guard["unique"][n_old:]]).astype(object)
     node_register = np.concatenate([register, guard["register"][n_old:]])
-    node_keys = np.concatenate([np.asarray(group_labels, dtype=object), keys[n_old:]])
+    node_keys = np.concatenate([group_labels, keys[n_old:]])
     judged = [(int(node[x]), int(node[y]), same) for x, y, same in judgement_rows(keys, judgements)]
     roots, decided = cluster(node_keys, node[la], node[lb], weights, decision, unique=node_unique,
                              register=node_register, same_unique=guard["same_unique"], judged_rows=judged,
@@ -107,7 +108,7 @@ def _place(spec: EntitySpec, state: ResolvedState, keys: npt.NDArray[np.object_]
     # a cluster holding an existing one keeps its label (its node is the root: the lowest node wins);
     # one of new records only is labelled by its smallest record key
     label_of_node = labels_from_roots(node_keys, roots)
-    label_of_node[:n_groups] = np.asarray(group_labels, dtype=object)
+    label_of_node[:n_groups] = group_labels
     return pd.DataFrame({"record_key": keys[n_old:], CLUSTER: label_of_node[roots[n_groups:]]}), decided
 
 
