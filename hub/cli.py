@@ -139,12 +139,12 @@ def status_cmd() -> None:
         console.print("no source has been ingested yet: run `hub ingest`")
         return
     table = Table("source", "last run", "status", "loaded", "quarantined", "bad values", "raw records",
-                  "statements", "watermark", title=f"store: {hub.engine.url.render_as_string()}")
+                  "record entities", "watermark", title=f"store: {hub.engine.url.render_as_string()}")
     for s in rows:
         when = s.finished_at.strftime("%Y-%m-%d %H:%M:%S") if s.finished_at else "-"
         mark = (s.watermark or "-")[:28]
         table.add_row(s.source, when, s.status or "-", f"{s.loaded:,}", f"{s.quarantined:,}",
-                      f"{s.quarantined_values:,}", f"{s.raw_records_total:,}", f"{s.statements_total:,}", mark)
+                      f"{s.quarantined_values:,}", f"{s.raw_records_total:,}", f"{s.record_entities_total:,}", mark)
     console.print(table)
     for s in rows:
         if s.error:

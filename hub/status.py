@@ -22,7 +22,7 @@ class SourceStatus:
     unchanged: int = 0
     quarantined: int = 0
     quarantined_values: int = 0
-    statements_total: int = 0
+    record_entities_total: int = 0   # statement rows: one per record entity version
     raw_records_total: int = 0
     watermark: str | None = None
     error: str | None = None
@@ -44,7 +44,7 @@ def source_status(engine: Engine, top_reasons: int = 5) -> list[SourceStatus]:
                 finished_at=row["finished_at"], extracted=row["extracted"], loaded=row["loaded"],
                 unchanged=row["unchanged"], quarantined=row["quarantined"],
                 quarantined_values=row["quarantined_values"], watermark=row["watermark_after"], error=row["error"])
-        for table, attr in ((tables.statement, "statements_total"), (tables.raw_record, "raw_records_total")):
+        for table, attr in ((tables.statement, "record_entities_total"), (tables.raw_record, "raw_records_total")):
             for source, count in conn.execute(select(table.c.source, func.count()).group_by(table.c.source)):
                 if source in out:
                     setattr(out[source], attr, count)

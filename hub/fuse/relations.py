@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -19,6 +20,8 @@ from sqlalchemy import Connection, Engine
 
 from hub.fuse.statements import in_chunks
 from hub.fuse.write import json_lists, replace_by_id
+from hub.resolve.store import by_record, frame_of
+from hub.statements.entries import explode
 from hub.store import tables
 
 RELATION_COLUMNS = ("id", "subject_id", "predicate", "object_id", "subject_type", "object_type", "sources",
@@ -26,27 +29,59 @@ RELATION_COLUMNS = ("id", "subject_id", "predicate", "object_id", "subject_type"
 COMPARED = ("subject_id", "predicate", "object_id", "sources", "statement_ids", "valid_to")
 _READ = ("statement_id", "source", "predicate", "first_seen", "last_seen", "raw_record_id", "subject_id",
          "subject_type", "object_id", "object_type")
+_ROW = ("id", "source", "source_record_id", "entity_ref", "first_seen", "last_seen", "raw_record_id", "statements")
+_ENTRY = (*_ROW[:-1], "attribute", "value")
+_LINK = ("record_key", "entity_id", "entity_type")
+READ_CHUNK = 50_000
 
 
 def relation_id(subject_id: str, predicate: str, object_id: str) -> str:
     return hashlib.blake2b(f"{subject_id}\x1f{predicate}\x1f{object_id}".encode(), digest_size=16).hexdigest()
 
 
+def _relation_entries(conn: Connection, query: sa.Select[Any]) -> pd.DataFrame:
+    """The relation entries of the statement rows `query` selects, read a chunk of rows at a time."""
+    parts = []
+    for part in conn.execute(query.execution_options(stream_results=True, yield_per=READ_CHUNK)).partitions():
+        values = explode(frame_of(part, _ROW), with_ciphertext=False)
+        parts.append(values.loc[values["method"] == "relation", list(_ENTRY)])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(_ENTRY))
+
+
 def _statements(engine: Engine, entity_ids: Collection[str] | None) -> pd.DataFrame:
-    """Relation statements with both ends' canonical ids (of relations touching `entity_ids`, when given)."""
-    s = tables.statement.c
-    subject, obj = tables.record_link.alias("subject"), tables.record_link.alias("object")
-    query = (sa.select(s.id, s.source, s.attribute, s.first_seen, s.last_seen, s.raw_record_id, subject.c.entity_id,
-                       subject.c.entity_type, obj.c.entity_id, obj.c.entity_type)
-             .join(subject, (subject.c.source == s.source) & (subject.c.source_record_id == s.source_record_id)
-                   & (subject.c.entity_ref == s.entity_ref))
-             .join(obj, (obj.c.source == s.source) & (obj.c.source_record_id == s.source_record_id)
-                   & (obj.c.entity_ref == s.value))
-             .where(s.method == "relation"))
+    """Relation statements with both ends' canonical ids (of relations touching `entity_ids`, when given).
+
+    Both ends of a relation are entities of the same source record, so with `entity_ids` it reads only
+    the records that hold one of those entities."""
+    s, link = tables.statement.c, tables.record_link.c
+    rows = sa.select(s.id, s.source, s.source_record_id, s.entity_ref, s.first_seen, s.last_seen, s.raw_record_id,
+                     s.statements)
+    links = sa.select(link.record_key, link.entity_id, link.entity_type)
     with engine.connect() as conn:
-        found = in_chunks(conn, query, _READ, lambda ids: subject.c.entity_id.in_(ids) | obj.c.entity_id.in_(ids),
-                          entity_ids)
-    return found.drop_duplicates("statement_id")
+        if entity_ids is None:
+            entries = _relation_entries(conn, rows)
+            ends = frame_of(conn.execute(links), _LINK)
+        else:
+            found = in_chunks(conn, sa.select(link.source, link.source_record_id).distinct(),
+                              ["source", "source_record_id"], link.entity_id.in_, entity_ids)
+            records = set(zip(found["source"], found["source_record_id"], strict=True))
+            entries = pd.concat([_relation_entries(conn, rows.where(w))
+                                 for w in by_record(s.source, s.source_record_id, records)] or [
+                                     _relation_entries(conn, rows.where(sa.false()))], ignore_index=True)
+            ends = frame_of([r for w in by_record(link.source, link.source_record_id, records)
+                             for r in conn.execute(links.where(w))], _LINK)
+    record = entries["source"].astype(str) + "|" + entries["source_record_id"].astype(str) + "|"
+    entries = entries.assign(subject_key=record + entries["entity_ref"].astype(str),
+                             object_key=record + entries["value"].astype(str))
+    subject = ends.rename(columns={"record_key": "subject_key", "entity_id": "subject_id",
+                                   "entity_type": "subject_type"})
+    obj = ends.rename(columns={"record_key": "object_key", "entity_id": "object_id", "entity_type": "object_type"})
+    found = entries.merge(subject, on="subject_key").merge(obj, on="object_key")
+    if entity_ids is not None:
+        wanted = set(entity_ids)
+        found = found[found["subject_id"].isin(wanted) | found["object_id"].isin(wanted)]
+    found = found.rename(columns={"id": "statement_id", "attribute": "predicate"})[list(_READ)]
+    return found.drop_duplicates(["statement_id", "predicate", "object_id"]).reset_index(drop=True)
 
 
 def relations(engine: Engine, run_id: str, latest: set[str], entity_ids: Collection[str] | None = None

@@ -1,7 +1,7 @@
 """The statements behind entities: current versions only, each with its canonical id and its rank.
 
 A record that changed keeps its old statements (lineage); the values of its latest version are the
-ones pointing at its newest raw record. Fusion reads those, joined through `record_link` to
+ones of the statement rows of its newest raw record. Fusion reads those, joined through `record_link` to
 canonical ids, and ranks them for survivorship: authority first (the source's mapping declares it
 authoritative, else the department's place in the attribute's `authority` in schemas/), then
 recency (`last_seen`), then quality (a mapped value before a constant before one derived from
@@ -20,10 +20,12 @@ from sqlalchemy import Connection, Engine
 import schemas
 from hub.mapping import MappingSpec
 from hub.resolve.store import frame_of
+from hub.statements.entries import explode
 from hub.store import tables
 
 COLUMNS = ("statement_id", "entity_id", "entity_type", "source", "attribute", "value", "value_enc", "token", "method",
            "flags", "last_seen", "raw_record_id")
+_ROW = ("statement_id", "entity_id", "entity_type", "source", "statements", "last_seen", "raw_record_id")
 METHOD_RANK = {"mapped": 0, "const": 1, "derived": 2}
 CHUNK = 900
 
@@ -31,8 +33,8 @@ CHUNK = 900
 def latest_versions(engine: Engine, records: Sequence[tuple[str, str]] | None = None) -> set[str]:
     """Raw record ids of each record's newest version (of every record, or of the (source, record id) given).
 
-    Landing a new version re-points the statements it repeats at the new raw record, so a statement
-    is current exactly when its raw record is its record's newest.
+    Every version of a record lands its own statement rows, so a statement is current exactly when
+    its raw record is its record's newest.
     """
     r = tables.raw_record.c
     query = sa.select(r.source, r.source_record_id, r.extracted_at, r.id)
@@ -58,17 +60,20 @@ def in_chunks(conn: Connection, query: sa.Select[Any], columns: Sequence[str],
 
 def read_statements(engine: Engine, entity_type: str, latest: set[str],
                     entity_ids: Iterable[str] | None = None) -> pd.DataFrame:
-    """The current attribute statements of an entity type with the canonical id of their record entity
-    (of the entities `entity_ids` only, when given)."""
+    """The current attribute statements of an entity type, one row per value, with the canonical id of
+    their record entity (of the entities `entity_ids` only, when given). A value's `statement_id` is
+    its statement row's: that version of that record entity."""
     s, link = tables.statement.c, tables.record_link.c
-    query = (sa.select(s.id, link.entity_id, s.entity_type, s.source, s.attribute, s.value, s.value_enc, s.token,
-                       s.method, s.flags, s.last_seen, s.raw_record_id)
+    query = (sa.select(s.id, link.entity_id, s.entity_type, s.source, s.statements, s.last_seen, s.raw_record_id)
              .join(tables.record_link, (link.source == s.source) & (link.source_record_id == s.source_record_id)
                    & (link.entity_ref == s.entity_ref))
-             .where(s.entity_type == entity_type, s.method != "relation"))
+             .where(s.entity_type == entity_type))
     with engine.connect() as conn:
-        out = in_chunks(conn, query, COLUMNS, link.entity_id.in_, entity_ids)
-    return out[out["raw_record_id"].isin(latest)].reset_index(drop=True)
+        rows = in_chunks(conn, query, _ROW, link.entity_id.in_, entity_ids)
+    current = rows[rows["raw_record_id"].isin(latest)].reset_index(drop=True)
+    values = explode(current)
+    values = values[values["method"] != "relation"]
+    return values[list(COLUMNS)].reset_index(drop=True)
 
 
 def authority_ranks(mappings: Sequence[MappingSpec], pairs: pd.DataFrame) -> pd.Series:

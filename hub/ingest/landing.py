@@ -4,7 +4,8 @@ runner commits together with the watermark).
 
 The raw zone is append-only and keyed: a record's id is a keyed hash of (source, source record id,
 content hash), so landing the same content twice adds nothing, while a changed record adds a new
-version beside the old one. Statements are built only for versions the raw zone did not hold.
+version beside the old one. Statements are built only for versions the raw zone did not hold, one
+row per record entity of that version, and are only ever appended (hub.store.tables.statement).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 import schemas
 from connectors.base import Batch
@@ -25,8 +26,7 @@ from hub.normalize.base import is_blank
 from hub.protect import Vault
 from hub.statements import QUARANTINE_COLUMNS, STATEMENT_COLUMNS, RecordRefs, build_statements
 from hub.store import tables
-from hub.store.bulk import existing_keys, insert_rows, timestamp_param, upsert_rows
-from hub.store.initial_load import STATEMENT_UPDATES
+from hub.store.bulk import existing_keys, insert_rows, timestamp_param
 
 log = logging.getLogger(__name__)
 
@@ -94,52 +94,17 @@ def _payload(row: dict[str, Any]) -> bytes:
 class LandedThisRun:
     """What an initial load has written so far: all the store can hold, since it was empty at the start.
 
-    With it, an initial load answers "is this raw record or source record known?" from memory instead
-    of from the indexes it dropped (and without a query per batch).
+    With it, an initial load answers "is this raw record known?" from memory instead of from the index
+    it dropped (and without a query per batch).
     """
 
     raw_ids: set[str] = field(default_factory=set)
-    record_ids: set[str] = field(default_factory=set)
 
 
 def _known_raw_ids(conn: Connection, raw_ids: list[str], landed: LandedThisRun | None) -> set[str]:
     if landed is None:
         return existing_keys(conn, tables.raw_record, "id", raw_ids)
     return landed.raw_ids.intersection(raw_ids)
-
-
-def _write_statements(conn: Connection, source: str, rows: list[tuple[Any, ...]],
-                      landed: LandedThisRun | None = None) -> None:
-    """Append statements of records seen for the first time; upsert those of records seen before.
-
-    Only a new version of a known record can repeat a statement id (its unchanged values), so the
-    common path, a record never seen, is a plain bulk append without conflict handling. During an
-    initial load the upsert waits in statement_pending until the id index is back (see initial_load).
-    """
-    record_ids = sorted({row[2] for row in rows})
-    if landed is None:
-        known = _known_record_ids(conn, source, record_ids)
-    else:
-        known = landed.record_ids.intersection(record_ids)
-        landed.record_ids.update(record_ids)
-    fresh = [row for row in rows if row[2] not in known]
-    again = [row for row in rows if row[2] in known]
-    insert_rows(conn, tables.statement, STATEMENT_COLUMNS, fresh)
-    if landed is not None:
-        insert_rows(conn, tables.statement_pending, STATEMENT_COLUMNS, again)
-    else:
-        upsert_rows(conn, tables.statement, STATEMENT_COLUMNS, again, key="id", update=STATEMENT_UPDATES)
-
-
-def _known_record_ids(conn: Connection, source: str, record_ids: list[str], chunk: int = 900) -> set[str]:
-    """Record ids of this source that already have statements from an earlier version."""
-    st = tables.statement
-    found: set[str] = set()
-    for start in range(0, len(record_ids), chunk):
-        part = record_ids[start : start + chunk]
-        found.update(r[0] for r in conn.execute(
-            select(st.c.source_record_id).where(st.c.source == source, st.c.source_record_id.in_(part)).distinct()))
-    return found
 
 
 @dataclass
@@ -209,12 +174,12 @@ def prepare_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: 
         refs = RecordRefs(record_ids=[new[rid].record_id for rid in keyed], raw_ids=keyed,
                           positions=[new[rid].position for rid in keyed])
         built = build_statements(spec, frame, refs, run_id=run_id, now=stamp, vault=vault)
-        statements = list(built.statements.values())
+        statements = built.rows
         quarantine.extend(built.quarantine)
         counts.loaded += built.loaded
         counts.quarantined += built.quarantined
         counts.quarantined_values += built.quarantined_values
-        counts.statements += len(built.statements)
+        counts.statements += built.values
     return PreparedBatch(spec.source, counts, raw_rows, statements, quarantine)
 
 
@@ -228,7 +193,7 @@ def write_batch(conn: Connection, prepared: PreparedBatch, landed: LandedThisRun
     if _known_raw_ids(conn, prepared.raw_ids, landed):
         return False
     insert_rows(conn, tables.raw_record, RAW_COLUMNS, prepared.raw_rows)
-    _write_statements(conn, prepared.source, prepared.statements, landed)
+    insert_rows(conn, tables.statement, STATEMENT_COLUMNS, prepared.statements)
     if landed is not None:
         landed.raw_ids.update(prepared.raw_ids)
     insert_rows(conn, tables.quarantine, QUARANTINE_COLUMNS, prepared.quarantine)

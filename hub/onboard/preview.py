@@ -19,10 +19,8 @@ import schemas
 from hub.mapping import MappingSpec
 from hub.normalize.base import is_blank
 from hub.protect import Vault, mask_identifier
-from hub.statements import STATEMENT_COLUMNS, RecordRefs, build_statements
+from hub.statements import STATEMENT_COLUMNS, RecordRefs, build_statements, long_frame
 from hub.statements.columns import normalize_entity, raw_values
-
-_COL = {name: i for i, name in enumerate(STATEMENT_COLUMNS)}
 
 
 @dataclass
@@ -98,11 +96,12 @@ def preview_rows(spec: MappingSpec, rows: list[dict[str, Any]], positions: list[
         refs = RecordRefs([str(ids[i]) for i in keyed], [str(i) for i in keyed], [positions[i] for i in keyed])
         built = build_statements(spec, sub, refs, run_id="preview", now=datetime.now(UTC), vault=vault)
         types = {local: e.type for local, e in spec.entities.items()}
-        for row in built.statements.values():
-            i = int(row[_COL["raw_record_id"]])
-            ref, attr = row[_COL["entity_ref"]], row[_COL["attribute"]]
-            value = row[_COL["value"]] if row[_COL["value"]] is not None else vault.decrypt_text(row[_COL["value_enc"]])
-            previews[i].statements.append((ref, attr, show(types.get(ref, ""), attr, value), row[_COL["method"]]))
+        values = long_frame(built.rows, STATEMENT_COLUMNS)
+        for raw, ref, attr, clear, enc, method in values[["raw_record_id", "entity_ref", "attribute", "value",
+                                                         "value_enc", "method"]].itertuples(index=False):
+            i = int(raw)
+            value = clear if enc is None else vault.decrypt_text(enc)
+            previews[i].statements.append((ref, attr, show(types.get(ref, ""), attr, value), method))
             previews[i].loaded = True
         for q in built.quarantine:   # source, record id, run, raw id, position, entity, field, kind, reason, …
             if q[7] != "record":

@@ -1,7 +1,8 @@
 """Record frames: one row per source record entity, one column per canonical attribute.
 
-Resolution works on columns, not on statements: this module reads the statement table once per
-entity type and pivots it, so the engine (pure functions on DataFrames) never touches the store.
+Resolution works on columns, not on statements: this module reads the statement rows once per
+entity type, explodes them into one row per value and pivots that, so the engine (pure functions on
+DataFrames) never touches the store.
 A record can state an attribute twice (a birth date mapped from its own column and derived from
 the ID number); the mapped value wins over a constant, a constant over a derived one, and the
 latest over older ones. Persons also get the parts of the house the same record places them in
@@ -19,6 +20,7 @@ from sqlalchemy import Engine
 
 from hub.protect import Vault
 from hub.resolve.store import by_record, frame_of
+from hub.statements.entries import ciphertext_bytes, explode
 from hub.store.tables import statement
 
 RECORD_KEY = "record_key"
@@ -41,24 +43,25 @@ def record_keys(sources: pd.Series, record_ids: pd.Series, entity_refs: pd.Serie
     return sources.astype(str) + "|" + record_ids.astype(str) + "|" + entity_refs.astype(str)
 
 
-READ_CHUNK = 250_000
-"""Statement rows turned into a frame at a time: each chunk is decrypted and its strings shared before
-the next is fetched, so a district's tens of millions of statements never sit in memory as row tuples."""
-_READ_COLUMNS = ["source", "source_record_id", "entity_type", "entity_ref", "attribute", "value", "value_enc",
-                 "method", "last_seen"]
+READ_CHUNK = 50_000
+"""Statement rows (record entities, some six values each) turned into a frame at a time: each chunk is
+exploded, filtered, decrypted and its strings shared before the next is fetched, so a district's tens
+of millions of values never sit in memory as row tuples."""
+_READ_ROW = ["source", "source_record_id", "entity_type", "entity_ref", "statements", "last_seen"]
+_READ_COLUMNS = ["source", "source_record_id", "entity_type", "entity_ref", "attribute", "value", "method",
+                 "last_seen"]
 
 
 def _read(engine: Engine, vault: Vault, entity_types: Iterable[str], sources: Iterable[str] | None,
           attributes: Iterable[str] | None, records: Collection[tuple[str, str]] | None = None) -> pd.DataFrame:
-    """Statements as a frame with clear values (encrypted ones decrypted), chunk by chunk; with
+    """Statements, one row per value, with clear values (encrypted ones decrypted), chunk by chunk; with
     `records`, only those source records' (looked up through the source record index)."""
     s = statement.c
-    query = sa.select(s.source, s.source_record_id, s.entity_type, s.entity_ref, s.attribute, s.value,
-                      s.value_enc, s.method, s.last_seen).where(s.entity_type.in_(list(entity_types)))
+    query = sa.select(s.source, s.source_record_id, s.entity_type, s.entity_ref, s.statements,
+                      s.last_seen).where(s.entity_type.in_(list(entity_types)))
     if sources is not None:
         query = query.where(s.source.in_(list(sources)))
-    if attributes is not None:
-        query = query.where(s.attribute.in_([*attributes, *HOUSE_PREDICATES, *HOUSE_PARTS]))
+    wanted = None if attributes is None else {*attributes, *HOUSE_PREDICATES, *HOUSE_PARTS}
     chunks = []
     queries = [query] if records is None else [query.where(w) for w in by_record(s.source, s.source_record_id,
                                                                                    records)]
@@ -66,21 +69,23 @@ def _read(engine: Engine, vault: Vault, entity_types: Iterable[str], sources: It
         for one in queries:
             result = conn.execution_options(stream_results=True, yield_per=READ_CHUNK).execute(one)
             for part in result.partitions():
-                chunk = frame_of(part, _READ_COLUMNS)
+                chunk = explode(frame_of(part, _READ_ROW), with_ciphertext=False)
+                if wanted is not None:
+                    chunk = chunk[chunk["attribute"].isin(wanted)].reset_index(drop=True)
                 chunk["value"] = _clear_values(chunk, vault)
-                chunks.append(shared_strings(chunk.drop(columns="value_enc")))
+                chunks.append(shared_strings(chunk[_READ_COLUMNS]))
     if not chunks:
-        return pd.DataFrame(columns=[c for c in _READ_COLUMNS if c != "value_enc"])
+        return pd.DataFrame(columns=_READ_COLUMNS)
     return shared_strings(pd.concat(chunks, ignore_index=True)) if len(chunks) > 1 else chunks[0]
 
 
 def _clear_values(rows: pd.DataFrame, vault: Vault) -> pd.Series:
-    """The value column with encrypted values decrypted in place (one pass over the encrypted rows)."""
+    """The value column with encrypted values (base64 ciphertext in `value_enc`) decrypted in place."""
     values = rows["value"].astype(object).copy()
     encrypted = rows["value_enc"].notna().to_numpy()
     if encrypted.any():
         decrypt = vault.decrypt_text
-        values[encrypted] = [decrypt(bytes(blob)) for blob in rows.loc[encrypted, "value_enc"]]
+        values[encrypted] = [decrypt(ciphertext_bytes(text)) for text in rows.loc[encrypted, "value_enc"]]
     return values
 
 

@@ -148,8 +148,7 @@ def record_keys(engine: Engine, entity_type: str, records: Collection[tuple[str,
     """Every record entity of a type (types the engine does not resolve are one record, one entity);
     with `records` ((source, source_record_id) pairs), those records' only."""
     s = tables.statement.c
-    query = sa.select(s.source, s.source_record_id, s.entity_ref).where(
-        s.entity_type == entity_type, s.method != "relation").distinct()
+    query = sa.select(s.source, s.source_record_id, s.entity_ref).where(s.entity_type == entity_type).distinct()
     with engine.connect() as conn:
         if records is None:
             rows = list(conn.execute(query))

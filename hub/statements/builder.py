@@ -4,7 +4,8 @@ Work is column-wise: each mapped field is normalized once per distinct value ove
 batch, then statements are emitted per attribute. A value that fails its normalizer is kept as a
 quarantine row (source, record id, field, reason); an entity missing a required attribute is
 rejected as a whole; a record none of whose entities survives counts as quarantined. Sensitive
-values are encrypted and, where the model says so, tokenized before they leave this module.
+values are encrypted and, where the model says so, tokenized before they leave this module. The
+output is one statement row per record entity, its values a list of entries (hub.statements.entries).
 """
 
 from __future__ import annotations
@@ -22,11 +23,9 @@ from hub.mapping import EntitySpec, MappingSpec
 from hub.normalize.base import Normalized
 from hub.protect import Vault
 from hub.statements.columns import normalize_entity
+from hub.statements.entries import STORED_COLUMNS, ciphertext_text, encode, row_id
 
-STATEMENT_COLUMNS = (
-    "id", "source", "source_record_id", "entity_type", "entity_ref", "attribute", "value", "value_enc",
-    "token", "method", "source_field", "flags", "raw_record_id", "run_id", "first_seen", "last_seen",
-)
+STATEMENT_COLUMNS = STORED_COLUMNS
 QUARANTINE_COLUMNS = (
     "source", "source_record_id", "run_id", "raw_record_id", "position", "entity_ref", "field", "kind",
     "reason", "raw_enc", "created_at",
@@ -44,25 +43,27 @@ class RecordRefs:
 
 @dataclass
 class StatementBatch:
-    statements: dict[str, tuple[Any, ...]] = field(default_factory=dict)   # id → row, unique per batch
+    rows: list[tuple[Any, ...]] = field(default_factory=list)   # statement rows, in STATEMENT_COLUMNS order
     quarantine: list[tuple[Any, ...]] = field(default_factory=list)
+    values: int = 0          # statements (entries) over all rows: attribute values and relations
     loaded: int = 0
     quarantined: int = 0
     quarantined_values: int = 0
 
 
 class _Emitter:
-    """Encodes values by their sensitivity and writes statement rows with deterministic ids.
+    """Encodes values by their sensitivity and collects them, a column at a time, into one entry list per
+    record entity; `rows` then turns each non-empty list into a statement row.
 
-    Works a column at a time: one call per attribute of an entity emits that attribute's statements
-    for every row of the batch, so the per-statement work is a hash and a tuple, nothing more.
+    One call per attribute of an entity adds that attribute's entries for every row of the batch, so
+    the per-value work is an append of a tuple (and an encryption for sensitive values), nothing more.
     """
 
     def __init__(self, spec: MappingSpec, refs: RecordRefs, run_id: str, now: datetime | str, vault: Vault,
                  out: StatementBatch):
         self.spec, self.refs, self.run_id, self.now, self.vault, self.out = spec, refs, run_id, now, vault, out
         self._protection: dict[tuple[str, str], tuple[bool, bool]] = {}
-        self._prefixes = [f"{spec.source}\x1f{record_id}\x1f" for record_id in refs.record_ids]
+        self._cells: dict[str, tuple[str, list[list[tuple[Any, ...]]]]] = {}   # entity_ref → (type, per row)
 
     def protection(self, entity_type: str, attribute: str) -> tuple[bool, bool]:
         """(encrypt, tokenize) for an attribute, from its sensitivity in schemas/."""
@@ -76,28 +77,33 @@ class _Emitter:
     def statements(self, rows: Sequence[int], entity_type: str, entity_ref: str, attribute: str,
                    values: Sequence[str], method: str, source_field: str | None,
                    flags: Sequence[str | None] | None = None) -> None:
-        """Statements of one attribute for the given rows; `values` (and `flags`) align with `rows`.
-
-        A statement's id is the keyed hash of (source, record id, entity, attribute, field or method,
-        value): the same value of the same record always gets the same id, whatever the batch.
-        """
+        """Entries of one attribute for the given rows; `values` (and `flags`) align with `rows`."""
         if not rows:
             return
+        if entity_ref not in self._cells:
+            self._cells[entity_ref] = (entity_type, [[] for _ in self.refs.raw_ids])
+        cells = self._cells[entity_ref][1]
         encrypt, tokenize = self.protection(entity_type, attribute)
-        tag = f"{entity_ref}\x1f{attribute}\x1f{source_field or method}\x1f"
-        prefixes, record_ids, raw_ids, vault = self._prefixes, self.refs.record_ids, self.refs.raw_ids, self.vault
-        ids = vault.keyed_hashes([prefixes[i] + tag + value for i, value in zip(rows, values, strict=True)])
         clear: Iterable[str | None] = repeat(None) if encrypt else values
-        encrypted: Iterable[bytes | None] = vault.encrypt_many(values) if encrypt else repeat(None)
-        tokens: Iterable[str | None] = vault.tokens(values) if tokenize else repeat(None)
-        now = self.now
-        # Rows are zipped column-wise in C; zip stops with `ids`, repeat() pads the constant columns and
-        # those an attribute does not have. Same rows, in the order of STATEMENT_COLUMNS.
-        rows_out = zip(ids, repeat(self.spec.source), [record_ids[i] for i in rows], repeat(entity_type),
-                       repeat(entity_ref), repeat(attribute), clear, encrypted, tokens, repeat(method),
-                       repeat(source_field), repeat(None) if flags is None else flags, [raw_ids[i] for i in rows],
-                       repeat(self.run_id), repeat(now), repeat(now))
-        self.out.statements.update(zip(ids, rows_out, strict=True))
+        encrypted: Iterable[str | None] = (map(ciphertext_text, self.vault.encrypt_many(values)) if encrypt
+                                           else repeat(None))
+        tokens: Iterable[str | None] = self.vault.tokens(values) if tokenize else repeat(None)
+        # zip stops with `rows`; repeat() pads what an attribute does not have
+        for i, value, enc, token, flag in zip(rows, clear, encrypted, tokens,  # noqa: B905
+                                              repeat(None) if flags is None else flags):
+            cells[i].append((attribute, value, enc, token, method, source_field, flag))
+        self.out.values += len(rows)
+
+    def rows(self) -> None:
+        """One statement row per record entity that states anything (its id: `row_id`)."""
+        raw_ids, record_ids, source, run_id, now = (self.refs.raw_ids, self.refs.record_ids, self.spec.source,
+                                                    self.run_id, self.now)
+        for entity_ref, (entity_type, cells) in self._cells.items():
+            stating = [i for i, entries in enumerate(cells) if entries]
+            ids = [row_id(raw_ids[i], entity_ref) for i in stating]
+            self.out.rows.extend(zip(ids, repeat(source), [record_ids[i] for i in stating], repeat(entity_type),
+                                     repeat(entity_ref), [encode(cells[i]) for i in stating],
+                                     [raw_ids[i] for i in stating], repeat(run_id), repeat(now), repeat(now)))
 
     def problem(self, i: int, entity_ref: str | None, fld: str | None, kind: str, reason: str) -> None:
         self.out.quarantine.append((
@@ -180,4 +186,5 @@ def build_statements(spec: MappingSpec, frame: pd.DataFrame, refs: RecordRefs, *
         else:
             out.quarantined += 1
             em.problem(i, None, None, "record", "no entity of this record could be loaded")
+    em.rows()
     return out

@@ -1,8 +1,8 @@
 """The store's tables (SQLAlchemy Core): what each stage writes, as architecture.md lists it.
 
 Identifiers of raw records and statements are keyed hashes of their natural keys, computed in
-Python before loading, so bulk loads need no round trip for generated ids and re-ingesting the
-same content collides with, instead of duplicating, what is there. Those two tables, the largest,
+Python before loading, so bulk loads need no round trip for generated ids; re-ingesting the same
+content finds its raw record there and adds nothing. Those two tables, the largest,
 carry their id in a unique index rather than a primary key: an initial load drops it with the
 other indexes and builds it once at the end (hub.store.initial_load), instead of inserting millions
 of random keys into a B-tree one by one.
@@ -87,38 +87,27 @@ raw_record = Table(
 )
 
 statement = Table(
+    # What one version of a source record states about one of its entities: one row per (raw record,
+    # entity), its attribute values and relations a JSON list of entries (hub.statements.entries).
+    # Rows are written once and never updated: a changed record lands a new raw record and new rows,
+    # the old ones stay, so every value keeps the version, run and time it came from.
     "statement",
     metadata,
-    Column("id", KEY_HASH, nullable=False),        # keyed hash of (source, record, entity, attribute, value)
+    Column("id", KEY_HASH, nullable=False),        # keyed hash of (raw record id, entity_ref)
     Column("source", String(64), nullable=False),
     Column("source_record_id", String(256), nullable=False),
     Column("entity_type", String(32), nullable=False),
     Column("entity_ref", String(64), nullable=False),   # local entity name within the record (mapping key)
-    Column("attribute", String(64), nullable=False),
-    Column("value", Text),                              # clear value, only for public/internal attributes
-    Column("value_enc", LargeBinary),                   # AES-GCM value for sensitive attributes
-    Column("token", String(32)),                        # keyed lookup token (resident_id, phone)
-    Column("method", String(16), nullable=False),       # mapped | derived | const | relation
-    Column("source_field", String(256)),                # the source column(s) the value came from
-    Column("flags", String(128)),
+    Column("statements", Text, nullable=False),         # JSON [[attribute, value, value_enc, token, method,
+                                                        #        source_field, flags], ...]; sensitive values
+                                                        # only as AES-GCM ciphertext (base64) and token
     Column("raw_record_id", HASH, nullable=False),
     Column("run_id", String(32), nullable=False),
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
     Index(None, "id", unique=True),
     Index(None, "source", "source_record_id"),
-    Index(None, "entity_type", "attribute"),
-    Index(None, "token"),
-)
-
-statement_pending = Table(
-    # Statements of a record that an initial load meets a second time (a changed version within the same
-    # run): they update existing statements, which needs the unique index the load has dropped. They wait
-    # here, committed with their batch, and are applied in order once the index is back.
-    "statement_pending",
-    metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    *(Column(c.name, c.type, nullable=c.nullable) for c in statement.columns),
+    Index(None, "entity_type"),
 )
 
 quarantine = Table(

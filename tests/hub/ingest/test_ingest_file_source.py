@@ -13,6 +13,7 @@ from connectors.base import Batch, Connector, SourceSchema
 from hub.mapping import load_mapping
 from hub.pipeline import Hub, build_connector, ingest
 from hub.settings import HubSettings
+from hub.statements.entries import stored_statements
 from hub.store import tables
 
 MAPPING = """\
@@ -95,9 +96,11 @@ def test_counts_reconcile_and_bad_values_are_quarantined(hub: Hub) -> None:
 
 def test_sensitive_values_encrypted_and_traceable(hub: Hub) -> None:
     ingest(hub)
-    s = tables.statement
     with hub.engine.connect() as conn:
-        rows = conn.execute(select(s).where(s.c.source_record_id == "1")).mappings().all()
+        rows = stored_statements(conn, tables.statement.c.source_record_id == "1").to_dict("records")
+        # sensitive values are in the stored row only as ciphertext
+        stored = conn.execute(select(tables.statement.c.statements)).scalars().all()
+    assert stored and not any("650102198503071237" in text or "13800138000" in text for text in stored)
     by_attr = {(r["attribute"], r["method"]): r for r in rows}
     rid = by_attr[("resident_id", "mapped")]
     assert rid["value"] is None and rid["value_enc"] and rid["token"]
@@ -139,13 +142,13 @@ def test_changed_record_adds_a_version_and_keeps_history(hub: Hub) -> None:
     _write_csv(hub.settings.sources_dir / "allowance.csv", rows)
     [result] = ingest(hub)
     assert result.extracted == 5 and result.unchanged == 4 and result.loaded == 1 and result.reconciled
-    s = tables.statement
     with hub.engine.connect() as conn:
-        phones = conn.execute(select(s.c.value_enc).where(s.c.source_record_id == "1", s.c.attribute == "phone")).all()
-        names = conn.execute(select(s.c.first_seen, s.c.last_seen).where(
-            s.c.source_record_id == "1", s.c.attribute == "name")).all()
-    assert sorted(hub.vault.decrypt_text(bytes(p[0])) for p in phones) == ["13800138000", "13800138001"]
-    assert len(names) == 1 and names[0].last_seen > names[0].first_seen
+        record = stored_statements(conn, tables.statement.c.source_record_id == "1")
+    phones, names = record[record["attribute"] == "phone"], record[record["attribute"] == "name"]
+    assert sorted(hub.vault.decrypt_text(p) for p in phones["value_enc"]) == ["13800138000", "13800138001"]
+    # each version states the unchanged name again, in its own row: first seen with the first version
+    assert names["value"].tolist() == ["张伟", "张伟"] and names["raw_record_id"].nunique() == 2
+    assert len(set(names["first_seen"])) == 2
 
 
 class _Crashing:

@@ -12,7 +12,7 @@ import pytest
 
 from hub.mapping import MappingSpec, load_mapping
 from hub.protect import Vault
-from hub.statements import STATEMENT_COLUMNS, RecordRefs, build_statements
+from hub.statements import STATEMENT_COLUMNS, RecordRefs, build_statements, long_frame
 
 HEAD = """\
 source: t
@@ -20,7 +20,6 @@ department: disabled_persons_federation
 connector: {kind: file, settings: {path: t.csv}}
 record_id: [编号]
 """
-_AT = {name: i for i, name in enumerate(STATEMENT_COLUMNS)}
 
 
 def _spec(tmp_path: Path, body: str) -> MappingSpec:
@@ -36,11 +35,11 @@ def _run(spec: MappingSpec, rows: list[dict[str, Any]]) -> tuple[dict[tuple[str,
     ids = [str(r["编号"]) for r in rows]
     built = build_statements(spec, frame, RecordRefs(ids, ids, ids), run_id="r", now=datetime.now(UTC), vault=vault)
     values = {}
-    for row in built.statements.values():
-        clear = row[_AT["value"]]
-        value = clear if clear is not None else vault.decrypt_text(row[_AT["value_enc"]])
-        if row[_AT["method"]] != "derived":
-            values[(row[_AT["source_record_id"]], row[_AT["entity_ref"]], row[_AT["attribute"]])] = value
+    statements = long_frame(built.rows, STATEMENT_COLUMNS)
+    for row in statements.itertuples(index=False):
+        value = row.value if row.value_enc is None else vault.decrypt_text(row.value_enc)
+        if row.method != "derived":
+            values[(row.source_record_id, row.entity_ref, row.attribute)] = value
     return values, [f"{q[1]}:{q[6]}:{q[8]}" for q in built.quarantine]
 
 

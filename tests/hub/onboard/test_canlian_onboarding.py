@@ -19,6 +19,7 @@ from hub.onboard import check_mapping, compare, locate_file, mapping_sample, ren
 from hub.pipeline import Hub, ingest
 from hub.protect import new_key_text
 from hub.settings import HubSettings
+from hub.statements.entries import stored_statements
 from hub.store import tables
 
 SHIPPED = Path(__file__).resolve().parents[3] / "mappings" / "canlian_disabled.yaml"
@@ -77,8 +78,8 @@ def test_suggest_edit_check_ingest(district: DemoManifest, hub: Hub) -> None:
     assert result.reconciled and result.loaded + result.quarantined == result.extracted
     with hub.engine.connect() as conn:
         quarantine = conn.execute(select(tables.quarantine.c.source_record_id, tables.quarantine.c.field)).all()
-        people = conn.execute(select(tables.statement.c.source_record_id).where(
-            tables.statement.c.entity_ref == "person", tables.statement.c.attribute == "name")).all()
+        statements = stored_statements(conn, tables.statement.c.entity_ref == "person")
+    people = [(r,) for r in statements.loc[statements["attribute"] == "name", "source_record_id"]]
     passports = set(truth.loc[truth["dirt"].str.contains("id_passport"), "source_record_id"])
     assert passports and not {r for r, f in quarantine if f == "证件号码"} & passports   # `when` kept them out
     broken_names = set(truth.loc[truth["dirt"].str.contains("broken_name"), "source_record_id"])

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, inspect
 
 from hub.ingest import BatchCounts
 from hub.pipeline import Hub, ingest
 from hub.settings import HubSettings
+from hub.statements.entries import stored_statements
 from hub.store import tables
 from hub.store.initial_load import deferred_indexes, initial_load, restore_indexes
 
@@ -44,11 +45,9 @@ def _index_names(engine: Engine) -> set[str]:
 
 
 def _statements(engine: Engine) -> list[tuple[str, str, str | None, str]]:
-    s = tables.statement.c
     with engine.connect() as conn:
-        rows = conn.execute(select(s.source_record_id, s.attribute, s.token, s.raw_record_id)).all()
-        assert conn.execute(select(tables.statement_pending.c.seq)).first() is None
-    return sorted((r[0], r[1], r[2], r[3]) for r in rows)
+        rows = stored_statements(conn)
+    return sorted(rows[["source_record_id", "attribute", "token", "raw_record_id"]].itertuples(index=False, name=None))
 
 
 @pytest.fixture
@@ -81,11 +80,12 @@ def test_an_empty_store_loads_without_indexes_and_gets_them_back(hub: Hub) -> No
 def test_initial_and_ordinary_loads_store_the_same_statements(hub: Hub) -> None:
     [first] = ingest(hub)                     # empty store: initial load, record 1 seen twice in one run
     initial = _statements(hub.engine)
-    assert len([r for r in initial if r[0] == "1" and r[1] == "phone"]) == 2
-    # the unchanged name of record 1 is one statement, updated by the second version (via statement_pending)
-    [name] = [r for r in initial if r[0] == "1" and r[1] == "name"]
-    phones_of_that_version = [r for r in initial if r[0] == "1" and r[1] == "phone" and r[3] == name[3]]
-    assert [r[2] for r in phones_of_that_version] != [None] and len(phones_of_that_version) == 1
+    # each version of record 1 states its name and its phone, in a statement row of its own
+    versions = {r[3] for r in initial if r[0] == "1"}
+    assert len(versions) == 2
+    for version in versions:
+        assert sorted(r[1] for r in initial if r[0] == "1" and r[3] == version) == ["name", "phone"]
+    assert len({r[2] for r in initial if r[0] == "1" and r[1] == "phone"}) == 2     # two phones, two tokens
     with hub.engine.begin() as conn:          # the same again, into a store that is not empty (one foreign record)
         for table in (tables.statement, tables.raw_record, tables.source_state):
             conn.execute(table.delete())
@@ -113,24 +113,3 @@ def test_indexes_lost_with_a_killed_load_come_back_before_the_next_stage(hub: Hu
     [again] = ingest(hub)                     # not empty any more: an ordinary run, indexes first
     assert again.status == "succeeded" and again.loaded == 0
     assert {str(ix.name) for ix in deferred_indexes()} <= _index_names(hub.engine)
-
-
-def test_pending_statement_updates_apply_in_order_once_the_index_is_back(hub: Hub) -> None:
-    def row(statement_id: str, raw: str, day: int) -> dict[str, object]:
-        moment = datetime(2026, 1, day, tzinfo=UTC)
-        return {"id": statement_id, "source": "s", "source_record_id": "r", "entity_type": "person",
-                "entity_ref": "person", "attribute": "name", "value": "张伟", "method": "mapped",
-                "raw_record_id": raw, "run_id": f"run{day}", "first_seen": moment, "last_seen": moment}
-
-    with hub.engine.begin() as conn:
-        conn.execute(tables.statement.insert().values(row("a", "raw1", 1)))
-        # "a" met again twice (versions 2 and 3), "b" first met in version 2 and again in version 3
-        conn.execute(tables.statement_pending.insert(), [row("a", "raw2", 2), row("b", "raw2", 2),
-                                                          row("a", "raw3", 3), row("b", "raw3", 3)])
-    assert restore_indexes(hub.engine) == []
-    s = tables.statement.c
-    with hub.engine.connect() as conn:
-        got = conn.execute(select(s.id, s.raw_record_id, s.run_id, s.first_seen, s.last_seen).order_by(s.id)).all()
-        assert conn.execute(select(tables.statement_pending.c.seq)).first() is None
-    assert [(r[0], r[1], r[2], r[3].day, r[4].day) for r in got] == [
-        ("a", "raw3", "run3", 1, 3), ("b", "raw3", "run3", 2, 3)]
