@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import httpx
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
@@ -142,7 +143,7 @@ class HttpConnector:
             while True:
                 body = self._fetch(client, query, page)
                 items = self._items(body, page)
-                fingerprint = hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest()
+                fingerprint = _fingerprint(items)
                 if items and fingerprint == previous:
                     message = f"page {page} of {self.where} repeats page {page - 1}: pagination not honoured"
                     raise SourceDataError(self.source, message)
@@ -307,3 +308,15 @@ def _highest(current: Any, rows: list[dict[str, Any]], field: str | None) -> Any
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def _fingerprint(items: list[Any]) -> str:
+    """A page's items as one hash, to notice a server that ignores the page parameter (the same page again).
+
+    orjson, about ten times faster than json on a page of a thousand items; json only for what orjson
+    refuses (an integer beyond 64 bits)."""
+    try:
+        text = orjson.dumps(items, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        text = json.dumps(items, sort_keys=True).encode()
+    return hashlib.sha256(text).hexdigest()

@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 
 from connectors.base import Batch
 from connectors.connection import Connection
-from connectors.http import HttpConnector
+from connectors.http import HttpConnector, _fingerprint
 from connectors.testing import connector_contract_tests
 from hub.errors import ConfigurationError, HubError, SourceDataError, SourceSchemaChanged, SourceUnavailable
 
@@ -327,3 +327,9 @@ def test_settings_are_checked_up_front() -> None:
         HttpConnector("civil_api", {"path": "x"})
     with pytest.raises(ConfigurationError, match=r"settings\.pagination\.type"):
         HttpConnector("civil_api", {"base_url": "http://127.0.0.1:9", "pagination": {"type": "link"}})
+
+
+def test_page_fingerprints_see_content_not_key_order_and_take_any_json() -> None:
+    assert _fingerprint([{"a": 1, "b": "张"}]) == _fingerprint([{"b": "张", "a": 1}])
+    assert _fingerprint([{"a": 1}]) != _fingerprint([{"a": 2}])
+    assert len(_fingerprint([{"id": 10**30}])) == 64          # beyond 64 bits: orjson refuses, json takes it
