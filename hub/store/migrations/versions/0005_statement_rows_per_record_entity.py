@@ -124,6 +124,31 @@ def _wide_row(group: list[Any]) -> dict[str, Any]:
             'first_seen': min(r.first_seen for r in group), 'last_seen': newest.last_seen}
 
 
+def _insert(conn: sa.Connection, table: sa.Table, rows: Iterator[dict[str, Any]]) -> None:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= _CHUNK:
+            conn.execute(table.insert(), batch)
+            batch = []
+    if batch:
+        conn.execute(table.insert(), batch)
+
+
+def _long_rows(conn: sa.Connection) -> Iterator[dict[str, Any]]:
+    wide = _light('statement', _WIDE)
+    query = sa.select(*(wide.c[c] for c in _WIDE)).order_by(wide.c.id)
+    for row in conn.execute(query.execution_options(stream_results=True, yield_per=_CHUNK)):
+        for n, entry in enumerate(json.loads(row.statements)):
+            values = dict(zip(_ENTRY, entry, strict=True))
+            if values['value_enc'] is not None:
+                values['value_enc'] = base64.b64decode(values['value_enc'])
+            yield {**values, 'id': _row_id(row.id, str(n)), 'source': row.source,
+                   'source_record_id': row.source_record_id, 'entity_type': row.entity_type,
+                   'entity_ref': row.entity_ref, 'raw_record_id': row.raw_record_id, 'run_id': row.run_id,
+                   'first_seen': row.first_seen, 'last_seen': row.last_seen}
+
+
 def _create_indexes(long: bool) -> None:
     op.create_index('ix_statement_id', 'statement', ['id'], unique=True)
     op.create_index('ix_statement_source_source_record_id', 'statement', ['source', 'source_record_id'])
@@ -139,14 +164,7 @@ def upgrade() -> None:
     _apply_pending(conn)
     op.drop_table('statement_pending')
     wide = op.create_table('statement_wide', *_wide_columns())
-    batch: list[dict[str, Any]] = []
-    for group in _groups(conn):
-        batch.append(_wide_row(group))
-        if len(batch) >= _CHUNK:
-            conn.execute(wide.insert(), batch)
-            batch = []
-    if batch:
-        conn.execute(wide.insert(), batch)
+    _insert(conn, wide, (_wide_row(group) for group in _groups(conn)))
     op.drop_table('statement')
     op.rename_table('statement_wide', 'statement')
     _create_indexes(long=False)
@@ -155,23 +173,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     conn = op.get_bind()
     long = op.create_table('statement_long', *_long_columns())
-    wide = _light('statement', _WIDE)
-    batch: list[dict[str, Any]] = []
-    query = sa.select(*(wide.c[c] for c in _WIDE)).order_by(wide.c.id)
-    for row in conn.execute(query.execution_options(stream_results=True, yield_per=_CHUNK)):
-        for n, entry in enumerate(json.loads(row.statements)):
-            values = dict(zip(_ENTRY, entry, strict=True))
-            if values['value_enc'] is not None:
-                values['value_enc'] = base64.b64decode(values['value_enc'])
-            batch.append({**values, 'id': _row_id(row.id, str(n)), 'source': row.source,
-                          'source_record_id': row.source_record_id, 'entity_type': row.entity_type,
-                          'entity_ref': row.entity_ref, 'raw_record_id': row.raw_record_id, 'run_id': row.run_id,
-                          'first_seen': row.first_seen, 'last_seen': row.last_seen})
-        if len(batch) >= _CHUNK:
-            conn.execute(long.insert(), batch)
-            batch = []
-    if batch:
-        conn.execute(long.insert(), batch)
+    _insert(conn, long, _long_rows(conn))
     op.drop_table('statement')
     op.rename_table('statement_long', 'statement')
     _create_indexes(long=True)
