@@ -27,8 +27,8 @@ from hub.store import tables
 RELATION_COLUMNS = ("id", "subject_id", "predicate", "object_id", "subject_type", "object_type", "sources",
                     "statement_ids", "valid_from", "valid_to", "run_id")
 COMPARED = ("subject_id", "predicate", "object_id", "sources", "statement_ids", "valid_to")
-_READ = ("statement_id", "source", "predicate", "first_seen", "last_seen", "raw_record_id", "subject_id",
-         "subject_type", "object_id", "object_type")
+_READ = ("statement_id", "source", "source_record_id", "entity_ref", "value", "predicate", "first_seen", "last_seen",
+         "raw_record_id", "subject_id", "subject_type", "object_id", "object_type")
 _ROW = ("id", "source", "source_record_id", "entity_ref", "first_seen", "last_seen", "raw_record_id", "statements")
 _ENTRY = (*_ROW[:-1], "attribute", "value")
 _LINK = ("record_key", "entity_id", "entity_type")
@@ -84,13 +84,29 @@ def _statements(engine: Engine, entity_ids: Collection[str] | None) -> pd.DataFr
     return found.drop_duplicates(["statement_id", "predicate", "object_id"]).reset_index(drop=True)
 
 
+def _one_per_record(statements: pd.DataFrame) -> pd.DataFrame:
+    """One statement per record and relation, however many versions of the record repeat it: the newest
+    version's row, seen from the first version's time to the last one's, current if any version is.
+
+    Every version of a record is a statement row of its own; without this an unchanged relation would
+    gain a statement id, and be rewritten, each time its record changed in some other field.
+    """
+    same = ["source", "source_record_id", "entity_ref", "predicate", "value"]
+    ordered = statements.sort_values([*same, "last_seen", "statement_id"], kind="stable")
+    groups = ordered.groupby(same, sort=False)
+    newest = ordered.drop_duplicates(same, keep="last").set_index(same)
+    newest["first_seen"] = groups["first_seen"].min()
+    newest["current"] = groups["current"].any()
+    return newest.reset_index()
+
+
 def relations(engine: Engine, run_id: str, latest: set[str], entity_ids: Collection[str] | None = None
               ) -> pd.DataFrame:
     """The relations between linked entities (those with an end in `entity_ids`, when given)."""
     statements = _statements(engine, entity_ids)
     if statements.empty:
         return pd.DataFrame(columns=list(RELATION_COLUMNS))
-    statements = statements.assign(current=statements["raw_record_id"].isin(latest))
+    statements = _one_per_record(statements.assign(current=statements["raw_record_id"].isin(latest)))
     keys = ["subject_id", "predicate", "object_id"]
     groups = statements.groupby(keys, sort=True)
     out = groups.agg(subject_type=("subject_type", "first"), object_type=("object_type", "first"),

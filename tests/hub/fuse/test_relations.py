@@ -56,3 +56,18 @@ def test_a_relation_no_current_record_states_is_closed(world: Hub) -> None:
     wang = _find(relations, _id(world, "t_register|R3|person"), "employed_by")
     li = _find(relations, _id(world, "t_register|R2|person"), "employed_by")
     assert wang["valid_to"].notna().item() and li["valid_to"].isna().item()
+
+
+def test_a_record_changing_elsewhere_leaves_its_relations_as_they_were(world: Hub) -> None:
+    zhang = _id(world, "t_register|R1|person")
+    before = _find(_relations(world), zhang, "resides_at").iloc[0]
+    for phone in ("13800138001", "13800138002"):          # two new versions of R1, the same residence
+        rows = [r[:] for r in ROWS["register.csv"]]
+        rows[1][5] = phone
+        change_rows(world, "register.csv", rows)
+        resolve(world)
+    after = _find(_relations(world), zhang, "resides_at").iloc[0]
+    # one statement per record however many versions repeat it: the newest version's row
+    ids = json.loads(after["statement_ids"])
+    assert len(ids) == len(json.loads(before["statement_ids"])) == 2 and ids != json.loads(before["statement_ids"])
+    assert after["valid_from"] == before["valid_from"] and after["valid_to"] is None
