@@ -27,7 +27,8 @@ class Statement(BaseModel):
     source: str = Field(description="Source (one department system) the value came from.")
     source_record_id: str = Field(description="Id of the record within its source.")
     source_field: str | None = Field(default=None, description="Source column(s) the value was read from.")
-    raw_record_id: str = Field(description="Id of the raw record in the raw zone.")
-    run_id: str = Field(description="Id of the run that stated this value.")
-    first_seen: datetime = Field(description="When a run first saw this value in this record.")
-    last_seen: datetime = Field(description="When a run last saw this value in this record.")
+    raw_record_id: str = Field(description="Id of the raw record in the raw zone: the version of the record "
+                               "that stated the value.")
+    run_id: str = Field(description="Id of the run that landed that version.")
+    first_seen: datetime = Field(description="When the first version of this record stating this value landed.")
+    last_seen: datetime = Field(description="When the latest version of this record stating this value landed.")

@@ -5,10 +5,17 @@ bulk of an initial load's cost (bench/results/ingest.md). A row now holds everyt
 record states about one entity, as `[attribute, value, value_enc, token, method, source_field, flags]`
 entries (hub.statements.entries), and rows are only appended, so nothing waits for an index any more.
 
-Upgrade groups the existing statements by the raw record they point to and their entity: each value
-keeps its clear text or ciphertext, token, method, field, flags and times. Downgrade gives each entry
-its own row again; those rows get new ids (the old ones were keyed hashes of the value, which a
-migration cannot compute without the hub's key) and repeated values of two versions stay two rows.
+Upgrade rebuilds each version's rows: an old statement was stamped with the landing time of every
+version that stated it (first_seen, and last_seen each time a newer version repeated it), so it goes
+into each version of its record landed between the two, with its clear text or ciphertext, token,
+method, field and flags. (A value a record dropped and later stated again goes into the versions
+between too: the old table could not tell.) A statement no version's time matches stays with the raw
+record it points to. Golden values, conflicts and relations name statements by id, and the ids change:
+the upgrade records a failed fusion run, so the next `hub resolve` rebuilds them all. The unique id
+index is made first if a killed initial load left it missing, for the pending updates to use.
+Downgrade gives each entry its own row again; those rows get new ids (the old ones were keyed hashes of
+the value, which a migration cannot compute without the hub's key) and repeated values of two versions
+stay two rows.
 
 Revision ID: 0005
 Revises: 0004
@@ -18,7 +25,9 @@ Create Date: 2026-11-26 20:30:00
 import base64
 import hashlib
 import json
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -78,7 +87,7 @@ def _wide_columns() -> list[sa.Column]:
 
 def _light(name: str, columns: tuple[str, ...], *extra: str) -> sa.TableClause:
     """A table of plain columns, the times typed so that SQLite's text comes back as datetimes."""
-    times = {'first_seen', 'last_seen'}
+    times = {'first_seen', 'last_seen', 'extracted_at', 'started_at', 'finished_at'}
     return sa.table(name, *(sa.column(c, sa.DateTime(timezone=True)) if c in times else sa.column(c)
                             for c in (*extra, *columns)))
 
@@ -99,29 +108,94 @@ def _apply_pending(conn: sa.Connection) -> None:
             conn.execute(long.insert().values(**dict(row)))
 
 
-def _groups(conn: sa.Connection) -> Iterator[list[Any]]:
-    long = _light('statement', _LONG)
-    query = sa.select(*(long.c[c] for c in _LONG)).order_by(long.c.raw_record_id, long.c.entity_ref,
-                                                             long.c.attribute, long.c.id)
+def _by_record(rows: Iterator[Any]) -> Iterator[tuple[tuple[str, str], list[Any]]]:
+    """Consecutive rows of one (source, source_record_id), from rows ordered by it."""
+    key = ('', '')
     group: list[Any] = []
-    for row in conn.execute(query.execution_options(stream_results=True, yield_per=_CHUNK)):
-        if group and (group[0].raw_record_id, group[0].entity_ref) != (row.raw_record_id, row.entity_ref):
-            yield group
+    for row in rows:
+        here = (row.source, row.source_record_id)
+        if group and here != key:
+            yield key, group
             group = []
+        key = here
         group.append(row)
     if group:
-        yield group
+        yield key, group
 
 
-def _wide_row(group: list[Any]) -> dict[str, Any]:
-    first, newest = group[0], max(group, key=lambda r: r.last_seen)
-    entries = [[r.attribute, r.value, None if r.value_enc is None else base64.b64encode(bytes(r.value_enc)).decode(),
-                r.token, r.method, r.source_field, r.flags] for r in group]
-    return {'id': _row_id(first.raw_record_id, first.entity_ref), 'source': first.source,
-            'source_record_id': first.source_record_id, 'entity_type': first.entity_type,
-            'entity_ref': first.entity_ref, 'statements': json.dumps(entries, ensure_ascii=False, separators=(',', ':')),
-            'raw_record_id': first.raw_record_id, 'run_id': newest.run_id,
-            'first_seen': min(r.first_seen for r in group), 'last_seen': newest.last_seen}
+def _stream(conn: sa.Connection, query: sa.Select[Any]) -> Iterator[Any]:
+    return iter(conn.execute(query.execution_options(stream_results=True, yield_per=_CHUNK)))
+
+
+def _wide_rows(conn: sa.Connection) -> Iterator[dict[str, Any]]:
+    """Each record's statement rows, version by version: a merge of the raw zone and the old statements,
+    both read in (source, source_record_id) order."""
+    long = _light('statement', _LONG)
+    raw = _light('raw_record', ('id', 'source', 'source_record_id', 'run_id', 'extracted_at'))
+
+    def bytewise(column: Any) -> Any:   # the order Python compares the keys in, whatever the database collation
+        return column.collate('C') if conn.dialect.name == 'postgresql' else column
+
+    statements = _by_record(_stream(conn, sa.select(*(long.c[c] for c in _LONG)).order_by(
+        bytewise(long.c.source), bytewise(long.c.source_record_id), long.c.entity_ref, long.c.attribute,
+        long.c.id)))
+    versions = _by_record(_stream(conn, sa.select(*raw.c).order_by(
+        bytewise(raw.c.source), bytewise(raw.c.source_record_id), raw.c.extracted_at, raw.c.id)))
+    pending = next(versions, None)
+    for key, group in statements:
+        while pending is not None and pending[0] < key:
+            pending = next(versions, None)
+        record_versions = pending[1] if pending is not None and pending[0] == key else []
+        yield from _record_rows(group, record_versions)
+
+
+def _record_rows(statements: list[Any], versions: list[Any]) -> Iterator[dict[str, Any]]:
+    """The rows of one record: each statement in every version landed between its first and last sighting."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def add(raw_id: str, run_id: str, seen_first: Any, seen_last: Any, s: Any) -> None:
+        row = rows.setdefault((raw_id, s.entity_ref), {
+            'id': _row_id(raw_id, s.entity_ref), 'source': s.source, 'source_record_id': s.source_record_id,
+            'entity_type': s.entity_type, 'entity_ref': s.entity_ref, 'entries': [], 'raw_record_id': raw_id,
+            'run_id': run_id, 'first_seen': seen_first, 'last_seen': seen_last})
+        row['entries'].append(_entry(s))
+        row['first_seen'], row['last_seen'] = min(row['first_seen'], seen_first), max(row['last_seen'], seen_last)
+
+    landed = [(v, _utc(v.extracted_at)) for v in versions]
+    for s in statements:
+        first, last = _utc(s.first_seen), _utc(s.last_seen)
+        stating = [(v, at) for v, at in landed if first <= at <= last]
+        for v, at in stating:
+            add(v.id, v.run_id, at, at, s)
+        if not stating:
+            add(s.raw_record_id, s.run_id, first, last, s)
+    for row in rows.values():
+        row['statements'] = json.dumps(row.pop('entries'), ensure_ascii=False, separators=(',', ':'))
+        yield row
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite gives times back without an offset (the hub writes them in UTC); PostgreSQL with one."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _entry(s: Any) -> list[Any]:
+    enc = None if s.value_enc is None else base64.b64encode(bytes(s.value_enc)).decode()
+    return [s.attribute, s.value, enc, s.token, s.method, s.source_field, s.flags]
+
+
+def _fuse_again(conn: sa.Connection) -> None:
+    """Golden values, conflicts and relations name the old statement ids: a failed fusion run makes the
+    next fusion rebuild every entity (hub.fuse catches up after a failure)."""
+    run = _light('run', ('id', 'stage', 'source', 'started_at', 'finished_at', 'status', 'extracted', 'loaded',
+                         'unchanged', 'quarantined', 'quarantined_values', 'statements', 'batches', 'error'))
+    if conn.execute(sa.select(run.c.id).where(run.c.stage == 'fuse').limit(1)).first() is None:
+        return
+    moment = datetime.now(UTC)
+    conn.execute(run.insert().values(
+        id=uuid.uuid4().hex, stage='fuse', source='all', started_at=moment, finished_at=moment, status='failed',
+        extracted=0, loaded=0, unchanged=0, quarantined=0, quarantined_values=0, statements=0, batches=0,
+        error='migration 0005: statement ids changed; the next fusion rebuilds every golden record and relation'))
 
 
 def _insert(conn: sa.Connection, table: sa.Table, rows: Iterator[dict[str, Any]]) -> None:
@@ -161,10 +235,12 @@ def _create_indexes(long: bool) -> None:
 
 def upgrade() -> None:
     conn = op.get_bind()
+    conn.execute(sa.text('CREATE UNIQUE INDEX IF NOT EXISTS ix_statement_id ON statement (id)'))
     _apply_pending(conn)
     op.drop_table('statement_pending')
     wide = op.create_table('statement_wide', *_wide_columns())
-    _insert(conn, wide, (_wide_row(group) for group in _groups(conn)))
+    _insert(conn, wide, _wide_rows(conn))
+    _fuse_again(conn)
     op.drop_table('statement')
     op.rename_table('statement_wide', 'statement')
     _create_indexes(long=False)
