@@ -49,13 +49,24 @@ _WIDE = ('id', 'source', 'source_record_id', 'entity_type', 'entity_ref', 'state
          'first_seen', 'last_seen')
 
 
-def _long_columns() -> list[sa.Column]:
+def _columns(*middle: sa.Column) -> list[sa.Column]:
+    """The statement table's columns, both shapes: the record entity, `middle`, then the lineage."""
     return [
         sa.Column('id', _KEY_HASH, nullable=False),
         sa.Column('source', sa.String(length=64), nullable=False),
         sa.Column('source_record_id', sa.String(length=256), nullable=False),
         sa.Column('entity_type', sa.String(length=32), nullable=False),
         sa.Column('entity_ref', sa.String(length=64), nullable=False),
+        *middle,
+        sa.Column('raw_record_id', _HASH, nullable=False),
+        sa.Column('run_id', sa.String(length=32), nullable=False),
+        sa.Column('first_seen', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('last_seen', sa.DateTime(timezone=True), nullable=False),
+    ]
+
+
+def _long_columns() -> list[sa.Column]:
+    return _columns(
         sa.Column('attribute', sa.String(length=64), nullable=False),
         sa.Column('value', sa.Text(), nullable=True),
         sa.Column('value_enc', sa.LargeBinary(), nullable=True),
@@ -63,26 +74,11 @@ def _long_columns() -> list[sa.Column]:
         sa.Column('method', sa.String(length=16), nullable=False),
         sa.Column('source_field', sa.String(length=256), nullable=True),
         sa.Column('flags', sa.String(length=128), nullable=True),
-        sa.Column('raw_record_id', _HASH, nullable=False),
-        sa.Column('run_id', sa.String(length=32), nullable=False),
-        sa.Column('first_seen', sa.DateTime(timezone=True), nullable=False),
-        sa.Column('last_seen', sa.DateTime(timezone=True), nullable=False),
-    ]
+    )
 
 
 def _wide_columns() -> list[sa.Column]:
-    return [
-        sa.Column('id', _KEY_HASH, nullable=False),
-        sa.Column('source', sa.String(length=64), nullable=False),
-        sa.Column('source_record_id', sa.String(length=256), nullable=False),
-        sa.Column('entity_type', sa.String(length=32), nullable=False),
-        sa.Column('entity_ref', sa.String(length=64), nullable=False),
-        sa.Column('statements', sa.Text(), nullable=False),
-        sa.Column('raw_record_id', _HASH, nullable=False),
-        sa.Column('run_id', sa.String(length=32), nullable=False),
-        sa.Column('first_seen', sa.DateTime(timezone=True), nullable=False),
-        sa.Column('last_seen', sa.DateTime(timezone=True), nullable=False),
-    ]
+    return _columns(sa.Column('statements', sa.Text(), nullable=False))
 
 
 def _light(name: str, columns: tuple[str, ...], *extra: str) -> sa.TableClause:
