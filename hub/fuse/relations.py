@@ -65,9 +65,8 @@ def _statements(engine: Engine, entity_ids: Collection[str] | None) -> pd.DataFr
             found = in_chunks(conn, sa.select(link.source, link.source_record_id).distinct(),
                               ["source", "source_record_id"], link.entity_id.in_, entity_ids)
             records = set(zip(found["source"], found["source_record_id"], strict=True))
-            entries = pd.concat([_relation_entries(conn, rows.where(w))
-                                 for w in by_record(s.source, s.source_record_id, records)] or [
-                                     _relation_entries(conn, rows.where(sa.false()))], ignore_index=True)
+            parts = [_relation_entries(conn, rows.where(w)) for w in by_record(s.source, s.source_record_id, records)]
+            entries = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(_ENTRY))
             ends = frame_of([r for w in by_record(link.source, link.source_record_id, records)
                              for r in conn.execute(links.where(w))], _LINK)
     record = entries["source"].astype(str) + "|" + entries["source_record_id"].astype(str) + "|"
@@ -80,8 +79,7 @@ def _statements(engine: Engine, entity_ids: Collection[str] | None) -> pd.DataFr
     if entity_ids is not None:
         wanted = set(entity_ids)
         found = found[found["subject_id"].isin(wanted) | found["object_id"].isin(wanted)]
-    found = found.rename(columns={"id": "statement_id", "attribute": "predicate"})[list(_READ)]
-    return found.drop_duplicates(["statement_id", "predicate", "object_id"]).reset_index(drop=True)
+    return found.rename(columns={"id": "statement_id", "attribute": "predicate"})[list(_READ)].reset_index(drop=True)
 
 
 def _one_per_record(statements: pd.DataFrame) -> pd.DataFrame:

@@ -23,9 +23,8 @@ from hub.mapping import EntitySpec, MappingSpec
 from hub.normalize.base import Normalized
 from hub.protect import Vault
 from hub.statements.columns import normalize_entity
-from hub.statements.entries import STORED_COLUMNS, ciphertext_text, encode, row_id
+from hub.statements.entries import ciphertext_text, encode, row_id
 
-STATEMENT_COLUMNS = STORED_COLUMNS
 QUARANTINE_COLUMNS = (
     "source", "source_record_id", "run_id", "raw_record_id", "position", "entity_ref", "field", "kind",
     "reason", "raw_enc", "created_at",

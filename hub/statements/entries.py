@@ -36,7 +36,7 @@ ROW_FIELDS = ("statement_id", "source", "source_record_id", "entity_type", "enti
 LONG_COLUMNS = (*ROW_FIELDS[:5], *ENTRY_FIELDS, *ROW_FIELDS[5:])
 """One row per value: the columns `explode` returns when given every row-level field."""
 
-STORED_COLUMNS = ("id", "source", "source_record_id", "entity_type", "entity_ref", "statements", "raw_record_id",
+STATEMENT_COLUMNS = ("id", "source", "source_record_id", "entity_type", "entity_ref", "statements", "raw_record_id",
                   "run_id", "first_seen", "last_seen")
 """The columns of a stored statement row (hub.store.tables.statement), in the order bulk writes use."""
 
@@ -89,8 +89,8 @@ def stored_statements(conn: Connection, *criteria: ColumnElement[bool]) -> pd.Da
     """The stored statements (of the rows meeting `criteria`), one row per value in LONG_COLUMNS order:
     what lineage questions and tests read."""
     s = tables.statement.c
-    query = sa.select(*(s[c] for c in STORED_COLUMNS)).where(*criteria).order_by(s.id)
-    return long_frame([tuple(r) for r in conn.execute(query)], STORED_COLUMNS)
+    query = sa.select(*(s[c] for c in STATEMENT_COLUMNS)).where(*criteria).order_by(s.id)
+    return long_frame([tuple(r) for r in conn.execute(query)], STATEMENT_COLUMNS)
 
 
 def long_frame(rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> pd.DataFrame:
