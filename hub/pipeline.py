@@ -2,6 +2,10 @@
 
 `Hub.open(settings)` builds the store engine (migrated to head) and the vault once; the stage
 functions take the Hub and do one job each.
+
+Resolution and fusion (hub.resolve, hub.fuse) are imported by `resolve` when it runs, not with this
+module: every ingest process, and each worker process it spawns, imports this module first, and those
+packages take as long to import as all of ingest's own (bench/results/ingest.md).
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ import multiprocessing
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from sqlalchemy import Engine
@@ -21,14 +25,16 @@ from connectors.base import Connector
 from connectors.connection import Connection, resolve_connection
 from connectors.registry import get_connector_class
 from hub.errors import ConfigurationError, HubError
-from hub.fuse import FuseResult, fuse
 from hub.ingest import BatchCounts, IngestResult, ingest_source
 from hub.mapping import MappingSpec, load_mappings
 from hub.protect import Vault
-from hub.resolve.runner import ENTITY_TYPES, Progress, TypeRun, resolve_type
 from hub.settings import HubSettings
 from hub.store import make_engine, upgrade
 from hub.store.initial_load import initial_load, restore_indexes
+
+if TYPE_CHECKING:
+    from hub.fuse import FuseResult
+    from hub.resolve.runner import Progress, TypeRun
 
 log = logging.getLogger(__name__)
 
@@ -114,30 +120,36 @@ def ingest(hub: Hub, sources: list[str] | None = None,
         if workers <= 1 or len(chosen) <= 1:
             return [ingest_one(hub, spec, on_batch, empty_store) for spec in chosen]
         context = multiprocessing.get_context("spawn")   # no inherited engine connections or threads
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        try:
             futures = [pool.submit(_ingest_in_worker, hub.settings, spec, empty_store) for spec in chosen]
             return [future.result() for future in futures]
+        finally:
+            # Not waiting: a spawned worker exits through a full interpreter teardown that frees its
+            # normalizer memos, about 2 s at 1M records, while the indexes can already be building.
+            # The interpreter joins the workers when it exits.
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass
 class ResolveReport:
-    runs: list[TypeRun] = field(default_factory=list)
-    fusion: FuseResult = field(default_factory=FuseResult)
+    runs: list[TypeRun]
+    fusion: FuseResult
 
 
 def resolve(hub: Hub, entity_types: list[str] | None = None, *, full: bool = False, train: bool | None = None,
             progress: Progress | None = None) -> ResolveReport:
     """Resolve the entity types (all when None) into stable canonical ids, then fuse golden records,
     conflicts, relations and places for what changed. See hub.resolve.runner for full and incremental runs."""
+    from hub.fuse import fuse
+    from hub.resolve.runner import ENTITY_TYPES, resolve_type
+
     unknown = sorted(set(entity_types or []) - set(ENTITY_TYPES))
     if unknown:
         raise ConfigurationError(f"cannot resolve {', '.join(unknown)}; entity types: {', '.join(ENTITY_TYPES)}")
     wanted = [t for t in ENTITY_TYPES if entity_types is None or t in entity_types]
     restore_indexes(hub.engine)   # after an initial load that was killed: resolution reads through them
-    report = ResolveReport()
-    for entity_type in wanted:
-        report.runs.append(resolve_type(hub.engine, hub.vault, entity_type, full=full, train=train,
-                                        progress=progress, state_dir=hub.settings.home / "state"))
-    touched = {run.entity_type: run.touched for run in report.runs}
-    report.fusion = fuse(hub.engine, hub.vault, hub.mappings(), touched, progress)
-    return report
+    runs = [resolve_type(hub.engine, hub.vault, entity_type, full=full, train=train, progress=progress,
+                         state_dir=hub.settings.home / "state") for entity_type in wanted]
+    touched = {run.entity_type: run.touched for run in runs}
+    return ResolveReport(runs, fuse(hub.engine, hub.vault, hub.mappings(), touched, progress))
