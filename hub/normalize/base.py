@@ -55,13 +55,14 @@ MEMO_LIMIT = 200_000
 
 
 def normalize_column(normalizer: Normalizer, values: pd.Series,
-                     memo: dict[tuple[type, Any], Normalized] | None = None) -> list[Normalized]:
+                     memo: dict[Any, Normalized] | None = None) -> list[Normalized]:
     """Apply a normalizer to a column, once per distinct value.
 
     Department columns repeat heavily (gender, ethnicity, estate names, dates), so factorizing
     first turns a million calls into a few thousand. A `memo` carries results across batches and
-    sources: the same resident's ID, name and address arrive from every department. Keys carry the
-    value's type, since 1 == 1.0 == True would otherwise share one result.
+    sources: the same resident's ID, name and address arrive from every department. A text value is
+    its own key; any other value is keyed with its type, since 1 == 1.0 == True would otherwise share
+    one result (and a tuple never equals a str, so the two kinds of key cannot meet).
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     distinct = uniques.tolist()   # the same values iterating gives; a string array iterates 100x slower
@@ -70,13 +71,10 @@ def normalize_column(normalizer: Normalizer, values: pd.Series,
     else:
         if len(memo) > MEMO_LIMIT:
             memo.clear()
+        keys: list[Any] = [u if type(u) is str else (type(u), u) for u in distinct]
         results = []
-        for u in distinct:
-            key = (type(u), u)
-            found = memo.get(key)
-            if found is None:
-                found = memo[key] = normalizer(u)
-            results.append(found)
+        for key, value, found in zip(keys, distinct, map(memo.get, keys), strict=True):
+            results.append(found if found is not None else memo.setdefault(key, normalizer(value)))
     # Spread the results over the rows with one numpy take: code -1 (a missing value) picks the EMPTY
     # placed last.
     table = np.empty(len(results) + 1, dtype=object)

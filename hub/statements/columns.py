@@ -127,10 +127,10 @@ def _without_serials(normalizer: Normalizer) -> Normalizer:
     return no_serials
 
 
-_MEMOS: dict[tuple[str, bool, bool], dict[tuple[type, Any], Normalized]] = {}
+_MEMOS: dict[tuple[str, bool, bool], dict[Any, Normalized]] = {}
 
 
-def _memo(name: str, mapping: MappingSpec, spec: FieldSpec) -> dict[tuple[type, Any], Normalized]:
+def _memo(name: str, mapping: MappingSpec, spec: FieldSpec) -> dict[Any, Normalized]:
     """The process-wide memo of one normalizer as this source configures it (date order, serials).
 
     Normalizers are pure functions of the raw value, so a result can be reused by any later batch.
