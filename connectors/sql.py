@@ -27,7 +27,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 from connectors.base import Batch, Column, SourceSchema
 from connectors.connection import Connection, sqlalchemy_url
 from connectors.settings import ConnectorSettings, parse_settings
-from connectors.values import json_safe
+from connectors.values import json_safe, json_safe_rows
 from hub.errors import ConfigurationError, SourceDataError, SourceSchemaChanged, SourceUnavailable
 
 __all__ = ["SqlConnector", "SqlSettings"]
@@ -106,7 +106,7 @@ class SqlConnector:
                 result = streaming.execute(statement)
                 last = watermark
                 for part in result.partitions():
-                    rows = [{n: json_safe(v) for n, v in zip(wanted, row, strict=False)} for row in part]
+                    rows = json_safe_rows(wanted, part)
                     if self.settings.cursor:
                         last = _last_position(part, order_at) or last
                     yield Batch(rows=rows, watermark=last)

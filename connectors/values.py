@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
-__all__ = ["json_safe"]
+__all__ = ["json_safe", "json_safe_rows"]
+
+_JSON_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 def json_safe(value: Any) -> Any:
@@ -34,3 +38,15 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
     return str(value)
+
+
+def json_safe_rows(names: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """Rows as dicts of `json_safe` values under `names` (a row's values past the names are left out).
+
+    Most batches hold only JSON's own types (every SQLite source does): one pass over their types
+    then spares a call per value.
+    """
+    rows = list(rows)
+    if _JSON_TYPES.issuperset(map(type, chain.from_iterable(rows))):
+        return [dict(zip(names, row, strict=False)) for row in rows]
+    return [dict(zip(names, map(json_safe, row), strict=False)) for row in rows]

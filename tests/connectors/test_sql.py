@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import cast
 
@@ -17,6 +18,7 @@ from connectors.base import Batch
 from connectors.connection import Connection, sqlalchemy_url
 from connectors.sql import SqlConnector
 from connectors.testing import connector_contract_tests
+from connectors.values import json_safe, json_safe_rows
 from hub.errors import ConfigurationError, SourceSchemaChanged, SourceUnavailable
 
 SETTINGS = {"table": "residents", "cursor": "updated_at", "key": ["id"], "retries": 1, "backoff": 0.01}
@@ -171,6 +173,16 @@ def test_values_are_json_safe_and_ids_stay_text(db: Database) -> None:
     if db.engine.dialect.name != "sqlite":
         assert rows[0]["amount"] == "1.50"                       # Decimal as exact text
         assert rows[0]["updated_at"] == "2024-03-01T08:30:00"
+
+
+def test_json_safe_rows_give_what_json_safe_gives_value_by_value() -> None:
+    names = ["a", "b", "c"]
+    plain = [("x", 1, None, "order key"), ("y", 2.5, True, "order key")]
+    mixed = [*plain, ("z", Decimal("1.50"), dt.datetime(2024, 3, 1, 8, 30), "order key")]
+    for rows in (plain, mixed):
+        expected = [{n: json_safe(v) for n, v in zip(names, row, strict=False)} for row in rows]
+        assert json_safe_rows(names, rows) == expected
+    assert json_safe_rows(names, mixed)[2] == {"a": "z", "b": "1.50", "c": "2024-03-01T08:30:00"}
 
 
 def test_a_query_source_with_selected_columns(db: Database) -> None:
