@@ -6,6 +6,7 @@ GET /api/v1/{houses,residents,vehicles,tickets}: bearer token required (401 othe
 incremental client re-read the boundary row and drop it by id, without ever missing one.
 """
 
+import os
 import secrets
 import socket
 import sqlite3
@@ -38,6 +39,22 @@ def create_property_app(db_path: Path, token: str) -> FastAPI:
     app = FastAPI(title="物业管理系统 API (simulated)", version="1.0")
     bearer = HTTPBearer(auto_error=False)
     uri = f"{Path(db_path).resolve().as_uri()}?mode=ro"
+    totals: dict[tuple[Any, ...], int] = {}
+
+    def file_version() -> tuple[int, ...]:
+        """Changes whenever the data can have: a write changes the file or its write-ahead log."""
+        stats = [os.stat(path) for path in (db_path, f"{db_path}-wal") if os.path.exists(path)]
+        return tuple(n for st in stats for n in (st.st_mtime_ns, st.st_size))
+
+    def total_of(con: sqlite3.Connection, table: str, where: str, args: list[Any]) -> int:
+        """The row count a page reports, counted once per filter and version of the file: a client reads
+        every page, and counting again for each one cost the simulated server more than the pages."""
+        key = (table, where, *args, *file_version())
+        if key not in totals:
+            if len(totals) > 1000:
+                totals.clear()
+            totals[key] = con.execute(f"SELECT COUNT(*) FROM {table} t WHERE {where}", args).fetchone()[0]
+        return totals[key]
 
     def authorized(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
         if credentials is None or not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
@@ -57,7 +74,7 @@ def create_property_app(db_path: Path, token: str) -> FastAPI:
         )
         with closing(sqlite3.connect(uri, uri=True)) as con:
             con.row_factory = sqlite3.Row
-            total = con.execute(f"SELECT COUNT(*) FROM {table} t WHERE {where}", args).fetchone()[0]
+            total = total_of(con, table, where, args)
             # the page's ids come from the (covering) index alone; the join then runs for this page only
             rows = con.execute(
                 f"SELECT t.*{extra} FROM (SELECT t.id FROM {table} t WHERE {where} ORDER BY t.updated_at, t.id "

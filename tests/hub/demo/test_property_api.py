@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -95,3 +98,15 @@ def test_server_stops_cleanly(district: DemoManifest) -> None:
         assert httpx.get(f"{url}/api/v1/houses").status_code == 401
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/api/v1/houses", timeout=2)
+
+
+def test_the_total_follows_a_change_to_the_data(district: DemoManifest, tmp_path: Path) -> None:
+    # Totals are counted once per filter and version of the file: a write must show in the next page.
+    db = tmp_path / "wuye.db"
+    shutil.copy(district.property_db, db)
+    with running_property_api(db, district.property_token) as url, client(district, url) as c:
+        before = c.get("/api/v1/vehicles", params={"page_size": 1}).json()["total"]
+        assert c.get("/api/v1/vehicles", params={"page": 2, "page_size": 1}).json()["total"] == before
+        with closing(sqlite3.connect(db)) as con, con:
+            con.execute("DELETE FROM vehicles WHERE id = (SELECT MIN(id) FROM vehicles)")
+        assert c.get("/api/v1/vehicles", params={"page_size": 1}).json()["total"] == before - 1
