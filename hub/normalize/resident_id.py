@@ -86,7 +86,8 @@ def _accept(id18: str, flags: tuple[str, ...] = ()) -> Normalized:
     return Normalized(id18, derived={"birth_date": born, "gender": gender}, flags=flags)
 
 
-def _from_text(text: str) -> Normalized:
+def _tidied(text: str) -> str | Normalized:
+    """The 18 characters a written number stands for, or what it is instead (a result already)."""
     s = "".join(clean(text).split()).upper()
     if len(s) > 40:
         return reject(FIELD, "too long for an ID number")
@@ -107,6 +108,14 @@ def _from_text(text: str) -> Normalized:
         if "X" in s[:-1]:
             return reject(FIELD, "X is allowed only as the last character")
         return reject(FIELD, f"{len(s)} characters, expected 18 (or 15)")
+    return s
+
+
+def _from_text(text: str) -> Normalized:
+    # Most numbers arrive as 18 clean characters, which the tidying would leave as they are.
+    s = text if _ID18.fullmatch(text) else _tidied(text)
+    if isinstance(s, Normalized):
+        return s
     if check_char(s[:17]) != s[17]:
         if s.endswith("00"):
             return _spreadsheet_number(s)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hub.normalize.phones import normalize_phone
 
@@ -80,3 +81,9 @@ def test_phone_shaped_input_is_total_and_stable(raw: str) -> None:
     result = check_contract(normalize_phone, raw)
     if result.ok:
         assert normalize_phone(result.value) == result
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"\A1[0-9]{10}\Z"))
+def test_the_clean_mobile_shortcut_reads_as_the_general_path_does(raw: str) -> None:
+    assert normalize_phone(raw) == normalize_phone(f" {raw}")   # the space keeps it off the shortcut

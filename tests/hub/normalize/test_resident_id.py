@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from stdnum.cn import ric
 
 from hub.normalize import Normalized
@@ -160,3 +161,9 @@ def test_id_shaped_input_is_total_and_valid_output_is_stable(raw: str) -> None:
         assert result.value is not None and ric.compact(result.value) == result.value
         assert ric.calc_check_digit(result.value) == result.value[-1]   # stdnum agrees on the check
         assert normalize_resident_id(result.value) == result
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"\A[0-9]{17}[0-9X]\Z"))
+def test_the_clean_eighteen_character_shortcut_reads_as_the_general_path_does(raw: str) -> None:
+    assert normalize_resident_id(raw) == normalize_resident_id(f" {raw}")   # the space keeps it off the shortcut
