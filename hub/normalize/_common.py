@@ -91,6 +91,8 @@ def today() -> date:
 
 def clean(text: str) -> str:
     """NFKC, invisible characters dropped, control characters as spaces, lone surrogates as U+FFFD."""
+    if text.isascii():   # NFKC leaves ASCII as it is, and the invisible characters and surrogates are not ASCII
+        return _CONTROL.sub(" ", text)
     if _SURROGATE.search(text):
         text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from hub.normalize._common import _CONTROL, _INVISIBLE, clean
 from hub.normalize.misc import (
     normalize_boolean,
     normalize_decimal,
@@ -90,3 +94,10 @@ def test_boolean(raw: Any, value: str) -> None:
 def test_boolean_rejects_the_unknown() -> None:
     assert normalize_boolean("maybe").reason == "boolean: not a yes/no value"
     assert normalize_boolean(2).reason == "boolean: not a yes/no value"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_clean_reads_ascii_as_the_full_path_does(text: str) -> None:
+    full = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    assert clean(text) == _CONTROL.sub(" ", full)
