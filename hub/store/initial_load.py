@@ -15,10 +15,11 @@ only ever appended (one row per record entity version), so no write of the load 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, Index, inspect, select
+from sqlalchemy import Engine, Index, Table, inspect, select
 
 from hub.store import tables
 
@@ -33,26 +34,43 @@ def deferred_indexes() -> list[Index]:
             for index in sorted(table.indexes, key=lambda ix: (not ix.unique, str(ix.name)))]
 
 
-def restore_indexes(engine: Engine) -> list[str]:
-    """Create whichever deferred index is missing; the names created.
+def restore_indexes(engine: Engine, *, analyze: bool = False) -> list[str]:
+    """Create whichever deferred index is missing (then, with `analyze`, refresh the two tables'
+    statistics); the names created.
 
-    PostgreSQL builds them with the server's own maintenance_work_mem: at 11.8M statements, 512MB made
-    the builds slower than the default 64MB, not faster (bench/results/ingest.md).
+    On PostgreSQL each table's indexes build on a connection of their own, the raw zone's beside the
+    statements', each table analyzed once its indexes stand: on a loaded 1M store the rebuild took
+    4.5 s instead of 4.9 s one after the other (bench/results/ingest.md). The builds use the server's own
+    maintenance_work_mem: at 11.8M statements, 512MB made them slower than the default 64MB, not faster.
     """
-    created = []
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         inspector = inspect(conn)
         present = {ix["name"] for table in DEFERRED_TABLES for ix in inspector.get_indexes(table.name)}
-        for index in deferred_indexes():
-            if index.name not in present:
-                index.create(conn)
-                created.append(str(index.name))
+    missing = {table: [ix for ix in deferred_indexes() if ix.table is table and ix.name not in present]
+               for table in DEFERRED_TABLES}
+    work = [(table, indexes) for table, indexes in missing.items() if indexes or analyze]
+    if engine.dialect.name == "postgresql" and len(work) > 1:
+        with ThreadPoolExecutor(len(work), thread_name_prefix="restore-indexes") as pool:
+            list(pool.map(lambda item: _restore_table(engine, *item, analyze=analyze), work))
+    else:
+        for table, indexes in work:
+            _restore_table(engine, table, indexes, analyze=analyze)
+    created = [str(ix.name) for indexes in missing.values() for ix in indexes]
     if created:
         log.info("store: created index(es) %s", ", ".join(created))
     return created
 
 
-def refresh_statistics(engine: Engine) -> None:
+def _restore_table(engine: Engine, table: Table, indexes: list[Index], *, analyze: bool) -> None:
+    if indexes:
+        with engine.begin() as conn:
+            for index in indexes:
+                index.create(conn)
+    if analyze:
+        refresh_statistics(engine, [table])
+
+
+def refresh_statistics(engine: Engine, of: Sequence[Table] = DEFERRED_TABLES) -> None:
     """Refresh PostgreSQL's planner statistics of the tables an ingest grows (nothing on other backends).
 
     The lookups of an ingest into a non-empty store (known raw ids) and the stages
@@ -63,7 +81,7 @@ def refresh_statistics(engine: Engine) -> None:
         return
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-            "ANALYZE " + ", ".join(table.name for table in DEFERRED_TABLES))
+            "ANALYZE " + ", ".join(table.name for table in of))
 
 
 def store_is_empty(engine: Engine) -> bool:
@@ -89,5 +107,4 @@ def initial_load(engine: Engine) -> Iterator[bool]:
     try:
         yield True
     finally:
-        restore_indexes(engine)
-        refresh_statistics(engine)
+        restore_indexes(engine, analyze=True)
