@@ -8,6 +8,7 @@ ignore the page parameter.
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 import time
@@ -98,6 +99,12 @@ def build_app(state: Callable[[], Behaviour]) -> FastAPI:
     @app.get("/api/v1/plain")
     async def plain(request: Request) -> Response:
         return await misbehave(request) or JSONResponse(selected(request)[:5])
+
+    @app.get("/api/v1/utf16")
+    async def utf16(request: Request) -> Response:
+        # what the standard library reads and orjson does not: UTF-16, an integer beyond 64 bits
+        body = json.dumps([{**item, "big": 2**70} for item in selected(request)[:2]], ensure_ascii=False)
+        return await misbehave(request) or Response(body.encode("utf-16"), media_type="application/json")
 
     return app
 
@@ -310,6 +317,13 @@ def test_base_url_from_the_connection_and_a_plain_list_body(stub: Stub) -> None:
     settings = {"path": "plain", "auth": {"type": "bearer"}}
     connector = HttpConnector("civil_api", settings, Connection(uri=stub.base_url, token=TOKEN))
     assert [r["id"] for b in connector.extract() for r in b.rows] == [1, 2, 3, 4, 5]
+
+
+def test_bodies_orjson_refuses_are_still_read(stub: Stub) -> None:
+    settings = {"path": "utf16", "auth": {"type": "bearer"}}
+    connector = HttpConnector("civil_api", settings, Connection(uri=stub.base_url, token=TOKEN))
+    rows = [r for b in connector.extract() for r in b.rows]
+    assert [r["id"] for r in rows] == [1, 2] and rows[0]["big"] == 2**70
 
 
 def test_the_rate_limit_spaces_requests(stub: Stub) -> None:
