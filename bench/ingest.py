@@ -2,12 +2,13 @@
 
     python -m bench.ingest [--records 1000000] [--runs 3] [--store postgres|sqlite|both]
 
-The simulated district is sized to give the requested number of source records over all twelve
+The simulated district is sized to give the requested number of source records over all thirteen
 sources (公安/人社 in SQLite files, 民政 files, 物业 over HTTP from a separate process) and is cached
 under var/bench/. Each run starts from an empty store and runs in a fresh process (bench.ingest_worker),
 whose wall time and peak RSS (wait4: the largest of the process and its workers) are measured. The
 baseline, measured in the same session, is the connectors alone reading every source without landing
-anything: the floor any ingest stands on.
+anything: the floor any ingest stands on. The table goes to bench/results/ingest-<records>.md (or --out);
+bench/results/ingest.md is the curated history, with what changed between measurements.
 """
 
 from __future__ import annotations
@@ -105,8 +106,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--store", choices=["postgres", "sqlite", "both"], default="both")
     parser.add_argument("--workers", default="2", help="comma-separated worker counts to measure, e.g. 1,2")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.md")
+    parser.add_argument("--out", type=Path, help="default: bench/results/ingest-<records>.md")
     args = parser.parse_args()
+    args.out = args.out or ROOT / "bench" / "results" / f"ingest-{args.records}.md"
 
     manifest = district(args.records)
     total = sum(manifest.record_counts.values())
