@@ -123,12 +123,14 @@ def ingest(hub: Hub, sources: list[str] | None = None,
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
         try:
             futures = [pool.submit(_ingest_in_worker, hub.settings, spec, empty_store) for spec in chosen]
-            return [future.result() for future in futures]
-        finally:
-            # Not waiting: a spawned worker exits through a full interpreter teardown that frees its
-            # normalizer memos, about 2 s at 1M records, while the indexes can already be building.
-            # The interpreter joins the workers when it exits.
-            pool.shutdown(wait=False, cancel_futures=True)
+            results = [future.result() for future in futures]
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)   # no index is built while a worker still writes
+            raise
+        # All done: no need to wait while a spawned worker's interpreter tears down its normalizer memos
+        # (about 2 s at 1M records); the indexes build meanwhile, and the interpreter joins it at exit.
+        pool.shutdown(wait=False)
+        return results
 
 
 @dataclass
