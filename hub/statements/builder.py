@@ -10,7 +10,7 @@ output is one statement row per record entity, its values a list of entries (hub
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import repeat
@@ -23,7 +23,7 @@ from hub.mapping import EntitySpec, MappingSpec
 from hub.normalize.base import Normalized
 from hub.protect import Vault
 from hub.statements.columns import normalize_entity
-from hub.statements.entries import ciphertext_text, entry_texts, row_id, row_text
+from hub.statements.entries import ciphertext_text, encode, row_id
 
 QUARANTINE_COLUMNS = (
     "source", "source_record_id", "run_id", "raw_record_id", "position", "entity_ref", "field", "kind",
@@ -55,15 +55,14 @@ class _Emitter:
     record entity; `rows` then turns each non-empty list into a statement row.
 
     One call per attribute of an entity adds that attribute's entries for every row of the batch, so
-    the per-value work is writing its entry's JSON text and appending it (and an encryption for
-    sensitive values), nothing more.
+    the per-value work is an append of a tuple (and an encryption for sensitive values), nothing more.
     """
 
     def __init__(self, spec: MappingSpec, refs: RecordRefs, run_id: str, now: datetime | str, vault: Vault,
                  out: StatementBatch):
         self.spec, self.refs, self.run_id, self.now, self.vault, self.out = spec, refs, run_id, now, vault, out
         self._protection: dict[tuple[str, str], tuple[bool, bool]] = {}
-        self._cells: dict[str, tuple[str, list[list[str]]]] = {}   # entity_ref → (type, entry texts per row)
+        self._cells: dict[str, tuple[str, list[list[tuple[Any, ...]]]]] = {}   # entity_ref → (type, per row)
 
     def protection(self, entity_type: str, attribute: str) -> tuple[bool, bool]:
         """(encrypt, tokenize) for an attribute, from its sensitivity in schemas/."""
@@ -84,12 +83,14 @@ class _Emitter:
             self._cells[entity_ref] = (entity_type, [[] for _ in self.refs.raw_ids])
         cells = self._cells[entity_ref][1]
         encrypt, tokenize = self.protection(entity_type, attribute)
-        texts = entry_texts(attribute, [None] * len(values) if encrypt else values, method=method,
-                            source_field=source_field,
-                            encrypted=list(map(ciphertext_text, self.vault.encrypt_many(values))) if encrypt else None,
-                            tokens=self.vault.tokens(values) if tokenize else None, flags=flags)
-        for i, text in zip(rows, texts, strict=True):
-            cells[i].append(text)
+        clear: Iterable[str | None] = repeat(None) if encrypt else values
+        encrypted: Iterable[str | None] = (map(ciphertext_text, self.vault.encrypt_many(values)) if encrypt
+                                           else repeat(None))
+        tokens: Iterable[str | None] = self.vault.tokens(values) if tokenize else repeat(None)
+        # zip stops with `rows`; repeat() pads what an attribute does not have
+        for i, value, enc, token, flag in zip(rows, clear, encrypted, tokens,  # noqa: B905
+                                              repeat(None) if flags is None else flags):
+            cells[i].append((attribute, value, enc, token, method, source_field, flag))
         self.out.values += len(rows)
 
     def rows(self) -> None:
@@ -100,7 +101,7 @@ class _Emitter:
             stating = [i for i, entries in enumerate(cells) if entries]
             ids = [row_id(raw_ids[i], entity_ref) for i in stating]
             self.out.rows.extend(zip(ids, repeat(source), [record_ids[i] for i in stating], repeat(entity_type),
-                                     repeat(entity_ref), [row_text(cells[i]) for i in stating],
+                                     repeat(entity_ref), [encode(cells[i]) for i in stating],
                                      [raw_ids[i] for i in stating], repeat(run_id), repeat(now), repeat(now)))
 
     def problem(self, i: int, entity_ref: str | None, fld: str | None, kind: str, reason: str) -> None:

@@ -2,34 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 import pandas as pd
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from hub.statements.entries import (
-    ENTRY_FIELDS,
-    LONG_COLUMNS,
-    ciphertext_text,
-    entry_texts,
-    explode,
-    long_frame,
-    row_id,
-    row_text,
-)
-
-
-def encode(entries: list[tuple[Any, ...]]) -> str:
-    """A row's text from whole entries, one `entry_texts` call each (the builder makes one per attribute)."""
-    texts = []
-    for attribute, value, enc, token, method, source_field, flags in entries:
-        texts += entry_texts(attribute, [value], method=method, source_field=source_field,
-                             encrypted=None if enc is None else [enc], tokens=None if token is None else [token],
-                             flags=[flags])
-    return row_text(texts)
-
+from hub.statements.entries import ENTRY_FIELDS, LONG_COLUMNS, ciphertext_text, encode, explode, long_frame, row_id
 
 ROW = ("id", "source", "source_record_id", "entity_type", "entity_ref", "statements", "raw_record_id", "run_id",
        "first_seen", "last_seen")
@@ -64,25 +39,3 @@ def test_no_rows_give_an_empty_frame_with_every_column() -> None:
 def test_a_row_id_depends_on_the_version_and_the_entity_only() -> None:
     assert row_id("raw1", "person") == row_id("raw1", "person")
     assert len({row_id("raw1", "person"), row_id("raw2", "person"), row_id("raw1", "owner")}) == 3
-
-
-TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=12)   # no lone surrogates
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(TEXT, st.lists(TEXT, min_size=1, max_size=4), TEXT, st.none() | TEXT,
-                          st.booleans(), st.none() | TEXT), max_size=4))
-def test_entry_texts_read_back_as_the_entries_they_were_written_from(columns: list[Any]) -> None:
-    # Any text, quotes, backslashes, control characters and non-ASCII included; clear and encrypted columns.
-    texts, expected = [], []
-    for attribute, values, method, source_field, sensitive, flag in columns:
-        if sensitive:
-            texts += entry_texts(attribute, [None] * len(values), method=method, source_field=source_field,
-                                 encrypted=values, tokens=values[::-1], flags=[flag] * len(values))
-            expected += [[attribute, None, v, t, method, source_field, flag]
-                         for v, t in zip(values, values[::-1], strict=True)]
-        else:
-            texts += entry_texts(attribute, values, method=method, source_field=source_field,
-                                 flags=[flag] * len(values))
-            expected += [[attribute, v, None, None, method, source_field, flag] for v in values]
-    assert orjson.loads(row_text(texts)) == expected
