@@ -59,7 +59,7 @@ def _one_number(text: str) -> Normalized:
 @total(FIELD)
 def normalize_phone(raw: Any) -> Normalized:
     """A mobile as 11 digits or a fixed line as 0991-4567890; of several numbers, the first usable."""
-    if type(raw) is str and _MOBILE.fullmatch(raw):   # most arrive so: nothing below would change them
+    if type(raw) is str and _MOBILE.fullmatch(raw):   # the common case: nothing below would change it
         return Normalized(raw)
     text = as_text(raw)
     if text is None:
