@@ -5,7 +5,7 @@ functions take the Hub and do one job each.
 
 Resolution and fusion (hub.resolve, hub.fuse) are imported by `resolve` when it runs, not with this
 module: every ingest process, and each worker process it spawns, imports this module first, and those
-packages take as long to import as all of ingest's own (bench/results/ingest.md).
+packages added 0.38 s to the 0.72 s its import takes without them (bench/results/ingest.md).
 """
 
 from __future__ import annotations
