@@ -122,6 +122,22 @@ class _FullCollectionsHeld:
 young_collections_only = _FullCollectionsHeld()
 
 
+def record_failed_start(engine: Engine, source: str, error: str) -> IngestResult:
+    """A run of a source that could not even start (its mapping does not load, no connection, unknown
+    connector kind): one failed row in the run table with the cause, so `hub status` shows it like any
+    failed run; nothing else is touched."""
+    run_id = uuid.uuid4().hex
+    watermark = read_watermark(engine, source)
+    now = _now()
+    with engine.begin() as conn:
+        conn.execute(tables.run.insert().values(
+            id=run_id, stage="ingest", source=source, started_at=now, finished_at=now, status="failed",
+            extracted=0, loaded=0, unchanged=0, quarantined=0, quarantined_values=0, statements=0, batches=0,
+            watermark_before=watermark, watermark_after=watermark, error=error))
+    log.warning("source %s: cannot start: %s", source, error)
+    return IngestResult(source, run_id, "failed", watermark=watermark, error=error)
+
+
 def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, vault: Vault,
                   on_batch: Callable[[BatchCounts], None] | None = None,
                   initial_load: bool = False) -> IngestResult:
