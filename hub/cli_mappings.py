@@ -10,11 +10,13 @@ Commands wire settings to `hub.onboard` functions and print; the decisions are m
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hub.errors import HubError, MappingError
@@ -93,16 +95,20 @@ def suggest_cmd(
     except HubError as exc:
         raise _fail(exc) from None
     target = out or settings.mappings_dir / f"{draft.source}.yaml"
-    if str(target) == "-":
-        console.print(render(draft), markup=False, highlight=False, end="")
+    to_stdout = str(target) == "-"
+    # Standard output is meant for a file in HUB_MAPPINGS_DIR: the same schema path, so the same bytes.
+    folder = settings.mappings_dir if to_stdout else target.parent
+    text = render(draft, schema=os.path.relpath(SCHEMA_FILE, folder.resolve()))
+    if to_stdout:
+        sys.stdout.write(text)   # as it is: a console would wrap long lines and read source text as markup
         return
     if target.exists() and not force:
         raise _fail(HubError(f"{target} exists; use --force to overwrite it or --out to write elsewhere"))
-    schema = os.path.relpath(SCHEMA_FILE, target.resolve().parent)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render(draft, schema=schema), encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
     _summary(draft)
-    console.print(f"draft written to [bold]{target}[/bold]; next: hub mappings check {target}")
+    console.print(f"draft written to [bold]{target}[/bold] (status: draft); next: hub mappings check {target}, "
+                  "then change its status to ready")
 
 
 def _summary(draft: object) -> None:
@@ -155,6 +161,9 @@ def check_cmd(
     verdict = "[red]fails[/red]" if errors else "[green]ok[/green]"
     console.print(f"{file}: {verdict}: {len(sample.rows)} rows sampled, {len(sample.columns)} columns, "
                   f"{errors} error(s), {len(findings) - errors} warning(s)")
+    if spec.status == "draft":
+        console.print(f"[yellow]{escape(str(file))} is a draft (status: draft)[/yellow]: `hub ingest` skips it; "
+                      f"after review change that line to `status: ready`", highlight=False, soft_wrap=True)
     if errors:
         raise typer.Exit(code=1)
 
