@@ -120,8 +120,6 @@ def flow(value: Any) -> str:
     return text[1:-2]   # the value alone, without the list "[…]\n" that carried it
 
 
-scalar = flow
-
 
 _NOT_IN_A_COMMENT = re.compile(r"[^\t\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 """What a comment line cannot hold raw: YAML's non-printable characters (yaml.reader.Reader.NON_PRINTABLE)
@@ -162,15 +160,15 @@ def render(draft: Draft, *, comments: bool = True, schema: str = "../schemas/map
     lines.comment("`hub mappings check FILE` and `hub mappings preview FILE`; `hub ingest` skips this file while")
     lines.comment("its status says draft.")
     if comments:
-        lines.add(f"status: {scalar(draft.status)}", "after review change it to `status: ready`, then `hub ingest "
+        lines.add(f"status: {flow(draft.status)}", "after review change it to `status: ready`, then `hub ingest "
                   f"{draft.source}`" if draft.status == "draft" else "")
     for key in ("source", "department", "title"):
         if key in data:
-            lines.add(f"{key}: {scalar(data[key])}", notes.get(key, ""))
+            lines.add(f"{key}: {flow(data[key])}", notes.get(key, ""))
     lines.add("connector:")
-    lines.add(f"  kind: {scalar(draft.connector['kind'])}")
+    lines.add(f"  kind: {flow(draft.connector['kind'])}")
     if draft.connector.get("connection"):
-        lines.add(f"  connection: {scalar(draft.connector['connection'])}", notes.get("connection", ""))
+        lines.add(f"  connection: {flow(draft.connector['connection'])}", notes.get("connection", ""))
     lines.add(f"  settings: {flow(draft.connector.get('settings', {}))}", notes.get("settings", ""))
     lines.add(f"record_id: {flow(draft.record_id)}", notes.get("record_id", ""))
     if draft.dates:
@@ -178,16 +176,16 @@ def render(draft: Draft, *, comments: bool = True, schema: str = "../schemas/map
     lines.add("entities:" if draft.entities else "entities: {}", "" if draft.entities else
               "no column was placed: add the entities by hand")
     for entity in draft.entities:
-        lines.add(f"  {entity.name}:")
-        lines.add(f"    type: {entity.type}")
+        lines.add(f"  {flow(entity.name)}:")
+        lines.add(f"    type: {flow(entity.type)}")
         if entity.required:
             lines.add(f"    required: {flow(entity.required)}")
         if entity.when:
-            lines.add(f"    when: {scalar(entity.when)}", entity.note)
+            lines.add(f"    when: {flow(entity.when)}", entity.note)
         lines.add("    fields:")
         for f in entity.fields:
             value = _field_value(f.spec)
-            text = f"      {f.attribute}: {flow(value)}"
+            text = f"      {flow(f.attribute)}: {flow(value)}"
             lines.add(text, f"{f.confidence:.2f} {f.evidence}".strip() if f.evidence else "")
     if draft.relations:
         lines.add("relations:")
