@@ -42,13 +42,19 @@ from hub.mapping.yaml_lines import Path_, load_yaml_with_lines, nearest_line
 __all__ = ["MappingFile", "MappingSet", "load_mapping", "load_mappings", "parse_mapping", "read_mapping", "suggest"]
 
 
+def _where(loc: Sequence[str | int]) -> str:
+    """A key path as the operator reads it; keys are text from the file, so a NUL or a line break in a quoted
+    key is shown escaped (the message goes to terminals and to the store's run table, which holds no NUL)."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in ".".join(str(p) for p in loc))
+
+
 class _Problems:
     def __init__(self, file: Path, lines: dict[Path_, int]):
         self.file, self.lines, self.items = file, lines, list[MappingProblem]()
 
     def add(self, loc: Sequence[str | int], message: str) -> None:
-        where = ".".join(str(p) for p in loc)
-        self.items.append(MappingProblem(str(self.file), nearest_line(self.lines, tuple(loc)), where, message))
+        self.items.append(MappingProblem(str(self.file), nearest_line(self.lines, tuple(loc)), _where(loc), message))
 
 
 def _check_connector(spec: MappingSpec, problems: _Problems) -> None:
@@ -227,7 +233,7 @@ def read_mapping(path: Path) -> MappingFile:
     problems = _Problems(path, lines)
     for dup in doc.duplicates:
         problems.items.append(MappingProblem(
-            str(path), dup.line, ".".join(str(p) for p in dup.path),
+            str(path), dup.line, _where(dup.path),
             f"key {dup.path[-1]!r} is given twice: first at {path}:{dup.first_line}, again at {path}:{dup.line}; "
             "keep one"))
     if not isinstance(data, dict):

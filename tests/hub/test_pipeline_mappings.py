@@ -63,6 +63,7 @@ def test_a_broken_mapping_fails_its_source_alone(hub: Hub, record_property: Reco
     (folder / "unparsable.yaml").write_text(mapping("broken_source").replace("record_id: 编号", "record_id: [编号"),
                                             encoding="utf-8")
     (folder / "typo.yaml").write_text(mapping("typo_source").replace("name: 姓名", "nmae: 姓名"), encoding="utf-8")
+    (folder / "nul.yaml").write_text(mapping("nul_source") + '"bad\\0key": 1\n', encoding="utf-8")
     results = {r.source: r for r in ingest(hub)}
     good = results["good_source"]
     record_property("sources stopped by another source's broken mapping", 0 if good.status == "succeeded" else 1)
@@ -72,6 +73,7 @@ def test_a_broken_mapping_fails_its_source_alone(hub: Hub, record_property: Reco
     assert runs["typo_source"][0] == "failed" and f"{folder / 'typo.yaml'}:12: " in (runs["typo_source"][1] or "")
     assert "did you mean 'name'" in (runs["typo_source"][1] or "")
     assert runs["unparsable"][0] == "failed" and "not valid YAML" in (runs["unparsable"][1] or "")
+    assert runs["nul_source"][0] == "failed" and "bad\\x00key: unknown key" in (runs["nul_source"][1] or "")
     assert results["typo_source"].error == runs["typo_source"][1] and results["typo_source"].run_id
     # the good source alone, by name, while the others are still broken; a broken one by name fails again
     [again] = ingest(hub, ["good_source"])
