@@ -132,12 +132,14 @@ def _summary(draft: object) -> None:
 
 
 def _load(file: Path) -> tuple[MappingSpec, dict[Path_, int]]:
-    from hub.mapping.loader import parse_mapping
+    """The file as ingest will see it: beside the other files of its folder (one source id in two files
+    fails both)."""
+    from hub.mapping.loader import load_mappings, read_mapping
 
-    try:
-        return parse_mapping(file)
-    except MappingError as exc:
-        raise _fail(exc) from None
+    loaded = next((f for f in load_mappings(file.parent).files if f.path == file), None) or read_mapping(file)
+    if loaded.spec is None:
+        raise _fail(MappingError(list(loaded.problems)))
+    return loaded.spec, loaded.lines
 
 
 @mappings_app.command("check")

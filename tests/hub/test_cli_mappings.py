@@ -111,3 +111,15 @@ def test_check_accepts_a_draft_and_says_it_is_one(home: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace("status: draft", "status: ready"), encoding="utf-8")
     checked = runner.invoke(app, ["mappings", "check", str(path)])
     assert checked.exit_code == 0 and "is a draft" not in checked.output
+
+
+@pytest.mark.reliability("F1")
+def test_check_fails_a_file_whose_source_id_another_file_uses(home: Path) -> None:
+    assert runner.invoke(app, ["mappings", "suggest", "名册.csv", "--source-id", "canlian_test"]).exit_code == 0
+    first = home / "mappings" / "canlian_test.yaml"
+    text = first.read_text(encoding="utf-8").replace("status: draft", "status: ready")
+    first.write_text(text, encoding="utf-8")
+    second = home / "mappings" / "canlian_copy.yaml"
+    second.write_text(text, encoding="utf-8")
+    checked = runner.invoke(app, ["mappings", "check", str(second)])
+    assert checked.exit_code == 2 and f"source id 'canlian_test' is also used by {first}" in checked.output
