@@ -90,7 +90,7 @@ def ingest_one(hub: Hub, spec: MappingSpec, on_batch: Callable[[str, BatchCounts
         log.warning("source %s: cannot start: %s", spec.source, exc)
         return IngestResult(spec.source, "", "failed", error=str(exc))
     return ingest_source(spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback,
-                         initial_load=initial_load)
+                         initial_load=initial_load, stale_after=hub.settings.stale_after)
 
 
 def _ingest_in_worker(settings: HubSettings, spec: MappingSpec, initial_load: bool) -> IngestResult:
@@ -151,7 +151,8 @@ def resolve(hub: Hub, entity_types: list[str] | None = None, *, full: bool = Fal
         raise ConfigurationError(f"cannot resolve {', '.join(unknown)}; entity types: {', '.join(ENTITY_TYPES)}")
     wanted = [t for t in ENTITY_TYPES if entity_types is None or t in entity_types]
     restore_indexes(hub.engine)   # after an initial load that was killed: resolution reads through them
+    stale_after = hub.settings.stale_after
     runs = [resolve_type(hub.engine, hub.vault, entity_type, full=full, train=train, progress=progress,
-                         state_dir=hub.settings.home / "state") for entity_type in wanted]
+                         state_dir=hub.settings.home / "state", stale_after=stale_after) for entity_type in wanted]
     touched = {run.entity_type: run.touched for run in runs}
-    return ResolveReport(runs, fuse(hub.engine, hub.vault, hub.mappings(), touched, progress))
+    return ResolveReport(runs, fuse(hub.engine, hub.vault, hub.mappings(), touched, progress, stale_after=stale_after))

@@ -6,6 +6,7 @@ factory or a test, which keeps tests free to point one process at several stores
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
@@ -27,6 +28,14 @@ class HubSettings(BaseSettings):
     )
     key_file: Path | None = Field(default=None, description="file holding the key; default HOME/hub.key")
     batch_size: int = Field(default=5000, gt=0, description="records per landed batch (one transaction)")
+    run_stale_after: float = Field(
+        default=1800, gt=0,
+        description="seconds without a heartbeat after which a run started on another host, or before the "
+                    "store recorded processes, counts as interrupted (hub.store.runs)")
+
+    @property
+    def stale_after(self) -> timedelta:
+        return timedelta(seconds=self.run_stale_after)
 
     @model_validator(mode="after")
     def _defaults_under_home(self) -> HubSettings:
