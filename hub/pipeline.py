@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 
 from connectors.base import Connector
 from connectors.connection import Connection, resolve_connection
-from connectors.registry import get_connector_class
+from connectors.registry import create_connector
 from hub.errors import ConfigurationError, HubError
 from hub.ingest import BatchCounts, IngestResult, ingest_source
 from hub.mapping import MappingSpec, load_mappings
@@ -74,10 +74,9 @@ def build_connector(spec: MappingSpec, settings: HubSettings,
         connection = resolve_connection(spec.connector.connection,
                                         environ=os.environ if environ is None else environ,
                                         file_values=load_connections_file(settings))
-    cls = get_connector_class(spec.connector.kind)
-    connector: Connector = cls(spec.source, spec.connector.settings, connection,
-                               batch_size=min(spec.batch_size, settings.batch_size), base_dir=settings.sources_dir)
-    return connector
+    return create_connector(spec.connector.kind, spec.source, spec.connector.settings, connection,
+                            batch_size=min(spec.batch_size, settings.batch_size), base_dir=settings.sources_dir,
+                            source_roots=settings.source_roots)
 
 
 def ingest_one(hub: Hub, spec: MappingSpec, on_batch: Callable[[str, BatchCounts], None] | None = None,
