@@ -27,6 +27,7 @@ from connectors.registry import create_connector
 from hub.errors import ConfigurationError, HubError
 from hub.ingest import BatchCounts, IngestResult, ingest_source
 from hub.mapping import MappingSpec, load_mappings
+from hub.private_files import secure_home
 from hub.protect import Vault
 from hub.settings import HubSettings
 from hub.store import make_engine, upgrade
@@ -50,7 +51,9 @@ class Hub:
         settings = settings or HubSettings()
         engine = make_engine(settings.database_url)
         upgrade(engine)
-        return cls(settings, engine, Vault.from_settings(settings))
+        vault = Vault.from_settings(settings)
+        secure_home(settings)   # HUB_HOME as made by the store and the key above: readable by the hub's user only
+        return cls(settings, engine, vault)
 
     def mappings(self) -> list[MappingSpec]:
         return load_mappings(self.settings.mappings_dir)
