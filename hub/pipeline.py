@@ -23,10 +23,11 @@ from sqlalchemy import Engine
 
 from connectors.base import Connector
 from connectors.connection import Connection, resolve_connection
-from connectors.registry import get_connector_class
+from connectors.registry import create_connector
 from hub.errors import ConfigurationError, HubError
 from hub.ingest import BatchCounts, IngestResult, ingest_source
 from hub.mapping import MappingSpec, load_mappings
+from hub.private_files import secure_home
 from hub.protect import Vault
 from hub.settings import HubSettings
 from hub.store import make_engine, upgrade
@@ -50,7 +51,9 @@ class Hub:
         settings = settings or HubSettings()
         engine = make_engine(settings.database_url)
         upgrade(engine)
-        return cls(settings, engine, Vault.from_settings(settings))
+        vault = Vault.from_settings(settings)
+        secure_home(settings)   # HUB_HOME as made by the store and the key above: readable by the hub's user only
+        return cls(settings, engine, vault)
 
     def mappings(self) -> list[MappingSpec]:
         return load_mappings(self.settings.mappings_dir)
@@ -74,10 +77,9 @@ def build_connector(spec: MappingSpec, settings: HubSettings,
         connection = resolve_connection(spec.connector.connection,
                                         environ=os.environ if environ is None else environ,
                                         file_values=load_connections_file(settings))
-    cls = get_connector_class(spec.connector.kind)
-    connector: Connector = cls(spec.source, spec.connector.settings, connection,
-                               batch_size=min(spec.batch_size, settings.batch_size), base_dir=settings.sources_dir)
-    return connector
+    return create_connector(spec.connector.kind, spec.source, spec.connector.settings, connection,
+                            batch_size=min(spec.batch_size, settings.batch_size), base_dir=settings.sources_dir,
+                            source_roots=settings.source_roots)
 
 
 def ingest_one(hub: Hub, spec: MappingSpec, on_batch: Callable[[str, BatchCounts], None] | None = None,
