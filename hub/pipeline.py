@@ -23,10 +23,11 @@ from sqlalchemy import Engine
 
 from connectors.base import Connector
 from connectors.connection import Connection, resolve_connection
-from connectors.registry import get_connector_class
+from connectors.registry import create_connector
 from hub.errors import ConfigurationError, HubError
 from hub.ingest import BatchCounts, IngestResult, ingest_source, record_failed_start
 from hub.mapping import MappingFile, MappingSet, MappingSpec, load_mappings
+from hub.private_files import secure_home
 from hub.protect import Vault
 from hub.settings import HubSettings
 from hub.store import make_engine, upgrade
@@ -50,7 +51,9 @@ class Hub:
         settings = settings or HubSettings()
         engine = make_engine(settings.database_url)
         upgrade(engine)
-        return cls(settings, engine, Vault.from_settings(settings))
+        vault = Vault.from_settings(settings)
+        secure_home(settings)   # HUB_HOME as made by the store and the key above: readable by the hub's user only
+        return cls(settings, engine, vault)
 
     def mappings(self) -> list[MappingSpec]:
         """Every ready mapping, or MappingError naming each file that does not load: fusion ranks every
@@ -77,10 +80,9 @@ def build_connector(spec: MappingSpec, settings: HubSettings,
         connection = resolve_connection(spec.connector.connection,
                                         environ=os.environ if environ is None else environ,
                                         file_values=load_connections_file(settings))
-    cls = get_connector_class(spec.connector.kind)
-    connector: Connector = cls(spec.source, spec.connector.settings, connection,
-                               batch_size=min(spec.batch_size, settings.batch_size), base_dir=settings.sources_dir)
-    return connector
+    return create_connector(spec.connector.kind, spec.source, spec.connector.settings, connection,
+                            batch_size=min(spec.batch_size, settings.batch_size), base_dir=settings.sources_dir,
+                            source_roots=settings.source_roots)
 
 
 def ingest_one(hub: Hub, spec: MappingSpec, on_batch: Callable[[str, BatchCounts], None] | None = None,
@@ -90,9 +92,9 @@ def ingest_one(hub: Hub, spec: MappingSpec, on_batch: Callable[[str, BatchCounts
     try:
         connector = build_connector(spec, hub.settings)
     except HubError as exc:
-        return record_failed_start(hub.engine, spec.source, str(exc))
+        return record_failed_start(hub.engine, spec.source, str(exc), stale_after=hub.settings.stale_after)
     return ingest_source(spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback,
-                         initial_load=initial_load)
+                         initial_load=initial_load, stale_after=hub.settings.stale_after)
 
 
 def _ingest_in_worker(settings: HubSettings, spec: MappingSpec, initial_load: bool) -> IngestResult:
@@ -145,8 +147,8 @@ def ingest(hub: Hub, sources: list[str] | None = None,
     broken: dict[str, list[MappingFile]] = {}
     for f in failed:
         broken.setdefault(f.source, []).append(f)
-    not_started = [record_failed_start(hub.engine, source, "\n".join(f.error for f in files))
-                   for source, files in broken.items()]
+    not_started = [record_failed_start(hub.engine, source, "\n".join(f.error for f in files),
+                                       stale_after=hub.settings.stale_after) for source, files in broken.items()]
     skipped = [IngestResult(d.source, "", "skipped", error=draft_note(d)) for d in drafts]
     return _ingest_specs(hub, chosen, on_batch, workers) + not_started + skipped
 
@@ -188,7 +190,8 @@ def resolve(hub: Hub, entity_types: list[str] | None = None, *, full: bool = Fal
         raise ConfigurationError(f"cannot resolve {', '.join(unknown)}; entity types: {', '.join(ENTITY_TYPES)}")
     wanted = [t for t in ENTITY_TYPES if entity_types is None or t in entity_types]
     restore_indexes(hub.engine)   # after an initial load that was killed: resolution reads through them
+    stale_after = hub.settings.stale_after
     runs = [resolve_type(hub.engine, hub.vault, entity_type, full=full, train=train, progress=progress,
-                         state_dir=hub.settings.home / "state") for entity_type in wanted]
+                         state_dir=hub.settings.home / "state", stale_after=stale_after) for entity_type in wanted]
     touched = {run.entity_type: run.touched for run in runs}
-    return ResolveReport(runs, fuse(hub.engine, hub.vault, hub.mappings(), touched, progress))
+    return ResolveReport(runs, fuse(hub.engine, hub.vault, hub.mappings(), touched, progress, stale_after=stale_after))
