@@ -189,9 +189,10 @@ def resolve(hub: Hub, entity_types: list[str] | None = None, *, full: bool = Fal
     if unknown:
         raise ConfigurationError(f"cannot resolve {', '.join(unknown)}; entity types: {', '.join(ENTITY_TYPES)}")
     wanted = [t for t in ENTITY_TYPES if entity_types is None or t in entity_types]
+    mappings = hub.mappings()   # before any work: fusion needs every mapping, a broken one stops it here
     restore_indexes(hub.engine)   # after an initial load that was killed: resolution reads through them
     stale_after = hub.settings.stale_after
     runs = [resolve_type(hub.engine, hub.vault, entity_type, full=full, train=train, progress=progress,
                          state_dir=hub.settings.home / "state", stale_after=stale_after) for entity_type in wanted]
     touched = {run.entity_type: run.touched for run in runs}
-    return ResolveReport(runs, fuse(hub.engine, hub.vault, hub.mappings(), touched, progress, stale_after=stale_after))
+    return ResolveReport(runs, fuse(hub.engine, hub.vault, mappings, touched, progress, stale_after=stale_after))

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from hub.cli import app
-from hub.errors import ConfigurationError
+from hub.errors import ConfigurationError, MappingError
 from hub.onboard import locate_file, render, suggest_mapping
-from hub.pipeline import Hub, ingest
+from hub.pipeline import Hub, ingest, resolve
 from hub.settings import HubSettings
 from hub.store import tables
 
@@ -158,3 +158,15 @@ def test_cli_ingest_while_another_mapping_is_broken(cli_home: Path) -> None:
     assert refused.exit_code == 2 and "wip.yaml is a draft" in refused.output and "status: ready" in refused.output
     status = runner.invoke(app, ["status"])
     assert "typo_source" in status.output and "did you mean 'name'" in status.output
+
+
+def test_resolve_refuses_before_any_work_while_a_mapping_is_broken(hub: Hub) -> None:
+    """Fusion ranks every source by its mapping's authority: without one, golden values would change silently."""
+    ingest(hub)
+    (hub.settings.mappings_dir / "typo.yaml").write_text(mapping("typo_source").replace("name: 姓名", "nmae: 姓名"),
+                                                         encoding="utf-8")
+    with pytest.raises(MappingError, match=r"typo\.yaml:12: .*did you mean 'name'"):
+        resolve(hub)
+    with hub.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(tables.run)
+                            .where(tables.run.c.stage != "ingest")).scalar_one() == 0
