@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -102,14 +103,15 @@ def run_ingest(sources: list[str] | None, workers: int = 1) -> list[IngestResult
         results = ingest(hub, sources, on_batch=advance, workers=workers)
     table = Table("source", "status", "extracted", "loaded", "unchanged", "quarantined", "bad values",
                   "statements", "reconciled", title="ingest")
+    colours = {"succeeded": "default", "skipped": "yellow"}
     for r in results:
-        table.add_row(r.source, r.status if r.status == "succeeded" else f"[red]{r.status}[/red]",
+        table.add_row(r.source, f"[{colours.get(r.status, 'red')}]{r.status}[/]",
                       f"{r.extracted:,}", f"{r.loaded:,}", f"{r.unchanged:,}", f"{r.quarantined:,}",
                       f"{r.quarantined_values:,}", f"{r.statements:,}", "yes" if r.reconciled else "[red]NO[/red]")
     console.print(table)
     for r in results:
         if r.error:
-            err.print(f"[red]{r.source}[/red]: {r.error}")
+            err.print(f"[{colours.get(r.status, 'red')}]{r.source}[/]: {escape(r.error)}", highlight=False)
     return results
 
 
@@ -123,7 +125,7 @@ def ingest_cmd(
         results = run_ingest(sources or None, workers)
     except HubError as exc:
         raise _fail(exc) from None
-    if any(r.status != "succeeded" for r in results):
+    if any(r.status == "failed" for r in results):   # a skipped draft is not a failure
         raise typer.Exit(code=1)
 
 
@@ -198,5 +200,5 @@ def demo(
                   "next: `.venv/bin/hub status`, `.venv/bin/hub review list`, `.venv/bin/hub explain ENTITY`, "
                   "`make run` again (re-runs change nothing; a bare `hub ingest` reaches the 物业 sources only "
                   "while their simulated API runs, which `hub demo` starts and stops)")
-    if any(r.status != "succeeded" for r in results):
+    if any(r.status == "failed" for r in results):
         raise typer.Exit(code=1)

@@ -122,6 +122,19 @@ class _FullCollectionsHeld:
 young_collections_only = _FullCollectionsHeld()
 
 
+def record_failed_start(engine: Engine, source: str, error: str, *,
+                        stale_after: timedelta = DEFAULT_STALE_AFTER) -> IngestResult:
+    """A run of a source that could not even start (its mapping does not load, no connection, unknown
+    connector kind): a run row that starts and fails at once with the cause, so `hub status` shows it
+    like any failed run; nothing else is touched."""
+    watermark = read_watermark(engine, source)
+    run_id = start_run(engine, "ingest", source, watermark_before=watermark, stale_after=stale_after).id
+    with engine.begin() as conn:
+        finish_run(conn, run_id, "failed", error=error, watermark_after=watermark)
+    log.warning("source %s: cannot start: %s", source, error)
+    return IngestResult(source, run_id, "failed", watermark=watermark, error=error)
+
+
 def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, vault: Vault,
                   on_batch: Callable[[BatchCounts], None] | None = None,
                   initial_load: bool = False, stale_after: timedelta = DEFAULT_STALE_AFTER) -> IngestResult:
