@@ -60,7 +60,7 @@ def test_check_fails_with_file_line_and_cause(home: Path) -> None:
                     "record_id: 序号\nentities:\n  p:\n    type: person\n    fields:\n      nmae: 姓名\n",
                     encoding="utf-8")
     result = runner.invoke(app, ["mappings", "check", str(path)])
-    assert result.exit_code == 2 and f"{path}:9" in result.output and "did you mean 'name'" in result.output
+    assert result.exit_code == 1 and f"{path}:9" in result.output and "did you mean 'name'" in result.output
     path.write_text(path.read_text(encoding="utf-8").replace("nmae: 姓名", "name: 名字"), encoding="utf-8")
     result = runner.invoke(app, ["mappings", "check", str(path)])
     assert result.exit_code == 1 and f"{path}:9" in result.output and "did you mean '姓名'" in result.output
