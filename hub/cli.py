@@ -17,7 +17,7 @@ from hub.cli_resolve import explain_cmd, resolve_cmd, review_app, run_resolve
 from hub.errors import HubError
 from hub.ingest import BatchCounts, IngestResult
 from hub.settings import HubSettings
-from hub.status import REJECTION_KINDS
+from hub.status import REJECTION_KINDS, watermark_shown
 
 app = typer.Typer(help="智慧社区 data hub: ingest department systems into one canonical model.",
                   no_args_is_help=True, pretty_exceptions_enable=False, cls=HubGroup)
@@ -134,7 +134,8 @@ def status_cmd() -> None:
         return
     last = folding_table("source", "finished", "status", "extracted", "loaded", "unchanged", "records quarantined",
                          "values rejected", "watermark", title="last run of each source")
-    last.columns[2].no_wrap = True   # a status is short: kept on one line
+    for column in (*last.columns[:3], last.columns[-1]):   # ids, times, statuses, cursors: each on one line
+        column.no_wrap = True
     store = folding_table("source", "raw records", "record entities", *REJECTION_KINDS.values(),
                           "new records last loaded",
                           title=f"in the store: {source_text(hub.engine.url.render_as_string())}")
@@ -143,7 +144,7 @@ def status_cmd() -> None:
         state = "succeeded (nothing new)" if s.status == "succeeded" and not s.extracted - s.unchanged else s.status
         last.add_row(source_text(s.source), when, state or "-", f"{s.extracted:,}", f"{s.loaded:,}",
                      f"{s.unchanged:,}", f"{s.quarantined:,}", f"{s.quarantined_values:,}",
-                     source_text((s.watermark or "-")[:28]))
+                     source_text(watermark_shown(s.watermark)))
         loaded_at = f"{s.last_loaded_at:%Y-%m-%d %H:%M:%S}" if s.last_loaded_at else "-"
         store.add_row(source_text(s.source), f"{s.raw_records_total:,}", f"{s.record_entities_total:,}",
                       *(f"{s.rejected_total.get(kind, 0):,}" for kind in REJECTION_KINDS), loaded_at)

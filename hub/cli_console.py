@@ -38,7 +38,7 @@ from rich.table import Table
 from sqlalchemy import exc as sa_exc
 from typer.core import TyperGroup
 
-from hub.errors import ConfigurationError, ConnectorError, HubError, MappingError
+from hub.errors import ConnectorError, HubError, MappingError
 
 
 class ExitCode(IntEnum):
@@ -106,19 +106,21 @@ def _store_url() -> str:
 def _store_failure(exc: sa_exc.SQLAlchemyError) -> Failure:
     where = f"HUB_DATABASE_URL={_store_url()}"
     if isinstance(exc, (sa_exc.ArgumentError, sa_exc.NoSuchModuleError)):
-        return Failure(f"HUB_DATABASE_URL is not a usable SQLAlchemy URL ({_first_line(str(exc))}); set it to "
-                       "e.g. postgresql+psycopg://user@host/db or sqlite:///var/hub.db", ExitCode.USAGE)
+        # SQLAlchemy's own message quotes the whole URL, password included: it is not repeated
+        return Failure("HUB_DATABASE_URL is not a SQLAlchemy URL of an installed driver; set it to e.g. "
+                       "postgresql+psycopg://user@host/db or sqlite:///var/hub.db", ExitCode.USAGE)
     if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None:
         detail = _first_line(str(exc.orig))   # the driver's words, never the SQL or its parameters
     else:
         detail = type(exc).__name__
     lowered = detail.lower()
-    if "does not exist" in lowered or "unknown database" in lowered or "unable to open database" in lowered:
-        hint = "create the database (e.g. `createdb NAME`), or point HUB_DATABASE_URL at an existing one"
-    elif "password" in lowered or "authentication" in lowered or "access denied" in lowered:
+    if any(w in lowered for w in ("password", "authentication", "access denied")) or (
+            "role" in lowered and "does not exist" in lowered):
         hint = "fix the user or password in HUB_DATABASE_URL"
-    elif "refused" in lowered or "could not connect" in lowered or "timeout" in lowered or "timed out" in lowered \
-            or "connection failed" in lowered:
+    elif any(w in lowered for w in ("does not exist", "unknown database", "unable to open database")):
+        hint = "create the database (e.g. `createdb NAME`), or point HUB_DATABASE_URL at an existing one"
+    elif any(w in lowered for w in ("refused", "could not connect", "timeout", "timed out", "resolve host",
+                                    "connection failed")):
         hint = "start the database server, or fix host and port in HUB_DATABASE_URL"
     else:
         hint = "check the database server and HUB_DATABASE_URL"
@@ -151,7 +153,7 @@ def describe_failure(exc: BaseException) -> Failure:
                        ExitCode.INTERRUPTED)
     if isinstance(exc, (MappingError, ConnectorError)):
         return Failure(str(exc), ExitCode.FAILED)
-    if isinstance(exc, (ConfigurationError, HubError)):
+    if isinstance(exc, HubError):   # ConfigurationError, ReviewError, …: what the operator asked or set
         return Failure(str(exc), ExitCode.USAGE)
     if isinstance(exc, ValidationError) and exc.title == "HubSettings":
         return _settings_failure(exc)

@@ -8,6 +8,7 @@ entity of a record, one value), each group labelled with its own total.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -41,6 +42,20 @@ class SourceStatus:
     """Quarantine rows in the store by kind: record (records quarantined), entity, value (values rejected)."""
     reasons: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     """The commonest reasons per kind, most frequent first."""
+
+
+def watermark_shown(watermark: str | None) -> str:
+    """A watermark as an operator reads it: the cursor value of a SQL or HTTP position (not its JSON and
+    fingerprints), a file's content hash shortened."""
+    if not watermark:
+        return "-"
+    if watermark.startswith("{"):
+        try:
+            document = json.loads(watermark)
+            return str(document.get("cursor", document.get("since", watermark)))
+        except (ValueError, AttributeError):
+            return watermark
+    return watermark[:23] if watermark.startswith("sha256:") else watermark
 
 
 def source_status(engine: Engine, top_reasons: int = 5) -> list[SourceStatus]:
