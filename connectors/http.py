@@ -14,7 +14,8 @@ which the last run read are then recognized and left out, as dlt's Incremental d
 keeps, beside the value, a fingerprint of each record holding it, `{"since": …, "seen": [...]}`. A run
 that finds nothing new thus extracts nothing, and a new or changed record at the boundary (another
 fingerprint) is read. Fingerprints are keyed with the connection's secret when it has one, so the
-store holds no unkeyed hash of a resident's record. A plain-text watermark (written by hand or by an
+store holds no unkeyed hash of a resident's record (after a new token the boundary records are read
+once more, and the raw zone's content hash finds them unchanged). A plain-text watermark (written by hand or by an
 older hub) is a closed start without fingerprints: the raw zone's content hash then drops the repeats.
 Items need not come sorted, so batches before the last keep the incoming watermark and only the last
 batch carries the new one; with `ordered: true` every batch may advance it.
