@@ -13,11 +13,13 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterable
+from typing import Literal
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+import schemas
 from hub.errors import ConfigurationError
 from hub.settings import HubSettings
 
@@ -109,7 +111,8 @@ def load_or_create_key(settings: HubSettings) -> bytes:
         try:
             return base64.b64decode(settings.secret_key.get_secret_value(), validate=True)
         except ValueError:
-            raise ConfigurationError("HUB_SECRET_KEY is not valid base64") from None
+            raise ConfigurationError("HUB_SECRET_KEY is not valid base64: set it to the output of `hub keygen` "
+                                     "(base64 of 32 random bytes), or unset it to use the key file") from None
     path = settings.key_file
     assert path is not None
     if path.exists():
@@ -130,15 +133,44 @@ def new_key_text() -> str:
     return base64.b64encode(os.urandom(32)).decode()
 
 
-__all__ = ["Vault", "load_or_create_key", "mask_identifier", "new_key_text"]
+__all__ = ["HIDDEN", "Vault", "load_or_create_key", "mask_attribute", "mask_identifier", "new_key_text"]
+
+HIDDEN = "***"
+"""What is shown for a sensitive value that has no masked form (ethnicity, welfare status)."""
+
+MaskKind = Literal["resident_id", "phone", "name"]
 
 
-def mask_identifier(text: str, keep: int | None = None) -> str:
-    """An ID number or phone shown with its middle starred: 650102********1237, 138****8000.
+def mask_identifier(text: str, kind: MaskKind | None = None) -> str:
+    """The one masking of the hub, after GB/T 35273's examples: every table, report and message uses it.
 
-    `keep` leading characters stay visible (by default 6, the county code, for ID-length values and
-    3, the carrier prefix, for phones); the last four always do.
+    resident_id: first 6 (the county code) and last 4 characters, 650102********1237;
+    phone: first 3 (the carrier prefix) and last 4, 138****8000 (a short landline keeps its last 4 only);
+    name: by character, the first and, from three characters on, the last: 张*, 张*明, 欧**娜.
+    Without `kind`, 15 characters or more read as an ID number, other digits as a phone, the rest as a name.
     """
-    if keep is None:
-        keep = 6 if len(text) >= 15 else 3
-    return text[:keep] + "*" * (len(text) - keep - 4) + text[-4:]
+    if kind is None:
+        digits = sum(ch.isdigit() for ch in text)
+        kind = "resident_id" if len(text) >= 15 and digits >= 14 else "phone" if digits >= 7 else "name"
+    n = len(text)
+    if kind == "name":
+        head, tail = (0, 0) if n < 2 else (1, 0) if n == 2 else (1, 1)
+    elif kind == "resident_id":
+        head, tail = (6, 4) if n >= 15 else (0, min(4, n // 2))
+    else:
+        head, tail = (3, 4) if n >= 11 else (0, min(4, n // 2))
+    return text[:head] + "*" * (n - head - tail) + text[n - tail:]
+
+
+def mask_attribute(entity_type: str, attribute: str, value: object) -> object:
+    """A value as people may see it by its attribute's sensitivity (schemas/): resident IDs and phones
+    masked by `mask_identifier`, other encrypted values (ethnicity, welfare status) hidden, the rest as is."""
+    if value is None or (isinstance(value, float) and value != value):   # None or NaN: nothing to show
+        return None
+    meta = schemas.attribute_spec(entity_type, attribute)
+    if meta is None or not meta.encrypted:
+        return value
+    text = str(value)
+    if not meta.tokenized or len(text) < 7:
+        return HIDDEN
+    return mask_identifier(text, "phone" if attribute == "phone" else "resident_id")

@@ -105,6 +105,7 @@ def test_every_department_lands_and_reconciles_with_the_truth(world: tuple[Hub, 
     before = counts()
     again = _by_source(ingest(hub))
     assert all(r.status == "succeeded" and r.loaded == 0 and r.reconciled for r in again.values())
+    assert {r.source: r.extracted for r in again.values() if r.extracted} == {}   # F14d: nothing re-read
     assert counts() == before
 
 
