@@ -23,8 +23,10 @@ app = typer.Typer(help="智慧社区 data hub: ingest department systems into on
                   no_args_is_help=True, pretty_exceptions_enable=False)
 sources_app = typer.Typer(help="The simulated department systems (demo and test world).", no_args_is_help=True)
 db_app = typer.Typer(help="The hub's store.", no_args_is_help=True)
+keys_app = typer.Typer(help="The hub's key: rotation.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
 app.add_typer(mappings_app, name="mappings")
 app.add_typer(review_app, name="review")
 app.command("resolve")(resolve_cmd)
@@ -133,7 +135,10 @@ def status_cmd() -> None:
     from hub.pipeline import Hub
     from hub.status import source_status
 
-    hub = Hub.open()
+    try:
+        hub = Hub.open(create=False)
+    except HubError as exc:
+        raise _fail(exc) from None
     rows = source_status(hub.engine)
     if not rows:
         console.print("no source has been ingested yet: run `hub ingest`")
@@ -159,16 +164,56 @@ def db_upgrade() -> None:
     """Create or migrate the store to the current schema."""
     from hub.pipeline import Hub
 
-    hub = Hub.open()
+    try:
+        hub = Hub.open()
+    except HubError as exc:
+        raise _fail(exc) from None
     console.print(f"store at head: {hub.engine.url.render_as_string()}")
 
 
 @app.command("keygen")
-def keygen() -> None:
-    """Print a fresh key for HUB_SECRET_KEY (keep it out of the repository)."""
-    from hub.protect import new_key_text
+def keygen(write: Annotated[bool, typer.Option("--write", help="write it to HUB_KEY_FILE (default HUB_HOME/hub.key), "
+                                                              "mode 0600, instead of printing; never overwrites")]
+           = False) -> None:
+    """A fresh key: printed for HUB_SECRET_KEY, or written to the key file (keep it out of the repository)."""
+    from hub.protect import new_key_text, write_key_file
 
-    console.print(new_key_text())
+    if not write:
+        console.print(new_key_text())
+        return
+    settings = HubSettings()
+    assert settings.key_file is not None
+    try:
+        key = write_key_file(settings.key_file)
+    except HubError as exc:
+        raise _fail(exc) from None
+    console.print(f"key written to {settings.key_file} (fingerprint {key.fingerprint})")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    new_key_file: Annotated[Path | None, typer.Option(help="file of the new key: read if it exists (`hub keygen "
+                                                           "--write`), else created; default HUB_KEY_FILE + .new")]
+    = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="ciphertexts re-encrypted per committed batch")] = 2000,
+) -> None:
+    """Re-encrypt the store under a new key, keeping every id; if interrupted, run it again to finish."""
+    from hub.keys import next_key, rotate_key
+    from hub.store import open_store
+
+    settings = HubSettings()
+    try:
+        engine = open_store(settings.database_url, create=False)
+        new = next_key(settings, new_key_file)
+        console.print(f"rotating to the key in {new.origin} (fingerprint {new.fingerprint}) …")
+        report = rotate_key(engine, settings, new, batch_size=batch_size)
+    except HubError as exc:
+        raise _fail(exc) from None
+    console.print(f"{'resumed and ' if report.resumed else ''}done: {report.resealed:,} ciphertexts re-encrypted "
+                  f"in {report.batches:,} batches; {report.state_files_removed} resolved-state cache files removed.")
+    console.print(f"The store now accepts only the new key ({new.origin}). Replace the old key with it now: "
+                  f"move that file over {settings.key_file}, or set HUB_SECRET_KEY to its content and delete it; "
+                  "then destroy every copy of the old key.")
 
 
 @app.command("demo")
