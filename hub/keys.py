@@ -56,7 +56,7 @@ CHECK, TOKEN, HASH = "key_check", "token_key", "hash_key"
 NEXT_CHECK, NEXT_TOKEN, NEXT_HASH = "next_key_check", "next_token_key", "next_hash_key"
 NEXT_ENCRYPT = "next_encrypt_key"   # the new encryption key, wrapped by the OLD master key: old-key readers open both
 PROGRESS = "rotation_progress"
-HOW_TO_SET = "set HUB_SECRET_KEY (base64 key) or HUB_KEY_FILE (path of the key file)"
+HOW_TO_SET = "Set HUB_SECRET_KEY (base64 key) or HUB_KEY_FILE (path of the key file)"
 
 
 def _meta(conn: Connection) -> dict[str, str]:
@@ -78,7 +78,7 @@ def _missing_key(engine: Engine, settings: HubSettings, expected: str | None) ->
     known = f" (fingerprint {fingerprint(expected)})" if expected else ""
     return ConfigurationError(
         f"the store at {_where(engine)} holds data sealed with a key{known}, and no key was given: HUB_SECRET_KEY "
-        f"is not set and the key file {settings.key_file} does not exist. {HOW_TO_SET.capitalize()} to the "
+        f"is not set and the key file {settings.key_file} does not exist. {HOW_TO_SET} to the "
         "store's key; a new key is never made beside a store that holds data.")
 
 
@@ -91,7 +91,7 @@ def _wrong_key(engine: Engine, meta: dict[str, str], given: MasterKey) -> Config
     return ConfigurationError(
         f"wrong key for the store at {_where(engine)}: it expects the key with fingerprint "
         f"{fingerprint(meta[CHECK])}, the key given ({given.origin}) has fingerprint {given.fingerprint}. "
-        f"{HOW_TO_SET.capitalize()} to the store's key, or HUB_DATABASE_URL to the store this key belongs to. "
+        f"{HOW_TO_SET} to the store's key, or HUB_DATABASE_URL to the store this key belongs to. "
         "Nothing was read or written.")
 
 
@@ -118,7 +118,7 @@ def _verify_against_data(conn: Connection, engine: Engine, given: MasterKey) -> 
     except Exception:
         raise ConfigurationError(
             f"wrong key for the store at {_where(engine)}: the key given ({given.origin}, fingerprint "
-            f"{given.fingerprint}) does not open its data. {HOW_TO_SET.capitalize()} to the key the store was "
+            f"{given.fingerprint}) does not open its data. {HOW_TO_SET} to the key the store was "
             "written with. Nothing was read or written.") from None
 
 
@@ -175,27 +175,30 @@ class _Sweep:
     table: sa.Table
     keys: tuple[str, ...]
     column: str
-    reseal: Callable[[Vault, Any], Any | None]   # the column's new value, None when already under the new key
+    reseal: Callable[[Vault, Any], tuple[Any | None, int]]
+    """The column's new value (None when all its ciphertexts already are under the new key), and how many
+    ciphertexts were sealed again."""
 
 
-def _reseal_bytes(vault: Vault, blob: Any) -> bytes | None:
-    return vault.reencrypt(bytes(blob))
+def _reseal_bytes(vault: Vault, blob: Any) -> tuple[bytes | None, int]:
+    resealed = vault.reencrypt(bytes(blob))
+    return resealed, int(resealed is not None)
 
 
 _VALUE_ENC = ENTRY_FIELDS.index("value_enc")
 
 
-def _reseal_entries(vault: Vault, text: Any) -> str | None:
+def _reseal_entries(vault: Vault, text: Any) -> tuple[str | None, int]:
     """A statement row's JSON entries with each ciphertext (value_enc, base64) sealed under the new key."""
     entries = orjson.loads(text)
-    changed = False
+    changed = 0
     for entry in entries:
         if entry[_VALUE_ENC] is not None:
             resealed = vault.reencrypt(ciphertext_bytes(entry[_VALUE_ENC]))
             if resealed is not None:
                 entry[_VALUE_ENC] = ciphertext_text(resealed)
-                changed = True
-    return encode(entries) if changed else None
+                changed += 1
+    return (encode(entries) if changed else None), changed
 
 
 SWEEPS = (
@@ -270,19 +273,20 @@ def _sweep(engine: Engine, vault: Vault, sweep: _Sweep, after: list[Any] | None,
             rows = conn.execute(query).all()
             if not rows:
                 return resealed, batches
-            changes = []
+            changes, sealed = [], 0
             for row in rows:
-                new_value = sweep.reseal(vault, row[-1])
+                new_value, count = sweep.reseal(vault, row[-1])
+                sealed += count
                 if new_value is not None:
                     changes.append({**{f"k_{name}": row[i] for i, name in enumerate(sweep.keys)}, "v_new": new_value})
             if changes:
                 conn.execute(update, changes)
             after = list(rows[-1][:-1])
             conn.execute(progress.values(value=json.dumps({"table": table.name, "after": after}, default=str)))
-        resealed += len(changes)
+        resealed += sealed
         batches += 1
         if on_batch is not None:
-            on_batch(table.name, len(changes))
+            on_batch(table.name, sealed)
 
 
 def _finish(engine: Engine, new: MasterKey) -> None:
