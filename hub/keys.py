@@ -228,13 +228,15 @@ def next_key(settings: HubSettings, path: Path | None) -> MasterKey:
     key from `hub keygen --write`, or the one a killed rotation made), else a fresh one written there."""
     assert settings.key_file is not None
     path = path or settings.key_file.with_name(settings.key_file.name + ".new")
-    return read_key_file(path) if path.exists() else write_key_file(path)
+    origin = f"new key file {path}"
+    return read_key_file(path, origin) if path.exists() else write_key_file(path, origin)
 
 
 def _begin(engine: Engine, meta: dict[str, str], old: MasterKey, new: MasterKey) -> bool:
     """Record the rotation to `new`; True when it was already under way (a resumed rotation)."""
     if new.check_value == meta[CHECK]:
-        raise ConfigurationError(f"the new key ({new.origin}) is the store's current key: nothing to rotate")
+        raise ConfigurationError(f"the new key ({new.origin}) is the store's current key: nothing to rotate "
+                                 "(remove that file, or name another with --new-key-file, to rotate to a fresh key)")
     if NEXT_CHECK in meta:
         if meta[NEXT_CHECK] != new.check_value:
             raise ConfigurationError(

@@ -220,17 +220,17 @@ def read_key(settings: HubSettings) -> MasterKey | None:
     return read_key_file(settings.key_file) if settings.key_file.exists() else None
 
 
-def read_key_file(path: Path) -> MasterKey:
+def read_key_file(path: Path, origin: str | None = None) -> MasterKey:
     try:
         material = base64.b64decode(path.read_text().strip(), validate=True)
     except ValueError:
         raise ConfigurationError(f"key file {path} does not hold base64 key material") from None
     if len(material) != 32:
         raise ConfigurationError(f"key file {path} does not hold a 32-byte key (base64 of 32 random bytes)")
-    return MasterKey(material, key_file_origin(path))
+    return MasterKey(material, origin or key_file_origin(path))
 
 
-def write_key_file(path: Path) -> MasterKey:
+def write_key_file(path: Path, origin: str | None = None) -> MasterKey:
     """A fresh key written to `path` (mode 0600, its folder 0700 if new); an existing file is never replaced."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     material = os.urandom(32)
@@ -241,7 +241,7 @@ def write_key_file(path: Path) -> MasterKey:
                                  "(move it away first if you really mean to replace it)") from None
     with os.fdopen(fd, "w") as handle:
         handle.write(base64.b64encode(material).decode() + "\n")
-    return MasterKey(material, key_file_origin(path))
+    return MasterKey(material, origin or key_file_origin(path))
 
 
 def new_key_text() -> str:
