@@ -74,12 +74,15 @@ def _where(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-def _missing_key(engine: Engine, settings: HubSettings, expected: str | None) -> ConfigurationError:
+def _missing_key(engine: Engine, settings: HubSettings, expected: str | None, has_data: bool) -> ConfigurationError:
+    nothing = f"HUB_SECRET_KEY is not set and the key file {settings.key_file} does not exist"
+    if expected is None and not has_data:
+        return ConfigurationError(f"no key for the store at {_where(engine)}: {nothing}. {HOW_TO_SET}, or let "
+                                  "`hub ingest` or `hub db upgrade` make one for this empty store.")
     known = f" (fingerprint {fingerprint(expected)})" if expected else ""
     return ConfigurationError(
-        f"the store at {_where(engine)} holds data sealed with a key{known}, and no key was given: HUB_SECRET_KEY "
-        f"is not set and the key file {settings.key_file} does not exist. {HOW_TO_SET} to the "
-        "store's key; a new key is never made beside a store that holds data.")
+        f"the store at {_where(engine)} is sealed with a key{known}, and no key was given: {nothing}. "
+        f"{HOW_TO_SET} to the store's key; a new key is never made beside an existing store.")
 
 
 def _wrong_key(engine: Engine, meta: dict[str, str], given: MasterKey) -> ConfigurationError:
@@ -134,7 +137,7 @@ def open_vault(engine: Engine, settings: HubSettings, *, write: bool) -> Vault:
         meta = _meta(conn)
         if CHECK in meta:
             if given is None:
-                raise _missing_key(engine, settings, meta[CHECK])
+                raise _missing_key(engine, settings, meta[CHECK], True)
             if given.check_value != meta[CHECK]:
                 raise _wrong_key(engine, meta, given)
             return _vault(meta, given)
@@ -143,7 +146,7 @@ def open_vault(engine: Engine, settings: HubSettings, *, write: bool) -> Vault:
             _verify_against_data(conn, engine, given)
     if given is None:
         if has_data or not write:
-            raise _missing_key(engine, settings, None)
+            raise _missing_key(engine, settings, None, has_data)
         assert settings.key_file is not None
         given = write_key_file(settings.key_file)   # the first write to an empty store
         log.warning("created the hub key %s (fingerprint %s): keep it safe, the store cannot be read without it",

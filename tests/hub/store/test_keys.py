@@ -239,22 +239,34 @@ def test_rotation_keeps_ids_tokens_and_values(settings: HubSettings, tmp_path: P
 KILLER = """
 import os, signal, sys
 from pathlib import Path
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from hub.keys import next_key, rotate_key
 from hub.settings import HubSettings
 from hub.store import open_store
 
-settings = HubSettings()
-kill_at = int(sys.argv[2])
-done = 0
+new_key_file, kill_at, mode = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+seen = 0
 
-def on_batch(table: str, resealed: int) -> None:
-    global done
-    done += 1
-    if done == kill_at:
+def count_and_kill() -> None:
+    global seen
+    seen += 1
+    if seen == kill_at:
         os.kill(os.getpid(), signal.SIGKILL)
 
+if mode == "mid-batch":   # the batch's ciphertexts are updated, its progress marker too, nothing committed
+    execute = Connection.execute
+    def killing_execute(self, statement, *args, **kwargs):
+        result = execute(self, statement, *args, **kwargs)
+        if isinstance(statement, sa.Update) and statement.table.name == "store_key":
+            count_and_kill()
+        return result
+    Connection.execute = killing_execute
+
+settings = HubSettings()
 engine = open_store(settings.database_url, create=False)
-rotate_key(engine, settings, next_key(settings, Path(sys.argv[1])), batch_size=2, on_batch=on_batch)
+rotate_key(engine, settings, next_key(settings, new_key_file), batch_size=2,
+           on_batch=(lambda table, resealed: count_and_kill()) if mode == "after-commit" else None)
 """
 
 
@@ -276,9 +288,9 @@ def test_rotation_killed_by_sigkill_resumes_and_completes(
         batches = sum(-(-conn.execute(sa.select(sa.func.count()).where(
             sweep.table.c[sweep.column].is_not(None))).scalar_one() // 2) for sweep in SWEEPS)
     kills = 0
-    for _ in range(2):
+    for mode in ("mid-batch", "after-commit"):
         kill_at = rng.randint(1, max(1, batches // 3))
-        process = subprocess.run([sys.executable, "-c", KILLER, str(new_key_file), str(kill_at)], env=env,
+        process = subprocess.run([sys.executable, "-c", KILLER, str(new_key_file), str(kill_at), mode], env=env,
                                  capture_output=True, timeout=300)
         assert process.returncode == -signal.SIGKILL, (seed, process.stderr.decode()[-2000:])
         kills += 1
