@@ -198,22 +198,30 @@ def keys_rotate(
     batch_size: Annotated[int, typer.Option(min=1, help="ciphertexts re-encrypted per committed batch")] = 2000,
 ) -> None:
     """Re-encrypt the store under a new key, keeping every id; if interrupted, run it again to finish."""
-    from hub.keys import next_key, rotate_key
+    from hub.keys import rotate_key
     from hub.store import open_store
 
     settings = HubSettings()
     try:
         engine = open_store(settings.database_url, create=False)
-        new = next_key(settings, new_key_file)
-        console.print(f"rotating to the key in {new.origin} (fingerprint {new.fingerprint}) …")
-        report = rotate_key(engine, settings, new, batch_size=batch_size)
+        with _progress() as progress:
+            tasks: dict[str, TaskID] = {}
+
+            def advance(table: str, resealed: int) -> None:
+                if table not in tasks:
+                    tasks[table] = progress.add_task(f"re-encrypting {table}", total=None)
+                progress.advance(tasks[table], resealed)
+
+            report = rotate_key(engine, settings, new_key_file, batch_size=batch_size, on_batch=advance)
     except HubError as exc:
         raise _fail(exc) from None
+    new = report.new_key
     console.print(f"{'resumed and ' if report.resumed else ''}done: {report.resealed:,} ciphertexts re-encrypted "
-                  f"in {report.batches:,} batches; {report.state_files_removed} resolved-state cache files removed.")
-    console.print(f"The store now accepts only the new key ({new.origin}). Replace the old key with it now: "
-                  f"move that file over {settings.key_file}, or set HUB_SECRET_KEY to its content and delete it; "
-                  "then destroy every copy of the old key.")
+                  f"in {report.batches:,} batches under the key in {new.origin} (fingerprint {new.fingerprint}); "
+                  f"{report.state_files_removed} resolved-state cache files removed.")
+    console.print(f"The store now accepts only that key. Replace the old key with it now: move {new.origin} over "
+                  f"{settings.key_file}, or set HUB_SECRET_KEY to its content and delete it; then destroy every "
+                  "copy of the old key.")
 
 
 @app.command("demo")

@@ -316,16 +316,19 @@ def _remove_state_files(state_dir: Path) -> int:
     return removed
 
 
-def rotate_key(engine: Engine, settings: HubSettings, new: MasterKey, *, batch_size: int = 2000,
+def rotate_key(engine: Engine, settings: HubSettings, new_key_file: Path | None = None, *, batch_size: int = 2000,
                on_batch: OnBatch | None = None) -> RotationReport:
-    """Re-encrypt the store under `new`, keeping every id and token; resumable (run it again after a kill).
+    """Re-encrypt the store under the key of `new_key_file` (see `next_key`), keeping every id and token;
+    resumable: run it again after a kill, with the same file.
 
-    The settings give the store's current key. When this returns, the store accepts only `new`: the
-    operator replaces the key file or HUB_SECRET_KEY with it.
+    The settings give the store's current key, checked before anything else (a wrong one leaves no new key
+    file behind). When this returns, the store accepts only the new key: the operator replaces the key
+    file or HUB_SECRET_KEY with it.
     """
     open_vault(engine, settings, write=True)   # the current key must be the store's (and be recorded)
     old = read_key(settings)
     assert old is not None
+    new = next_key(settings, new_key_file)
     with engine.connect() as conn:
         meta = _meta(conn)
     resumed = _begin(engine, meta, old, new)

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from hub.errors import ConfigurationError
-from hub.keys import SWEEPS, next_key, rotate_key
+from hub.keys import SWEEPS, rotate_key
 from hub.pipeline import Hub, ingest, resolve
 from hub.protect import (
     DataKeys,
@@ -85,6 +85,9 @@ def test_another_key_is_refused_with_both_fingerprints_and_nothing_written(
     write_key_file(other_file)
     with pytest.raises(ConfigurationError, match=str(other_file)):
         Hub.open(hub.settings.model_copy(update={"secret_key": None, "key_file": other_file}))
+    with pytest.raises(ConfigurationError, match="wrong key"):      # nor rotated from another key
+        rotate_key(hub.engine, hub.settings.model_copy(update={"secret_key": SecretStr(wrong)}), tmp_path / "n.key")
+    assert not (tmp_path / "n.key").exists()
     assert _counts(hub.engine) == before
     assert not (hub.settings.home / "hub.key").exists()
     record_property("wrong-key opens accepted", accepted)
@@ -216,8 +219,8 @@ def test_rotation_keeps_ids_tokens_and_values(settings: HubSettings, tmp_path: P
     entity = before["links"][0][1]
     explained = (_explain(hub.settings, entity), _explain(hub.settings, "t_register|R1|person",
                                                            "t_welfare|1|person"))
-    new = next_key(hub.settings, tmp_path / "new.key")
-    report = rotate_key(hub.engine, hub.settings, new, batch_size=3)
+    report = rotate_key(hub.engine, hub.settings, tmp_path / "new.key", batch_size=3)
+    new = report.new_key
     assert report.resealed == len(_ciphertexts(hub.engine)) and not report.resumed
 
     rotated = hub.settings.model_copy(update={"secret_key": SecretStr((tmp_path / "new.key").read_text().strip())})
@@ -241,7 +244,7 @@ import os, signal, sys
 from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from hub.keys import next_key, rotate_key
+from hub.keys import rotate_key
 from hub.settings import HubSettings
 from hub.store import open_store
 
@@ -265,7 +268,7 @@ if mode == "mid-batch":   # the batch's ciphertexts are updated, its progress ma
 
 settings = HubSettings()
 engine = open_store(settings.database_url, create=False)
-rotate_key(engine, settings, next_key(settings, new_key_file), batch_size=2,
+rotate_key(engine, settings, new_key_file, batch_size=2,
            on_batch=(lambda table, resealed: count_and_kill()) if mode == "after-commit" else None)
 """
 
@@ -296,9 +299,9 @@ def test_rotation_killed_by_sigkill_resumes_and_completes(
         kills += 1
         # killed mid-way: the store still opens with the old key and reads back whole
         assert _snapshot(Hub.open(hub.settings, create=False)) == before, seed
-    new = read_key_file(new_key_file)
-    report = rotate_key(hub.engine, hub.settings, new, batch_size=2)
-    assert report.resumed
+    report = rotate_key(hub.engine, hub.settings, new_key_file, batch_size=2)
+    assert report.resumed and report.new_key == read_key_file(new_key_file, report.new_key.origin)
+    new = report.new_key
     rotated = hub.settings.model_copy(update={"secret_key": SecretStr(new_key_file.read_text().strip())})
     after = Hub.open(rotated, create=False)
     assert _snapshot(after) == before, seed
