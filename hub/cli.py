@@ -219,9 +219,9 @@ def keys_rotate(
     console.print(f"{'resumed and ' if report.resumed else ''}done: {report.resealed:,} ciphertexts re-encrypted "
                   f"in {report.batches:,} batches under the key in {new.origin} (fingerprint {new.fingerprint}); "
                   f"{report.state_files_removed} resolved-state cache files removed.")
-    console.print(f"The store now accepts only that key. Replace the old key with it now: move {new.origin} over "
-                  f"{settings.key_file}, or set HUB_SECRET_KEY to its content and delete it; then destroy every "
-                  "copy of the old key.")
+    console.print(f"The store now accepts only that key. Replace the old key with it now: move {report.new_key_file} "
+                  f"over {settings.key_file}, or set HUB_SECRET_KEY to its content and delete the file; then destroy "
+                  "every copy of the old key.")
 
 
 @app.command("demo")

@@ -216,6 +216,7 @@ SWEEPS = (
 @dataclass
 class RotationReport:
     new_key: MasterKey
+    new_key_file: Path
     resumed: bool
     resealed: int
     batches: int
@@ -226,11 +227,15 @@ OnBatch = Callable[[str, int], None]
 """Called after each committed batch with the table and the ciphertexts resealed in it."""
 
 
-def next_key(settings: HubSettings, path: Path | None) -> MasterKey:
-    """The key to rotate to: read from `path` (default: the key file's name + ".new") when it exists (a
-    key from `hub keygen --write`, or the one a killed rotation made), else a fresh one written there."""
+def next_key_file(settings: HubSettings, path: Path | None) -> Path:
+    """Where the key to rotate to is: `path`, by default the key file's name + ".new"."""
     assert settings.key_file is not None
-    path = path or settings.key_file.with_name(settings.key_file.name + ".new")
+    return path or settings.key_file.with_name(settings.key_file.name + ".new")
+
+
+def next_key(path: Path) -> MasterKey:
+    """The key to rotate to: read from `path` when it exists (a key from `hub keygen --write`, or the one a
+    killed rotation made), else a fresh one written there."""
     origin = f"new key file {path}"
     return read_key_file(path, origin) if path.exists() else write_key_file(path, origin)
 
@@ -328,7 +333,8 @@ def rotate_key(engine: Engine, settings: HubSettings, new_key_file: Path | None 
     open_vault(engine, settings, write=True)   # the current key must be the store's (and be recorded)
     old = read_key(settings)
     assert old is not None
-    new = next_key(settings, new_key_file)
+    new_key_file = next_key_file(settings, new_key_file)
+    new = next_key(new_key_file)
     with engine.connect() as conn:
         meta = _meta(conn)
     resumed = _begin(engine, meta, old, new)
@@ -345,7 +351,7 @@ def rotate_key(engine: Engine, settings: HubSettings, new_key_file: Path | None 
     _finish(engine, new)
     removed = _remove_state_files(settings.home / "state")
     log.info("key rotation done: %d ciphertexts resealed in %d batches", resealed, batches)
-    return RotationReport(new, resumed, resealed, batches, removed)
+    return RotationReport(new, new_key_file, resumed, resealed, batches, removed)
 
 
-__all__ = ["SWEEPS", "RotationReport", "next_key", "open_vault", "rotate_key"]
+__all__ = ["SWEEPS", "RotationReport", "next_key", "next_key_file", "open_vault", "rotate_key"]

@@ -223,6 +223,8 @@ def read_key(settings: HubSettings) -> MasterKey | None:
 def read_key_file(path: Path, origin: str | None = None) -> MasterKey:
     try:
         material = base64.b64decode(path.read_text().strip(), validate=True)
+    except OSError as exc:
+        raise ConfigurationError(f"key file {path} (HUB_KEY_FILE) cannot be read: {exc.strerror}") from None
     except ValueError:
         raise ConfigurationError(f"key file {path} does not hold base64 key material") from None
     if len(material) != 32:
