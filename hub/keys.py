@@ -15,8 +15,11 @@ new master key, and the encryption key, the one derived from the master key, is 
    under the new encryption key and opens either, so the store stays readable throughout;
 2. re-encrypt every ciphertext in batches, each committed with its progress marker, so a killed
    rotation resumes where it stopped when run again (with the same new key);
-3. accept only the new key and drop the old one (one transaction); the resolved-state cache, sealed
-   with the old key, is deleted (hub.resolve.state_file: deleting it is always safe).
+3. delete the resolved-state cache, sealed with the old key (hub.resolve.state_file: deleting it is
+   always safe), then accept only the new key and drop the old one (one transaction).
+
+Run it while no ingest or resolve runs: a process that opened the store before the rotation began
+still seals with the old key, and what it writes after the sweep has passed would not open afterwards.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -118,7 +122,7 @@ def _verify_against_data(conn: Connection, engine: Engine, given: MasterKey) -> 
         return
     try:
         Vault(given.material).decrypt(bytes(sample))
-    except Exception:
+    except InvalidTag:
         raise ConfigurationError(
             f"wrong key for the store at {_where(engine)}: the key given ({given.origin}, fingerprint "
             f"{given.fingerprint}) does not open its data. {HOW_TO_SET} to the key the store was "
@@ -348,8 +352,8 @@ def rotate_key(engine: Engine, settings: HubSettings, new_key_file: Path | None 
         after = marker["after"] if sweep.table.name == marker["table"] else None
         done, count = _sweep(engine, vault, sweep, after, batch_size, on_batch)
         resealed, batches = resealed + done, batches + count
+    removed = _remove_state_files(settings.home / "state")   # before the switch: a kill leaves none behind
     _finish(engine, new)
-    removed = _remove_state_files(settings.home / "state")
     log.info("key rotation done: %d ciphertexts resealed in %d batches", resealed, batches)
     return RotationReport(new, new_key_file, resumed, resealed, batches, removed)
 
