@@ -222,6 +222,7 @@ def test_rotation_keeps_ids_tokens_and_values(settings: HubSettings, tmp_path: P
     report = rotate_key(hub.engine, hub.settings, tmp_path / "new.key", batch_size=3)
     new = report.new_key
     assert report.resealed == len(_ciphertexts(hub.engine)) and not report.resumed
+    assert report.state_files_removed > 0 and not list((hub.settings.home / "state").glob("*.state"))
 
     rotated = hub.settings.model_copy(update={"secret_key": SecretStr((tmp_path / "new.key").read_text().strip())})
     with pytest.raises(ConfigurationError, match="wrong key"):
@@ -297,8 +298,10 @@ def test_rotation_killed_by_sigkill_resumes_and_completes(
                                  capture_output=True, timeout=300)
         assert process.returncode == -signal.SIGKILL, (seed, process.stderr.decode()[-2000:])
         kills += 1
-        # killed mid-way: the store still opens with the old key and reads back whole
+        # killed mid-way: the store still opens with the old key and reads back whole; not yet with the new one
         assert _snapshot(Hub.open(hub.settings, create=False)) == before, seed
+        with pytest.raises(ConfigurationError, match="middle of a key rotation"):
+            Hub.open(hub.settings.model_copy(update={"secret_key": SecretStr(new_key_file.read_text().strip())}))
     report = rotate_key(hub.engine, hub.settings, new_key_file, batch_size=2)
     assert report.resumed and report.new_key == read_key_file(new_key_file, report.new_key.origin)
     new = report.new_key
