@@ -139,7 +139,7 @@ def status_cmd() -> None:
         hub = Hub.open(create=False)
     except HubError as exc:
         raise _fail(exc) from None
-    rows = source_status(hub.engine)
+    rows = source_status(hub.engine, stale_after=hub.settings.stale_after)
     if not rows:
         console.print("no source has been ingested yet: run `hub ingest`")
         return
@@ -152,6 +152,11 @@ def status_cmd() -> None:
                       f"{s.quarantined_values:,}", f"{s.raw_records_total:,}", f"{s.record_entities_total:,}", mark)
     console.print(table)
     for s in rows:
+        if s.status == "interrupted":
+            beat = s.heartbeat_at.strftime("%Y-%m-%d %H:%M:%S") if s.heartbeat_at else "never"
+            console.print(f"[red]{s.source}[/red] interrupted: run {s.last_run_id} (process {s.pid or '?'} on "
+                          f"{s.host or '?'}) stopped without finishing, last heartbeat {beat} UTC; "
+                          f"`hub ingest {s.source}` takes over and resumes after its last committed batch")
         if s.error:
             console.print(f"[red]{s.source}[/red] failed: {s.error}")
         if s.reasons:

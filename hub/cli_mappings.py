@@ -56,10 +56,8 @@ def _locate(source: str, settings: HubSettings, connection: str | None, table: s
         return ref
     if is_http:
         return locate_http(source, connection=conn, connection_name=connection)
-    path = Path(source)
-    if not path.exists() and settings.sources_dir is not None and (settings.sources_dir / source).exists():
-        path = settings.sources_dir / source
-    return locate_file(path, base_dir=settings.sources_dir, sheet=sheet)
+    assert settings.sources_dir is not None
+    return locate_file(source, base_dir=settings.sources_dir, source_roots=settings.source_roots, sheet=sheet)
 
 
 @mappings_app.command("suggest")

@@ -134,7 +134,7 @@ def open_vault(engine: Engine, settings: HubSettings, *, write: bool) -> Vault:
 
     `write`: the caller writes to the store. Only then is a key created (for an empty store without one)
     and are the check value and wrapped keys recorded (new stores, and stores written before migration
-    0006 once their key has opened their data). A reader never writes.
+    0007 once their key has opened their data). A reader never writes.
     """
     given = read_key(settings)
     with engine.connect() as conn:

@@ -24,11 +24,12 @@ from sqlalchemy import Engine
 
 from connectors.base import Connector
 from connectors.connection import Connection, resolve_connection
-from connectors.registry import get_connector_class
+from connectors.registry import create_connector
 from hub.errors import ConfigurationError, HubError
 from hub.ingest import BatchCounts, IngestResult, ingest_source
 from hub.keys import open_vault
 from hub.mapping import MappingSpec, load_mappings
+from hub.private_files import secure_home
 from hub.protect import Vault
 from hub.settings import HubSettings
 from hub.store import open_store
@@ -53,10 +54,12 @@ class Hub:
         settings = settings or HubSettings()
         engine = open_store(settings.database_url, create=create)
         try:
-            return cls(settings, engine, open_vault(engine, settings, write=create))
+            vault = open_vault(engine, settings, write=create)
         except BaseException:
             engine.dispose()
             raise
+        secure_home(settings)   # HUB_HOME as made by the store and the key above: readable by the hub's user only
+        return cls(settings, engine, vault)
 
     def mappings(self) -> list[MappingSpec]:
         return load_mappings(self.settings.mappings_dir)
@@ -80,10 +83,9 @@ def build_connector(spec: MappingSpec, settings: HubSettings,
         connection = resolve_connection(spec.connector.connection,
                                         environ=os.environ if environ is None else environ,
                                         file_values=load_connections_file(settings))
-    cls = get_connector_class(spec.connector.kind)
-    connector: Connector = cls(spec.source, spec.connector.settings, connection,
-                               batch_size=min(spec.batch_size, settings.batch_size), base_dir=settings.sources_dir)
-    return connector
+    return create_connector(spec.connector.kind, spec.source, spec.connector.settings, connection,
+                            batch_size=min(spec.batch_size, settings.batch_size), base_dir=settings.sources_dir,
+                            source_roots=settings.source_roots)
 
 
 def ingest_one(hub: Hub, spec: MappingSpec, on_batch: Callable[[str, BatchCounts], None] | None = None,
@@ -96,7 +98,7 @@ def ingest_one(hub: Hub, spec: MappingSpec, on_batch: Callable[[str, BatchCounts
         log.warning("source %s: cannot start: %s", spec.source, exc)
         return IngestResult(spec.source, "", "failed", error=str(exc))
     return ingest_source(spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback,
-                         initial_load=initial_load)
+                         initial_load=initial_load, stale_after=hub.settings.stale_after)
 
 
 def _ingest_in_worker(settings: HubSettings, spec: MappingSpec, initial_load: bool) -> IngestResult:
@@ -157,7 +159,8 @@ def resolve(hub: Hub, entity_types: list[str] | None = None, *, full: bool = Fal
         raise ConfigurationError(f"cannot resolve {', '.join(unknown)}; entity types: {', '.join(ENTITY_TYPES)}")
     wanted = [t for t in ENTITY_TYPES if entity_types is None or t in entity_types]
     restore_indexes(hub.engine)   # after an initial load that was killed: resolution reads through them
+    stale_after = hub.settings.stale_after
     runs = [resolve_type(hub.engine, hub.vault, entity_type, full=full, train=train, progress=progress,
-                         state_dir=hub.settings.home / "state") for entity_type in wanted]
+                         state_dir=hub.settings.home / "state", stale_after=stale_after) for entity_type in wanted]
     touched = {run.entity_type: run.touched for run in runs}
-    return ResolveReport(runs, fuse(hub.engine, hub.vault, hub.mappings(), touched, progress))
+    return ResolveReport(runs, fuse(hub.engine, hub.vault, hub.mappings(), touched, progress, stale_after=stale_after))

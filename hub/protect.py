@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
 from hub.errors import ConfigurationError
+from hub.private_files import make_private_dir
 from hub.settings import HubSettings
 
 NONCE_BYTES = 12
@@ -234,7 +235,7 @@ def read_key_file(path: Path, origin: str | None = None) -> MasterKey:
 
 def write_key_file(path: Path, origin: str | None = None) -> MasterKey:
     """A fresh key written to `path` (mode 0600, its folder 0700 if new); an existing file is never replaced."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     material = os.urandom(32)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)

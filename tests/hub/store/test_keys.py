@@ -121,7 +121,7 @@ def test_a_store_with_data_and_no_key_is_an_error_and_makes_no_key(
         with pytest.raises(ConfigurationError, match=r"HUB_SECRET_KEY.*HUB_KEY_FILE"):
             Hub.open(hub.settings, create=create)
         made += key_file.exists()
-    # a store written before its check value was recorded (before migration 0006) is no different
+    # a store written before its check value was recorded (before migration 0007) is no different
     with hub.engine.begin() as conn:
         conn.execute(tables.store_key.delete())
     with pytest.raises(ConfigurationError, match="no key was given"):

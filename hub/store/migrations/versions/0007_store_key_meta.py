@@ -9,16 +9,16 @@ Existing stores get no rows from this migration (it has no key): their check val
 (the HKDF subkeys of the key in use, as before) are recorded on their first open by a write command
 (`hub ingest`, `hub resolve`, `hub db upgrade`), after that key has been seen to decrypt their data.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-06 21:40:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
