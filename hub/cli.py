@@ -23,8 +23,10 @@ app = typer.Typer(help="智慧社区 data hub: ingest department systems into on
                   no_args_is_help=True, pretty_exceptions_enable=False, cls=HubGroup)
 sources_app = typer.Typer(help="The simulated department systems (demo and test world).", no_args_is_help=True)
 db_app = typer.Typer(help="The hub's store.", no_args_is_help=True)
+keys_app = typer.Typer(help="The hub's key: rotation.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
 app.add_typer(mappings_app, name="mappings")
 app.add_typer(review_app, name="review")
 app.command("resolve")(resolve_cmd)
@@ -129,7 +131,10 @@ def status_cmd() -> None:
     from hub.pipeline import Hub
     from hub.status import source_status
 
-    hub = Hub.open()
+    try:
+        hub = Hub.open(create=False)
+    except HubError as exc:
+        raise _fail(exc) from None
     rows = source_status(hub.engine, stale_after=hub.settings.stale_after)
     if not rows:
         console.print("no source has been ingested yet: run `hub ingest`")
@@ -172,16 +177,64 @@ def db_upgrade() -> None:
     """Create or migrate the store to the current schema."""
     from hub.pipeline import Hub
 
-    hub = Hub.open()
+    try:
+        hub = Hub.open()
+    except HubError as exc:
+        raise _fail(exc) from None
     console.print(f"store at head: {source_text(hub.engine.url.render_as_string())}")
 
 
 @app.command("keygen")
-def keygen() -> None:
-    """Print a fresh key for HUB_SECRET_KEY (keep it out of the repository)."""
-    from hub.protect import new_key_text
+def keygen(write: Annotated[bool, typer.Option("--write", help="write it to HUB_KEY_FILE (default HUB_HOME/hub.key), "
+                                                              "mode 0600, instead of printing; never overwrites")]
+           = False) -> None:
+    """A fresh key: printed for HUB_SECRET_KEY, or written to the key file (keep it out of the repository)."""
+    from hub.protect import new_key_text, write_key_file
 
-    console.print(new_key_text())
+    if not write:
+        console.print(new_key_text())
+        return
+    settings = HubSettings()
+    assert settings.key_file is not None
+    try:
+        key = write_key_file(settings.key_file)
+    except HubError as exc:
+        raise _fail(exc) from None
+    console.print(f"key written to {settings.key_file} (fingerprint {key.fingerprint})")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    new_key_file: Annotated[Path | None, typer.Option(help="file of the new key: read if it exists (`hub keygen "
+                                                           "--write`), else created; default HUB_KEY_FILE + .new")]
+    = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="ciphertexts re-encrypted per committed batch")] = 2000,
+) -> None:
+    """Re-encrypt the store under a new key, keeping every id; if interrupted, run it again to finish."""
+    from hub.keys import rotate_key
+    from hub.store import open_store
+
+    settings = HubSettings()
+    try:
+        engine = open_store(settings.database_url, create=False)
+        with _progress() as progress:
+            tasks: dict[str, TaskID] = {}
+
+            def advance(table: str, resealed: int) -> None:
+                if table not in tasks:
+                    tasks[table] = progress.add_task(f"re-encrypting {table}", total=None)
+                progress.advance(tasks[table], resealed)
+
+            report = rotate_key(engine, settings, new_key_file, batch_size=batch_size, on_batch=advance)
+    except HubError as exc:
+        raise _fail(exc) from None
+    new = report.new_key
+    console.print(f"{'resumed and ' if report.resumed else ''}done: {report.resealed:,} ciphertexts re-encrypted "
+                  f"in {report.batches:,} batches under the key in {new.origin} (fingerprint {new.fingerprint}); "
+                  f"{report.state_files_removed} resolved-state cache files removed.")
+    console.print(f"The store now accepts only that key. Replace the old key with it now: move {report.new_key_file} "
+                  f"over {settings.key_file}, or set HUB_SECRET_KEY to its content and delete the file; then destroy "
+                  "every copy of the old key.")
 
 
 @app.command("demo")

@@ -41,10 +41,11 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in row.items()} for row in clean.where(clean.notna(), None).to_dict("records")]
 
 
-def _hub() -> Hub:
+def _hub(*, create: bool = False) -> Hub:
+    """The hub for a command; only `resolve` (which writes results) may create or migrate the store."""
     from hub.pipeline import Hub
 
-    return Hub.open()
+    return Hub.open(create=create)
 
 
 def run_resolve(entity_types: list[str] | None, *, full: bool = False, train: bool | None = None) -> ResolveReport:
@@ -52,7 +53,7 @@ def run_resolve(entity_types: list[str] | None, *, full: bool = False, train: bo
     from hub.pipeline import resolve
     from hub.resolve.runner import ENTITY_TYPES
 
-    hub = _hub()
+    hub = _hub(create=True)
     steps = 5 * len(entity_types or ENTITY_TYPES) + 2
     with Progress(SpinnerColumn(), TextColumn("{task.description:<48}"), BarColumn(), TimeElapsedColumn(),
                   console=console) as progress:

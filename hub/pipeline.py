@@ -1,7 +1,8 @@
 """One function per stage, wired from settings: what the CLI, the DAGs and the benchmark call.
 
 `Hub.open(settings)` builds the store engine (migrated to head) and the vault once; the stage
-functions take the Hub and do one job each.
+functions take the Hub and do one job each. Reading commands open with `create=False`: then a missing
+store, or one at an older schema, is an error and nothing is created or migrated (hub.store.open_store).
 
 Resolution and fusion (hub.resolve, hub.fuse) are imported by `resolve` when it runs, not with this
 module: every ingest process, and each worker process it spawns, imports this module first, and those
@@ -26,11 +27,12 @@ from connectors.connection import Connection, resolve_connection
 from connectors.registry import create_connector
 from hub.errors import ConfigurationError, HubError
 from hub.ingest import BatchCounts, IngestResult, ingest_source, record_failed_start
+from hub.keys import open_vault
 from hub.mapping import MappingFile, MappingSet, MappingSpec, load_mappings
 from hub.private_files import secure_home
 from hub.protect import Vault
 from hub.settings import HubSettings
-from hub.store import make_engine, upgrade
+from hub.store import open_store
 from hub.store.initial_load import initial_load, restore_indexes
 
 if TYPE_CHECKING:
@@ -47,11 +49,15 @@ class Hub:
     vault: Vault
 
     @classmethod
-    def open(cls, settings: HubSettings | None = None) -> Hub:
+    def open(cls, settings: HubSettings | None = None, *, create: bool = True) -> Hub:
+        """The store and its vault; `create` (commands that write): make or migrate the store as needed."""
         settings = settings or HubSettings()
-        engine = make_engine(settings.database_url)
-        upgrade(engine)
-        vault = Vault.from_settings(settings)
+        engine = open_store(settings.database_url, create=create)
+        try:
+            vault = open_vault(engine, settings, write=create)
+        except BaseException:
+            engine.dispose()
+            raise
         secure_home(settings)   # HUB_HOME as made by the store and the key above: readable by the hub's user only
         return cls(settings, engine, vault)
 

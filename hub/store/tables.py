@@ -118,6 +118,16 @@ statement = Table(
     Index(None, "entity_type"),
 )
 
+store_key = Table(
+    # What the store knows of its keys (hub.keys), never a key in clear: the check value of the master key
+    # it accepts, the token and hash keys wrapped by that master key and, while `hub keys rotate` runs, the
+    # new key's counterparts and the rotation's progress. Migration 0007_store_key_meta.
+    "store_key",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 quarantine = Table(
     "quarantine",
     metadata,
