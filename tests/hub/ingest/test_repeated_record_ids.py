@@ -1,0 +1,150 @@
+"""A record id that repeats within one extract (issue 18, finding 2), on both stores: the first row
+lands, every later row with other content is quarantined naming both positions, an exact repeat is
+unchanged, and the run reconciles; a change log declares the column ordering its versions and only
+then are repeats landed as versions, the latest being the one that column orders last."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from hub.fuse.statements import latest_versions
+from hub.pipeline import Hub, ingest
+from hub.settings import HubSettings
+from hub.store import tables
+
+MAPPING = """\
+source: repeats
+department: civil_affairs
+connector:
+  kind: file
+  settings: {path: people.csv}
+record_id: 编号
+batch_size: 300
+entities:
+  person:
+    type: person
+    required: [name]
+    fields:
+      name: 姓名
+      phone: 电话
+"""
+VERSIONS = MAPPING.replace("record_id: 编号", "record_id: 编号\nrecord_versions: {ordered_by: 变更时间}")
+
+
+@pytest.fixture
+def open_hub(settings: HubSettings, tmp_path: Path) -> Iterator[Callable[[str, list[list[str]]], Hub]]:
+    hubs: list[Hub] = []
+
+    def make(mapping: str, rows: list[list[str]]) -> Hub:
+        (tmp_path / "mappings").mkdir()
+        (tmp_path / "sources").mkdir()
+        (tmp_path / "mappings" / "repeats.yaml").write_text(mapping, encoding="utf-8")
+        lines = [",".join(row) for row in [["编号", "姓名", "电话", "变更时间"], *rows]]
+        (tmp_path / "sources" / "people.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        hub = Hub.open(settings.model_copy(update={"mappings_dir": tmp_path / "mappings",
+                                                   "sources_dir": tmp_path / "sources"}))
+        hubs.append(hub)
+        return hub
+
+    yield make
+    for hub in hubs:
+        hub.engine.dispose()
+
+
+def _count(hub: Hub, table: object, *where: object) -> int:
+    with hub.engine.connect() as conn:
+        query = select(func.count()).select_from(table).where(*where)  # type: ignore[arg-type]
+        return int(conn.execute(query).scalar_one())
+
+
+def _people_with_distinct_statements(hub: Hub) -> int:
+    with hub.engine.connect() as conn:
+        return int(conn.execute(select(func.count(func.distinct(tables.statement.c.source_record_id)))).scalar_one())
+
+
+def _forget_watermark(hub: Hub) -> None:
+    with hub.engine.begin() as conn:
+        conn.execute(tables.source_state.delete())
+
+
+@pytest.mark.reliability("F2")
+def test_a_repeated_record_id_is_quarantined_naming_both_positions(
+        open_hub: Callable[[str, list[list[str]]], Hub], record_property: Callable[[str, object], None]) -> None:
+    # 1,000 rows over 2 ids, every row different: before, "loaded 1,000, reconciled" while 2 records remained
+    rows = [[str(1 + n % 2), "张伟" if n % 2 else "李娜", f"138{n:08d}", ""] for n in range(1000)]
+    hub = open_hub(MAPPING, rows)
+    [result] = ingest(hub)
+    assert result.status == "succeeded", result.error
+    assert (result.extracted, result.loaded, result.quarantined, result.unchanged) == (1000, 2, 998, 0)
+    assert result.reconciled
+    record_property("rows lost silently", result.extracted - result.loaded - result.quarantined - result.unchanged)
+    assert _people_with_distinct_statements(hub) == 2
+    with hub.engine.connect() as conn:
+        q = tables.quarantine.c
+        reasons = dict(conn.execute(select(q.position, q.reason).where(q.kind == "record")).all())
+        run = conn.execute(select(tables.run.c.quarantined).where(tables.run.c.id == result.run_id)).scalar_one()
+        ids = dict(conn.execute(select(q.position, q.source_record_id)).all())
+    assert run == 998 and len(reasons) == 998        # hub status reads the run row: 998 quarantined
+    assert reasons["line 4"] == "duplicate record id: first at line 2, again at line 4 with other content"
+    assert reasons["line 1001"] == "duplicate record id: first at line 3, again at line 1001 with other content"
+    assert ids["line 4"] == "1" and ids["line 1001"] == "2"
+    assert _count(hub, tables.raw_record) == 1000    # every row is kept (the repeats encrypted, under their content)
+
+    _forget_watermark(hub)                            # the same extract again: nothing new
+    [again] = ingest(hub)
+    assert (again.extracted, again.unchanged, again.loaded, again.quarantined) == (1000, 1000, 0, 0)
+    assert _count(hub, tables.raw_record) == 1000 and _count(hub, tables.quarantine) == 998
+
+
+@pytest.mark.reliability("F2")
+def test_an_exact_repeat_counts_as_unchanged(open_hub: Callable[[str, list[list[str]]], Hub]) -> None:
+    row = ["7", "张伟", "13800138000", ""]
+    hub = open_hub(MAPPING, [row, ["8", "李娜", "13900139000", ""], row])
+    [result] = ingest(hub)
+    assert (result.extracted, result.loaded, result.unchanged, result.quarantined) == (3, 2, 1, 0)
+    assert result.reconciled and _count(hub, tables.raw_record) == 2
+
+
+@pytest.mark.reliability("F2")
+def test_a_change_log_lands_its_versions_in_their_order(open_hub: Callable[[str, list[list[str]]], Hub]) -> None:
+    rows = [
+        ["1", "张伟", "13800000002", "2024-03-02 10:00"],
+        ["1", "张伟", "13800000001", "2024/3/1 9:00"],     # older, later in the file; another way to write a time
+        ["2", "李娜", "13900000000", "2024-01-01"],
+        ["1", "张伟", "13800000005", "2024-03-05"],         # the latest
+        ["1", "张伟", "13899999999", "2024-03-05"],         # same time, other content: which is newer is unknown
+        ["1", "张伟", "13800000000", "2024-02-01"],         # the oldest, last in the file
+    ]
+    hub = open_hub(VERSIONS.replace("batch_size: 300", "batch_size: 2"), rows)
+    [result] = ingest(hub)
+    assert result.status == "succeeded", result.error
+    assert (result.extracted, result.loaded, result.quarantined, result.unchanged) == (6, 5, 1, 0)
+    assert result.reconciled
+    with hub.engine.connect() as conn:
+        r = tables.raw_record.c
+        versions = conn.execute(select(r.id, r.payload).where(r.source_record_id == "1")
+                                .order_by(r.extracted_at, r.id)).all()
+        q = tables.quarantine.c
+        [reason] = conn.execute(select(q.reason).where(q.kind == "record")).scalars()
+    phones = [json.loads(hub.vault.decrypt(bytes(payload)))["电话"] for _, payload in versions]
+    assert phones == ["13800000000", "13800000001", "13800000002", "13800000005"]   # in the order of 变更时间
+    assert versions[-1].id in latest_versions(hub.engine, [("repeats", "1")])
+    assert reason == ("duplicate record id: versions at line 5 and line 6 with the same 变更时间, so which is newer "
+                      "is unknown")
+
+    _forget_watermark(hub)
+    [again] = ingest(hub)
+    assert (again.extracted, again.unchanged) == (6, 6) and again.reconciled
+
+
+@pytest.mark.reliability("F2")
+def test_without_record_versions_a_change_log_is_not_read_as_versions(
+        open_hub: Callable[[str, list[list[str]]], Hub]) -> None:
+    hub = open_hub(MAPPING, [["1", "张伟", "13800000002", "2024-03-02"], ["1", "张伟", "13800000001", "2024-03-01"]])
+    [result] = ingest(hub)
+    assert (result.loaded, result.quarantined) == (1, 1) and result.reconciled
