@@ -274,7 +274,6 @@ def screen_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: s
             position = _fitted(position, POSITION_LENGTH)
         row_stamp = stamp if not isinstance(fate, timedelta) else timestamp_param(conn, now + fate)
         fresh[raw_id] = _Landed(row, key, problem, shown, hashes[i], payloads[i], position, row_stamp)
-    seen.merge()
     return Screened(spec.source, fresh, counts, quarantine, stamp)
 
 
@@ -290,10 +289,12 @@ def _repeats(spec: MappingSpec, seen: SeenRecordIds, rows: list[dict[str, Any]],
     fates: list[object] = [None] * len(rows)
     usable = [i for i, (stored, _, _) in enumerate(ids) if stored is not None]
     if not usable:
+        seen.end_batch()
         return fates
     keys = [int(h[:16], 16) for h in vault.keyed_hashes([f"{spec.source}\x1f{ids[i][0]}" for i in usable])]
     key_of = dict(zip(usable, keys, strict=True))
-    merged = dict(zip(usable, seen.earlier_slots(keys), strict=True))
+    merged = {usable[j]: slot for j, slot in seen.earlier_slots(keys).items()}
+    recent = seen.recent
     versions = spec.record_versions
     orders = {i: version_order(rows[i].get(versions.ordered_by)) for i in usable} if versions else {}
     if versions:   # versions of one record within a batch land in their order, a microsecond apart
@@ -305,11 +306,15 @@ def _repeats(spec: MappingSpec, seen: SeenRecordIds, rows: list[dict[str, Any]],
 
     for i in usable:
         key, content = key_of[i], int(hashes[i][:16], 16)
-        earlier = seen.find(key, merged[i])
-        if earlier is None:
+        slot = merged.get(i)
+        if slot is None:
+            slot = recent.get(key)
+        if slot is None:
             seen.add(key, content, where(i), orders.get(i))
-            offsets[key] = 0
+            if versions:
+                offsets[key] = 0
             continue
+        earlier = seen.find(slot)
         if earlier.content == content:
             fates[i] = UNCHANGED
             continue
@@ -331,6 +336,7 @@ def _repeats(spec: MappingSpec, seen: SeenRecordIds, rows: list[dict[str, Any]],
             fates[i] = seen.started - now - timedelta(microseconds=1)
     if offsets:
         seen.latest = now + timedelta(microseconds=max(offsets.values()))
+    seen.end_batch()
     return fates
 
 

@@ -8,10 +8,10 @@ positions; a source that really is a change log declares the column ordering its
 (`record_versions` in its mapping), and only then are repeats landed as versions in that order.
 
 Memory: record ids may be sensitive, and an extract may hold millions, so they are kept as 64-bit
-keyed hashes, with the first occurrence's content hash (64 bits) and position (its text, UTF-8, in
-one buffer): some 40 bytes a record, where a dict of the clear ids would take some 250. Lookups go
-by batch: one binary search over a sorted array for the whole batch, then a small dict of the ids
-added since the array was last merged (merging is a linear insert, every MERGE_AT new ids).
+keyed hashes, each with its first occurrence's content hash (64 bits) and position (its text, UTF-8,
+in one buffer, with two offsets): packed arrays, no Python object per id, where a dict of the clear ids
+would hold several. Lookups go by batch: one binary search over the sorted keys for the whole batch,
+then a dict of the ids added since the keys were last merged (a linear insert, every MERGE_AT new ids).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -62,73 +63,88 @@ class Earlier:
 
 
 class SeenRecordIds:
-    """Record ids (as keyed 64-bit hashes) seen so far in one extract, with their first occurrence."""
+    """Record ids (as keyed 64-bit hashes) seen so far in one extract, with their first occurrence.
+
+    Per batch: `earlier_slots` for the whole batch, then per row `recent.get(key)` and `find` / `add`,
+    then `end_batch`, which packs the batch's new ids into the compact arrays.
+    """
 
     def __init__(self, *, versions: bool = False) -> None:
         self.versions = versions                       # a change log: repeats may be versions (keeps their order)
         self._keys = np.empty(0, dtype=np.uint64)      # sorted
         self._slots = np.empty(0, dtype=np.uint32)     # aligned with _keys
-        self._recent: dict[int, int] = {}              # key → slot, not merged yet
+        self.recent: dict[int, int] = {}               # key → slot, not merged yet
         self._content = array("Q")                     # by slot
         self._position_starts = array("Q")             # by slot: where its position is in _positions
         self._position_ends = array("Q")
         self._positions = bytearray()
         self._orders: list[VersionOrder | None] = []   # by slot, change logs only: the latest version's order
+        self._new: list[tuple[int, str, VersionOrder | None]] = []   # this batch's new slots, packed at its end
         self.rows = 0                                  # rows of the extract so far (positions of sources without)
         self.started: datetime | None = None           # the first batch's time: older versions land just before it
         self.latest: datetime | None = None            # the latest time given to a version so far
 
     def __len__(self) -> int:
-        return len(self._content)
+        return len(self._content) + len(self._new)
 
-    def earlier_slots(self, keys: list[int]) -> list[int | None]:
-        """For each key, the slot of an occurrence merged before (the dict of recent ones is asked by `find`)."""
+    def earlier_slots(self, keys: list[int]) -> dict[int, int]:
+        """Index in `keys` → slot, for the keys merged before this batch (few: most ids are new)."""
         if not len(self._keys) or not keys:
-            return [None] * len(keys)
-        wanted = np.array(keys, dtype=np.uint64)
-        at = np.searchsorted(self._keys, wanted)
-        inside = at < len(self._keys)
-        found = np.zeros(len(keys), dtype=bool)
-        found[inside] = self._keys[at[inside]] == wanted[inside]
-        slots = self._slots[np.minimum(at, len(self._keys) - 1)]
-        return [int(s) if f else None for s, f in zip(slots.tolist(), found.tolist(), strict=True)]
+            return {}
+        wanted = np.fromiter(keys, dtype=np.uint64, count=len(keys))
+        at = np.minimum(np.searchsorted(self._keys, wanted), len(self._keys) - 1)
+        hits = np.flatnonzero(self._keys[at] == wanted)
+        return dict(zip(hits.tolist(), self._slots[at[hits]].tolist(), strict=True))
 
-    def find(self, key: int, merged_slot: int | None) -> Earlier | None:
-        slot = merged_slot if merged_slot is not None else self._recent.get(key)
-        if slot is None:
-            return None
+    def find(self, slot: int) -> Earlier:
+        packed = len(self._content)
+        if slot >= packed:
+            content, position, order = self._new[slot - packed]
+            return Earlier(slot, content, position, order)
         position = self._positions[self._position_starts[slot]:self._position_ends[slot]].decode("utf-8", "replace")
-        order = self._orders[slot] if self._orders else None
-        return Earlier(slot, self._content[slot], position, order)
+        return Earlier(slot, self._content[slot], position, self._orders[slot] if self.versions else None)
 
     def add(self, key: int, content: int, position: str, order: VersionOrder | None = None) -> None:
-        slot = len(self._content)
-        self._recent[key] = slot
-        self._content.append(content)
-        self._position_starts.append(len(self._positions))
-        self._positions += position.encode("utf-8", "backslashreplace")
-        self._position_ends.append(len(self._positions))
-        if self.versions:
-            self._orders.append(order)
+        self.recent[key] = len(self._content) + len(self._new)
+        self._new.append((content, position, order))
 
     def newer_version(self, earlier: Earlier, content: int, position: str, order: VersionOrder) -> None:
         """Record that a later version of the record landed (what the next repeat is compared with)."""
         slot = earlier.slot
+        packed = len(self._content)
+        if slot >= packed:
+            self._new[slot - packed] = (content, position, order)
+            return
         self._content[slot] = content
         self._orders[slot] = order
         self._position_starts[slot] = len(self._positions)
         self._positions += position.encode("utf-8", "backslashreplace")
         self._position_ends[slot] = len(self._positions)
 
-    def merge(self, force: bool = False) -> None:
-        """Move the recent ids into the sorted arrays (when there are enough of them, or `force`)."""
-        if not self._recent or (len(self._recent) < MERGE_AT and not force):
+    def end_batch(self) -> None:
+        """Pack the batch's new ids, and merge the recent ones into the sorted arrays once there are enough."""
+        if self._new:
+            encoded = [position.encode("utf-8", "backslashreplace") for _, position, _ in self._new]
+            ends = list(accumulate(map(len, encoded), initial=len(self._positions)))
+            self._position_starts.extend(ends[:-1])
+            self._position_ends.extend(ends[1:])
+            self._positions += b"".join(encoded)
+            self._content.extend([content for content, _, _ in self._new])
+            if self.versions:
+                self._orders.extend([order for _, _, order in self._new])
+            self._new.clear()
+        if len(self.recent) >= MERGE_AT:
+            self.merge()
+
+    def merge(self) -> None:
+        """Move the recent ids into the sorted arrays: a linear insert of the few into the many."""
+        if not self.recent:
             return
-        keys = np.fromiter(self._recent.keys(), dtype=np.uint64, count=len(self._recent))
-        slots = np.fromiter(self._recent.values(), dtype=np.uint32, count=len(self._recent))
+        keys = np.fromiter(self.recent.keys(), dtype=np.uint64, count=len(self.recent))
+        slots = np.fromiter(self.recent.values(), dtype=np.uint32, count=len(self.recent))
         order = np.argsort(keys, kind="stable")
         keys, slots = keys[order], slots[order]
         at = np.searchsorted(self._keys, keys)
         self._keys = np.insert(self._keys, at, keys)
         self._slots = np.insert(self._slots, at, slots)
-        self._recent.clear()
+        self.recent.clear()

@@ -6,6 +6,7 @@ then are repeats landed as versions, the latest being the one that column orders
 from __future__ import annotations
 
 import json
+import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.fuse.statements import latest_versions
+from hub.ingest import repeats
 from hub.pipeline import Hub, ingest
 from hub.settings import HubSettings
 from hub.store import tables
@@ -73,17 +75,22 @@ def _forget_watermark(hub: Hub) -> None:
 
 
 @pytest.mark.reliability("F2")
+@pytest.mark.parametrize("merge_at", [repeats.MERGE_AT, 64])   # 64: most lookups go through the sorted arrays
 def test_a_repeated_record_id_is_quarantined_naming_both_positions(
-        open_hub: Callable[[str, list[list[str]]], Hub], record_property: Callable[[str, object], None]) -> None:
+        open_hub: Callable[[str, list[list[str]]], Hub], record_property: Callable[[str, object], None],
+        merge_at: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(repeats, "MERGE_AT", merge_at)
     # 1,000 rows over 2 ids, every row different: before, "loaded 1,000, reconciled" while 2 records remained
+    # (plus 300 ids once each, so that the sorted arrays hold more than the two repeated ids)
     rows = [[str(1 + n % 2), "张伟" if n % 2 else "李娜", f"138{n:08d}", ""] for n in range(1000)]
+    rows += [[f"u{n}", "王芳", f"139{n:08d}", ""] for n in range(300)]
     hub = open_hub(MAPPING, rows)
     [result] = ingest(hub)
     assert result.status == "succeeded", result.error
-    assert (result.extracted, result.loaded, result.quarantined, result.unchanged) == (1000, 2, 998, 0)
+    assert (result.extracted, result.loaded, result.quarantined, result.unchanged) == (1300, 302, 998, 0)
     assert result.reconciled
     record_property("rows lost silently", result.extracted - result.loaded - result.quarantined - result.unchanged)
-    assert _people_with_distinct_statements(hub) == 2
+    assert _people_with_distinct_statements(hub) == 302
     with hub.engine.connect() as conn:
         q = tables.quarantine.c
         reasons = dict(conn.execute(select(q.position, q.reason).where(q.kind == "record")).all())
@@ -93,12 +100,12 @@ def test_a_repeated_record_id_is_quarantined_naming_both_positions(
     assert reasons["line 4"] == "duplicate record id: first at line 2, again at line 4 with other content"
     assert reasons["line 1001"] == "duplicate record id: first at line 3, again at line 1001 with other content"
     assert ids["line 4"] == "1" and ids["line 1001"] == "2"
-    assert _count(hub, tables.raw_record) == 1000    # every row is kept (the repeats encrypted, under their content)
+    assert _count(hub, tables.raw_record) == 1300    # every row is kept (the repeats encrypted, under their content)
 
     _forget_watermark(hub)                            # the same extract again: nothing new
     [again] = ingest(hub)
-    assert (again.extracted, again.unchanged, again.loaded, again.quarantined) == (1000, 1000, 0, 0)
-    assert _count(hub, tables.raw_record) == 1000 and _count(hub, tables.quarantine) == 998
+    assert (again.extracted, again.unchanged, again.loaded, again.quarantined) == (1300, 1300, 0, 0)
+    assert _count(hub, tables.raw_record) == 1300 and _count(hub, tables.quarantine) == 998
 
 
 @pytest.mark.reliability("F2")
@@ -148,3 +155,26 @@ def test_without_record_versions_a_change_log_is_not_read_as_versions(
     hub = open_hub(MAPPING, [["1", "张伟", "13800000002", "2024-03-02"], ["1", "张伟", "13800000001", "2024-03-01"]])
     [result] = ingest(hub)
     assert (result.loaded, result.quarantined) == (1, 1) and result.reconciled
+
+
+@pytest.mark.reliability("F2")
+def test_the_ids_of_an_extract_are_kept_compactly(record_property: Callable[[str, object], None]) -> None:
+    """Memory per record id seen: the figure that decides whether a 1M extract can be screened."""
+    count, batch = 100_000, 5000
+    tracemalloc.start()
+    seen = repeats.SeenRecordIds()
+    for start in range(0, count, batch):
+        keys = [(n * 0x9E3779B97F4A7C15) % 2**64 for n in range(start, start + batch)]
+        assert not seen.earlier_slots(keys)
+        for n, key in enumerate(keys, start=start):
+            seen.add(key, n, f"line {n + 2}")
+        seen.end_batch()
+    held, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    record_property("bytes per record id seen", round(held / count))
+    assert held / count < 100   # packed arrays, and the dict of up to MERGE_AT ids not merged yet
+    again = [(n * 0x9E3779B97F4A7C15) % 2**64 for n in (0, 54_321, count - 1, count)]
+    found = seen.earlier_slots(again)   # merged ones by binary search, the rest from the recent dict
+    slots = [found.get(i, seen.recent.get(key)) for i, key in enumerate(again)]
+    assert [seen.find(slot).position for slot in slots[:3]] == ["line 2", "line 54323", f"line {count + 1}"]
+    assert slots[3] is None
