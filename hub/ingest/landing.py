@@ -320,12 +320,12 @@ def _repeats(spec: MappingSpec, seen: SeenRecordIds, rows: list[dict[str, Any]],
             continue
         order = orders.get(i)
         if versions is None:
-            fates[i] = f"duplicate record id: first at {earlier.position}, again at {where(i)} with other content"
+            fates[i] = f"duplicate record id: first at {earlier.position}, this row has other content"
         elif order is None or earlier.order is None:
-            fates[i] = (f"duplicate record id: versions at {earlier.position} and {where(i)}, and a blank "
-                        f"{versions.ordered_by} leaves their order unknown")
+            fates[i] = (f"duplicate record id: a version at {earlier.position}, and a blank {versions.ordered_by} "
+                        "leaves their order unknown")
         elif order == earlier.order:
-            fates[i] = (f"duplicate record id: versions at {earlier.position} and {where(i)} with the same "
+            fates[i] = (f"duplicate record id: the version at {earlier.position} has the same "
                         f"{versions.ordered_by}, so which is newer is unknown")
         elif order > earlier.order:
             offsets[key] = offsets.get(key, -1) + 1

@@ -97,8 +97,9 @@ def test_a_repeated_record_id_is_quarantined_naming_both_positions(
         run = conn.execute(select(tables.run.c.quarantined).where(tables.run.c.id == result.run_id)).scalar_one()
         ids = dict(conn.execute(select(q.position, q.source_record_id)).all())
     assert run == 998 and len(reasons) == 998        # hub status reads the run row: 998 quarantined
-    assert reasons["line 4"] == "duplicate record id: first at line 2, again at line 4 with other content"
-    assert reasons["line 1001"] == "duplicate record id: first at line 3, again at line 1001 with other content"
+    # the reason names the first occurrence, the row its own position: `hub status` groups them by first row
+    assert reasons["line 4"] == "duplicate record id: first at line 2, this row has other content"
+    assert reasons["line 1001"] == "duplicate record id: first at line 3, this row has other content"
     assert ids["line 4"] == "1" and ids["line 1001"] == "2"
     assert _count(hub, tables.raw_record) == 1300    # every row is kept (the repeats encrypted, under their content)
 
@@ -137,12 +138,12 @@ def test_a_change_log_lands_its_versions_in_their_order(open_hub: Callable[[str,
         versions = conn.execute(select(r.id, r.payload).where(r.source_record_id == "1")
                                 .order_by(r.extracted_at, r.id)).all()
         q = tables.quarantine.c
-        [reason] = conn.execute(select(q.reason).where(q.kind == "record")).scalars()
+        [(position, reason)] = conn.execute(select(q.position, q.reason).where(q.kind == "record")).all()
     phones = [json.loads(hub.vault.decrypt(bytes(payload)))["电话"] for _, payload in versions]
     assert phones == ["13800000000", "13800000001", "13800000002", "13800000005"]   # in the order of 变更时间
     assert versions[-1].id in latest_versions(hub.engine, [("repeats", "1")])
-    assert reason == ("duplicate record id: versions at line 5 and line 6 with the same 变更时间, so which is newer "
-                      "is unknown")
+    assert position == "line 6"
+    assert reason == "duplicate record id: the version at line 5 has the same 变更时间, so which is newer is unknown"
 
     _forget_watermark(hub)
     [again] = ingest(hub)
