@@ -20,7 +20,7 @@ import email.utils
 import hashlib
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -89,6 +89,7 @@ class HttpConnector:
         *,
         batch_size: int = 5000,
         base_dir: Path | None = None,
+        source_roots: Sequence[Path] = (),
     ):
         self.source = source
         self.settings = parse_settings(HttpSettings, source, settings)

@@ -10,11 +10,13 @@ Commands wire settings to `hub.onboard` functions and print; the decisions are m
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hub.errors import HubError, MappingError
@@ -56,10 +58,8 @@ def _locate(source: str, settings: HubSettings, connection: str | None, table: s
         return ref
     if is_http:
         return locate_http(source, connection=conn, connection_name=connection)
-    path = Path(source)
-    if not path.exists() and settings.sources_dir is not None and (settings.sources_dir / source).exists():
-        path = settings.sources_dir / source
-    return locate_file(path, base_dir=settings.sources_dir, sheet=sheet)
+    assert settings.sources_dir is not None
+    return locate_file(source, base_dir=settings.sources_dir, source_roots=settings.source_roots, sheet=sheet)
 
 
 @mappings_app.command("suggest")
@@ -93,16 +93,20 @@ def suggest_cmd(
     except HubError as exc:
         raise _fail(exc) from None
     target = out or settings.mappings_dir / f"{draft.source}.yaml"
-    if str(target) == "-":
-        console.print(render(draft), markup=False, highlight=False, end="")
+    to_stdout = str(target) == "-"
+    # Standard output is meant for a file in HUB_MAPPINGS_DIR: the same schema path, so the same bytes.
+    folder = settings.mappings_dir if to_stdout else target.parent
+    text = render(draft, schema=os.path.relpath(SCHEMA_FILE, folder.resolve()))
+    if to_stdout:
+        sys.stdout.write(text)   # as it is: a console would wrap long lines and read source text as markup
         return
     if target.exists() and not force:
         raise _fail(HubError(f"{target} exists; use --force to overwrite it or --out to write elsewhere"))
-    schema = os.path.relpath(SCHEMA_FILE, target.resolve().parent)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render(draft, schema=schema), encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
     _summary(draft)
-    console.print(f"draft written to [bold]{target}[/bold]; next: hub mappings check {target}")
+    console.print(f"draft written to [bold]{target}[/bold] (status: draft); next: hub mappings check {target}, "
+                  "then change its status to ready")
 
 
 def _summary(draft: object) -> None:
@@ -126,12 +130,14 @@ def _summary(draft: object) -> None:
 
 
 def _load(file: Path) -> tuple[MappingSpec, dict[Path_, int]]:
-    from hub.mapping.loader import parse_mapping
+    """The file as ingest will see it: beside the other files of its folder (one source id in two files
+    fails both)."""
+    from hub.mapping.loader import load_mappings, read_mapping
 
-    try:
-        return parse_mapping(file)
-    except MappingError as exc:
-        raise _fail(exc) from None
+    loaded = next((f for f in load_mappings(file.parent).files if f.path == file), None) or read_mapping(file)
+    if loaded.spec is None:
+        raise _fail(MappingError(list(loaded.problems)))
+    return loaded.spec, loaded.lines
 
 
 @mappings_app.command("check")
@@ -155,6 +161,9 @@ def check_cmd(
     verdict = "[red]fails[/red]" if errors else "[green]ok[/green]"
     console.print(f"{file}: {verdict}: {len(sample.rows)} rows sampled, {len(sample.columns)} columns, "
                   f"{errors} error(s), {len(findings) - errors} warning(s)")
+    if spec.status == "draft":
+        console.print(f"[yellow]{escape(str(file))} is a draft (status: draft)[/yellow]: `hub ingest` skips it; "
+                      f"after review change that line to `status: ready`", highlight=False, soft_wrap=True)
     if errors:
         raise typer.Exit(code=1)
 

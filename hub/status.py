@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, select
 
-from hub.store import tables
+from hub.store import runs, tables
 
 
 @dataclass
@@ -27,10 +27,21 @@ class SourceStatus:
     watermark: str | None = None
     error: str | None = None
     reasons: list[tuple[str, int]] = field(default_factory=list)
+    # the last run's process and sign of life: a run whose process is gone reads `interrupted`
+    heartbeat_at: datetime | None = None
+    host: str | None = None
+    pid: int | None = None
+    took_over: list[str] = field(default_factory=list)
 
 
-def source_status(engine: Engine, top_reasons: int = 5) -> list[SourceStatus]:
-    """One row per source that has ever run, from the run, raw, statement and quarantine tables."""
+def source_status(engine: Engine, top_reasons: int = 5, *,
+                  stale_after: timedelta = runs.DEFAULT_STALE_AFTER) -> list[SourceStatus]:
+    """One row per source that has ever run, from the run, raw, statement and quarantine tables.
+
+    A last run still marked running whose process is gone (or, on another host, whose heartbeat is
+    older than `stale_after`) reads `interrupted` (hub.store.runs).
+    """
+    here = runs.ProcessMark.current()
     r, q = tables.run, tables.quarantine
     out: dict[str, SourceStatus] = {}
     with engine.connect() as conn:
@@ -43,7 +54,10 @@ def source_status(engine: Engine, top_reasons: int = 5) -> list[SourceStatus]:
                 source=row["source"], last_run_id=row["id"], status=row["status"], started_at=row["started_at"],
                 finished_at=row["finished_at"], extracted=row["extracted"], loaded=row["loaded"],
                 unchanged=row["unchanged"], quarantined=row["quarantined"],
-                quarantined_values=row["quarantined_values"], watermark=row["watermark_after"], error=row["error"])
+                quarantined_values=row["quarantined_values"], watermark=row["watermark_after"], error=row["error"],
+                heartbeat_at=runs.last_sign_of_life(row), host=row["host"], pid=row["pid"],
+                took_over=row["took_over"].split(",") if row["took_over"] else [])
+            out[row["source"]].status = runs.seen_status(row, stale_after=stale_after, here=here)
         for table, attr in ((tables.statement, "record_entities_total"), (tables.raw_record, "raw_records_total")):
             for source, count in conn.execute(select(table.c.source, func.count()).group_by(table.c.source)):
                 if source in out:

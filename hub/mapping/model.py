@@ -4,7 +4,8 @@ A mapping says where a source lives (connector kind, settings, the name of its c
 columns identify a record, which canonical entities one row describes, how each column becomes a
 canonical attribute (normalizer, value map or national code table, constant, default, composite of
 several columns, condition on another column), how the entities of a row relate, how the source
-writes dates, and which attributes this source is authoritative for. Nothing else in the hub is
+writes dates, which attributes this source is authoritative for, and whether the file is still a
+draft that `hub ingest` must leave alone. Nothing else in the hub is
 edited to add a department. References to the canonical model (entity types, attributes,
 predicates), to normalizers and to connector settings are checked by `hub.mapping.loader`, which
 reports every problem with file and line. docs/mapping-reference.md documents every key;
@@ -23,6 +24,8 @@ from hub.mapping.nearest import suggest
 from hub.mapping.parts import ADDRESS_ROLES, NAME_ROLES, ROLES
 
 IDENT = r"^[a-z][a-z0-9_]*$"
+SOURCE_ID_MAX = 64
+"""Longest source id: the width of the `source` column of the store's run, raw and statement tables."""
 WHEN_INPUT = str | Condition | list[str | Condition]
 
 
@@ -203,9 +206,13 @@ class RecordVersions(Strict):
 class MappingSpec(Strict):
     """A department source: the whole content of one mappings/*.yaml file."""
 
-    source: str = Field(pattern=IDENT, description="unique id of this source")
+    source: str = Field(pattern=IDENT, max_length=SOURCE_ID_MAX, description="unique id of this source")
     department: str = Field(description="department key (schemas.Department)")
     title: str = Field(default="", description="human name of the source system")
+    status: Literal["draft", "ready"] = Field(
+        default="ready", description="draft: written by `hub mappings suggest` and not reviewed yet; `hub ingest` "
+        "skips it (and refuses it by name) until an operator changes it to ready",
+    )
     connector: ConnectorSpec
     record_id: list[str] = Field(
         min_length=1, description="column(s) identifying a record in the source; several are joined with |"
