@@ -91,8 +91,9 @@ def _landed(hub: Hub) -> tuple[int, list[tuple[str | None, str | None, str | Non
     with hub.engine.connect() as conn:
         statements = int(conn.execute(select(func.count()).select_from(tables.statement)).scalar_one())
         q = tables.quarantine.c
-        quarantined = [tuple(r) for r in conn.execute(select(q.source_record_id, q.position, q.field, q.reason))]
-    return statements, quarantined   # type: ignore[return-value]
+        quarantined = [(r[0], r[1], r[2], r[3]) for r in conn.execute(
+            select(q.source_record_id, q.position, q.field, q.reason))]
+    return statements, quarantined
 
 
 CASES: dict[str, tuple[str, bytes, tuple[str, str] | None]] = {

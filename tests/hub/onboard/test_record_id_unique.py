@@ -4,6 +4,7 @@ column, or set of columns, that repeats."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,7 @@ def sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.mark.reliability("F2")
-def test_check_fails_on_a_record_id_that_repeats(sources: Path, record_property: pytest.RecordProperty) -> None:
+def test_check_fails_on_a_record_id_that_repeats(sources: Path, record_property: Callable[[str, object], None]) -> None:
     path = sources / "subsidy.yaml"
     path.write_text(MAPPING, encoding="utf-8")
     result = runner.invoke(app, ["mappings", "check", str(path)])
