@@ -139,9 +139,25 @@ def _record_id(spec: MappingSpec, frame: pd.DataFrame, out: _Findings) -> None:
     keys = parts.dropna().astype(str).agg("|".join, axis=1)
     repeated = int(keys.duplicated().sum())
     if repeated and spec.record_versions is None:
-        out.add("error", ("record_id",), f"the record id repeats in {repeated} sampled row(s): ingest would land "
-                "only the first row of each id and quarantine the others; choose column(s) that identify a row, "
-                "or, for a change log, declare `record_versions: {ordered_by: <the column ordering the versions>}`")
+        out.add("error", ("record_id",), f"the record id repeats in {repeated} sampled row(s): ingest lands the "
+                "first row of each id and quarantines later ones with other content; choose column(s) that identify "
+                "a row, or, for a change log, declare `record_versions: {ordered_by: <the column ordering the "
+                "versions>}`")
+    elif repeated and spec.record_versions is not None and spec.record_versions.ordered_by in frame:
+        _versions(spec.record_versions.ordered_by, frame, keys, out)
+
+
+def _versions(ordered_by: str, frame: pd.DataFrame, keys: pd.Series, out: _Findings) -> None:
+    """A change log's repeats that ingest cannot order: a blank ordering value, or the same one twice."""
+    order = frame[ordered_by].map(lambda v: None if is_blank(v) else str(v).strip())
+    distinct = ~frame.astype(str).agg("\x1f".join, axis=1).duplicated()   # an exact repeat is only unchanged
+    rows = pd.DataFrame({"key": keys, "order": order.loc[keys.index]})[distinct.loc[keys.index]]
+    repeats = rows[rows["key"].duplicated(keep=False)]
+    unordered = int(repeats["order"].isna().sum()) + int(repeats.dropna().duplicated().sum())
+    if unordered:
+        out.add("warning", ("record_versions", "ordered_by"), f"{unordered} sampled row(s) repeat a record id with a "
+                f"blank {ordered_by} or the same {ordered_by} as another version: ingest quarantines them, since "
+                "their order is unknown")
 
 
 def check_mapping(spec: MappingSpec, lines: dict[Path_, int], sample: Sample, *, file: str) -> list[Finding]:

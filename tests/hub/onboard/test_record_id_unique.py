@@ -94,3 +94,15 @@ def test_suggest_asks_for_a_choice_when_rows_repeat_whole(sources: Path) -> None
     ref = locate_file(sources / "subsidy.csv", base_dir=sources)
     draft = suggest_mapping(ref, ref.sample(100))
     assert draft.record_id == [CHOOSE_RECORD_ID] and "NO column" in draft.notes["record_id"]
+
+
+def test_check_warns_of_versions_it_cannot_order(sources: Path) -> None:
+    same_time = "3,王芳,11010519491231002X,2025,290,2024-01-05\n"   # line 6's time, other content: quarantined
+    line_6_again = "3,王芳,11010519491231002X,2024,280,2024-01-05\n"   # an exact repeat: unchanged
+    (sources / "subsidy.csv").write_text(CSV + same_time + line_6_again, encoding="utf-8")
+    path = sources / "subsidy.yaml"
+    path.write_text(MAPPING + "record_versions: {ordered_by: 变更时间}\n", encoding="utf-8")
+    spec, lines = parse_mapping(path)
+    [finding] = check_mapping(spec, lines, mapping_sample(spec, HubSettings()), file=str(path))
+    assert finding.level == "warning" and finding.line == 11
+    assert finding.message.startswith("1 sampled row(s) repeat a record id with a blank 变更时间 or the same 变更时间")
