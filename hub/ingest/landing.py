@@ -253,6 +253,7 @@ def screen_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: s
     hashes = [vault.keyed_hash(payload) for payload in payloads]
     ids = _ids_and_problems(spec, rows, vault)
     fates = _repeats(spec, seen, rows, positions, hashes, ids, vault, now)
+    before = seen.rows
     seen.rows += len(rows) + len(batch.rejected)
 
     fresh: dict[str, _Landed] = {}
@@ -270,11 +271,18 @@ def screen_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: s
             counts.unchanged += 1   # the same record without a usable id twice in one batch
             continue
         position = positions[i]
+        if position is None and isinstance(fate, str):   # a repeat, from a source without positions (SQL)
+            position = _extract_row(before, i)
         if position is not None and (len(position) > POSITION_LENGTH or _UNSTORABLE.search(position)):
             position = _fitted(position, POSITION_LENGTH)
         row_stamp = stamp if not isinstance(fate, timedelta) else timestamp_param(conn, now + fate)
         fresh[raw_id] = _Landed(row, key, problem, shown, hashes[i], payloads[i], position, row_stamp)
     return Screened(spec.source, fresh, counts, quarantine, stamp)
+
+
+def _extract_row(rows_before: int, i: int) -> str:
+    """The position of row `i` of a batch that has none of its own (a SQL source): its place in the extract."""
+    return f"row {rows_before + i + 1} of the extract"
 
 
 UNCHANGED = object()
@@ -302,7 +310,7 @@ def _repeats(spec: MappingSpec, seen: SeenRecordIds, rows: list[dict[str, Any]],
     offsets: dict[int, int] = {}
 
     def where(i: int) -> str:
-        return positions[i] or f"row {seen.rows + i + 1} of the extract"
+        return positions[i] or _extract_row(seen.rows, i)
 
     for i in usable:
         key, content = key_of[i], int(hashes[i][:16], 16)

@@ -6,6 +6,7 @@ then are repeats landed as versions, the latest being the one that column orders
 from __future__ import annotations
 
 import json
+import sqlite3
 import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -180,3 +181,25 @@ def test_the_ids_of_an_extract_are_kept_compactly(record_property: Callable[[str
     assert slots[3] is None
     assert [seen.find(slot).position for slot in slots[:3] if slot is not None] == [
         "line 2", "line 54323", f"line {count + 1}"]
+
+
+@pytest.mark.reliability("F2")
+def test_a_sql_source_names_rows_by_their_place_in_the_extract(
+        open_hub: Callable[[str, list[list[str]]], Hub], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    database = tmp_path / "people.db"
+    with sqlite3.connect(database) as source:   # nothing keeps 编号 unique in this table
+        source.execute("create table people (编号 text, 姓名 text, 电话 text)")
+        source.executemany("insert into people values (?, ?, ?)", [("1", "张伟", "13800000001"),
+                                                                  ("2", "李娜", "13900000000"),
+                                                                  ("1", "张伟", "13800000002")])
+    monkeypatch.setenv("HUB_CONN_PEOPLE_DB", f"sqlite:///{database}")
+    mapping = MAPPING.replace("kind: file\n  settings: {path: people.csv}",
+                              "kind: sql\n  connection: people_db\n  settings: {table: people, key: [电话]}")
+    hub = open_hub(mapping, [])
+    [result] = ingest(hub)
+    assert (result.extracted, result.loaded, result.quarantined) == (3, 2, 1) and result.reconciled
+    with hub.engine.connect() as conn:
+        q = tables.quarantine.c
+        [(position, reason)] = conn.execute(select(q.position, q.reason)).all()
+    assert position == "row 2 of the extract"      # ordered by the key: 13800000001, 13800000002, 13900000000
+    assert reason == "duplicate record id: first at row 1 of the extract, this row has other content"
