@@ -9,13 +9,16 @@ import json
 import sqlite3
 import tracemalloc
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from connectors.base import Batch
 from hub.fuse.statements import latest_versions
 from hub.ingest import repeats
+from hub.ingest.landing import prepare_batch, prepare_screened, write_batch
 from hub.pipeline import Hub, ingest
 from hub.settings import HubSettings
 from hub.store import tables
@@ -203,3 +206,23 @@ def test_a_sql_source_names_rows_by_their_place_in_the_extract(
         [(position, reason)] = conn.execute(select(q.position, q.reason)).all()
     assert position == "row 2 of the extract"      # ordered by the key: 13800000001, 13800000002, 13900000000
     assert reason == "duplicate record id: first at row 1 of the extract, this row has other content"
+
+
+def test_a_batch_gone_stale_in_flight_is_prepared_again_from_its_screened_records(
+        open_hub: Callable[[str, list[list[str]]], Hub]) -> None:
+    """The pipelined writer's path: batch 2 was prepared before batch 1 (holding the same record without an id)
+    was written; writing it finds it stale, and it is prepared again without screening its ids a second time."""
+    hub = open_hub(MAPPING, [])
+    spec = next(iter(hub.mappings()))
+    seen = repeats.SeenRecordIds()
+    now = datetime.now(UTC)
+    rows = [{"编号": "", "姓名": "张伟", "电话": "13800000000"}, {"编号": "5", "姓名": "李娜", "电话": "13900000000"}]
+    with hub.engine.begin() as conn:
+        first, second = (prepare_batch(conn, spec, Batch(rows=[dict(row) for row in rows]), run_id="r", now=now,
+                                       vault=hub.vault, seen=seen) for _ in range(2))
+        assert (second.counts.unchanged, len(second.raw_rows)) == (1, 1)   # record 5 again: screened as unchanged
+        assert write_batch(conn, first) and not write_batch(conn, second)
+        assert second.screened is not None
+        again = prepare_screened(conn, spec, second.screened, run_id="r", vault=hub.vault)
+        assert write_batch(conn, again)
+    assert (again.counts.extracted, again.counts.unchanged, again.counts.quarantined, again.raw_rows) == (2, 2, 0, [])
