@@ -22,7 +22,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.base import Batch, Connector
 from hub.errors import HubError, SourceSchemaChanged
-from hub.ingest.landing import BatchCounts, LandedThisRun, PreparedBatch, prepare_batch, write_batch
+from hub.ingest.landing import BatchCounts, LandedThisRun, PreparedBatch, prepare_batch, prepare_screened, write_batch
+from hub.ingest.repeats import SeenRecordIds
 from hub.mapping import MappingSpec
 from hub.mapping.loader import suggest
 from hub.protect import Vault
@@ -160,14 +161,15 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ingest-{spec.source}") as writer, \
                 engine.connect() as reader, young_collections_only():
             pending: Future[BatchCounts] | None = None
+            seen = SeenRecordIds(versions=spec.record_versions is not None)   # record ids of this extract
             for batch in connector.extract(watermark):
                 now = _now()
                 prepared = prepare_batch(reader, spec, batch, run_id=run_id, now=now, vault=vault,
-                                         landed=commit.landed)
+                                         landed=commit.landed, seen=seen)
                 reader.rollback()   # end the read snapshot: the next batch must see the writer's commits
                 if pending is not None:
                     _after_write(pending.result(), result, engine, on_batch, initial_load)
-                pending = writer.submit(commit, batch, prepared, now)
+                pending = writer.submit(commit, batch, prepared)
             if pending is not None:
                 _after_write(pending.result(), result, engine, on_batch, initial_load)
         result.status = "succeeded"
@@ -194,12 +196,13 @@ class _BatchCommitter:
     columns: str
     landed: LandedThisRun | None   # what this run wrote, during an initial load only
 
-    def __call__(self, batch: Batch, prepared: PreparedBatch, now: datetime) -> BatchCounts:
+    def __call__(self, batch: Batch, prepared: PreparedBatch) -> BatchCounts:
         result = self.result
         with self.engine.begin() as conn:
             if not write_batch(conn, prepared, self.landed):   # went stale in flight: prepare it again, here
-                prepared = prepare_batch(conn, self.spec, batch, run_id=result.run_id, now=now, vault=self.vault,
-                                         landed=self.landed)
+                assert prepared.screened is not None
+                prepared = prepare_screened(conn, self.spec, prepared.screened, run_id=result.run_id,
+                                            vault=self.vault, landed=self.landed)
                 write_batch(conn, prepared, self.landed)
             self.totals.add(prepared.counts)
             result.batches += 1

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from hub.mapping.code_tables import CODE_TABLE_NAMES
 from hub.mapping.conditions import Condition
@@ -193,6 +193,16 @@ class DateHints(Strict):
     )
 
 
+class RecordVersions(Strict):
+    """The source is a change log: one extract may hold several versions of a record."""
+
+    ordered_by: str = Field(
+        min_length=1, description="the column that orders the versions of a record (a change time or a version "
+        "number): versions land in its order and the one it orders last is the record's latest; numbers compare "
+        "as numbers, timestamps as timestamps, other text as text",
+    )
+
+
 class MappingSpec(Strict):
     """A department source: the whole content of one mappings/*.yaml file."""
 
@@ -207,6 +217,10 @@ class MappingSpec(Strict):
     record_id: list[str] = Field(
         min_length=1, description="column(s) identifying a record in the source; several are joined with |"
     )
+    record_versions: RecordVersions | None = Field(
+        default=None, description="only for a change log: a record id that repeats in one extract is then a new "
+        "version of its record, not a duplicate (without it, a repeat with other content is quarantined)",
+    )
     dates: DateHints = Field(default_factory=DateHints, description="how the source writes dates")
     entities: dict[str, EntitySpec] = Field(min_length=1)
     relations: list[RelationSpec] = Field(default_factory=list)
@@ -220,10 +234,20 @@ class MappingSpec(Strict):
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
+    @field_validator("record_versions")
+    @classmethod
+    def _ordered_by_another_column(cls, value: RecordVersions | None, info: ValidationInfo) -> RecordVersions | None:
+        if value is not None and value.ordered_by in info.data.get("record_id", []):
+            raise ValueError(f"ordered_by {value.ordered_by!r} is a record id column: versions of one record all "
+                             "share it, so it cannot order them; name the column of the change time or version")
+        return value
+
     @property
     def columns_read(self) -> set[str]:
         """Every source column this mapping reads: what schema-drift detection checks for."""
         cols = set(self.record_id)
+        if self.record_versions is not None:
+            cols.add(self.record_versions.ordered_by)
         for entity in self.entities.values():
             cols.update(c.column for c in entity.when)
             for spec in entity.fields.values():
