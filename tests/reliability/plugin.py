@@ -181,6 +181,18 @@ class ReliabilityTable:
             if logger.level == logging.NOTSET:
                 logger.setLevel(logging.WARNING)
         root.addHandler(self.scan)
+        self._keep_reports_as_they_were(self._saved_levels[""])
+
+    def _keep_reports_as_they_were(self, level: int) -> None:
+        """What a failed test shows under "Captured log", and what caplog holds before set_level, stay
+        at the level the root logger had: only the G12 handler sees DEBUG. Unless --log-level was given."""
+        if self.config.getoption("log_level", None) or self.config.getini("log_level"):
+            return
+        logging_plugin = self.config.pluginmanager.get_plugin("logging-plugin")
+        for name in ("report_handler", "caplog_handler"):
+            handler = getattr(logging_plugin, name, None)
+            if isinstance(handler, logging.Handler):
+                handler.setLevel(level)
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         self.scan.where = nodeid
