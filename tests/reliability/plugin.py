@@ -35,6 +35,8 @@ import pytest
 from tests.reliability.clear_values import truth_values, windows
 from tests.reliability.figures import FIGURE_ID, FIGURES, ZERO_TARGET, figure_order
 
+pytest_plugins = ["pytester"]   # tests/reliability/test_plugin.py runs a small session of its own
+
 LONG_ENV = "HUB_RELIABILITY_LONG"
 LONG_REASON = "a reliability case over a minute: `make reliability` runs it"
 FIGURE_PREFIX = re.compile(r"^([A-Z]+\d+): (.+)$")
