@@ -56,6 +56,7 @@ ZERO_TARGET: frozenset[str] = frozenset({
     "resolution rows changed",
     "clear values found",
     "uncaught exceptions",
+    "cases breaking the contract",
     "rejected pairs merged",
     "accepted pairs split",
     "other sources failed",
@@ -64,6 +65,10 @@ ZERO_TARGET: frozenset[str] = frozenset({
 """Numbers that count something that must never happen: a figure shows as failing when one is above 0,
 whatever its tests asserted. Any other number is summed and shown as it is; a name starting with
 "max " is aggregated by its maximum instead."""
+
+FAILED_CASES_COUNT_AS: dict[str, str] = {"G5": "cases breaking the contract"}
+"""Figures whose every failed case is itself the event counted (a hypothesis test fails on the first
+input that breaks a normalizer's contract): the number is the count of failed cases."""
 
 FIGURE_ID = re.compile(r"^[A-Z]+\d+$")
 

@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.clear_values import truth_values, windows
-from tests.reliability.figures import FIGURE_ID, FIGURES, ZERO_TARGET, figure_order
+from tests.reliability.figures import FAILED_CASES_COUNT_AS, FIGURE_ID, FIGURES, ZERO_TARGET, figure_order
 
 pytest_plugins = ["pytester"]   # tests/reliability/test_plugin.py runs a small session of its own
 
@@ -80,6 +80,7 @@ class Row:
     tried: int = 0
     passed: int = 0
     long_not_run: int = 0
+    skipped: int = 0
     numbers: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -245,8 +246,9 @@ class ReliabilityTable:
         for case in self.cases.values():
             for figure in case.figures:
                 row = rows.setdefault(figure, Row(figure))
-                if case.outcome == "skipped" and case.long:
-                    row.long_not_run += 1
+                if case.outcome == "skipped":
+                    row.long_not_run += case.long
+                    row.skipped += not case.long
                 if case.outcome not in ("passed", "failed"):
                     continue
                 row.tried += 1
@@ -262,6 +264,9 @@ class ReliabilityTable:
                 else:
                     for figure in case.figures:
                         rows[figure].add(name, value)
+        for figure, name in FAILED_CASES_COUNT_AS.items():
+            if figure in rows and rows[figure].tried:
+                rows[figure].add(name, rows[figure].tried - rows[figure].passed)
         if rows:
             g12 = rows.setdefault("G12", Row("G12"))
             g12.tried += 1
@@ -299,6 +304,9 @@ class ReliabilityTable:
         long_not_run = sum(r.long_not_run for r in rows)
         if long_not_run:
             notes.append(f"{long_not_run} case(s) over a minute not run here: `make reliability` runs them.")
+        skipped = {r.figure: r.skipped for r in rows if r.skipped}
+        if skipped:
+            notes.append("skipped, so not counted: " + ", ".join(f"{n} case(s) of {f}" for f, n in skipped.items()))
         notes.append(f"G12 searched {self.scan.lines:,} log and output lines for {self.needles:,} clear resident "
                      "IDs and phones of the districts this session generated.")
         return notes

@@ -31,7 +31,7 @@ from tests.conftest import MakeDistrict
 SOURCE = "gongan_population"
 TRIALS = 6
 
-pytestmark = [pytest.mark.slow, pytest.mark.reliability("G3", long=True)]   # 90 s on 2 busy cores
+pytestmark = [pytest.mark.slow, pytest.mark.reliability("G3", long=True)]
 
 
 def _env(home: Path, manifest: DemoManifest, key: str) -> dict[str, str]:
