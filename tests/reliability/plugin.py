@@ -276,6 +276,8 @@ class ReliabilityTable:
         return sorted(rows.values(), key=lambda row: figure_order(row.figure))
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.config.getoption("collectonly"):
+            return
         rows = self.rows()
         if self.leaks:
             terminalreporter.write_sep("=", "G12: clear values in the logs or output of this session", red=True)
