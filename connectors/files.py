@@ -5,6 +5,8 @@ a run, batches before the last carry `<digest>#<records done>`, so a run that st
 after the last landed batch instead of starting over; only the last batch carries the bare digest.
 Every cell is text as the file shows it (no type guessing that would turn an ID number into a float);
 a row that cannot be read becomes a RejectedRow with its line or sheet row, never an exception.
+Every file is opened only after `confined_files` found it inside the sources folder or another
+allowed root, links followed.
 """
 
 from __future__ import annotations
@@ -25,9 +27,15 @@ from connectors.settings import ConnectorSettings, parse_settings
 from connectors.spreadsheets import read_workbook
 from connectors.tables import MissingPart, Record, Table, UnreadableFile
 from connectors.text_files import read_csv, read_json, read_jsonl
-from hub.errors import ConfigurationError, SourceDataError, SourceSchemaChanged, SourceUnavailable
+from hub.errors import (
+    ConfigurationError,
+    ConnectorError,
+    SourceDataError,
+    SourceSchemaChanged,
+    SourceUnavailable,
+)
 
-__all__ = ["FileConnector", "FileSettings"]
+__all__ = ["FileConnector", "FileSettings", "confined_files"]
 
 FileFormat = Literal["csv", "xlsx", "json", "jsonl"]
 _SUFFIX_FORMATS: dict[str, FileFormat] = {
@@ -79,10 +87,12 @@ class FileConnector:
         *,
         batch_size: int = 5000,
         base_dir: Path | None = None,
+        source_roots: Sequence[Path] = (),
     ):
         self.source = source
         self.settings = parse_settings(FileSettings, source, settings)
         self.base_dir = base_dir if base_dir is not None else Path.cwd()
+        self.source_roots = tuple(source_roots)
         self.batch_size = batch_size
 
     def discover(self) -> SourceSchema:
@@ -126,22 +136,10 @@ class FileConnector:
     # -- helpers -------------------------------------------------------------------------------
 
     def _files(self) -> list[Path]:
-        pattern = self.settings.path
-        full = str(self.base_dir / pattern)
-        if glob.has_magic(pattern):
-            found = sorted(Path(p) for p in glob.glob(full, recursive=True) if Path(p).is_file())
-            if not found:
-                raise SourceUnavailable(self.source, f"no file matches {pattern!r}")
-            return found
-        if not Path(full).is_file():
-            raise SourceUnavailable(self.source, f"file {pattern!r} not found")
-        return [Path(full)]
+        return confined_files(self.source, self.settings.path, base_dir=self.base_dir, roots=self.source_roots)
 
     def _name(self, path: Path) -> str:
-        try:
-            return str(path.relative_to(self.base_dir))
-        except ValueError:
-            return path.name
+        return _shown_name(path, self.base_dir)
 
     def _format(self, path: Path) -> FileFormat:
         if self.settings.format:
@@ -216,6 +214,60 @@ class FileConnector:
                 content = hashlib.file_digest(handle, "sha256").hexdigest()
             total.update(f"{self._name(path)}\0{content}\0".encode())
         return f"sha256:{total.hexdigest()}"
+
+
+def confined_files(source: str, written: str, *, base_dir: Path, roots: Sequence[Path] = ()) -> list[Path]:
+    """The files `written` names (relative to `base_dir`, or absolute; a glob may match several), each
+    with its links followed, refused unless it lies inside `base_dir` or one of `roots`.
+
+    The one gate every file source passes before a byte is read (ingest, `hub mappings suggest`,
+    `check`, `preview`): a mapping is a text file, and without it `path: /etc/passwd`, `../../x.csv`
+    or a link dropped into the sources folder would land, and echo, any file the hub's user can read.
+    Confinement is checked before existence, so a refused path reveals nothing about what is there.
+    The paths returned are the resolved ones: what was checked is what gets opened.
+    """
+    allowed = [root.resolve() for root in (base_dir, *roots)]
+    full = base_dir / written   # an absolute `written` stands on its own
+    if glob.has_magic(written):
+        matches = sorted(Path(p) for p in glob.glob(str(full), recursive=True))
+        found = []
+        for match in matches:
+            real = match.resolve()
+            if not real.is_file():
+                continue
+            if not _inside(real, allowed):
+                which = str(match.relative_to(base_dir)) if match.is_relative_to(base_dir) else str(match)
+                raise ConnectorError(source, f"path {written!r} matches {which!r}, which {_outside(allowed)}")
+            found.append(real)
+        if not found:
+            raise SourceUnavailable(source, f"no file matches {written!r}")
+        return found
+    real = full.resolve()
+    if not _inside(real, allowed):
+        raise ConnectorError(source, f"path {written!r} {_outside(allowed)}")
+    if not real.is_file():
+        raise SourceUnavailable(source, f"file {written!r} not found")
+    return [real]
+
+
+def _inside(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path.is_relative_to(root) for root in roots)
+
+
+def _outside(roots: Sequence[Path]) -> str:
+    listed = ", ".join(str(root) for root in roots)
+    return (f"leads outside the folders file sources are read from ({listed}), links followed: move the file "
+            "into HUB_SOURCES_DIR, or add its folder to HUB_SOURCE_ROOTS")
+
+
+def _shown_name(path: Path, base_dir: Path) -> str:
+    """A file's name relative to the sources folder (what watermarks and messages carry), else its name."""
+    for base in (base_dir, base_dir.resolve()):
+        try:
+            return str(path.relative_to(base))
+        except ValueError:
+            continue
+    return path.name
 
 
 def _records_done(watermark: str | None, digest: str) -> int:

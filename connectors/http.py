@@ -8,10 +8,17 @@ message: errors name the method, the URL path and the status, not the query stri
 network failures are retried with exponential backoff (a Retry-After header wins); 401/403 mean the
 credentials are wrong, which no retry fixes.
 
-Incremental reads send the highest `field` value seen as `param` (closed start: the raw zone's content
-hash drops the boundary records seen twice). Items need not come sorted, so batches before the last
-keep the incoming watermark and only the last batch carries the new one; with `ordered: true` every
-batch may advance it.
+Incremental reads send the highest `field` value seen as `param`. The start is closed (`>=`), so a
+record changed in the same second as the last one read is never missed; the records at that boundary
+which the last run read are then recognized and left out, as dlt's Incremental does: the watermark
+keeps, beside the value, a fingerprint of each record holding it, `{"since": …, "seen": [...]}`. A run
+that finds nothing new thus extracts nothing, and a new or changed record at the boundary (another
+fingerprint) is read. Fingerprints are keyed with the connection's secret when it has one, so the
+store holds no unkeyed hash of a resident's record (after a new token the boundary records are read
+once more, and the raw zone's content hash finds them unchanged). A plain-text watermark (written by hand or by an
+older hub) is a closed start without fingerprints: the raw zone's content hash then drops the repeats.
+Items need not come sorted, so batches before the last keep the incoming watermark and only the last
+batch carries the new one; with `ordered: true` every batch may advance it.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import email.utils
 import hashlib
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -89,6 +96,7 @@ class HttpConnector:
         *,
         batch_size: int = 5000,
         base_dir: Path | None = None,
+        source_roots: Sequence[Path] = (),
     ):
         self.source = source
         self.settings = parse_settings(HttpSettings, source, settings)
@@ -118,19 +126,31 @@ class HttpConnector:
 
     def extract(self, watermark: str | None = None) -> Iterator[Batch]:
         incremental = self.settings.incremental
-        start = watermark or (incremental.initial if incremental else None)
-        highest: Any = None
+        start, seen = _decode_watermark(watermark)
+        if start is None and incremental is not None:
+            start = incremental.initial
+        incoming = watermark or start
+        field = incremental.field if incremental else None
+        boundary = _Boundary(field, self._fingerprint)
         pending: Batch | None = None
         for batch in self._batches(start):
+            if field is not None and seen:
+                _drop_seen(batch, field, start, seen, self._fingerprint)
             if pending is not None:
                 ordered = incremental is not None and incremental.ordered
-                pending.watermark = _text(highest) if ordered and highest is not None else start
+                pending.watermark = boundary.watermark(start, seen) if ordered and boundary.reached else incoming
                 yield pending
-            highest = _highest(highest, batch.rows, incremental.field if incremental else None)
+            boundary.advance(batch.rows)
             pending = batch
         if pending is not None:
-            pending.watermark = _text(highest) if highest is not None else start
+            pending.watermark = boundary.watermark(start, seen) if boundary.reached else incoming
             yield pending
+
+    def _fingerprint(self, row: dict[str, Any]) -> str:
+        """A short keyed hash of one record as sent (the connection's secret is the key, when there is one)."""
+        secret = (self.connection.secret or "").encode()
+        key = hashlib.sha256(b"hub-http-boundary/" + secret).digest() if secret else b""
+        return hashlib.blake2b(_canonical(row), key=key, digest_size=8).hexdigest()
 
     # -- pages and batches ---------------------------------------------------------------------
 
@@ -296,20 +316,72 @@ def _json_type(value: Any) -> str:
     return "null" if value is None else names.get(type(value), "string")
 
 
-def _highest(current: Any, rows: list[dict[str, Any]], field: str | None) -> Any:
-    if field is None:
-        return None
-    for row in rows:
-        value = row.get(field)
-        if value is None:
-            continue
-        try:
-            if current is None or value > current:
-                current = value
-        except TypeError:   # mixed types: compare as text
-            if str(value) > str(current):
-                current = value
-    return current
+class _Boundary:
+    """The highest `field` value read so far and the fingerprints of the records holding it."""
+
+    def __init__(self, field: str | None, fingerprint: Callable[[dict[str, Any]], str]):
+        self.field, self.fingerprint = field, fingerprint
+        self.highest: Any = None
+        self.holders: set[str] = set()
+
+    @property
+    def reached(self) -> bool:
+        return self.highest is not None
+
+    def advance(self, rows: list[dict[str, Any]]) -> None:
+        if self.field is None:
+            return
+        for row in rows:
+            value = row.get(self.field)
+            if value is None:
+                continue
+            if self.highest is None or _greater(value, self.highest):
+                self.highest, self.holders = value, {self.fingerprint(row)}
+            elif _text(value) == _text(self.highest):
+                self.holders.add(self.fingerprint(row))
+
+    def watermark(self, start: str | None, seen: frozenset[str]) -> str:
+        since = _text(self.highest)
+        # still at the incoming boundary: its records read by earlier runs stay recognized
+        holders = self.holders | seen if since == start else self.holders
+        return json.dumps({"since": since, "seen": sorted(holders)}, ensure_ascii=False)
+
+
+def _greater(value: Any, current: Any) -> bool:
+    try:
+        return bool(value > current)
+    except TypeError:   # mixed types: compare as text
+        return str(value) > str(current)
+
+
+def _drop_seen(batch: Batch, field: str, start: str | None, seen: frozenset[str],
+               fingerprint: Callable[[dict[str, Any]], str]) -> None:
+    """Leave out the boundary records an earlier run read (same `field` value as the start, same content)."""
+    keep = [i for i, row in enumerate(batch.rows)
+            if row.get(field) is None or _text(row[field]) != start or fingerprint(row) not in seen]
+    if len(keep) == len(batch.rows):
+        return
+    batch.rows = [batch.rows[i] for i in keep]
+    if batch.positions is not None:
+        batch.positions = [batch.positions[i] for i in keep]
+
+
+def _decode_watermark(watermark: str | None) -> tuple[str | None, frozenset[str]]:
+    """(since, fingerprints seen at it) of a watermark; plain text is a start without fingerprints."""
+    if not watermark or not watermark.startswith("{"):
+        return watermark or None, frozenset()
+    try:
+        document = json.loads(watermark)
+        return str(document["since"]), frozenset(str(f) for f in document.get("seen", []))
+    except (ValueError, KeyError, TypeError):
+        return watermark, frozenset()
+
+
+def _canonical(row: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(row, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return json.dumps(row, sort_keys=True, ensure_ascii=False).encode()
 
 
 def _text(value: Any) -> str:

@@ -2,12 +2,15 @@
 
 A third party ships a package whose pyproject declares
 `[project.entry-points."hub.connectors"] ldap = "hub_ldap:LdapConnector"` and a mapping can say
-`connector: ldap`; nothing in the hub changes.
+`connector: ldap`; nothing in the hub changes. A class is built as
+`cls(source, settings, connection, batch_size=…, base_dir=…, source_roots=…)`: `base_dir` is the
+folder relative file paths start from (HUB_SOURCES_DIR), `source_roots` the further folders
+(HUB_SOURCE_ROOTS) a file may lie in; a kind that reads no files accepts and ignores both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -62,10 +65,12 @@ def create_connector(
     *,
     batch_size: int = 5000,
     base_dir: Path | None = None,
+    source_roots: Sequence[Path] = (),
 ) -> Connector:
     """The one way the hub builds a connector from a mapping's `connector`, `settings` and connection."""
     cls = get_connector_class(kind)
-    connector = cls(source, settings, connection, batch_size=batch_size, base_dir=base_dir)
+    connector = cls(source, settings, connection, batch_size=batch_size, base_dir=base_dir,
+                    source_roots=source_roots)
     if not isinstance(connector, Connector):
         raise ConfigurationError(f"connector kind {kind!r} does not implement discover() and extract()")
     return connector

@@ -75,6 +75,7 @@ class SqlConnector:
         *,
         batch_size: int = 5000,
         base_dir: Path | None = None,
+        source_roots: Sequence[Path] = (),
     ):
         self.source = source
         self.settings = parse_settings(SqlSettings, source, settings)

@@ -3,46 +3,41 @@
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from hub.cli_console import HubGroup, console, err, folding_table, source_text
+from hub.cli_console import fail as _fail
 from hub.cli_mappings import mappings_app
 from hub.cli_resolve import explain_cmd, resolve_cmd, review_app, run_resolve
 from hub.errors import HubError
 from hub.ingest import BatchCounts, IngestResult
 from hub.settings import HubSettings
+from hub.status import REJECTION_KINDS, watermark_shown
 
 app = typer.Typer(help="智慧社区 data hub: ingest department systems into one canonical model.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+                  no_args_is_help=True, pretty_exceptions_enable=False, cls=HubGroup)
 sources_app = typer.Typer(help="The simulated department systems (demo and test world).", no_args_is_help=True)
 db_app = typer.Typer(help="The hub's store.", no_args_is_help=True)
+keys_app = typer.Typer(help="The hub's key: rotation.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
 app.add_typer(mappings_app, name="mappings")
 app.add_typer(review_app, name="review")
 app.command("resolve")(resolve_cmd)
 app.command("explain")(explain_cmd)
-# Piped output (make run in CI, a log file) gets a wide console instead of rich's 80-column default.
-console = Console() if sys.stdout.isatty() else Console(width=160)
-err = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=160)
 
 
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log at INFO level")] = False) -> None:
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log at INFO level; on an error, print "
+                                                                 "its traceback")] = False) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s",
                         handlers=[RichHandler(console=err, show_path=False)])
-
-
-def _fail(exc: HubError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc}")
-    return typer.Exit(code=2)
 
 
 @sources_app.command("generate")
@@ -63,11 +58,12 @@ def sources_generate(
         manifest = generate_district(out_dir, residents=residents, seed=seed, gongan_url=gongan_url,
                                      renshe_url=renshe_url)
     write_connections_file(manifest, settings.connections_file)
-    table = Table("source", "records", title=f"simulated district in {out_dir}")
+    table = folding_table("source", "records", title=f"simulated district in {source_text(out_dir)}")
     for source, count in sorted(manifest.record_counts.items()):
         table.add_row(source, f"{count:,}")
     console.print(table)
-    console.print(f"connections written to {settings.connections_file}; ground truth in {out_dir / 'truth'}")
+    console.print(f"connections written to {source_text(settings.connections_file)}; ground truth in "
+                  f"{source_text(out_dir / 'truth')}")
 
 
 @sources_app.command("serve")
@@ -78,7 +74,7 @@ def sources_serve(port: Annotated[int, typer.Option(help="port on 127.0.0.1")] =
     settings = HubSettings()
     assert settings.sources_dir is not None
     manifest = load_manifest(settings.sources_dir)
-    console.print(f"物业 API on http://127.0.0.1:{port} (token in {settings.connections_file})")
+    console.print(f"物业 API on http://127.0.0.1:{port} (token in {source_text(settings.connections_file)})")
     serve_property_api(manifest.property_db, manifest.property_token, host="127.0.0.1", port=port)
 
 
@@ -100,16 +96,18 @@ def run_ingest(sources: list[str] | None, workers: int = 1) -> list[IngestResult
             progress.advance(tasks[source], counts.extracted)
 
         results = ingest(hub, sources, on_batch=advance, workers=workers)
-    table = Table("source", "status", "extracted", "loaded", "unchanged", "quarantined", "bad values",
-                  "statements", "reconciled", title="ingest")
+    table = folding_table("source", "status", "extracted", "loaded", "unchanged", "records quarantined",
+                          "values rejected", "statements", "reconciled", title="ingest")
+    colours = {"succeeded": "default", "skipped": "yellow"}
     for r in results:
-        table.add_row(r.source, r.status if r.status == "succeeded" else f"[red]{r.status}[/red]",
+        table.add_row(source_text(r.source), f"[{colours.get(r.status, 'red')}]{r.status}[/]",
                       f"{r.extracted:,}", f"{r.loaded:,}", f"{r.unchanged:,}", f"{r.quarantined:,}",
                       f"{r.quarantined_values:,}", f"{r.statements:,}", "yes" if r.reconciled else "[red]NO[/red]")
     console.print(table)
     for r in results:
         if r.error:
-            err.print(f"[red]{r.source}[/red]: {r.error}")
+            err.print(f"[{colours.get(r.status, 'red')}]{source_text(r.source)}[/]: {source_text(r.error)}",
+                      highlight=False)
     return results
 
 
@@ -123,35 +121,55 @@ def ingest_cmd(
         results = run_ingest(sources or None, workers)
     except HubError as exc:
         raise _fail(exc) from None
-    if any(r.status != "succeeded" for r in results):
+    if any(r.status == "failed" for r in results):   # a skipped draft is not a failure
         raise typer.Exit(code=1)
 
 
 @app.command("status")
 def status_cmd() -> None:
-    """Per source: last run, watermark, counts and the commonest quarantine reasons."""
+    """Per source: the last run and its counts, what the store holds, the commonest quarantine reasons."""
     from hub.pipeline import Hub
     from hub.status import source_status
 
-    hub = Hub.open()
-    rows = source_status(hub.engine)
+    try:
+        hub = Hub.open(create=False)
+    except HubError as exc:
+        raise _fail(exc) from None
+    rows = source_status(hub.engine, stale_after=hub.settings.stale_after)
     if not rows:
         console.print("no source has been ingested yet: run `hub ingest`")
         return
-    table = Table("source", "last run", "status", "loaded", "quarantined", "bad values", "raw records",
-                  "record entities", "watermark", title=f"store: {hub.engine.url.render_as_string()}")
+    last = folding_table("source", "finished", "status", "extracted", "loaded", "unchanged", "records quarantined",
+                         "values rejected", "watermark", title="last run of each source")
+    for column in (*last.columns[:3], last.columns[-1]):   # ids, times, statuses, cursors: each on one line
+        column.no_wrap = True
+    store = folding_table("source", "raw records", "record entities", *REJECTION_KINDS.values(),
+                          "new records last loaded",
+                          title=f"in the store: {source_text(hub.engine.url.render_as_string())}")
     for s in rows:
-        when = s.finished_at.strftime("%Y-%m-%d %H:%M:%S") if s.finished_at else "-"
-        mark = (s.watermark or "-")[:28]
-        table.add_row(s.source, when, s.status or "-", f"{s.loaded:,}", f"{s.quarantined:,}",
-                      f"{s.quarantined_values:,}", f"{s.raw_records_total:,}", f"{s.record_entities_total:,}", mark)
-    console.print(table)
+        when = f"{s.finished_at:%Y-%m-%d %H:%M:%S}" if s.finished_at else "-"
+        state = "succeeded (nothing new)" if s.status == "succeeded" and not s.extracted - s.unchanged else s.status
+        last.add_row(source_text(s.source), when, state or "-", f"{s.extracted:,}", f"{s.loaded:,}",
+                     f"{s.unchanged:,}", f"{s.quarantined:,}", f"{s.quarantined_values:,}",
+                     source_text(watermark_shown(s.watermark)))
+        loaded_at = f"{s.last_loaded_at:%Y-%m-%d %H:%M:%S}" if s.last_loaded_at else "-"
+        store.add_row(source_text(s.source), f"{s.raw_records_total:,}", f"{s.record_entities_total:,}",
+                      *(f"{s.rejected_total.get(kind, 0):,}" for kind in REJECTION_KINDS), loaded_at)
+    console.print(last)
+    console.print(store)
     for s in rows:
+        if s.status == "interrupted":
+            beat = s.heartbeat_at.strftime("%Y-%m-%d %H:%M:%S") if s.heartbeat_at else "never"
+            console.print(f"[red]{source_text(s.source)}[/red] interrupted: run {s.last_run_id} "
+                          f"(process {s.pid or '?'} on {s.host or '?'}) stopped without finishing, "
+                          f"last heartbeat {beat} UTC; "
+                          f"`hub ingest {source_text(s.source)}` takes over and resumes after its last committed batch")
         if s.error:
-            console.print(f"[red]{s.source}[/red] failed: {s.error}")
-        if s.reasons:
-            console.print(f"[bold]{s.source}[/bold] quarantine reasons: " +
-                          "; ".join(f"{reason} ×{n}" for reason, n in s.reasons))
+            console.print(f"[red]{source_text(s.source)}[/red] failed: {source_text(s.error)}")
+        for kind, reasons in s.reasons.items():
+            console.print(f"[bold]{source_text(s.source)}[/bold] {REJECTION_KINDS[kind]} in the store "
+                          f"({s.rejected_total[kind]:,}), commonest reasons: "
+                          + "; ".join(f"{source_text(reason)} ×{n:,}" for reason, n in reasons), highlight=False)
 
 
 @db_app.command("upgrade")
@@ -159,16 +177,64 @@ def db_upgrade() -> None:
     """Create or migrate the store to the current schema."""
     from hub.pipeline import Hub
 
-    hub = Hub.open()
-    console.print(f"store at head: {hub.engine.url.render_as_string()}")
+    try:
+        hub = Hub.open()
+    except HubError as exc:
+        raise _fail(exc) from None
+    console.print(f"store at head: {source_text(hub.engine.url.render_as_string())}")
 
 
 @app.command("keygen")
-def keygen() -> None:
-    """Print a fresh key for HUB_SECRET_KEY (keep it out of the repository)."""
-    from hub.protect import new_key_text
+def keygen(write: Annotated[bool, typer.Option("--write", help="write it to HUB_KEY_FILE (default HUB_HOME/hub.key), "
+                                                              "mode 0600, instead of printing; never overwrites")]
+           = False) -> None:
+    """A fresh key: printed for HUB_SECRET_KEY, or written to the key file (keep it out of the repository)."""
+    from hub.protect import new_key_text, write_key_file
 
-    console.print(new_key_text())
+    if not write:
+        console.print(new_key_text())
+        return
+    settings = HubSettings()
+    assert settings.key_file is not None
+    try:
+        key = write_key_file(settings.key_file)
+    except HubError as exc:
+        raise _fail(exc) from None
+    console.print(f"key written to {settings.key_file} (fingerprint {key.fingerprint})")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    new_key_file: Annotated[Path | None, typer.Option(help="file of the new key: read if it exists (`hub keygen "
+                                                           "--write`), else created; default HUB_KEY_FILE + .new")]
+    = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="ciphertexts re-encrypted per committed batch")] = 2000,
+) -> None:
+    """Re-encrypt the store under a new key, keeping every id; if interrupted, run it again to finish."""
+    from hub.keys import rotate_key
+    from hub.store import open_store
+
+    settings = HubSettings()
+    try:
+        engine = open_store(settings.database_url, create=False)
+        with _progress() as progress:
+            tasks: dict[str, TaskID] = {}
+
+            def advance(table: str, resealed: int) -> None:
+                if table not in tasks:
+                    tasks[table] = progress.add_task(f"re-encrypting {table}", total=None)
+                progress.advance(tasks[table], resealed)
+
+            report = rotate_key(engine, settings, new_key_file, batch_size=batch_size, on_batch=advance)
+    except HubError as exc:
+        raise _fail(exc) from None
+    new = report.new_key
+    console.print(f"{'resumed and ' if report.resumed else ''}done: {report.resealed:,} ciphertexts re-encrypted "
+                  f"in {report.batches:,} batches under the key in {new.origin} (fingerprint {new.fingerprint}); "
+                  f"{report.state_files_removed} resolved-state cache files removed.")
+    console.print(f"The store now accepts only that key. Replace the old key with it now: move {report.new_key_file} "
+                  f"over {settings.key_file}, or set HUB_SECRET_KEY to its content and delete the file; then destroy "
+                  "every copy of the old key.")
 
 
 @app.command("demo")
@@ -178,6 +244,8 @@ def demo(
     port: Annotated[int, typer.Option(help="port of the simulated 物业 API")] = 8765,
 ) -> None:
     """What `make run` does: build the district (once), serve the 物业 API, ingest everything, resolve, report."""
+    from sqlalchemy.engine import make_url
+
     from hub.demo import demo_world
 
     settings = HubSettings()
@@ -188,10 +256,12 @@ def demo(
         run_resolve(None)
     except HubError as exc:
         raise _fail(exc) from None
-    console.print(f"\nstore: {settings.database_url}\nsources: {settings.sources_dir}  "
-                  f"(ground truth in {settings.sources_dir}/truth)\nmappings: {settings.mappings_dir}\n"
+    store = source_text(make_url(settings.database_url).render_as_string(hide_password=True))
+    console.print(f"\nstore: {store}\nsources: {source_text(settings.sources_dir)}  "
+                  f"(ground truth in {source_text(settings.sources_dir)}/truth)\n"
+                  f"mappings: {source_text(settings.mappings_dir)}\n"
                   "next: `.venv/bin/hub status`, `.venv/bin/hub review list`, `.venv/bin/hub explain ENTITY`, "
                   "`make run` again (re-runs change nothing; a bare `hub ingest` reaches the 物业 sources only "
                   "while their simulated API runs, which `hub demo` starts and stops)")
-    if any(r.status != "succeeded" for r in results):
+    if any(r.status == "failed" for r in results):
         raise typer.Exit(code=1)

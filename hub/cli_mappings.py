@@ -10,31 +10,28 @@ Commands wire settings to `hub.onboard` functions and print; the decisions are m
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from hub.cli_console import console, err, folding_table, source_text
+from hub.cli_console import fail as _fail
 from hub.errors import HubError, MappingError
 from hub.settings import HubSettings
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from hub.mapping import MappingSpec
     from hub.mapping.yaml_lines import Path_
     from hub.onboard import SourceRef
+    from hub.onboard.preview import RowPreview
 
 mappings_app = typer.Typer(help="Onboard a department: suggest, check and preview mapping files.",
                            no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "mapping.schema.json"
-
-
-def _fail(exc: HubError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 def _locate(source: str, settings: HubSettings, connection: str | None, table: str | None, query: str | None,
@@ -56,10 +53,8 @@ def _locate(source: str, settings: HubSettings, connection: str | None, table: s
         return ref
     if is_http:
         return locate_http(source, connection=conn, connection_name=connection)
-    path = Path(source)
-    if not path.exists() and settings.sources_dir is not None and (settings.sources_dir / source).exists():
-        path = settings.sources_dir / source
-    return locate_file(path, base_dir=settings.sources_dir, sheet=sheet)
+    assert settings.sources_dir is not None
+    return locate_file(source, base_dir=settings.sources_dir, source_roots=settings.source_roots, sheet=sheet)
 
 
 @mappings_app.command("suggest")
@@ -93,45 +88,52 @@ def suggest_cmd(
     except HubError as exc:
         raise _fail(exc) from None
     target = out or settings.mappings_dir / f"{draft.source}.yaml"
-    if str(target) == "-":
-        console.print(render(draft), markup=False, highlight=False, end="")
+    to_stdout = str(target) == "-"
+    # Standard output is meant for a file in HUB_MAPPINGS_DIR: the same schema path, so the same bytes.
+    folder = settings.mappings_dir if to_stdout else target.parent
+    text = render(draft, schema=os.path.relpath(SCHEMA_FILE, folder.resolve()))
+    if to_stdout:
+        sys.stdout.write(text)   # as it is: a console would wrap long lines and read source text as markup
         return
     if target.exists() and not force:
         raise _fail(HubError(f"{target} exists; use --force to overwrite it or --out to write elsewhere"))
-    schema = os.path.relpath(SCHEMA_FILE, target.resolve().parent)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render(draft, schema=schema), encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
     _summary(draft)
-    console.print(f"draft written to [bold]{target}[/bold]; next: hub mappings check {target}")
+    console.print(f"draft written to [bold]{source_text(target)}[/bold] (status: draft); next: hub mappings check "
+                  f"{source_text(target)}, then change its status to ready")
 
 
 def _summary(draft: object) -> None:
     from hub.onboard import Draft
 
     assert isinstance(draft, Draft)
-    table = Table("column", "becomes", "confidence", title=f"{draft.source}: {len(draft.columns)} columns")
+    table = folding_table("column", "becomes", "confidence",
+                          title=f"{source_text(draft.source)}: {len(draft.columns)} columns")
     for column in draft.record_id:
-        table.add_row(column, "record id", "")
+        table.add_row(source_text(column), "record id", "")
     cursor = draft.connector["settings"].get("cursor") or (draft.connector["settings"].get("incremental") or {}).get(
         "field")
     if cursor:
-        table.add_row(str(cursor), "cursor (changes since the last run)", "")
+        table.add_row(source_text(cursor), "cursor (changes since the last run)", "")
     for entity in draft.entities:
         for f in entity.fields:
             source = "+".join(f.columns) or f"const {f.spec.get('const')}"
-            table.add_row(source, f"{entity.name}.{f.attribute}", f"{f.confidence:.2f}")
+            table.add_row(source_text(source), source_text(f"{entity.name}.{f.attribute}"), f"{f.confidence:.2f}")
     console.print(table)
     for column, why in draft.unplaced:
-        console.print(f"[yellow]not placed[/yellow] {column}: {why}", highlight=False)
+        console.print(f"[yellow]not placed[/yellow] {source_text(column)}: {source_text(why)}", highlight=False)
 
 
 def _load(file: Path) -> tuple[MappingSpec, dict[Path_, int]]:
-    from hub.mapping.loader import parse_mapping
+    """The file as ingest will see it: beside the other files of its folder (one source id in two files
+    fails both)."""
+    from hub.mapping.loader import load_mappings, read_mapping
 
-    try:
-        return parse_mapping(file)
-    except MappingError as exc:
-        raise _fail(exc) from None
+    loaded = next((f for f in load_mappings(file.parent).files if f.path == file), None) or read_mapping(file)
+    if loaded.spec is None:
+        raise _fail(MappingError(list(loaded.problems)))
+    return loaded.spec, loaded.lines
 
 
 @mappings_app.command("check")
@@ -150,11 +152,14 @@ def check_cmd(
     findings = check_mapping(spec, lines, sample, file=str(file))
     for finding in findings:
         colour = "red" if finding.level == "error" else "yellow"
-        err.print(f"[{colour}]{finding}[/{colour}]", highlight=False, soft_wrap=True)
+        err.print(f"[{colour}]{source_text(finding)}[/{colour}]", highlight=False, soft_wrap=True)
     errors = sum(1 for f in findings if f.level == "error")
     verdict = "[red]fails[/red]" if errors else "[green]ok[/green]"
-    console.print(f"{file}: {verdict}: {len(sample.rows)} rows sampled, {len(sample.columns)} columns, "
+    console.print(f"{source_text(file)}: {verdict}: {len(sample.rows)} rows sampled, {len(sample.columns)} columns, "
                   f"{errors} error(s), {len(findings) - errors} warning(s)")
+    if spec.status == "draft":
+        console.print(f"[yellow]{source_text(file)} is a draft (status: draft)[/yellow]: `hub ingest` skips it; "
+                      f"after review change that line to `status: ready`", highlight=False, soft_wrap=True)
     if errors:
         raise typer.Exit(code=1)
 
@@ -175,20 +180,34 @@ def preview_cmd(
         raise _fail(exc) from None
     previews = preview_rows(spec, sample.rows, sample.positions, reveal=reveal)
     for p in previews:
-        state = "[green]loaded[/green]" if p.loaded and not p.quarantine else (
-            "[yellow]loaded, with quarantined values[/yellow]" if p.loaded else "[red]quarantined[/red]")
-        table = Table("field", "column", "raw", "normalized", "note",
-                      title=f"{p.position} · record {p.record_id or '(blank id)'} · {state}", title_justify="left")
-        for c in p.cells:
-            value = "[red]✗[/red]" if c.value is None else c.value
-            table.add_row(f"{c.entity}.{c.attribute}", c.source, c.raw, value, c.note)
-        console.print(table)
+        console.print(preview_table(p))
         relations = [f"{e} {a} {v}" for e, a, v, m in p.statements if m == "relation"]
         derived = [f"{e}.{a}={v}" for e, a, v, m in p.statements if m == "derived"]
-        console.print(f"  {len(p.statements)} statements" + (f"; derived: {', '.join(derived)}" if derived else "")
-                      + (f"; relations: {', '.join(relations)}" if relations else ""), highlight=False)
+        console.print(f"  {len(p.statements)} statements"
+                      + (f"; derived: {source_text(', '.join(derived))}" if derived else "")
+                      + (f"; relations: {source_text(', '.join(relations))}" if relations else ""), highlight=False)
         for entity, fld, reason in p.quarantine:
-            console.print(f"  [red]quarantine[/red] {entity or '(record)'} {fld}: {reason}", highlight=False)
+            what = "[red]record quarantined[/red]" if not entity else f"[yellow]rejected[/yellow] {source_text(entity)}"
+            console.print(f"  {what} {source_text(fld)}: {source_text(reason)}", highlight=False)
     loaded = sum(1 for p in previews if p.loaded)
-    console.print(f"{len(previews)} rows: {loaded} would load, {len(previews) - loaded} would go to quarantine; "
-                  f"{sum(len(p.quarantine) for p in previews)} quarantine entries")
+    rejected = sum(1 for p in previews for entity, _, _ in p.quarantine if entity)
+    console.print(f"{len(previews)} rows: {loaded} would load, {len(previews) - loaded} record(s) would be "
+                  f"quarantined; {rejected} value(s) or entities would be rejected")
+
+
+def preview_table(p: RowPreview) -> Table:
+    """One row's preview. Field names are never cut: their column keeps its full width and the others
+    fold long values onto further lines (an 80-column terminal cut `disability.status` to `disability.sta…`)."""
+    rejected = any(entity for entity, _, _ in p.quarantine)
+    state = "[green]loaded[/green]" if p.loaded and not rejected else (
+        "[yellow]loaded, with rejected values[/yellow]" if p.loaded else "[red]quarantined[/red]")
+    title = f"{source_text(p.position)} · record {source_text(p.record_id or '(blank id)')} · {state}"
+    fields = [f"{c.entity}.{c.attribute}" for c in p.cells]
+    table = folding_table(title=title, title_justify="left")
+    table.add_column("field", no_wrap=True, min_width=max(map(len, fields), default=5))
+    for header in ("column", "raw", "normalized", "note"):
+        table.add_column(header, overflow="fold")   # after the field names, which are never folded
+    for c, name in zip(p.cells, fields, strict=True):
+        value = "[red]✗[/red]" if c.value is None else source_text(c.value)
+        table.add_row(source_text(name), source_text(c.source), source_text(c.raw), value, source_text(c.note))
+    return table

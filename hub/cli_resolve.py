@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import getpass
 import json
-import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from hub.cli_console import console, folding_table, source_text
+from hub.cli_console import fail as _fail
 from hub.errors import HubError
 
 if TYPE_CHECKING:
@@ -32,15 +31,8 @@ if TYPE_CHECKING:
 
 review_app = typer.Typer(help="The review queue: uncertain pairs, accepted or rejected by a person.",
                          no_args_is_help=True)
-console = Console() if sys.stdout.isatty() else Console(width=160)
-err = Console(stderr=True)
 EntityTypes = Annotated[list[str] | None, typer.Option("--entity-type", "-t",
                                                        help="person, house, organization, thing (repeat); default all")]
-
-
-def _fail(exc: HubError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc}", highlight=False)
-    return typer.Exit(code=2)
 
 
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -49,10 +41,11 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in row.items()} for row in clean.where(clean.notna(), None).to_dict("records")]
 
 
-def _hub() -> Hub:
+def _hub(*, create: bool = False) -> Hub:
+    """The hub for a command; only `resolve` (which writes results) may create or migrate the store."""
     from hub.pipeline import Hub
 
-    return Hub.open()
+    return Hub.open(create=create)
 
 
 def run_resolve(entity_types: list[str] | None, *, full: bool = False, train: bool | None = None) -> ResolveReport:
@@ -60,7 +53,7 @@ def run_resolve(entity_types: list[str] | None, *, full: bool = False, train: bo
     from hub.pipeline import resolve
     from hub.resolve.runner import ENTITY_TYPES
 
-    hub = _hub()
+    hub = _hub(create=True)
     steps = 5 * len(entity_types or ENTITY_TYPES) + 2
     with Progress(SpinnerColumn(), TextColumn("{task.description:<48}"), BarColumn(), TimeElapsedColumn(),
                   console=console) as progress:
@@ -71,8 +64,8 @@ def run_resolve(entity_types: list[str] | None, *, full: bool = False, train: bo
 
         report = resolve(hub, entity_types, full=full, train=train, progress=say)
         progress.update(task, description="done", completed=steps)
-    table = Table("entity type", "mode", "records", "links written", "review pairs", "created", "merged", "split",
-                  "seconds", title="resolution run")
+    table = folding_table("entity type", "mode", "records", "links written", "review pairs", "created", "merged",
+                          "split", "seconds", title="resolution run")
     for run in report.runs:
         table.add_row(run.entity_type, run.mode, f"{run.records:,}", f"{run.links_written:,}",
                       f"{run.review_pairs:,}", f"{run.changes.get('created', 0):,}",
@@ -90,15 +83,16 @@ def print_summary(hub: Hub) -> None:
     from hub.resolve.store import entity_counts
 
     counts, queue, conflicts = entity_counts(hub.engine), queue_size(hub.engine), conflict_counts(hub.engine)
-    table = Table("entity type", "entities", "records linked", "review queue", title="match summary")
+    table = folding_table("entity type", "entities", "records linked", "review queue", title="match summary")
     for row in _rows(counts):
-        table.add_row(row["entity_type"], f"{row['entities']:,}", f"{row['records']:,}",
+        table.add_row(source_text(row["entity_type"]), f"{row['entities']:,}", f"{row['records']:,}",
                       f"{queue.get(row['entity_type'], 0):,}")
     console.print(table)
     if not conflicts.empty:
-        fields = Table("entity type", "field", "entities with conflicting values", title="conflicts between sources")
+        fields = folding_table("entity type", "field", "entities with conflicting values",
+                               title="conflicts between sources")
         for row in _rows(conflicts):
-            fields.add_row(row["entity_type"], row["attribute"], f"{row['entities']:,}")
+            fields.add_row(source_text(row["entity_type"]), source_text(row["attribute"]), f"{row['entities']:,}")
         console.print(fields)
 
 
@@ -115,22 +109,23 @@ def resolve_cmd(entity_types: EntityTypes = None,
 
 
 def _print_pair(view: PairView, title: str) -> None:
-    records = Table("field", "record A", "record B", title=f"{title}\nA = {view.record_a}\nB = {view.record_b}",
-                    title_justify="left")
+    records = folding_table("field", "record A", "record B",
+                            title=f"{title}\nA = {source_text(view.record_a)}\nB = {source_text(view.record_b)}",
+                            title_justify="left")
     for row in _rows(view.side_by_side):
-        records.add_row(str(row["attribute"]), str(row["a"] or ""), str(row["b"] or ""))
+        records.add_row(source_text(row["attribute"]), source_text(row["a"] or ""), source_text(row["b"] or ""))
     console.print(records)
-    scores = Table("comparison", "level", "A", "B", "weight")
+    scores = folding_table("comparison", "level", "A", "B", "weight")
     for row in _rows(view.explanation.table):
-        scores.add_row(str(row["comparison"]), str(row["level"]), str(row["value_a"] or ""),
-                       str(row["value_b"] or ""), f"{row['weight']:+.2f}")
+        scores.add_row(source_text(row["comparison"]), source_text(row["level"]), source_text(row["value_a"] or ""),
+                       source_text(row["value_b"] or ""), f"{row['weight']:+.2f}")
     scores.add_row("[bold]total[/bold]", view.explanation.decision, "", "", f"[bold]{view.explanation.total:+.2f}")
     console.print(scores)
     if view.judgement:
         j = view.judgement
         verdict = "same entity" if j["positive"] else "different entities"
-        console.print(f"judgement in force: [bold]{verdict}[/bold] by {j['decided_by']} at {j['decided_at']}"
-                      + (f" ({j['reason']})" if j["reason"] else ""))
+        console.print(f"judgement in force: [bold]{verdict}[/bold] by {source_text(j['decided_by'])} at "
+                      f"{j['decided_at']}" + (f" ({source_text(j['reason'])})" if j["reason"] else ""))
 
 
 @review_app.command("list")
@@ -149,10 +144,11 @@ def review_list(entity_type: Annotated[str | None, typer.Option("--entity-type",
         raise _fail(exc) from None
     total = len(items)
     for i, (row, view) in enumerate(zip(_rows(pending), views, strict=True), start=1):
-        where = "same entity now" if row["entity_a"] == row["entity_b"] else f"{row['entity_a']} / {row['entity_b']}"
+        where = f"{row['entity_a'] or 'no entity yet'} / {row['entity_b'] or 'no entity yet'}"
         held = f", held back: {row['reason']}" if row["reason"] else ""
         more = f", {row['pairs']} record pairs between them" if row["pairs"] > 1 else ""
-        _print_pair(view, f"[{i}/{total}] {row['entity_type']}  weight {row['weight']:+.2f}{held}  ({where}{more})")
+        _print_pair(view, f"[{i}/{total}] {row['entity_type']}  weight {row['weight']:+.2f}{held}  "
+                          f"({source_text(where)}{more})")
     console.print(f"{total:,} item(s) waiting. Decide with `hub review accept A B` or `hub review reject A B` "
                   "(--why …); the next `hub resolve` applies them.")
 
@@ -165,8 +161,8 @@ def _judge(a: str, b: str, positive: bool, why: str | None, who: str | None) -> 
     except HubError as exc:
         raise _fail(exc) from None
     verdict = "the same" if positive else "different"
-    console.print(f"recorded: {a} and {b} are {verdict} {entity_type}s. The next `hub resolve` applies it "
-                  f"(a full run for {entity_type}); no model run will override it.")
+    console.print(f"recorded: {source_text(a)} and {source_text(b)} are {verdict} {entity_type}s. "
+                  f"The next `hub resolve` applies it (a full run for {entity_type}); no model run will override it.")
 
 
 Why = Annotated[str | None, typer.Option(help="why (kept with the judgement)")]
@@ -188,7 +184,9 @@ def review_reject(a: str, b: str, why: Why = None, who: Who = None) -> None:
 def _explain_entity(hub: Hub, entity_id: str) -> None:
     from hub.fuse.conflicts import conflict_rows
     from hub.fuse.golden import golden_rows
-    from hub.resolve.review import HIDDEN, ReviewError, mask
+    from hub.mapping.code_tables import display_value
+    from hub.protect import HIDDEN, mask_attribute
+    from hub.resolve.review import ReviewError
     from hub.resolve.store import entity_changes, entity_row, link_rows, links_of
 
     if "|" in entity_id:              # a record key: explain the entity it belongs to
@@ -200,27 +198,32 @@ def _explain_entity(hub: Hub, entity_id: str) -> None:
     if row is None:
         raise ReviewError(f"no entity {entity_id!r}")
     state = row["state"] + (f" into {row['merged_into']}" if row["merged_into"] else "")
-    console.print(f"[bold]{entity_id}[/bold] {row['entity_type']}, {state}; founded by {row['founding_record']} "
+    console.print(f"[bold]{source_text(entity_id)}[/bold] {row['entity_type']}, {state}; founded by "
+                  f"{source_text(row['founding_record'])} "
                   f"(run {row['created_run']})")
-    links = Table("record", "score", "linked to", "decided by", title="records")
+    links = folding_table("record", "score", "linked to", "decided by", title="records")
     for link in _rows(links_of(hub.engine, entity_id)):
         score = "" if link["score"] is None else f"{link['score']:+.2f}"
-        links.add_row(link["record_key"], score, link["linked_to"] or "", link["decided_by"])
+        links.add_row(source_text(link["record_key"]), score, source_text(link["linked_to"] or ""),
+                      source_text(link["decided_by"]))
     console.print(links)
-    golden = Table("attribute", "value", "from", "statements", "sources", title="golden record")
+    golden = folding_table("attribute", "value", "from", "statements", "sources", title="golden record")
     for g in _rows(golden_rows(hub.engine, entity_id)):
         value = g["value"]
         if value is None and g["value_enc"] is not None:
-            value = mask(row["entity_type"], g["attribute"], hub.vault.decrypt_text(bytes(g["value_enc"])))
-        golden.add_row(g["attribute"], str(value if value is not None else HIDDEN), g["source"],
-                       str(g["statements"]), str(g["sources"]))
+            value = mask_attribute(row["entity_type"], g["attribute"], hub.vault.decrypt_text(bytes(g["value_enc"])))
+        value = display_value(row["entity_type"], g["attribute"], value)
+        golden.add_row(source_text(g["attribute"]), source_text(value if value is not None else HIDDEN),
+                       source_text(g["source"]), str(g["statements"]), str(g["sources"]))
     console.print(golden)
     for c in _rows(conflict_rows(hub.engine, entity_id)):
         sources = ", ".join(json.loads(c["sources"]))
-        console.print(f"conflict: {c['attribute']} has {c['distinct_values']} values across {sources}")
+        console.print(f"conflict: {source_text(c['attribute'])} has {c['distinct_values']} values across "
+                      f"{source_text(sources)}")
     for c in _rows(entity_changes(hub.engine, entity_id)):
         other = f" {c['other_id']}" if c["other_id"] else ""
-        console.print(f"{c['changed_at']:%Y-%m-%d %H:%M} {c['entity_id']} {c['change']}{other} {c['detail'] or ''}")
+        console.print(f"{c['changed_at']:%Y-%m-%d %H:%M} {source_text(c['entity_id'])} {c['change']}"
+                      f"{source_text(other)} {source_text(c['detail'] or '')}")
 
 
 def explain_cmd(first: Annotated[str, typer.Argument(help="a record key (source|record id|entity) or an entity id")],
@@ -237,6 +240,6 @@ def explain_cmd(first: Annotated[str, typer.Argument(help="a record key (source|
         [view] = view_pairs(hub.engine, hub.vault, [(first, second)])
         _print_pair(view, f"{view.entity_type} pair")
         links = link_rows(hub.engine, [first, second]).set_index("record_key")["entity_id"]
-        console.print(f"now: A in {links.get(first, '-')}, B in {links.get(second, '-')}")
+        console.print(f"now: A in {source_text(links.get(first, '-'))}, B in {source_text(links.get(second, '-'))}")
     except HubError as exc:
         raise _fail(exc) from None

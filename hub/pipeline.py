@@ -1,7 +1,8 @@
 """One function per stage, wired from settings: what the CLI, the DAGs and the benchmark call.
 
 `Hub.open(settings)` builds the store engine (migrated to head) and the vault once; the stage
-functions take the Hub and do one job each.
+functions take the Hub and do one job each. Reading commands open with `create=False`: then a missing
+store, or one at an older schema, is an error and nothing is created or migrated (hub.store.open_store).
 
 Resolution and fusion (hub.resolve, hub.fuse) are imported by `resolve` when it runs, not with this
 module: every ingest process, and each worker process it spawns, imports this module first, and those
@@ -23,13 +24,15 @@ from sqlalchemy import Engine
 
 from connectors.base import Connector
 from connectors.connection import Connection, resolve_connection
-from connectors.registry import get_connector_class
+from connectors.registry import create_connector
 from hub.errors import ConfigurationError, HubError
-from hub.ingest import BatchCounts, IngestResult, ingest_source
-from hub.mapping import MappingSpec, load_mappings
+from hub.ingest import BatchCounts, IngestResult, ingest_source, record_failed_start
+from hub.keys import open_vault
+from hub.mapping import MappingFile, MappingSet, MappingSpec, load_mappings
+from hub.private_files import secure_home
 from hub.protect import Vault
 from hub.settings import HubSettings
-from hub.store import make_engine, upgrade
+from hub.store import open_store
 from hub.store.initial_load import initial_load, restore_indexes
 
 if TYPE_CHECKING:
@@ -46,14 +49,23 @@ class Hub:
     vault: Vault
 
     @classmethod
-    def open(cls, settings: HubSettings | None = None) -> Hub:
+    def open(cls, settings: HubSettings | None = None, *, create: bool = True) -> Hub:
+        """The store and its vault; `create` (commands that write): make or migrate the store as needed."""
         settings = settings or HubSettings()
-        engine = make_engine(settings.database_url)
-        upgrade(engine)
-        return cls(settings, engine, Vault.from_settings(settings))
+        engine = open_store(settings.database_url, create=create)
+        try:
+            vault = open_vault(engine, settings, write=create)
+        except BaseException:
+            engine.dispose()
+            raise
+        secure_home(settings)   # HUB_HOME as made by the store and the key above: readable by the hub's user only
+        return cls(settings, engine, vault)
 
     def mappings(self) -> list[MappingSpec]:
-        return load_mappings(self.settings.mappings_dir)
+        """Every ready mapping, or MappingError naming each file that does not load: fusion ranks every
+        source by its mapping's authority, and a missing mapping would silently change golden values.
+        Ingest, which needs only one source's mapping at a time, reads the folder with `load_mappings`."""
+        return load_mappings(self.settings.mappings_dir).require_ready()
 
 
 def load_connections_file(settings: HubSettings) -> dict[str, Any]:
@@ -74,10 +86,9 @@ def build_connector(spec: MappingSpec, settings: HubSettings,
         connection = resolve_connection(spec.connector.connection,
                                         environ=os.environ if environ is None else environ,
                                         file_values=load_connections_file(settings))
-    cls = get_connector_class(spec.connector.kind)
-    connector: Connector = cls(spec.source, spec.connector.settings, connection,
-                               batch_size=min(spec.batch_size, settings.batch_size), base_dir=settings.sources_dir)
-    return connector
+    return create_connector(spec.connector.kind, spec.source, spec.connector.settings, connection,
+                            batch_size=min(spec.batch_size, settings.batch_size), base_dir=settings.sources_dir,
+                            source_roots=settings.source_roots)
 
 
 def ingest_one(hub: Hub, spec: MappingSpec, on_batch: Callable[[str, BatchCounts], None] | None = None,
@@ -87,10 +98,9 @@ def ingest_one(hub: Hub, spec: MappingSpec, on_batch: Callable[[str, BatchCounts
     try:
         connector = build_connector(spec, hub.settings)
     except HubError as exc:
-        log.warning("source %s: cannot start: %s", spec.source, exc)
-        return IngestResult(spec.source, "", "failed", error=str(exc))
+        return record_failed_start(hub.engine, spec.source, str(exc), stale_after=hub.settings.stale_after)
     return ingest_source(spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback,
-                         initial_load=initial_load)
+                         initial_load=initial_load, stale_after=hub.settings.stale_after)
 
 
 def _ingest_in_worker(settings: HubSettings, spec: MappingSpec, initial_load: bool) -> IngestResult:
@@ -102,20 +112,55 @@ def _ingest_in_worker(settings: HubSettings, spec: MappingSpec, initial_load: bo
         hub.engine.dispose()
 
 
+def draft_note(draft: MappingFile) -> str:
+    """What the operator reads about a skipped or refused draft: which file, and how to mark it ready."""
+    problems = f"; it does not load yet ({len(draft.problems)} problem(s))" if draft.problems else ""
+    return (f"{draft.path} is a draft (status: draft), not ingested{problems}: review it, run "
+            f"`hub mappings check {draft.path}`, then change its line to `status: ready`")
+
+
+def _choose(mappings: MappingSet, sources: list[str] | None) -> tuple[list[MappingSpec], list[MappingFile],
+                                                                      list[MappingFile]]:
+    """The specs to ingest, the failed files to record, the drafts to report as skipped."""
+    ready = {s.source for s in mappings.ready}
+    failed = {f.source for f in mappings.failed}
+    drafts = [d for d in mappings.drafts if d.source not in ready | failed]
+    if sources:
+        unknown = sorted(set(sources) - ready - failed - {d.source for d in drafts})
+        if unknown:
+            known = sorted(ready | failed | {d.source for d in mappings.drafts})
+            raise ConfigurationError(f"no mapping for source(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        refused = [d for d in drafts if d.source in sources]
+        if refused:
+            raise ConfigurationError("; ".join(draft_note(d) for d in refused))
+        return ([s for s in mappings.ready if s.source in sources],
+                [f for f in mappings.failed if f.source in sources], [])
+    return mappings.ready, mappings.failed, mappings.drafts
+
+
 def ingest(hub: Hub, sources: list[str] | None = None,
            on_batch: Callable[[str, BatchCounts], None] | None = None, *, workers: int = 1) -> list[IngestResult]:
     """Ingest the named sources (all when None), each on its own: one failing never stops the others.
 
+    A mapping file that does not load fails its own source only: a failed run row with its file:line
+    problems (files sharing one source id all fail). Drafts (`status: draft`) are never ingested: named,
+    they are refused; in a run of all sources each is reported as a `skipped` result naming its file.
     With `workers` > 1, sources run in that many processes at once (normalizing is CPU work, and the
     sources are independent); per-batch progress is then reported only by the process itself.
     Into an empty store, the load runs without secondary indexes and builds them at the end.
     """
-    specs = hub.mappings()
-    known = {s.source for s in specs}
-    unknown = sorted(set(sources or []) - known)
-    if unknown:
-        raise ConfigurationError(f"no mapping for source(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    chosen = [spec for spec in specs if not sources or spec.source in sources]
+    chosen, failed, drafts = _choose(load_mappings(hub.settings.mappings_dir), sources)
+    broken: dict[str, list[MappingFile]] = {}
+    for f in failed:
+        broken.setdefault(f.source, []).append(f)
+    not_started = [record_failed_start(hub.engine, source, "\n".join(f.error for f in files),
+                                       stale_after=hub.settings.stale_after) for source, files in broken.items()]
+    skipped = [IngestResult(d.source, "", "skipped", error=draft_note(d)) for d in drafts]
+    return _ingest_specs(hub, chosen, on_batch, workers) + not_started + skipped
+
+
+def _ingest_specs(hub: Hub, chosen: list[MappingSpec], on_batch: Callable[[str, BatchCounts], None] | None,
+                  workers: int) -> list[IngestResult]:
     with initial_load(hub.engine) as empty_store:
         if workers <= 1 or len(chosen) <= 1:
             return [ingest_one(hub, spec, on_batch, empty_store) for spec in chosen]
@@ -150,8 +195,10 @@ def resolve(hub: Hub, entity_types: list[str] | None = None, *, full: bool = Fal
     if unknown:
         raise ConfigurationError(f"cannot resolve {', '.join(unknown)}; entity types: {', '.join(ENTITY_TYPES)}")
     wanted = [t for t in ENTITY_TYPES if entity_types is None or t in entity_types]
+    mappings = hub.mappings()   # before any work: fusion needs every mapping, a broken one stops it here
     restore_indexes(hub.engine)   # after an initial load that was killed: resolution reads through them
+    stale_after = hub.settings.stale_after
     runs = [resolve_type(hub.engine, hub.vault, entity_type, full=full, train=train, progress=progress,
-                         state_dir=hub.settings.home / "state") for entity_type in wanted]
+                         state_dir=hub.settings.home / "state", stale_after=stale_after) for entity_type in wanted]
     touched = {run.entity_type: run.touched for run in runs}
-    return ResolveReport(runs, fuse(hub.engine, hub.vault, hub.mappings(), touched, progress))
+    return ResolveReport(runs, fuse(hub.engine, hub.vault, mappings, touched, progress, stale_after=stale_after))

@@ -6,10 +6,13 @@ factory or a test, which keeps tests free to point one process at several stores
 
 from __future__ import annotations
 
+import os
+from datetime import timedelta
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class HubSettings(BaseSettings):
@@ -19,6 +22,11 @@ class HubSettings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy URL of the hub's store; default a SQLite file")
     mappings_dir: Path = Field(default=Path("mappings"), description="one YAML per department source")
     sources_dir: Path | None = Field(default=None, description="base folder of file sources; default HOME/demo")
+    source_roots: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="further folders file sources may be read from, separated like PATH (':' on Linux); "
+                    "a file outside sources_dir and these is refused, links followed",
+    )
     connections_file: Path | None = Field(
         default=None, description="YAML name → connection (URL or JSON); default HOME/connections.yaml"
     )
@@ -27,6 +35,22 @@ class HubSettings(BaseSettings):
     )
     key_file: Path | None = Field(default=None, description="file holding the key; default HOME/hub.key")
     batch_size: int = Field(default=5000, gt=0, description="records per landed batch (one transaction)")
+    run_stale_after: float = Field(
+        default=1800, gt=0,
+        description="seconds without a heartbeat after which a run started on another host, or before the "
+                    "store recorded processes, counts as interrupted (hub.store.runs)")
+
+    @property
+    def stale_after(self) -> timedelta:
+        return timedelta(seconds=self.run_stale_after)
+
+    @field_validator("source_roots", mode="before")
+    @classmethod
+    def _path_list(cls, value: Any) -> Any:
+        """HUB_SOURCE_ROOTS is written like PATH: `/srv/exports:/mnt/minzheng` (blank parts ignored)."""
+        if isinstance(value, str):
+            return [part for part in value.split(os.pathsep) if part.strip()]
+        return value
 
     @model_validator(mode="after")
     def _defaults_under_home(self) -> HubSettings:

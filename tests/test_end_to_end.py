@@ -117,6 +117,7 @@ def test_every_department_lands_and_reconciles_with_the_truth(world: tuple[Hub, 
     record_property("G2: new raw rows", after[0] - before[0])
     record_property("G2: new statements", after[1] - before[1])
     assert all(r.status == "succeeded" and r.loaded == 0 and r.reconciled for r in again.values())
+    assert {r.source: r.extracted for r in again.values() if r.extracted} == {}   # F14d: nothing re-read
     assert after == before
 
 

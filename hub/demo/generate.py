@@ -7,6 +7,8 @@ Output layout under `out_dir`:
     canlian/                   持证残疾人信息.xlsx (残联 certificate holders, header on row 3, dates day first)
     truth/                     ground truth (see hub.demo.truth)
     manifest.json              paths, URLs, record counts, the property API token, timings
+
+All of it holds simulated personal data or the token: folders 0700, files 0600 (hub.private_files).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 import yaml
 
 from hub.demo.canlian import WORKBOOK as CANLIAN_WORKBOOK
@@ -32,6 +35,7 @@ from hub.demo.sinks import default_url, mariadb_reachable, open_database
 from hub.demo.truth import write_truth
 from hub.demo.world import build_world
 from hub.demo.wuye import export_wuye
+from hub.private_files import make_private_dir, private_umask, tighten_all, write_private_text
 
 MANIFEST = "manifest.json"
 GONGAN_DB, RENSHE_DB = "hub_demo_gongan", "hub_demo_renshe"
@@ -87,7 +91,15 @@ def generate_district(
     the same records (only the property API token, timings and timestamps of files differ).
     `gongan_url`/`renshe_url` None: MariaDB on 127.0.0.1:3306 when it answers, else SQLite files."""
     out_dir = Path(out_dir).resolve()  # the manifest's paths must work from any working directory
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with private_umask():   # every file and folder of the simulated residents' data: the hub's user only
+        make_private_dir(out_dir)
+        manifest = _generate(out_dir, residents, seed, gongan_url, renshe_url, dirt, prevalence)
+    tighten_generated(manifest)   # files an older run left open to others, rewritten in place
+    return manifest
+
+
+def _generate(out_dir: Path, residents: int, seed: int, gongan_url: str | None, renshe_url: str | None,
+              dirt: DirtRates, prevalence: Prevalence) -> DemoManifest:
     timings: dict[str, float] = {}
     started = clock = time.perf_counter()
 
@@ -142,8 +154,24 @@ def generate_district(
         elapsed_seconds=timings,
         generated_at=datetime.now().isoformat(timespec="seconds"),
     )
-    (out_dir / MANIFEST).write_text(json.dumps(manifest.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
+    write_private_text(out_dir / MANIFEST, json.dumps(manifest.to_json(), ensure_ascii=False, indent=2))
     return manifest
+
+
+def generated_paths(manifest: DemoManifest) -> list[Path]:
+    """Every file and folder the generator writes (it owns them; `out_dir` may be a folder it did not make)."""
+    paths = [manifest.out_dir / MANIFEST, manifest.property_db, *manifest.files.values(), manifest.truth_dir]
+    paths += sorted({path.parent for path in manifest.files.values()} - {manifest.out_dir})
+    paths += [Path(url.database) for url in map(sa.make_url, (manifest.gongan_url, manifest.renshe_url))
+              if url.get_backend_name() == "sqlite" and url.database]
+    if manifest.truth_dir.is_dir():
+        paths += sorted(manifest.truth_dir.iterdir())
+    return paths
+
+
+def tighten_generated(manifest: DemoManifest) -> int:
+    """Make private what the generator wrote and finds open to others (an older version wrote 0644)."""
+    return tighten_all(path for path in generated_paths(manifest) if path.exists())
 
 
 def connections(manifest: DemoManifest, port: int = PROPERTY_PORT) -> dict[str, Any]:
@@ -159,9 +187,6 @@ def write_connections_file(manifest: DemoManifest, path: Path, port: int = PROPE
     """Write (or update: other names are kept) the connections file; it holds the API token, so it
     is made readable by its owner only."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     existing = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
     data = {**(existing if isinstance(existing, dict) else {}), **connections(manifest, port)}
-    path.touch(exist_ok=True)
-    path.chmod(0o600)  # before the token goes in
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=True), encoding="utf-8")
+    write_private_text(path, yaml.safe_dump(data, allow_unicode=True, sort_keys=True))

@@ -10,7 +10,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.demo.generate import MANIFEST, DemoManifest, generate_district, load_manifest, write_connections_file
+from hub.demo.generate import (
+    MANIFEST,
+    DemoManifest,
+    generate_district,
+    load_manifest,
+    tighten_generated,
+    write_connections_file,
+)
 from hub.demo.property_api import running_property_api
 from hub.settings import HubSettings
 
@@ -51,7 +58,9 @@ def demo_world(
 ) -> Iterator[DemoManifest]:
     out_dir = settings.sources_dir or settings.home / "demo"
     manifest = reusable_manifest(out_dir, residents, seed)
-    if manifest is None:
+    if manifest is not None:
+        tighten_generated(manifest)   # a district an older version wrote open to others
+    else:
         status = console.status(f"generating {residents:,} residents …") if console is not None else nullcontext()
         with status:
             manifest = generate_district(out_dir, residents=residents, seed=seed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
@@ -20,7 +21,8 @@ from hub.fuse.statements import latest_versions, ranked, read_statements
 from hub.mapping import MappingSpec
 from hub.protect import Vault
 from hub.resolve.stable_ids import ID_PREFIX
-from hub.resolve.store import failure_text, finish_run, latest_status, start_run
+from hub.resolve.store import failure_text, finish_run, start_run
+from hub.store.runs import DEFAULT_STALE_AFTER, latest_status, with_heartbeat
 
 STAGE, SOURCE = "fuse", "all"
 Touched = Mapping[str, Collection[str] | None]
@@ -37,13 +39,17 @@ class FuseResult:
 
 
 def fuse(engine: Engine, vault: Vault, mappings: Sequence[MappingSpec], touched: Touched,
-         progress: Callable[[str], None] | None = None) -> FuseResult:
-    """Golden values and conflicts of the touched entities, then the relations touching them and the places."""
-    say = progress or (lambda _: None)
+         progress: Callable[[str], None] | None = None, *,
+         stale_after: timedelta = DEFAULT_STALE_AFTER) -> FuseResult:
+    """Golden values and conflicts of the touched entities, then the relations touching them and the places.
+
+    `stale_after`: heartbeat age after which a fusion of another host counts as interrupted (hub.store.runs).
+    """
     result = FuseResult()
     if latest_status(engine, STAGE, SOURCE) != "succeeded":   # catch up after a failed or first fusion
         touched = dict.fromkeys(ID_PREFIX, None)
-    run = start_run(engine, SOURCE, stage=STAGE)
+    run = start_run(engine, SOURCE, stage=STAGE, stale_after=stale_after)
+    say = with_heartbeat(engine, run.id, progress)
     try:
         latest = latest_versions(engine)
         for entity_type, ids in touched.items():

@@ -6,21 +6,29 @@ The raw zone is append-only and keyed: a record's id is a keyed hash of (source,
 content hash), so landing the same content twice adds nothing, while a changed record adds a new
 version beside the old one. Statements are built only for versions the raw zone did not hold, one
 row per record entity of that version, and are only ever appended (hub.store.tables.statement).
+
+Before that, each record's id is screened, once and in extract order (`screen_batch`): a record whose
+id is blank, cannot be stored (a control character, a lone surrogate, longer than the column) or
+repeats an id the extract already showed with other content (hub.ingest.repeats) is kept in the raw
+zone under its content hash and quarantined as a whole, with a reason naming its position; the rest
+of the batch lands. No single row can make a bulk write fail for the batch.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Column, Connection, String
 
 import schemas
 from connectors.base import Batch
+from hub.ingest.repeats import SeenRecordIds, version_order
 from hub.mapping import MappingSpec
 from hub.normalize.base import is_blank
 from hub.protect import Vault
@@ -50,11 +58,13 @@ class BatchCounts:
 @dataclass(frozen=True, slots=True)
 class _Landed:
     row: dict[str, Any]
-    record_id: str
-    has_id: bool
+    record_id: str            # the raw zone's key: the record id, or "?" + content hash when it has no usable one
+    problem: str | None       # why the whole record is quarantined (record id blank, unstorable or repeated)
+    shown_id: str | None      # the record id as its quarantine row names it
     content_hash: str
     payload: bytes
     position: str | None
+    stamp: datetime | str     # its extracted_at (and first/last seen): the batch's time, later for a newer version
 
 
 def record_id_is_sensitive(spec: MappingSpec) -> bool:
@@ -86,8 +96,52 @@ _PAYLOAD_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str
 """What `json.dumps(row, ensure_ascii=False, sort_keys=True, default=str)` uses, built once, not per record."""
 
 
+_PAYLOAD_ASCII = json.JSONEncoder(ensure_ascii=True, sort_keys=True, default=str)
+
+
 def _payload(row: dict[str, Any]) -> bytes:
-    return _PAYLOAD_JSON.encode(row).encode("utf-8")
+    """The row as canonical JSON. Text UTF-8 cannot hold (a lone surrogate from a JSON "\\ud800" escape)
+    is written as JSON escapes instead: the payload still says exactly what the source said."""
+    text = _PAYLOAD_JSON.encode(row)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _PAYLOAD_ASCII.encode(row).encode("ascii")
+
+
+def _length(column: Column[Any]) -> int:
+    assert isinstance(column.type, String) and column.type.length is not None
+    return column.type.length
+
+
+ID_LENGTH = _length(tables.raw_record.c.source_record_id)
+POSITION_LENGTH = _length(tables.raw_record.c.position)
+_UNSTORABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Control characters (PostgreSQL refuses NUL in text; the others make an id no one can type or read)
+and lone surrogates (no UTF-8 for them): a record id holding one is quarantined."""
+
+
+def _escaped(text: str) -> str:
+    """The text with control characters and lone surrogates written as \\x.. / \\u.... escapes."""
+    return _UNSTORABLE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
+def _fitted(text: str, length: int) -> str:
+    """Text any store holds in a column of `length`: escaped, and cut with an ellipsis when too long."""
+    text = _escaped(text)
+    return text if len(text) <= length else text[:length - 1] + "…"
+
+
+def _id_problem(clear: str, stored: str) -> str | None:
+    """Why a record id cannot be stored as it is, or None (`stored`: what the raw zone would hold)."""
+    bad = _UNSTORABLE.search(clear)
+    if bad is not None:
+        code = ord(bad[0])
+        what = "a lone surrogate, not text" if 0xD800 <= code <= 0xDFFF else "a control character"
+        return f"holds {what} (U+{code:04X}) at character {bad.start() + 1}"
+    if len(stored) > ID_LENGTH:
+        return f"is {len(stored)} characters long, longer than {ID_LENGTH}, the most a record id may have"
+    return None
 
 
 @dataclass
@@ -108,6 +162,18 @@ def _known_raw_ids(conn: Connection, raw_ids: list[str], landed: LandedThisRun |
 
 
 @dataclass
+class Screened:
+    """A batch's records, each given its raw zone key, its time and its fate by the record id it carries:
+    what a stale batch is prepared again from, since record ids are screened once, in extract order."""
+
+    source: str
+    records: dict[str, _Landed]          # raw record id → record
+    counts: BatchCounts                  # extracted, and what screening settled (exact repeats, rejected rows)
+    quarantine: list[tuple[Any, ...]]    # the connector's rejected rows
+    stamp: datetime | str
+
+
+@dataclass
 class PreparedBatch:
     """A batch turned into rows, ready to write: the CPU work of landing, done outside any write.
 
@@ -120,6 +186,7 @@ class PreparedBatch:
     raw_rows: list[tuple[Any, ...]]
     statements: list[tuple[Any, ...]]
     quarantine: list[tuple[Any, ...]]
+    screened: Screened | None = None
 
     @property
     def raw_ids(self) -> list[str]:
@@ -127,52 +194,187 @@ class PreparedBatch:
 
 
 def prepare_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: str, now: datetime,
-                  vault: Vault, landed: LandedThisRun | None = None) -> PreparedBatch:
-    """Hash, encrypt, normalize and build the statements of the records the store does not hold yet."""
-    counts = BatchCounts(extracted=len(batch.rows) + len(batch.rejected))
-    stamp = timestamp_param(conn, now)
+                  vault: Vault, landed: LandedThisRun | None = None,
+                  seen: SeenRecordIds | None = None) -> PreparedBatch:
+    """Hash, encrypt, normalize and build the statements of the records the store does not hold yet.
+
+    `seen`: the record ids of the extract so far (one per run, given batch after batch in extract
+    order); without it, repeats are caught within this batch only.
+    """
+    screened = screen_batch(conn, spec, batch, run_id=run_id, now=now, vault=vault,
+                            seen=seen if seen is not None else SeenRecordIds(versions=spec.record_versions is not None))
+    return prepare_screened(conn, spec, screened, run_id=run_id, vault=vault, landed=landed)
+
+
+_RecordId = tuple[str | None, str | None, str | None]
+"""(stored record id, problem, shown id): the stored id is None where the id cannot be used."""
+
+
+def _ids_and_problems(spec: MappingSpec, rows: list[dict[str, Any]], vault: Vault) -> list[_RecordId]:
     pseudonymous = record_id_is_sensitive(spec)
+    columns = ", ".join(spec.record_id)
+    out: list[_RecordId] = []
+    for row in rows:
+        clear = _record_id(row, spec.record_id)
+        if clear is None:
+            out.append((None, f"record id column(s) {columns} blank", None))
+            continue
+        stored = "~" + vault.token(clear) if pseudonymous else clear
+        problem = _id_problem(clear, stored)
+        if problem is None:
+            out.append((stored, None, stored))
+        else:
+            shown = stored if pseudonymous else _fitted(clear, ID_LENGTH)   # a token is always storable
+            out.append((None, f"record id column(s) {columns}: {problem}", shown))
+    return out
+
+
+def screen_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: str, now: datetime, vault: Vault,
+                 seen: SeenRecordIds) -> Screened:
+    """Key and time every record of a batch, and settle what its record id decides (see hub.ingest.repeats):
+    a record without a usable id (blank, unstorable, or repeated with other content) keeps its place in the
+    raw zone under its content hash and is quarantined; an exact repeat counts as unchanged."""
+    counts = BatchCounts(extracted=len(batch.rows) + len(batch.rejected))
+    if seen.started is None:
+        seen.started = now
+    if seen.latest is not None and now <= seen.latest:
+        now = seen.latest + timedelta(microseconds=1)   # a later batch's versions are always the later ones
+    stamp = timestamp_param(conn, now)
     quarantine: list[tuple[Any, ...]] = []
     for rejected in batch.rejected:
         raw_enc = vault.encrypt_text(rejected.raw) if rejected.raw is not None else None
-        quarantine.append((spec.source, None, run_id, None, rejected.position, None, None, "record",
-                           rejected.reason, raw_enc, stamp))
+        quarantine.append((spec.source, None, run_id, None, _fitted(rejected.position, POSITION_LENGTH), None, None,
+                           "record", rejected.reason, raw_enc, stamp))
     counts.quarantined += len(batch.rejected)
 
-    positions: list[str | None] = list(batch.positions) if batch.positions else [None] * len(batch.rows)
-    fresh: dict[str, _Landed] = {}
-    for row, position in zip(batch.rows, positions, strict=True):
-        payload = _payload(row)
-        content_hash = vault.keyed_hash(payload)
-        record_id = _record_id(row, spec.record_id)
-        if record_id is not None and pseudonymous:
-            record_id = "~" + vault.token(record_id)
-        # A record without its id is still kept in the raw zone (under its content hash) and quarantined.
-        key = record_id if record_id is not None else f"?{content_hash}"
-        raw_id = vault.keyed_hash(f"{spec.source}\x1f{key}\x1f{content_hash}".encode())
-        if raw_id in fresh:
-            counts.unchanged += 1   # the same content twice in one batch
-            continue
-        fresh[raw_id] = _Landed(row, key, record_id is not None, content_hash, payload, position)
+    rows = batch.rows
+    positions: list[str | None] = list(batch.positions) if batch.positions else [None] * len(rows)
+    payloads = [_payload(row) for row in rows]
+    hashes = [vault.keyed_hash(payload) for payload in payloads]
+    ids = _ids_and_problems(spec, rows, vault)
+    fates = _repeats(spec, seen, rows, positions, hashes, ids, vault, now)
+    before = seen.rows
+    seen.rows += len(rows) + len(batch.rejected)
 
-    known = _known_raw_ids(conn, list(fresh), landed)
+    fresh: dict[str, _Landed] = {}
+    for i, row in enumerate(rows):
+        fate = fates[i]
+        if fate is UNCHANGED:
+            counts.unchanged += 1
+            continue
+        stored, problem, shown = ids[i]
+        if isinstance(fate, str):
+            problem, stored = fate, None
+        key = stored if stored is not None else f"?{hashes[i]}"
+        raw_id = vault.keyed_hash(f"{spec.source}\x1f{key}\x1f{hashes[i]}".encode())
+        if raw_id in fresh:
+            counts.unchanged += 1   # the same record without a usable id twice in one batch
+            continue
+        position = positions[i]
+        if position is None and isinstance(fate, str):   # a repeat, from a source without positions (SQL)
+            position = _extract_row(before, i)
+        if position is not None and (len(position) > POSITION_LENGTH or _UNSTORABLE.search(position)):
+            position = _fitted(position, POSITION_LENGTH)
+        row_stamp = stamp if not isinstance(fate, timedelta) else timestamp_param(conn, now + fate)
+        fresh[raw_id] = _Landed(row, key, problem, shown, hashes[i], payloads[i], position, row_stamp)
+    return Screened(spec.source, fresh, counts, quarantine, stamp)
+
+
+def _extract_row(rows_before: int, i: int) -> str:
+    """The position of row `i` of a batch that has none of its own (a SQL source): its place in the extract."""
+    return f"row {rows_before + i + 1} of the extract"
+
+
+UNCHANGED = object()
+"""The fate of an exact repeat: counted as unchanged, nothing landed."""
+
+
+def _repeats(spec: MappingSpec, seen: SeenRecordIds, rows: list[dict[str, Any]], positions: list[str | None],
+             hashes: list[str], ids: list[_RecordId], vault: Vault,
+             now: datetime) -> list[object]:
+    """Per row, what its record id's earlier occurrences in the extract decide: None (lands as it is),
+    UNCHANGED, a quarantine reason, or for a change log's version the time offset it lands with."""
+    fates: list[object] = [None] * len(rows)
+    usable = [i for i, (stored, _, _) in enumerate(ids) if stored is not None]
+    if not usable:
+        seen.end_batch()
+        return fates
+    keys = [int(h[:16], 16) for h in vault.keyed_hashes([f"{spec.source}\x1f{ids[i][0]}" for i in usable])]
+    key_of = dict(zip(usable, keys, strict=True))
+    merged = {usable[j]: slot for j, slot in seen.earlier_slots(keys).items()}
+    recent = seen.recent
+    versions = spec.record_versions
+    orders = {i: version_order(rows[i].get(versions.ordered_by)) for i in usable} if versions else {}
+    if versions:   # versions of one record within a batch land in their order, a microsecond apart
+        usable.sort(key=lambda i: (orders[i] is None, orders[i] or (0, 0.0)))
+    offsets: dict[int, int] = {}
+
+    def where(i: int) -> str:
+        return positions[i] or _extract_row(seen.rows, i)
+
+    for i in usable:
+        key, content = key_of[i], int(hashes[i][:16], 16)
+        slot = merged.get(i)
+        if slot is None:
+            slot = recent.get(key)
+        if slot is None:
+            seen.add(key, content, where(i), orders.get(i))
+            if versions:
+                offsets[key] = 0
+            continue
+        earlier = seen.find(slot)
+        if earlier.content == content:
+            fates[i] = UNCHANGED
+            continue
+        order = orders.get(i)
+        if versions is None:
+            fates[i] = f"duplicate record id: first at {earlier.position}, this row has other content"
+        elif order is None or earlier.order is None:
+            fates[i] = (f"duplicate record id: a version at {earlier.position}, and a blank {versions.ordered_by} "
+                        "leaves their order unknown")
+        elif order == earlier.order:
+            fates[i] = (f"duplicate record id: the version at {earlier.position} has the same "
+                        f"{versions.ordered_by}, so which is newer is unknown")
+        elif order > earlier.order:
+            offsets[key] = offsets.get(key, -1) + 1
+            fates[i] = timedelta(microseconds=offsets[key])
+            seen.newer_version(earlier, content, where(i), order)
+        else:   # older than a version an earlier batch landed: it lands as an earlier version
+            assert seen.started is not None
+            fates[i] = seen.started - now - timedelta(microseconds=1)
+    if offsets:
+        seen.latest = now + timedelta(microseconds=max(offsets.values()))
+    seen.end_batch()
+    return fates
+
+
+def prepare_screened(conn: Connection, spec: MappingSpec, screened: Screened, *, run_id: str, vault: Vault,
+                     landed: LandedThisRun | None = None) -> PreparedBatch:
+    """The rows to write for the screened records the store does not hold yet (again, when a batch went stale)."""
+    counts = BatchCounts()
+    counts.add(screened.counts)
+    quarantine = list(screened.quarantine)
+    stamp = screened.stamp
+    known = _known_raw_ids(conn, list(screened.records), landed)
     counts.unchanged += len(known)
-    new = {rid: landed for rid, landed in fresh.items() if rid not in known}
+    new = {rid: x for rid, x in screened.records.items() if rid not in known}
     encrypted = vault.encrypt_many_bytes(x.payload for x in new.values())
-    raw_rows = [(rid, spec.source, x.record_id, x.content_hash, payload, x.position, stamp, run_id)
+    raw_rows = [(rid, spec.source, x.record_id, x.content_hash, payload, x.position, x.stamp, run_id)
                 for (rid, x), payload in zip(new.items(), encrypted, strict=True)]
 
-    keyed = [rid for rid, x in new.items() if x.has_id]
+    keyed = [rid for rid, x in new.items() if x.problem is None]
     for rid, x in new.items():
-        if not x.has_id:
+        if x.problem is not None:
             counts.quarantined += 1
-            quarantine.append((spec.source, None, run_id, rid, x.position, None, ",".join(spec.record_id), "record",
-                               f"record id column(s) {', '.join(spec.record_id)} blank", None, stamp))
+            quarantine.append((spec.source, x.shown_id, run_id, rid, x.position, None, ",".join(spec.record_id),
+                               "record", x.problem, None, stamp))
     statements: list[tuple[Any, ...]] = []
     if keyed:
         frame = pd.DataFrame.from_records([new[rid].row for rid in keyed])
         refs = RecordRefs(record_ids=[new[rid].record_id for rid in keyed], raw_ids=keyed,
-                          positions=[new[rid].position for rid in keyed])
+                          positions=[new[rid].position for rid in keyed],
+                          stamps=None if all(new[rid].stamp is stamp for rid in keyed) else
+                          [new[rid].stamp for rid in keyed])
         built = build_statements(spec, frame, refs, run_id=run_id, now=stamp, vault=vault)
         statements = built.rows
         quarantine.extend(built.quarantine)
@@ -180,14 +382,15 @@ def prepare_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: 
         counts.quarantined += built.quarantined
         counts.quarantined_values += built.quarantined_values
         counts.statements += built.values
-    return PreparedBatch(spec.source, counts, raw_rows, statements, quarantine)
+    return PreparedBatch(spec.source, counts, raw_rows, statements, quarantine, screened)
 
 
 def write_batch(conn: Connection, prepared: PreparedBatch, landed: LandedThisRun | None = None) -> bool:
     """Write a prepared batch inside the caller's transaction; False (nothing written) when it went stale.
 
     Stale means another write landed one of its records since it was prepared (the same record in two
-    batches in flight together); the caller then prepares it again on this connection.
+    batches in flight together); the caller then prepares it again on this connection (`prepare_screened`
+    of its `screened` records).
     `landed`: given during an initial load only (see LandedThisRun).
     """
     if _known_raw_ids(conn, prepared.raw_ids, landed):

@@ -11,24 +11,25 @@ import gc
 import json
 import logging
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.base import Batch, Connector
 from hub.errors import HubError, SourceSchemaChanged
-from hub.ingest.landing import BatchCounts, LandedThisRun, PreparedBatch, prepare_batch, write_batch
+from hub.ingest.landing import BatchCounts, LandedThisRun, PreparedBatch, prepare_batch, prepare_screened, write_batch
+from hub.ingest.repeats import SeenRecordIds
 from hub.mapping import MappingSpec
 from hub.mapping.loader import suggest
 from hub.protect import Vault
 from hub.store import tables
 from hub.store.initial_load import refresh_statistics
+from hub.store.runs import DEFAULT_STALE_AFTER, finish_run, heartbeat, start_run
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +123,22 @@ class _FullCollectionsHeld:
 young_collections_only = _FullCollectionsHeld()
 
 
+def record_failed_start(engine: Engine, source: str, error: str, *,
+                        stale_after: timedelta = DEFAULT_STALE_AFTER) -> IngestResult:
+    """A run of a source that could not even start (its mapping does not load, no connection, unknown
+    connector kind): a run row that starts and fails at once with the cause, so `hub status` shows it
+    like any failed run; nothing else is touched."""
+    watermark = read_watermark(engine, source)
+    run_id = start_run(engine, "ingest", source, watermark_before=watermark, stale_after=stale_after).id
+    with engine.begin() as conn:
+        finish_run(conn, run_id, "failed", error=error, watermark_after=watermark)
+    log.warning("source %s: cannot start: %s", source, error)
+    return IngestResult(source, run_id, "failed", watermark=watermark, error=error)
+
+
 def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, vault: Vault,
                   on_batch: Callable[[BatchCounts], None] | None = None,
-                  initial_load: bool = False) -> IngestResult:
+                  initial_load: bool = False, stale_after: timedelta = DEFAULT_STALE_AFTER) -> IngestResult:
     """Run one ingest of one source and return its reconciled counts (never raises HubError).
 
     Batches flow through two stages at once: while a writer thread commits batch k (raw rows,
@@ -132,15 +146,12 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
     batch k+1. The database drivers release the GIL while they write, so the stages overlap on a second
     core; commits stay in batch order, one transaction per batch, as before.
     `initial_load`: the store was empty when this load began (see hub.store.initial_load).
+    `stale_after`: heartbeat age after which an ingest of this source on another host counts as
+    interrupted; interrupted runs are marked and taken over by this one (hub.store.runs).
     """
-    run_id = uuid.uuid4().hex
     watermark = read_watermark(engine, spec.source)
+    run_id = start_run(engine, "ingest", spec.source, watermark_before=watermark, stale_after=stale_after).id
     result = IngestResult(spec.source, run_id, "running", watermark=watermark)
-    with engine.begin() as conn:
-        conn.execute(tables.run.insert().values(
-            id=run_id, stage="ingest", source=spec.source, started_at=_now(), status="running",
-            extracted=0, loaded=0, unchanged=0, quarantined=0, quarantined_values=0, statements=0, batches=0,
-            watermark_before=watermark))
     totals = BatchCounts()
     try:
         schema = connector.discover()
@@ -150,14 +161,15 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ingest-{spec.source}") as writer, \
                 engine.connect() as reader, young_collections_only():
             pending: Future[BatchCounts] | None = None
+            seen = SeenRecordIds(versions=spec.record_versions is not None)   # record ids of this extract
             for batch in connector.extract(watermark):
                 now = _now()
                 prepared = prepare_batch(reader, spec, batch, run_id=run_id, now=now, vault=vault,
-                                         landed=commit.landed)
+                                         landed=commit.landed, seen=seen)
                 reader.rollback()   # end the read snapshot: the next batch must see the writer's commits
                 if pending is not None:
                     _after_write(pending.result(), result, engine, on_batch, initial_load)
-                pending = writer.submit(commit, batch, prepared, now)
+                pending = writer.submit(commit, batch, prepared)
             if pending is not None:
                 _after_write(pending.result(), result, engine, on_batch, initial_load)
         result.status = "succeeded"
@@ -184,20 +196,21 @@ class _BatchCommitter:
     columns: str
     landed: LandedThisRun | None   # what this run wrote, during an initial load only
 
-    def __call__(self, batch: Batch, prepared: PreparedBatch, now: datetime) -> BatchCounts:
+    def __call__(self, batch: Batch, prepared: PreparedBatch) -> BatchCounts:
         result = self.result
         with self.engine.begin() as conn:
             if not write_batch(conn, prepared, self.landed):   # went stale in flight: prepare it again, here
-                prepared = prepare_batch(conn, self.spec, batch, run_id=result.run_id, now=now, vault=self.vault,
-                                         landed=self.landed)
+                assert prepared.screened is not None
+                prepared = prepare_screened(conn, self.spec, prepared.screened, run_id=result.run_id,
+                                            vault=self.vault, landed=self.landed)
                 write_batch(conn, prepared, self.landed)
             self.totals.add(prepared.counts)
             result.batches += 1
             if batch.watermark is not None:
                 result.watermark = batch.watermark
             _save_state(conn, self.spec.source, result.watermark, self.columns, result.run_id)
-            conn.execute(update(tables.run).where(tables.run.c.id == result.run_id).values(
-                batches=result.batches, watermark_after=result.watermark, **asdict(self.totals)))
+            heartbeat(conn, result.run_id, batches=result.batches, watermark_after=result.watermark,
+                      **asdict(self.totals))
         return prepared.counts
 
 
@@ -213,5 +226,4 @@ def _finish(engine: Engine, result: IngestResult, totals: BatchCounts) -> None:
     for name, value in asdict(totals).items():
         setattr(result, name, value)
     with engine.begin() as conn:
-        conn.execute(update(tables.run).where(tables.run.c.id == result.run_id).values(
-            status=result.status, finished_at=_now(), error=result.error, watermark_after=result.watermark))
+        finish_run(conn, result.run_id, result.status, error=result.error, watermark_after=result.watermark)

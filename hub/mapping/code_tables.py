@@ -110,6 +110,28 @@ def code_table(name: str) -> CodeTable:
     return _BUILDERS[name]()
 
 
+@functools.cache
+def _labels(normalizer: str) -> Mapping[str, str]:
+    """Canonical code → the label people read, for the attributes stored as codes of a national table."""
+    if normalizer == "gender":   # the short form an office writes: 男, 女, 未知, 未说明
+        return {c["code"]: (c.get("aliases") or [c["name"]])[0] for c in _resource("gb_t_2261_1_gender")["codes"]}
+    if normalizer == "ethnicity":
+        return {g["code"]: g["name"] for g in _resource("gb_3304_ethnicity")["groups"]}
+    return {}
+
+
+def display_value(entity_type: str, attribute: str, value: Any) -> Any:
+    """A stored value as people read it where values are shown (preview, review, explain): a code of a
+    national table with its label, 2 → 女 (2); any other value unchanged."""
+    import schemas
+
+    meta = schemas.attribute_spec(entity_type, attribute)
+    if meta is None or value is None:
+        return value
+    label = _labels(meta.normalizer).get(str(value))
+    return f"{label} ({value})" if label else value
+
+
 def resident_id_documents() -> list[str]:
     """GA/T 517 kinds whose document number is a resident ID number."""
     return list(_resource("ga_t_517_id_documents")["tables"]["ga_t_517"]["resident_id_kinds"])

@@ -4,13 +4,20 @@ Parsing happens in two steps, as in followthemoney's mappings: the YAML is valid
 `MappingSpec` (shape), then cross-references are bound against the canonical model in schemas/,
 the normalizer registry, the shipped code tables and the connector registry with its settings
 model (meaning). Both steps collect problems instead of stopping at the first, because an operator
-fixing a file wants the whole list.
+fixing a file wants the whole list; a key given twice is one of them, with both lines.
+
+A folder is loaded file by file (`load_mappings`): a file that does not load fails its own source and
+no other, so one typo in one department's mapping never stops the other departments' ingest.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -19,11 +26,27 @@ import schemas
 from hub.errors import ConfigurationError, MappingError, MappingProblem
 from hub.mapping.code_tables import code_table
 from hub.mapping.conditions import Condition
-from hub.mapping.model import ConnectorSpec, DateHints, EntitySpec, FieldSpec, MappingSpec, RelationSpec
+from hub.mapping.model import (
+    IDENT,
+    SOURCE_ID_MAX,
+    ConnectorSpec,
+    DateHints,
+    EntitySpec,
+    FieldSpec,
+    MappingSpec,
+    RelationSpec,
+)
 from hub.mapping.nearest import suggest
 from hub.mapping.yaml_lines import Path_, load_yaml_with_lines, nearest_line
 
-__all__ = ["load_mapping", "load_mappings", "parse_mapping", "suggest"]
+__all__ = ["MappingFile", "MappingSet", "load_mapping", "load_mappings", "parse_mapping", "read_mapping", "suggest"]
+
+
+def _where(loc: Sequence[str | int]) -> str:
+    """A key path as the operator reads it; keys are text from the file, so a NUL or a line break in a quoted
+    key is shown escaped (the message goes to terminals and to the store's run table, which holds no NUL)."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in ".".join(str(p) for p in loc))
 
 
 class _Problems:
@@ -31,8 +54,7 @@ class _Problems:
         self.file, self.lines, self.items = file, lines, list[MappingProblem]()
 
     def add(self, loc: Sequence[str | int], message: str) -> None:
-        where = ".".join(str(p) for p in loc)
-        self.items.append(MappingProblem(str(self.file), nearest_line(self.lines, tuple(loc)), where, message))
+        self.items.append(MappingProblem(str(self.file), nearest_line(self.lines, tuple(loc)), _where(loc), message))
 
 
 def _check_connector(spec: MappingSpec, problems: _Problems) -> None:
@@ -160,23 +182,63 @@ def _known_keys(loc: Sequence[str | int]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
-def parse_mapping(path: Path) -> tuple[MappingSpec, dict[Path_, int]]:
-    """Read, validate and bind one mapping file, keeping the line of every key (for later checks)."""
+def _source_of(data: Any, path: Path) -> str:
+    """The source id a file means: its `source:` value when that is a valid id, else the file's stem (what the
+    run table and the ingest results name a file that does not load by)."""
+    value = data.get("source") if isinstance(data, dict) else None
+    if isinstance(value, str) and re.fullmatch(IDENT, value) and len(value) <= SOURCE_ID_MAX:
+        return value
+    return path.stem[:SOURCE_ID_MAX]
+
+
+@dataclass(frozen=True)
+class MappingFile:
+    """One mapping file as loaded: its spec, or every problem that keeps it from loading.
+
+    `source` is the spec's id, or for a file that does not load its `source:` value when that can be read,
+    else the file's stem. `draft` follows `status: draft`, read even from a file that does not load, so
+    that a draft under review is skipped, not failed.
+    """
+
+    path: Path
+    source: str
+    draft: bool
+    spec: MappingSpec | None = None
+    lines: dict[Path_, int] = dataclasses.field(default_factory=dict, repr=False)
+    problems: tuple[MappingProblem, ...] = ()
+
+    @property
+    def error(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+def read_mapping(path: Path) -> MappingFile:
+    """Read, validate and bind one mapping file, keeping the line of every key; never raises MappingError."""
+    def unreadable(message: str, line: int | None = None) -> MappingFile:
+        return MappingFile(path, path.stem[:SOURCE_ID_MAX], False, problems=(MappingProblem(str(path), line, "",
+                                                                                              message),))
+
     try:
-        data, lines = load_yaml_with_lines(path)
+        doc = load_yaml_with_lines(path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = MappingProblem(str(path), line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")
-        raise MappingError([problem]) from None
+        return unreadable(f"not valid YAML: {getattr(exc, 'problem', exc)}", mark.line + 1 if mark else None)
     except OSError as exc:
-        raise MappingError([MappingProblem(str(path), None, "", f"cannot read file: {exc.strerror}")]) from None
+        return unreadable(f"cannot read file: {exc.strerror}")
     except UnicodeDecodeError:
-        raise MappingError([MappingProblem(str(path), None, "", "not UTF-8 text")]) from None
+        return unreadable("not UTF-8 text")
+    data, lines = doc.data, doc.lines
+    source = _source_of(data, path)
+    draft = isinstance(data, dict) and data.get("status") == "draft"
     problems = _Problems(path, lines)
+    for dup in doc.duplicates:
+        problems.items.append(MappingProblem(
+            str(path), dup.line, _where(dup.path),
+            f"key {dup.path[-1]!r} is given twice: first at {path}:{dup.first_line}, again at {path}:{dup.line}; "
+            "keep one"))
     if not isinstance(data, dict):
         problems.add((), "a mapping file must be a YAML mapping (key: value) at the top level")
-        raise MappingError(problems.items)
+        return MappingFile(path, source, False, lines=lines, problems=tuple(problems.items))
     try:
         spec = MappingSpec.model_validate(data)
     except ValidationError as exc:
@@ -186,11 +248,20 @@ def parse_mapping(path: Path) -> tuple[MappingSpec, dict[Path_, int]]:
             if err["type"] == "extra_forbidden":
                 message = f"unknown key {loc[-1]!r}" + suggest(str(loc[-1]), _known_keys(loc))
             problems.add(loc, message)
-        raise MappingError(problems.items) from None
+        return MappingFile(path, source, draft, lines=lines, problems=tuple(problems.items))
     _check_references(spec, problems)
     if problems.items:
-        raise MappingError(problems.items)
-    return spec, lines
+        return MappingFile(path, source, draft, lines=lines, problems=tuple(problems.items))
+    return MappingFile(path, spec.source, spec.status == "draft", spec, lines)
+
+
+def parse_mapping(path: Path) -> tuple[MappingSpec, dict[Path_, int]]:
+    """Read, validate and bind one mapping file, keeping the line of every key (for later checks); raise
+    MappingError listing every problem."""
+    loaded = read_mapping(path)
+    if loaded.spec is None:
+        raise MappingError(list(loaded.problems))
+    return loaded.spec, loaded.lines
 
 
 def load_mapping(path: Path) -> MappingSpec:
@@ -198,21 +269,50 @@ def load_mapping(path: Path) -> MappingSpec:
     return parse_mapping(path)[0]
 
 
-def load_mappings(directory: Path) -> list[MappingSpec]:
-    """Every *.yaml in a folder; problems of all files are reported together. Source ids must be unique."""
-    specs: list[MappingSpec] = []
-    problems: list[MappingProblem] = []
-    for path in sorted(directory.glob("*.yaml")):
-        try:
-            specs.append(load_mapping(path))
-        except MappingError as exc:
-            problems.extend(exc.problems)
-    seen: dict[str, str] = {}
-    for spec in specs:
-        if spec.source in seen:
-            problems.append(MappingProblem(str(directory), None, "source",
-                                           f"source id {spec.source!r} is used by two files"))
-        seen[spec.source] = spec.source
-    if problems:
-        raise MappingError(problems)
-    return specs
+@dataclass(frozen=True)
+class MappingSet:
+    """The files of a mappings folder, each loaded on its own: one broken file fails its own source only."""
+
+    files: list[MappingFile]
+
+    @property
+    def ready(self) -> list[MappingSpec]:
+        """The specs to ingest: loaded, and not drafts."""
+        return [f.spec for f in self.files if f.spec is not None and not f.draft]
+
+    @property
+    def drafts(self) -> list[MappingFile]:
+        """Files marked `status: draft` (loaded or not): never ingested until marked ready."""
+        return [f for f in self.files if f.draft]
+
+    @property
+    def failed(self) -> list[MappingFile]:
+        """Files that are not drafts and do not load: their sources fail, the others go on."""
+        return [f for f in self.files if f.spec is None and not f.draft]
+
+    def require_ready(self) -> list[MappingSpec]:
+        """The ready specs, or MappingError with every problem of every failed file: for what needs every
+        source's mapping at once (fusion ranks all sources by their mappings' authority)."""
+        problems = [p for f in self.failed for p in f.problems]
+        if problems:
+            raise MappingError(problems)
+        return self.ready
+
+
+def load_mappings(directory: Path) -> MappingSet:
+    """Every *.yaml in a folder, each file on its own. Source ids must be unique among the files that are not
+    drafts: files sharing one all fail (each naming the others), the rest of the folder is unaffected."""
+    files = [read_mapping(path) for path in sorted(directory.glob("*.yaml"))]
+    by_source: dict[str, list[MappingFile]] = {}
+    for f in files:
+        if not f.draft:
+            by_source.setdefault(f.source, []).append(f)
+    for same in by_source.values():
+        if len(same) < 2:
+            continue
+        for f in same:
+            others = ", ".join(f"{o.path}:{o.lines.get(('source',), 1)}" for o in same if o is not f)
+            problem = MappingProblem(str(f.path), f.lines.get(("source",)), "source",
+                                     f"source id {f.source!r} is also used by {others}; give each file its own")
+            files[files.index(f)] = replace(f, spec=None, problems=(*f.problems, problem))
+    return MappingSet(files)

@@ -4,7 +4,8 @@ A mapping says where a source lives (connector kind, settings, the name of its c
 columns identify a record, which canonical entities one row describes, how each column becomes a
 canonical attribute (normalizer, value map or national code table, constant, default, composite of
 several columns, condition on another column), how the entities of a row relate, how the source
-writes dates, and which attributes this source is authoritative for. Nothing else in the hub is
+writes dates, which attributes this source is authoritative for, and whether the file is still a
+draft that `hub ingest` must leave alone. Nothing else in the hub is
 edited to add a department. References to the canonical model (entity types, attributes,
 predicates), to normalizers and to connector settings are checked by `hub.mapping.loader`, which
 reports every problem with file and line. docs/mapping-reference.md documents every key;
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from hub.mapping.code_tables import CODE_TABLE_NAMES
 from hub.mapping.conditions import Condition
@@ -23,6 +24,8 @@ from hub.mapping.nearest import suggest
 from hub.mapping.parts import ADDRESS_ROLES, NAME_ROLES, ROLES
 
 IDENT = r"^[a-z][a-z0-9_]*$"
+SOURCE_ID_MAX = 64
+"""Longest source id: the width of the `source` column of the store's run, raw and statement tables."""
 WHEN_INPUT = str | Condition | list[str | Condition]
 
 
@@ -190,15 +193,33 @@ class DateHints(Strict):
     )
 
 
+class RecordVersions(Strict):
+    """The source is a change log: one extract may hold several versions of a record."""
+
+    ordered_by: str = Field(
+        min_length=1, description="the column that orders the versions of a record (a change time or a version "
+        "number): versions land in its order and the one it orders last is the record's latest; numbers compare "
+        "as numbers, timestamps as timestamps, other text as text",
+    )
+
+
 class MappingSpec(Strict):
     """A department source: the whole content of one mappings/*.yaml file."""
 
-    source: str = Field(pattern=IDENT, description="unique id of this source")
+    source: str = Field(pattern=IDENT, max_length=SOURCE_ID_MAX, description="unique id of this source")
     department: str = Field(description="department key (schemas.Department)")
     title: str = Field(default="", description="human name of the source system")
+    status: Literal["draft", "ready"] = Field(
+        default="ready", description="draft: written by `hub mappings suggest` and not reviewed yet; `hub ingest` "
+        "skips it (and refuses it by name) until an operator changes it to ready",
+    )
     connector: ConnectorSpec
     record_id: list[str] = Field(
         min_length=1, description="column(s) identifying a record in the source; several are joined with |"
+    )
+    record_versions: RecordVersions | None = Field(
+        default=None, description="only for a change log: a record id that repeats in one extract is then a new "
+        "version of its record, not a duplicate (without it, a repeat with other content is quarantined)",
     )
     dates: DateHints = Field(default_factory=DateHints, description="how the source writes dates")
     entities: dict[str, EntitySpec] = Field(min_length=1)
@@ -213,10 +234,20 @@ class MappingSpec(Strict):
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
+    @field_validator("record_versions")
+    @classmethod
+    def _ordered_by_another_column(cls, value: RecordVersions | None, info: ValidationInfo) -> RecordVersions | None:
+        if value is not None and value.ordered_by in info.data.get("record_id", []):
+            raise ValueError(f"ordered_by {value.ordered_by!r} is a record id column: versions of one record all "
+                             "share it, so it cannot order them; name the column of the change time or version")
+        return value
+
     @property
     def columns_read(self) -> set[str]:
         """Every source column this mapping reads: what schema-drift detection checks for."""
         cols = set(self.record_id)
+        if self.record_versions is not None:
+            cols.add(self.record_versions.ordered_by)
         for entity in self.entities.values():
             cols.update(c.column for c in entity.when)
             for spec in entity.fields.values():

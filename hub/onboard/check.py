@@ -2,8 +2,9 @@
 
 The mapping file itself was validated when it loaded (shape, attribute and normalizer names, code
 tables, conditions). Here the sample decides: every column the mapping reads exists, value maps hold
-the values the source really has, conditions hold for some rows, the record id identifies rows, and no
-field would send most of its values to quarantine (a wrong normalizer or date order shows up so).
+the values the source really has, conditions hold for some rows, the record id identifies rows (a repeat
+is an error unless the source is a change log), and no field would send most of its values to
+quarantine (a wrong normalizer or date order shows up so).
 Values are quoted only for short code lists; identifiers and phones never appear in a finding.
 """
 
@@ -76,6 +77,8 @@ def _columns(spec: MappingSpec, sample: Sample, out: _Findings) -> set[str]:
 
     for i, column in enumerate(spec.record_id):
         need(column, ("record_id", i))
+    if spec.record_versions is not None:
+        need(spec.record_versions.ordered_by, ("record_versions", "ordered_by"))
     for local, entity in spec.entities.items():
         for i, condition in enumerate(entity.when):
             need(condition.column, ("entities", local, "when", i))
@@ -135,9 +138,26 @@ def _record_id(spec: MappingSpec, frame: pd.DataFrame, out: _Findings) -> None:
         out.add("warning", ("record_id",), f"{blank} sampled row(s) have a blank record id: they go to quarantine")
     keys = parts.dropna().astype(str).agg("|".join, axis=1)
     repeated = int(keys.duplicated().sum())
-    if repeated:
-        out.add("warning", ("record_id",), f"the record id repeats in {repeated} sampled row(s): rows with the same id "
-                "are versions of one record; add a column so that it identifies a row")
+    if repeated and spec.record_versions is None:
+        out.add("error", ("record_id",), f"the record id repeats in {repeated} sampled row(s): ingest lands the "
+                "first row of each id and quarantines later ones with other content; choose column(s) that identify "
+                "a row, or, for a change log, declare `record_versions: {ordered_by: <the column ordering the "
+                "versions>}`")
+    elif repeated and spec.record_versions is not None and spec.record_versions.ordered_by in frame:
+        _versions(spec.record_versions.ordered_by, frame, keys, out)
+
+
+def _versions(ordered_by: str, frame: pd.DataFrame, keys: pd.Series, out: _Findings) -> None:
+    """A change log's repeats that ingest cannot order: a blank ordering value, or the same one twice."""
+    order = frame[ordered_by].map(lambda v: None if is_blank(v) else str(v).strip())
+    distinct = ~frame.astype(str).agg("\x1f".join, axis=1).duplicated()   # an exact repeat is only unchanged
+    rows = pd.DataFrame({"key": keys, "order": order.loc[keys.index]})[distinct.loc[keys.index]]
+    repeats = rows[rows["key"].duplicated(keep=False)]
+    unordered = int(repeats["order"].isna().sum()) + int(repeats.dropna().duplicated().sum())
+    if unordered:
+        out.add("warning", ("record_versions", "ordered_by"), f"{unordered} sampled row(s) repeat a record id with a "
+                f"blank {ordered_by} or the same {ordered_by} as another version: ingest quarantines them, since "
+                "their order is unknown")
 
 
 def check_mapping(spec: MappingSpec, lines: dict[Path_, int], sample: Sample, *, file: str) -> list[Finding]:

@@ -8,6 +8,8 @@ are, how it pages and which parameter asks for changes since a time.
 
 from __future__ import annotations
 
+import glob
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,10 +19,11 @@ import httpx
 from python_calamine import CalamineWorkbook
 
 from connectors.connection import Connection, sqlalchemy_url
+from connectors.files import confined_files
 from connectors.registry import create_connector
 from connectors.spreadsheets import read_workbook
 from connectors.text_files import read_csv
-from hub.errors import ConfigurationError, SourceUnavailable
+from hub.errors import ConfigurationError
 from hub.onboard.sample import DEFAULT_ROWS, Sample, read_sample
 
 _RECORD_KEYS = ("data", "items", "records", "rows", "list", "results", "result", "content")
@@ -41,6 +44,7 @@ class SourceRef:
     connection_name: str | None = None
     connection: Connection | None = field(default=None, repr=False)
     base_dir: Path | None = None
+    source_roots: tuple[Path, ...] = ()
     title: str = ""
     keys: list[str] = field(default_factory=list)           # primary key of a table
     comments: dict[str, str] = field(default_factory=dict)  # column comments of a table
@@ -48,7 +52,7 @@ class SourceRef:
 
     def sample(self, rows: int = DEFAULT_ROWS) -> Sample:
         connector = create_connector(self.kind, "onboarding", self.settings, self.connection,
-                                     batch_size=max(1, rows), base_dir=self.base_dir)
+                                     batch_size=max(1, rows), base_dir=self.base_dir, source_roots=self.source_roots)
         return read_sample(connector, rows)
 
 
@@ -57,25 +61,28 @@ def _first_cell(columns: list[str]) -> str:
     return filled[0] if len(filled) == 1 else ""
 
 
-def locate_file(path: Path, *, base_dir: Path | None = None, sheet: str | None = None) -> SourceRef:
-    """A file export; `path` relative to `base_dir` (HUB_SOURCES_DIR) when it lies inside it."""
-    path = path.resolve()
-    if not path.is_file():
-        raise SourceUnavailable("onboarding", f"file {path.name!r} not found")
-    shown = str(path)
+def locate_file(path: str | Path, *, base_dir: Path, source_roots: Sequence[Path] = (),
+                sheet: str | None = None) -> SourceRef:
+    """A file export named on the command line: as given (relative to the working folder) when it is
+    there, else relative to `base_dir` (HUB_SOURCES_DIR). It must lie inside `base_dir` or one of
+    `source_roots`, as ingest will require: a draft pointing elsewhere could never be ingested, and
+    onboarding must not become a way to read files the mappings may not."""
+    given = Path(path)
+    written = str(given.absolute()) if not given.is_absolute() and given.exists() else str(given)
+    files = confined_files("onboarding", written, base_dir=base_dir, roots=source_roots)
+    file = files[0]   # of a glob, the first file stands for all
+    shown = written if glob.has_magic(written) else str(file)
+    if not glob.has_magic(written) and file.is_relative_to(base_dir.resolve()):
+        shown = str(file.relative_to(base_dir.resolve()))
     notes: dict[str, str] = {}
-    if base_dir is not None and path.is_relative_to(base_dir.resolve()):
-        shown = str(path.relative_to(base_dir.resolve()))
-    else:
-        notes["path"] = "outside HUB_SOURCES_DIR: move the file there and make the path relative"
     settings: dict[str, Any] = {"path": shown}
     title = ""
-    suffix = path.suffix.lower()
+    suffix = file.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
-        book = CalamineWorkbook.from_path(str(path))
+        book = CalamineWorkbook.from_path(str(file))
         names = list(book.sheet_names)
         book.close()
-        tables = read_workbook(path, label="", sheet="*", header_row="auto")
+        tables = read_workbook(file, label="", sheet="*", header_row="auto")
         headers = [[c for c in t.columns if c != "_sheet"] for t in tables]
         if sheet is None and len(names) > 1 and all(h == headers[0] for h in headers):
             settings["sheet"] = "*"
@@ -89,24 +96,25 @@ def locate_file(path: Path, *, base_dir: Path | None = None, sheet: str | None =
         found = sorted({r for r in rows.values() if r})
         first = rows.get(chosen if chosen != "*" else names[0])
         if first and first > 1:
-            title = _first_cell(read_workbook(path, label="", sheet=names[0], header_row=1)[0].columns)
+            title = _first_cell(read_workbook(file, label="", sheet=names[0], header_row=1)[0].columns)
         settings["header_row"] = "auto" if chosen == "*" and len(found) > 1 else (first or 1)
         notes["header_row"] = (f"header found on row {' / '.join(map(str, found))}" if found != [1]
                                else "header on row 1")
         if settings["header_row"] == 1:
             del settings["header_row"]
     elif suffix in (".csv", ".tsv", ".txt"):
-        table = read_csv(path, label="", encoding="auto", header_row="auto", delimiter=None)
+        table = read_csv(file, label="", encoding="auto", header_row="auto", delimiter=None)
         settings["encoding"] = "auto"
         notes["encoding"] = f"detected {table.detail['encoding']}"
         header = table.detail.get("header_row") or 1
         if header > 1:
             settings["header_row"] = header
-            title = _first_cell(read_csv(path, label="", encoding="auto", header_row=1, delimiter=None).columns)
+            title = _first_cell(read_csv(file, label="", encoding="auto", header_row=1, delimiter=None).columns)
         notes["header_row"] = f"header found on row {header}"
     else:
         settings["encoding"] = "auto"
-    return SourceRef("file", settings, path.name, base_dir=base_dir, title=title, notes=notes)
+    return SourceRef("file", settings, file.name, base_dir=base_dir, source_roots=tuple(source_roots), title=title,
+                     notes=notes)
 
 
 def locate_sql(connection: Connection, *, connection_name: str, table: str | None = None,

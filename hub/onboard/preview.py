@@ -3,7 +3,8 @@
 For each row: every mapped field's raw value beside its normalized value (or the reason it fails),
 the statements the row would become (derived values and relations included), and whether the row
 would go to quarantine and why. It runs the real statement builder on the sample with a throw-away
-key, so what it shows is what ingest would store. Resident IDs and phones are masked unless asked.
+key, so what it shows is what ingest would store. Resident IDs and phones are masked, other sensitive
+values hidden, unless asked; codes of national tables show their label (女 (2)).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-import schemas
 from hub.mapping import MappingSpec
+from hub.mapping.code_tables import display_value
 from hub.normalize.base import is_blank
-from hub.protect import Vault, mask_identifier
+from hub.protect import Vault, mask_attribute
 from hub.statements import STATEMENT_COLUMNS, RecordRefs, build_statements, long_frame
 from hub.statements.columns import normalize_entity, raw_values
 
@@ -44,11 +45,14 @@ class RowPreview:
 
 
 def mask(entity_type: str, attribute: str, value: str) -> str:
-    """Resident IDs and phones as 650102********1237 / 138****8000; other values unchanged."""
-    meta = schemas.attribute_spec(entity_type, attribute)
-    if meta is None or not meta.tokenized or len(value) < 7:
-        return value
-    return mask_identifier(value)
+    """A value as the preview shows it unless revealed: masked or hidden by its sensitivity, as everywhere
+    in the hub (650102********1237, 138****8000, *** for ethnicity or welfare status)."""
+    return str(mask_attribute(entity_type, attribute, value)) if value else value
+
+
+def _labelled(entity_type: str, attribute: str, value: str) -> str:
+    """A normalized code with its label (女 (2)), after masking."""
+    return str(display_value(entity_type, attribute, value))
 
 
 def _text(value: Any) -> str:
@@ -88,8 +92,8 @@ def preview_rows(spec: MappingSpec, rows: list[dict[str, Any]], positions: list[
                 if not raw and value is None:
                     continue
                 note = res.reason or ", ".join(res.flags)
-                previews[i].cells.append(CellPreview(local, attr, source, show(entity.type, attr, raw),
-                                                     None if value is None else show(entity.type, attr, value), note))
+                shown = None if value is None else _labelled(entity.type, attr, show(entity.type, attr, value))
+                previews[i].cells.append(CellPreview(local, attr, source, show(entity.type, attr, raw), shown, note))
     if keyed:
         vault = Vault(os.urandom(32))
         sub = frame.iloc[keyed].reset_index(drop=True)
@@ -101,7 +105,8 @@ def preview_rows(spec: MappingSpec, rows: list[dict[str, Any]], positions: list[
                                                          "value_enc", "method"]].itertuples(index=False):
             i = int(raw)
             value = clear if enc is None else vault.decrypt_text(enc)
-            previews[i].statements.append((ref, attr, show(types.get(ref, ""), attr, value), method))
+            shown = _labelled(types.get(ref, ""), attr, show(types.get(ref, ""), attr, value))
+            previews[i].statements.append((ref, attr, shown, method))
             previews[i].loaded = True
         for q in built.quarantine:   # source, record id, run, raw id, position, entity, field, kind, reason, …
             if q[7] != "record":

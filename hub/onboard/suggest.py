@@ -10,6 +10,7 @@ department and the attributes schemas/ names it authoritative for.
 from __future__ import annotations
 
 import re
+from itertools import combinations
 from typing import Any
 
 from pypinyin import lazy_pinyin
@@ -18,6 +19,7 @@ import schemas
 from hub.mapping.code_tables import code_table, resident_id_documents
 from hub.mapping.conditions import Condition, fold
 from hub.normalize import NORMALIZERS
+from hub.normalize.base import is_blank
 from hub.onboard.assemble import Assembly, Placed
 from hub.onboard.candidates import PLACE_AT, column_candidates
 from hub.onboard.detect import PERSONAL_KINDS, Profile, profile
@@ -118,32 +120,65 @@ def _situation_types(asm: Assembly, context: list[str], unplaced: list[tuple[str
             unplaced.append(("(situation_type)", "no column or title tells the kind of situation: add a const"))
 
 
-def _record_id(asm: Assembly, ref: SourceRef, sheets: bool) -> tuple[list[str], str]:
-    """Record ids are stored and logged in clear: never a column that is or carries an ID number or a phone."""
+def _unique_together(sample: Sample, columns: tuple[str, ...]) -> bool:
+    """The columns, read together, are filled in every sampled row and tell every row apart."""
+    keys = [tuple(v if isinstance(v, (str, int, float)) or v is None else repr(v) for v in map(row.get, columns))
+            for row in sample.rows]
+    return len(set(keys)) == len(keys) and not any(is_blank(v) for key in keys for v in key)
+
+
+COMBINED_UP_TO = 3
+"""Columns a record id may combine when no single column is unique in the sample."""
+COMBINED_AMONG = 16
+"""Columns (the first filled, non-personal ones) searched for a unique triple: pairs are searched among all."""
+
+
+def _unique_combination(sample: Sample, columns: list[str]) -> tuple[str, ...] | None:
+    """The first pair, then triple, of columns that is unique in the sample (fewest columns first)."""
+    for size in range(2, COMBINED_UP_TO + 1):
+        among = columns if size == 2 else columns[:COMBINED_AMONG]
+        for combination in combinations(among, size):
+            if _unique_together(sample, combination):
+                return combination
+    return None
+
+
+def _record_id(asm: Assembly, ref: SourceRef, sample: Sample, sheets: bool) -> tuple[list[str], str]:
+    """Record ids are stored and logged in clear: never a column that is or carries an ID number or a phone.
+
+    And a record id must tell the rows of an extract apart (ingest quarantines a repeat): never a column, or
+    set of columns, that repeats in the sample. The table's primary key is unique by construction."""
     personal = {c for c, p in asm.profiles.items() if p.share(*PERSONAL_KINDS) >= 0.3}
     for column in personal & {c for c, _, _ in asm.record_ids}:
         asm.lost.setdefault(column, "identifies a record but carries resident ID numbers or phones, and record "
                                     "ids are stored in clear: not used as the record id")
     unique = {c for c, p in asm.profiles.items() if p.unique and c not in personal}
     n = max((p.rows for p in asm.profiles.values()), default=0)
-    chosen, why = None, ""
     if ref.keys and all(k in asm.profiles and k not in personal for k in ref.keys):
         return list(ref.keys), "the table's primary key"
+    prefix = ["_sheet"] if sheets else []
+    sheet_note = "; _sheet: rows are numbered per sheet" if sheets else ""
     for column, _, weak in sorted(asm.record_ids, key=lambda r: (r[2], -r[1])):
-        if column in unique or (sheets and weak):
-            chosen, why = column, ("a row number: stable only while the export keeps its order" if weak
-                                   else f"known identifier header, unique and filled in {n} sampled rows")
-            break
-    if chosen is None:
-        strong = [p.column for k, p in asm.placed.items() if p.column in unique and k[2] == "credit_code"]
-        others = [c for c in asm.profiles if c in unique]
-        if strong or others:
-            chosen = (strong or others)[0]
-            why = f"unique and filled in {n} sampled rows; check it identifies a record"
-    if chosen is None:
-        chosen, why = next(iter(asm.profiles)), "NO column is unique in the sample: choose the record id"
-    return (["_sheet", chosen] if sheets else [chosen]), why + ("; _sheet: rows are numbered per sheet" if sheets
-                                                                else "")
+        if column in unique or (sheets and weak and _unique_together(sample, ("_sheet", column))):
+            why = ("a row number: stable only while the export keeps its order" if weak
+                   else f"known identifier header, unique and filled in {n} sampled rows")
+            return [*prefix, column], why + sheet_note
+    strong = [p.column for k, p in asm.placed.items() if p.column in unique and k[2] == "credit_code"]
+    others = [c for c in asm.profiles if c in unique]
+    if strong or others:
+        return [*prefix, (strong or others)[0]], f"unique and filled in {n} sampled rows; check it identifies a " \
+                                                  f"record{sheet_note}"
+    filled = [c for c, p in asm.profiles.items() if c not in personal and p.filled == p.rows and p.rows]
+    combined = _unique_combination(sample, [*prefix, *filled] if sheets else filled)
+    if combined is not None:
+        return list(combined), (f"no column is unique in the {n} sampled rows; these {len(combined)} together are: "
+                                "check they identify a record")
+    return [CHOOSE_RECORD_ID], (f"NO column or set of up to {COMBINED_UP_TO} columns is unique in the {n} sampled "
+                                "rows (rows repeat): name the column(s) that identify a record")
+
+
+CHOOSE_RECORD_ID = "CHOOSE_THE_RECORD_ID"
+"""The record id of a draft whose sample no column set tells apart: `hub mappings check` fails until replaced."""
 
 
 def _department(asm: Assembly, context: list[str], given: str | None) -> tuple[str, str]:
@@ -202,7 +237,7 @@ def suggest_mapping(ref: SourceRef, sample: Sample, *, source_id: str | None = N
     consts = {k: p.const for k, p in asm.placed.items() if p.const is not None}
     names = entity_names(asm.entities, consts)
     sheets = ref.settings.get("sheet") == "*"
-    record_id, record_note = _record_id(asm, ref, sheets)
+    record_id, record_note = _record_id(asm, ref, sample, sheets)
     settings = dict(ref.settings)
     used = set(record_id)
     if ref.kind == "sql":

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hub.protect import mask_identifier
+from hub.mapping.code_tables import display_value
+from hub.protect import HIDDEN, mask_identifier
 from hub.resolve.cluster import decide, review_mask
 from hub.resolve.compare import Prepared
 from hub.resolve.model import Model
@@ -25,12 +26,19 @@ _SHOWN = {"name": "name", "resident_id": "id_any", "birth_date": "dob", "sex": "
 """Feature shown for a comparison when it differs from the comparison's name."""
 _MASKED = {"resident_id", "phone"}
 """Shown masked: an explanation lands in terminals and tickets, never a clear ID or phone."""
+_LABELLED = {"sex": "gender"}
+"""Person comparisons whose values are codes of a national table (the attribute), shown with their label."""
 
 
-def _mask(value: object) -> object:
-    if not isinstance(value, str) or len(value) < 8:
+def _shown(comparison: str, value: object) -> object:
+    """A compared value as a person reads it: IDs and phones masked (the hub's one masking), codes with
+    their label (sex 2 → 女 (2))."""
+    if not isinstance(value, str):
         return value
-    return mask_identifier(value, keep=3)
+    if comparison in _MASKED:
+        return mask_identifier(value, "phone" if comparison == "phone" else "resident_id") if len(value) >= 7 \
+            else HIDDEN
+    return display_value("person", _LABELLED[comparison], value) if comparison in _LABELLED else value
 
 
 @dataclass
@@ -66,7 +74,7 @@ def explain_pair(row_a: pd.Series, row_b: pd.Series, model: Model, *,
             weight += float(np.log2(weights.u[level] / share))
         feature = _SHOWN.get(comparison.name, comparison.name)
         values = data.features[feature] if feature in data.features else pd.Series([None, None])
-        shown = [_mask(v) if comparison.name in _MASKED else v for v in (values.iloc[0], values.iloc[1])]
+        shown = [_shown(comparison.name, v) for v in (values.iloc[0], values.iloc[1])]
         rows.append({"comparison": comparison.name, "level": comparison.level_names[level],
                      "value_a": shown[0], "value_b": shown[1], "weight": weight})
     table = pd.DataFrame(rows)

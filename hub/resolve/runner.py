@@ -16,6 +16,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ from hub.resolve.store import (
     write_links,
     write_review_pairs,
 )
+from hub.store.runs import DEFAULT_STALE_AFTER, with_heartbeat
 
 ENTITY_TYPES = tuple(ID_PREFIX)
 """Resolution order: matched types first, then the one-record entities (events, situations)."""
@@ -202,19 +204,21 @@ def _new_model(engine: Engine, model: Model | None) -> Model | None:
 
 def resolve_type(engine: Engine, vault: Vault, entity_type: str, *, full: bool = False,
                  train: bool | None = None, progress: Progress | None = None,
-                 state_dir: Path | None = None) -> TypeRun:
+                 state_dir: Path | None = None, stale_after: timedelta = DEFAULT_STALE_AFTER) -> TypeRun:
     """Resolve one entity type and persist the outcome (see the module docstring for the three modes).
 
     `train`: learn weights from this data in a full run; by default the reviewed weights shipped for
     the type are used, and training happens only for types that have none.
     `state_dir`: where the resolved state is kept between runs (hub.resolve.state_file); with it an
     increment reads only the records that changed, without it every increment reads them all.
+    `stale_after`: heartbeat age after which a resolution of another host counts as interrupted
+    (hub.store.runs); each progress step refreshes this run's heartbeat.
     """
-    run = start_run(engine, entity_type)
+    run = start_run(engine, entity_type, stale_after=stale_after)
     clock = time.perf_counter()
     try:
-        outcome = _run(engine, vault, entity_type, run, full=full, train=train, say=progress or (lambda _: None),
-                       state_dir=state_dir)
+        outcome = _run(engine, vault, entity_type, run, full=full, train=train,
+                       say=with_heartbeat(engine, run.id, progress), state_dir=state_dir)
     except Exception as exc:
         with engine.begin() as conn:
             finish_run(conn, run.id, status="failed", error=failure_text(exc))

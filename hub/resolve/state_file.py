@@ -24,6 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from hub.private_files import make_private_dir
 from hub.protect import Vault
 from hub.resolve.state import Part, ResolvedState
 
@@ -69,7 +70,7 @@ def _read(path: Path, vault: Vault) -> Any:
 
 def save_state(directory: Path, vault: Vault, run_id: str, state: ResolvedState) -> ResolvedState:
     """Write the state a run left (each file atomically); the base file only when the base is new."""
-    directory.mkdir(parents=True, exist_ok=True)
+    make_private_dir(directory)
     if not state.base_id:
         base = replace(state.base, retired=state.base.retired & False)
         _write(state_path(directory, state.entity_type, "base"), vault, (run_id, state.entity_type, base))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,7 @@ from sqlalchemy import Connection, Engine
 from hub.errors import HubError
 from hub.resolve.model import Model
 from hub.resolve.stable_ids import Assignment, Previous
-from hub.store import tables
+from hub.store import runs, tables
 from hub.store.bulk import insert_rows, timestamp_param, upsert_rows
 
 STAGE = "resolve"
@@ -70,13 +69,12 @@ class RunInfo:
     watermark: datetime | None
 
 
-def start_run(engine: Engine, entity_type: str, stage: str = STAGE) -> RunInfo:
-    """A `run` row (stage resolve, source = the entity type) marking the run as running."""
-    info = RunInfo(uuid.uuid4().hex, now(), None)
-    with engine.begin() as conn:
-        conn.execute(tables.run.insert().values(id=info.id, stage=stage, source=entity_type,
-                                                started_at=info.started_at, status="running"))
-    return info
+def start_run(engine: Engine, entity_type: str, stage: str = STAGE, *,
+              stale_after: timedelta = runs.DEFAULT_STALE_AFTER) -> RunInfo:
+    """A `run` row (stage resolve, source = the entity type) marking the run as running, taking over
+    the type's interrupted runs (hub.store.runs)."""
+    run = runs.start_run(engine, stage, entity_type, stale_after=stale_after)
+    return RunInfo(run.id, run.started_at, None)
 
 
 def failure_text(exc: BaseException) -> str:
@@ -86,9 +84,10 @@ def failure_text(exc: BaseException) -> str:
 
 def finish_run(conn: Connection, run_id: str, *, status: str, records: int = 0, changed: int = 0,
                watermark: datetime | None = None, error: str | None = None) -> None:
-    conn.execute(tables.run.update().where(tables.run.c.id == run_id).values(
-        finished_at=now(), status=status, extracted=records, loaded=changed, unchanged=records - changed,
-        watermark_after=watermark.isoformat() if watermark else None, error=error))
+    """A resolution's (or fusion's) end in the run table's words: records read, rows it changed, the
+    statement watermark it reached."""
+    runs.finish_run(conn, run_id, status, error=error, extracted=records, loaded=changed,
+                    unchanged=records - changed, watermark_after=watermark.isoformat() if watermark else None)
 
 
 def last_run(engine: Engine, entity_type: str) -> RunInfo | None:
@@ -101,14 +100,6 @@ def last_run(engine: Engine, entity_type: str) -> RunInfo | None:
     if row is None:
         return None
     return RunInfo(row.id, row.started_at, datetime.fromisoformat(row.watermark_after) if row.watermark_after else None)
-
-
-def latest_status(engine: Engine, stage: str, source: str) -> str | None:
-    """Status of the latest run of a stage and source (None when it never ran)."""
-    r = tables.run.c
-    with engine.connect() as conn:
-        return conn.execute(sa.select(r.status).where(r.stage == stage, r.source == source)
-                            .order_by(r.started_at.desc()).limit(1)).scalar()
 
 
 def _as_time(value: object) -> datetime | None:

@@ -38,6 +38,7 @@ class RecordRefs:
     record_ids: Sequence[str]
     raw_ids: Sequence[str]
     positions: Sequence[str | None]
+    stamps: Sequence[datetime | str] | None = None   # first/last seen per record, when not all the batch's time
 
 
 @dataclass
@@ -97,12 +98,15 @@ class _Emitter:
         """One statement row per record entity that states anything (its id: `row_id`)."""
         raw_ids, record_ids, source, run_id, now = (self.refs.raw_ids, self.refs.record_ids, self.spec.source,
                                                     self.run_id, self.now)
+        stamps = self.refs.stamps
         for entity_ref, (entity_type, cells) in self._cells.items():
             stating = [i for i, entries in enumerate(cells) if entries]
             ids = [row_id(raw_ids[i], entity_ref) for i in stating]
+            # first and last seen: the batch's time, or each record's own (a change log's versions)
+            times: Iterable[datetime | str] = repeat(now) if stamps is None else [stamps[i] for i in stating]
             self.out.rows.extend(zip(ids, repeat(source), [record_ids[i] for i in stating], repeat(entity_type),
                                      repeat(entity_ref), [encode(cells[i]) for i in stating],
-                                     [raw_ids[i] for i in stating], repeat(run_id), repeat(now), repeat(now)))
+                                     [raw_ids[i] for i in stating], repeat(run_id), times, times))
 
     def problem(self, i: int, entity_ref: str | None, fld: str | None, kind: str, reason: str) -> None:
         self.out.quarantine.append((

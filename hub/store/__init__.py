@@ -2,6 +2,6 @@
 
 from hub.store import tables
 from hub.store.engine import make_engine
-from hub.store.migrate import upgrade
+from hub.store.migrate import open_store, upgrade
 
-__all__ = ["make_engine", "tables", "upgrade"]
+__all__ = ["make_engine", "open_store", "tables", "upgrade"]

@@ -1,6 +1,7 @@
 """Engines for the hub's store: a SQLite file by default, PostgreSQL in production.
 
 Parameters are hidden from SQLAlchemy's error messages: they would carry personal data into logs.
+A SQLite store's files are readable by the hub's user only (hub.private_files).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+from hub.private_files import keep_store_private, sqlite_files
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -34,6 +37,10 @@ def make_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, hide_parameters=True)
+        files = sqlite_files(url)
+        if files:
+            # First of the listeners: the files are private before the first page is written.
+            event.listen(engine, "connect", lambda _connection, _record: keep_store_private(files))
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.drivername in ("postgresql", "postgres"):

@@ -46,7 +46,7 @@ run = Table(
     Column("source", String(64)),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
-    Column("status", String(16), nullable=False),          # running | succeeded | failed
+    Column("status", String(16), nullable=False),          # running | succeeded | failed | interrupted
     Column("extracted", Integer, nullable=False, default=0),
     Column("loaded", Integer, nullable=False, default=0),
     Column("unchanged", Integer, nullable=False, default=0),
@@ -57,6 +57,14 @@ run = Table(
     Column("watermark_before", Text),
     Column("watermark_after", Text),
     Column("error", Text),
+    # Who runs it, to tell a live run from a killed one (hub.store.runs): the process on its host, and
+    # the time that process started (a reused pid is another process); the heartbeat for other hosts.
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Column("process_started_at", DateTime(timezone=True)),
+    Column("heartbeat_at", DateTime(timezone=True)),
+    Column("took_over", Text),                 # ids of the interrupted runs this run took over, comma-separated
+    Column("taken_over_by", String(32)),       # on an interrupted run: the run that found it and took over
     Index(None, "source", "started_at"),
 )
 
@@ -108,6 +116,16 @@ statement = Table(
     Index(None, "id", unique=True),
     Index(None, "source", "source_record_id"),
     Index(None, "entity_type"),
+)
+
+store_key = Table(
+    # What the store knows of its keys (hub.keys), never a key in clear: the check value of the master key
+    # it accepts, the token and hash keys wrapped by that master key and, while `hub keys rotate` runs, the
+    # new key's counterparts and the rotation's progress. Migration 0007_store_key_meta.
+    "store_key",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 quarantine = Table(

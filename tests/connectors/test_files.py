@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from connectors.base import Batch
 from connectors.files import FileConnector
 from connectors.testing import connector_contract_tests
-from hub.errors import ConfigurationError, SourceDataError, SourceSchemaChanged, SourceUnavailable
+from hub.errors import ConfigurationError, ConnectorError, SourceDataError, SourceSchemaChanged, SourceUnavailable
 
 HEADER = ["姓名", "身份证号", "联系电话", "民族", "住址"]
 PEOPLE = [
@@ -348,3 +348,22 @@ def test_a_damaged_workbook_reads_or_fails_as_a_data_error(
     except (SourceDataError, SourceSchemaChanged):
         return
     assert all(isinstance(v, str) for b in batches for row in b.rows for v in row.values())
+
+
+@pytest.mark.reliability("F3")
+def test_a_recursive_glob_through_a_linked_folder_is_refused_before_reading(
+        tmp_path: Path, record_property: pytest.RecordProperty) -> None:
+    sources, outside, extra = tmp_path / "sources", tmp_path / "outside", tmp_path / "extra"
+    for folder in (sources / "exports", outside, extra):
+        folder.mkdir(parents=True)
+    write_csv(sources / "exports" / "a.csv", PEOPLE[:1], "utf-8")
+    write_csv(outside / "b.csv", PEOPLE[1:], "utf-8")
+    (sources / "exports" / "linked").symlink_to(outside, target_is_directory=True)
+    connector = FileConnector("civil_files", {"path": "exports/**/*.csv"}, base_dir=sources)
+    with pytest.raises(ConnectorError) as caught:
+        connector.discover()
+    message = str(caught.value)
+    record_property("outside files read", int("张伟" in message))
+    assert "'exports/**/*.csv' matches 'exports/linked/b.csv'" in message and str(sources) in message
+    allowed = FileConnector("civil_files", {"path": "exports/**/*.csv"}, base_dir=sources, source_roots=[outside])
+    assert len(rows_of(extract(allowed))) == 3

@@ -177,7 +177,7 @@ def http_factory(stub: Stub) -> Callable[[], HttpConnector]:
     return lambda: http_source(stub, batch_size=4)
 
 
-TestHttpContract = connector_contract_tests("http_factory", expected_rows=23, strict_rerun=False)
+TestHttpContract = connector_contract_tests("http_factory", expected_rows=23, strict_rerun=True)
 
 
 def test_pages_are_followed_until_the_total(stub: Stub) -> None:
@@ -203,26 +203,49 @@ def test_every_pagination_style_reads_each_item_once(stub: Stub, changes: dict[s
     assert [r["id"] for r in rows] == list(range(1, 24))
 
 
+def since(watermark: str | None) -> str:
+    assert watermark is not None
+    return str(json.loads(watermark)["since"])
+
+
 def test_the_incremental_parameter_is_sent_and_narrows_the_next_run(stub: Stub) -> None:
     first = list(http_source(stub).extract())
-    assert first[-1].watermark == "2024-03-05T08:00:00"
+    assert since(first[-1].watermark) == "2024-03-05T08:00:00"
     assert "modified_since" not in stub.behaviour.seen[0]
     newcomer = {"id": 24, "姓名": "新居民", "updated_at": "2024-03-09T10:00:00", "grid": "网格0"}
     stub.behaviour.items.append(newcomer)
     again = list(http_source(stub).extract(first[-1].watermark))
-    assert stub.behaviour.seen[-1]["modified_since"] == "2024-03-05T08:00:00"
-    assert [r["id"] for r in rows_of(again)] == [20, 21, 22, 23, 24]       # closed start: boundary again
-    assert again[-1].watermark == "2024-03-09T10:00:00"
+    assert stub.behaviour.seen[-1]["modified_since"] == "2024-03-05T08:00:00"   # closed start
+    assert [r["id"] for r in rows_of(again)] == [24]      # the boundary records read before are left out
+    assert since(again[-1].watermark) == "2024-03-09T10:00:00"
+
+
+@pytest.mark.reliability("F14")
+def test_a_run_with_nothing_new_extracts_nothing_and_the_boundary_loses_nothing(
+        stub: Stub, record_property: Any) -> None:
+    """F14d: a no-op run of an incremental API source re-read its last record ("extracted 1, unchanged 1")."""
+    first = list(http_source(stub).extract())
+    noop = list(http_source(stub).extract(first[-1].watermark))
+    record_property("records extracted by a run with nothing new", len(rows_of(noop)))
+    assert rows_of(noop) == [] and noop[-1].watermark == first[-1].watermark
+    boundary = "2024-03-05T08:00:00"      # the watermark's value: records 20 to 23 hold it
+    stub.behaviour.items.append({"id": 30, "姓名": "同秒居民", "updated_at": boundary, "grid": "网格1"})
+    stub.behaviour.items[20] = {**stub.behaviour.items[20], "grid": "网格9"}    # record 21 changed, same second
+    again = list(http_source(stub).extract(first[-1].watermark))
+    assert sorted(r["id"] for r in rows_of(again)) == [21, 30]     # nothing lost at the boundary, nothing doubled
+    after = list(http_source(stub).extract(again[-1].watermark))
+    assert rows_of(after) == []
+    assert rows_of(list(http_source(stub).extract(boundary))) != []   # a plain-text watermark: closed start
 
 
 def test_only_the_last_batch_advances_an_unordered_watermark(stub: Stub) -> None:
     stub.behaviour.items.reverse()
     batches = list(http_source(stub, batch_size=4).extract("2024-01-01"))
     assert [b.watermark for b in batches[:-1]] == ["2024-01-01"] * (len(batches) - 1)
-    assert batches[-1].watermark == "2024-03-05T08:00:00"
+    assert since(batches[-1].watermark) == "2024-03-05T08:00:00"
     ordered = {"param": "modified_since", "field": "updated_at", "ordered": True}
     stub.behaviour.items.reverse()
-    marks = [b.watermark or "" for b in http_source(stub, batch_size=4, incremental=ordered).extract()]
+    marks = [since(b.watermark) for b in http_source(stub, batch_size=4, incremental=ordered).extract()]
     assert marks == sorted(marks) and len(set(marks)) > 1
 
 

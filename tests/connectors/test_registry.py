@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,7 +22,7 @@ class MemoryConnector:
     kind: ClassVar[str] = "memory"
 
     def __init__(self, source: str, settings: Mapping[str, Any], connection: Connection | None = None, *,
-                 batch_size: int = 5000, base_dir: Path | None = None):
+                 batch_size: int = 5000, base_dir: Path | None = None, source_roots: Sequence[Path] = ()):
         self.rows = list(settings.get("rows", []))
 
     def discover(self) -> SourceSchema:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -54,16 +55,74 @@ def test_suggest_to_standard_output(home: Path) -> None:
     assert not list((home / "mappings").iterdir())
 
 
-def test_check_fails_with_file_line_and_cause(home: Path) -> None:
+@pytest.mark.reliability("F9")
+def test_check_fails_with_file_line_and_cause(home: Path, record_property: Any) -> None:
+    """Exit code 1 on errors, as the README says, a file that does not load included (it was 2)."""
     path = home / "mappings" / "bad.yaml"
     path.write_text("source: t\ndepartment: grid\nconnector: {kind: file, settings: {path: 名册.csv, header_row: 2}}\n"
                     "record_id: 序号\nentities:\n  p:\n    type: person\n    fields:\n      nmae: 姓名\n",
                     encoding="utf-8")
     result = runner.invoke(app, ["mappings", "check", str(path)])
-    assert result.exit_code == 2 and f"{path}:9" in result.output and "did you mean 'name'" in result.output
+    record_property("exit code of check on a file that does not load", result.exit_code)
+    assert result.exit_code == 1 and f"{path}:9" in result.output and "did you mean 'name'" in result.output
     path.write_text(path.read_text(encoding="utf-8").replace("nmae: 姓名", "name: 名字"), encoding="utf-8")
     result = runner.invoke(app, ["mappings", "check", str(path)])
     assert result.exit_code == 1 and f"{path}:9" in result.output and "did you mean '姓名'" in result.output
     path.write_text(path.read_text(encoding="utf-8").replace(", header_row: 2", ""), encoding="utf-8")
     result = runner.invoke(app, ["mappings", "check", str(path)])
     assert result.exit_code == 1 and "header_row: auto" in result.output
+
+
+AWKWARD_CSV = (
+    '序号,姓名,"备注\n说明: #1 :x:",身份证号\n'
+    + "".join(f'{i},张{"伟娜芳"[i % 3]},"第一行\n第二行: {"很长的说明 " * 40}# 不是注释",650102198503071237\n'
+              for i in range(1, 6))
+)
+
+
+@pytest.mark.reliability("F8")
+def test_suggest_writes_the_same_valid_draft_to_a_file_and_to_standard_output(
+        home: Path, monkeypatch: pytest.MonkeyPatch, record_property: Any) -> None:
+    """A narrow terminal, a header and values holding line breaks, colons, `#` and an emoji code: the draft
+    printed with `--out -` is byte for byte the file `suggest` writes, and it loads."""
+    from hub.mapping.loader import parse_mapping
+
+    monkeypatch.setenv("COLUMNS", "80")
+    (home / "sources" / "备注.csv").write_text(AWKWARD_CSV, encoding="utf-8")
+    printed = runner.invoke(app, ["mappings", "suggest", "备注.csv", "--source-id", "remarks", "--out", "-"])
+    assert printed.exit_code == 0, printed.output
+    written = runner.invoke(app, ["mappings", "suggest", "备注.csv", "--source-id", "remarks"])
+    assert written.exit_code == 0, written.output
+    path = home / "mappings" / "remarks.yaml"
+    same = printed.stdout_bytes == path.read_bytes()
+    record_property("bytes differing between file and standard output", 0 if same else 1)
+    assert same
+    spec, _ = parse_mapping(path)
+    header = "备注\n说明: #1 :x:"
+    columns = {c for e in spec.entities.values() for f in e.fields.values() for c in f.source_columns}
+    assert header in columns or '#   "备注\\n说明: #1 :x:": ' in path.read_text(encoding="utf-8")
+    assert spec.status == "draft"
+
+
+@pytest.mark.reliability("F13")
+def test_check_accepts_a_draft_and_says_it_is_one(home: Path) -> None:
+    assert runner.invoke(app, ["mappings", "suggest", "名册.csv", "--source-id", "canlian_test"]).exit_code == 0
+    path = home / "mappings" / "canlian_test.yaml"
+    checked = runner.invoke(app, ["mappings", "check", str(path)])
+    assert checked.exit_code == 0, checked.output
+    assert "is a draft (status: draft)" in checked.output and "status: ready" in checked.output
+    path.write_text(path.read_text(encoding="utf-8").replace("status: draft", "status: ready"), encoding="utf-8")
+    checked = runner.invoke(app, ["mappings", "check", str(path)])
+    assert checked.exit_code == 0 and "is a draft" not in checked.output
+
+
+@pytest.mark.reliability("F1")
+def test_check_fails_a_file_whose_source_id_another_file_uses(home: Path) -> None:
+    assert runner.invoke(app, ["mappings", "suggest", "名册.csv", "--source-id", "canlian_test"]).exit_code == 0
+    first = home / "mappings" / "canlian_test.yaml"
+    text = first.read_text(encoding="utf-8").replace("status: draft", "status: ready")
+    first.write_text(text, encoding="utf-8")
+    second = home / "mappings" / "canlian_copy.yaml"
+    second.write_text(text, encoding="utf-8")
+    checked = runner.invoke(app, ["mappings", "check", str(second)])
+    assert checked.exit_code == 1 and f"source id 'canlian_test' is also used by {first}" in checked.output

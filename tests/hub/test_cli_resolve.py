@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -10,7 +12,7 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.pipeline import Hub
-from hub.protect import new_key_text
+from hub.protect import mask_identifier, new_key_text
 from hub.resolve.store import link_rows, write_review_pairs
 from hub.settings import HubSettings
 from tests.hub.fuse.world import ZHANG, build_world
@@ -82,3 +84,27 @@ def test_unknown_entity_types_and_records_are_reported_plainly(env: dict[str, st
     assert result.exit_code == 2 and "no entity" in result.output
     result = CliRunner().invoke(app, ["review", "accept", "t_register|R1|home", "t_register|R2|home"], env=env)
     assert result.exit_code == 0        # houses are matched: a reviewer may join two of them
+
+
+@pytest.mark.reliability("F14")
+def test_every_table_masks_ids_alike_and_shows_gender_labels(env: dict[str, str], record_property: Any) -> None:
+    """F14f/g: `explain A B` showed 650102********1237 in one table and 650***********1237 in the next;
+    gender showed its code (1), not 男."""
+    hub_cli(env, "resolve")
+    out = hub_cli(env, "explain", REGISTER, "t_welfare|1|person")
+    masks = set(re.findall(r"\d*\*{4,}[\dX]{4}", out))
+    id_masks = {m for m in masks if len(m) == 18}
+    record_property("ID mask forms", len(id_masks))
+    assert id_masks == {mask_identifier(ZHANG)} and ZHANG not in out
+    assert "男 (1)" in out                                       # the register's gender, with its label
+    hub = Hub.open(_settings(env))
+    zhang = str(link_rows(hub.engine, [REGISTER])["entity_id"].iloc[0])
+    hub.engine.dispose()
+    assert "男 (1)" in hub_cli(env, "explain", zhang)            # the golden record too
+
+
+def test_the_one_masking_follows_gb_t_35273() -> None:
+    assert mask_identifier("650102198503071237") == "650102********1237"
+    assert mask_identifier("13800138000") == "138****8000"
+    assert mask_identifier("张伟", "name") == "张*" and mask_identifier("张伟明", "name") == "张*明"
+    assert mask_identifier("欧阳娜娜", "name") == "欧**娜"

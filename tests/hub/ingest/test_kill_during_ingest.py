@@ -99,7 +99,8 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(tmp_path: Path, make
     assert max(n for _, n in per_record) == 1                         # 0 duplicated
     for run_id, _status, loaded, quarantined in runs:                 # 0 half batches
         assert landed.get(run_id, 0) == loaded + quarantined, run_id
-    assert sum(1 for r in runs if r.status == "running") == killed   # killed runs stay visible as such
+    assert sum(1 for r in runs if r.status == "interrupted") == killed   # each taken over by the next run
+    assert sum(1 for r in runs if r.status == "running") == 0
 
     connections = tmp_path / "connections.yaml"
     connections.write_text(f"gongan: {manifest.gongan_url}\n", encoding="utf-8")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Protocol
 
 import pytest
 
@@ -37,6 +38,10 @@ relations:
   - {subject: help, predicate: applies_to, object: person}
 authority: [person.name, situation.*]
 """
+
+
+class RecordProperty(Protocol):
+    def __call__(self, name: str, value: Any) -> None: ...
 
 
 def _write(tmp_path: Path, text: str, name: str = "m.yaml") -> Path:
@@ -96,14 +101,67 @@ def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
     assert "not valid YAML" in str(info.value)
 
 
-def test_duplicate_source_ids_across_files(tmp_path: Path) -> None:
+@pytest.mark.reliability("F11")
+def test_a_key_given_twice_is_an_error_naming_both_lines(tmp_path: Path, record_property: RecordProperty) -> None:
+    """YAML loaders let the second key win silently: here the second `name:` would read the wrong column."""
+    twice = (GOOD.replace("source: test_people\n", "source: test_people\nsource: other_people\n")
+             .replace("      name: 姓名\n", "      name: 姓名\n      phone: 电话\n      name: 别名\n")
+             .replace("situation_type: {const: dibao}", "situation_type: {const: dibao, const: disability}"))
+    path = _write(tmp_path, twice)
+    lines = twice.splitlines()
+    first_name, second_name = (i + 1 for i, text in enumerate(lines) if text.startswith("      name: "))
+    const = next(i + 1 for i, text in enumerate(lines) if "const: disability" in text)
+    with pytest.raises(MappingError) as info:
+        load_mapping(path)
+    repeated = [p for p in info.value.problems if "given twice" in p.message]
+    record_property("keys given twice, reported", len(repeated))
+    assert [(p.where, p.line) for p in repeated] == [
+        ("source", 2), ("entities.person.fields.name", second_name), ("entities.help.fields.situation_type.const",
+                                                                      const)]
+    assert f"first at {path}:1, again at {path}:2" in repeated[0].message
+    assert f"first at {path}:{first_name}, again at {path}:{second_name}" in repeated[1].message
+    assert f"first at {path}:{const}, again at {path}:{const}" in repeated[2].message
+    assert f"{path}:{second_name}: entities.person.fields.name: key 'name' is given twice" in str(info.value)
+
+
+def test_duplicate_source_ids_fail_both_files_only(tmp_path: Path) -> None:
     _write(tmp_path, GOOD, "a.yaml")
     _write(tmp_path, GOOD, "b.yaml")
-    with pytest.raises(MappingError, match="used by two files"):
-        load_mappings(tmp_path)
+    _write(tmp_path, GOOD.replace("source: test_people", "source: other_people"), "c.yaml")
+    loaded = load_mappings(tmp_path)
+    assert [s.source for s in loaded.ready] == ["other_people"]
+    assert [(f.path.name, f.source) for f in loaded.failed] == [("a.yaml", "test_people"), ("b.yaml", "test_people")]
+    assert f"source id 'test_people' is also used by {tmp_path / 'b.yaml'}:1" in loaded.failed[0].error
+    assert loaded.failed[0].problems[-1].line == 1
+    with pytest.raises(MappingError, match="also used by"):
+        loaded.require_ready()
+
+
+def test_a_broken_file_fails_alone_named_by_its_source_or_stem(tmp_path: Path) -> None:
+    _write(tmp_path, GOOD, "good.yaml")
+    _write(tmp_path, GOOD.replace("source: test_people", "source: typo_people").replace("name: 姓名", "nmae: 姓名"),
+           "typo.yaml")
+    _write(tmp_path, GOOD.replace("record_id: 编号", "record_id: [编号"), "unparsable.yaml")
+    loaded = load_mappings(tmp_path)
+    assert [s.source for s in loaded.ready] == ["test_people"]
+    assert {f.source: f.path.name for f in loaded.failed} == {"typo_people": "typo.yaml",
+                                                              "unparsable": "unparsable.yaml"}
+    assert all(f.problems and all(p.line for p in f.problems) for f in loaded.failed)
+
+
+def test_a_draft_loads_but_is_not_ready(tmp_path: Path) -> None:
+    _write(tmp_path, "status: draft\n" + GOOD, "draft.yaml")
+    _write(tmp_path, "status: draft\n" + GOOD.replace("source: test_people", "source: half_done")
+           .replace("name: 姓名", "nmae: 姓名"), "half.yaml")
+    loaded = load_mappings(tmp_path)
+    assert loaded.ready == [] and loaded.failed == [] and loaded.require_ready() == []
+    assert [(d.source, d.spec is not None) for d in loaded.drafts] == [("test_people", True), ("half_done", False)]
+    with pytest.raises(MappingError, match="'draft' or 'ready'"):
+        load_mapping(_write(tmp_path, "status: drfat\n" + GOOD, "typo.yaml"))
 
 
 def test_shipped_mappings_are_valid() -> None:
-    specs = load_mappings(Path(__file__).parents[3] / "mappings")
+    specs = load_mappings(Path(__file__).parents[3] / "mappings").require_ready()
     assert len(specs) >= 4
     assert {s.department for s in specs} >= {"public_security", "civil_affairs", "social_insurance", "property"}
+    assert all(s.status == "ready" for s in specs)

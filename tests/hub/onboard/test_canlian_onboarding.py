@@ -28,9 +28,10 @@ STATUS = "status: {column: 人员状态, map: {正常: active, 暂停: suspended
 
 
 def operator_edit(draft: str) -> str:
-    """What the operator changed: the title, and the full list of certificate states (the sample had no
-    死亡注销 row, so the draft's map could not hold it)."""
-    edited = re.sub(r"(?m)^title: .*$", TITLE, draft)
+    """What the operator changed: the title, the full list of certificate states (the sample had no
+    死亡注销 row, so the draft's map could not hold it), and, the review done, the draft's status to ready."""
+    edited = re.sub(r"(?m)^status: draft .*$", "status: ready", draft)
+    edited = re.sub(r"(?m)^title: .*$", TITLE, edited)
     return re.sub(r"status: \{column: 人员状态, map: \{[^}]*\}\}", STATUS, edited)
 
 

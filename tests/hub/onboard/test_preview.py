@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from hub.mapping import MappingSpec
 from hub.onboard import preview_rows
 
@@ -53,3 +57,19 @@ def test_identifiers_and_phones_are_masked_unless_revealed() -> None:
     assert "650102198503071237" not in str(masked)
     revealed = preview_rows(SPEC, ROWS[:1], reveal=True)[0]
     assert ("person", "resident_id", "650102198503071237", "mapped") in revealed.statements
+
+
+@pytest.mark.reliability("F14")
+def test_codes_show_their_label_and_sensitive_values_stay_hidden(record_property: Any) -> None:
+    """F14g: preview showed gender as its code (2); people read 女."""
+    spec = MappingSpec.model_validate({
+        **SPEC.model_dump(include={"source", "department", "connector", "record_id"}),
+        "entities": {"person": {"type": "person", "fields": {"name": "姓名", "gender": "性别", "ethnicity": "民族"}}},
+    })
+    [row] = preview_rows(spec, [{"编号": "1", "姓名": "李娜", "性别": "女", "民族": "汉族"}])
+    shown = {c.attribute: c.value for c in row.cells}
+    record_property("codes shown without their label", int(shown["gender"] == "2"))
+    assert shown["gender"] == "女 (2)"
+    assert shown["ethnicity"] == "***" and "汉族" not in str(row)       # sensitive: hidden unless revealed
+    [revealed] = preview_rows(spec, [{"编号": "1", "姓名": "李娜", "性别": "女", "民族": "汉族"}], reveal=True)
+    assert {c.attribute: c.value for c in revealed.cells}["ethnicity"] == "汉族 (01)"

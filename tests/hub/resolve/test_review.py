@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -16,6 +17,7 @@ from hub.resolve.review import (
     load_judgements,
     mask,
     queue,
+    queue_size,
     review_items,
     view_pairs,
 )
@@ -87,15 +89,23 @@ def test_the_queue_shows_uncertain_pairs_masked_with_their_scores(hub: Hub) -> N
 def test_one_item_per_pair_of_entities_and_a_judged_entity_pair_leaves_the_list(hub: Hub) -> None:
     queue_pair(hub, OWNER, REGISTER, 5.0)
     queue_pair(hub, OWNER, WELFARE, 7.0)      # REGISTER and WELFARE are one entity: the same entity pair
-    queue_pair(hub, REGISTER, WELFARE, 9.0)   # within one entity
+    queue_pair(hub, REGISTER, WELFARE, 9.0)   # within one entity: nothing to decide, not an item
     items = review_items(hub.engine, "person")
     assert len(queue(hub.engine, "person")) == 3
     assert list(zip(items["record_a"], items["record_b"], items["pairs"], strict=True)) == [
-        (REGISTER, WELFARE, 1), (OWNER, WELFARE, 2)]     # the strongest record pair stands for its entity pair
+        (OWNER, WELFARE, 2)]     # the strongest record pair stands for its entity pair
     judge(hub.engine, OWNER, REGISTER, positive=False, who="test")   # settles OWNER's entity against the other
+    assert review_items(hub.engine, "person").empty
+
+
+@pytest.mark.reliability("F14")
+def test_a_pair_already_in_one_entity_is_not_waiting_for_review(hub: Hub, record_property: Any) -> None:
+    """F14c: `hub review list` showed such pairs as "(same entity now)" and counted them as waiting."""
+    assert entity(hub, REGISTER) == entity(hub, WELFARE)
+    queue_pair(hub, REGISTER, WELFARE, 9.0)
     items = review_items(hub.engine, "person")
-    assert list(items["record_a"]) == [REGISTER] and list(items["pairs"]) == [1]
-    assert review_items(hub.engine, "person", limit=0).empty
+    record_property("items of one entity waiting", len(items))
+    assert items.empty and queue_size(hub.engine).get("person", 0) == 0
 
 
 def test_judging_needs_two_known_records_of_one_type(hub: Hub) -> None:

@@ -24,6 +24,7 @@ connector:
   kind: file
   settings: {path: roster.csv, encoding: utf-8}
 record_id: 编号
+record_versions: {ordered_by: 变更时间}
 batch_size: 2
 entities:
   person:
@@ -33,9 +34,11 @@ entities:
       name: 姓名
       phone: 联系电话
 """
-# Record 1 arrives twice, in different batches and with different phones: the second is a new version.
-ROWS = [["1", "张伟", "13800138000"], ["2", "李娜", "13900139000"], ["3", "王芳", "13700137000"],
-        ["1", "张伟", "13800138001"], ["4", "刘洋", ""]]
+# Record 1 arrives twice, in different batches and with different phones: the source is a change log, so the
+# second is a new version (without record_versions it would be quarantined as a duplicate record id).
+ROWS = [["1", "张伟", "13800138000", "2025-01-01"], ["2", "李娜", "13900139000", "2025-01-01"],
+        ["3", "王芳", "13700137000", "2025-01-01"], ["1", "张伟", "13800138001", "2025-02-01"],
+        ["4", "刘洋", "", "2025-01-01"]]
 
 
 def _index_names(engine: Engine) -> set[str]:
@@ -56,7 +59,7 @@ def hub(settings: HubSettings, tmp_path: Path) -> Iterator[Hub]:
     (tmp_path / "mappings" / "roster.yaml").write_text(MAPPING, encoding="utf-8")
     (tmp_path / "sources").mkdir()
     with (tmp_path / "sources" / "roster.csv").open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows([["编号", "姓名", "联系电话"], *ROWS])
+        csv.writer(handle).writerows([["编号", "姓名", "联系电话", "变更时间"], *ROWS])
     hub = Hub.open(settings.model_copy(update={"mappings_dir": tmp_path / "mappings",
                                                "sources_dir": tmp_path / "sources"}))
     yield hub

@@ -14,10 +14,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine
 
-from hub.resolve.store import latest_status
 from hub.statements.entries import row_id, stored_statements
 from hub.store import tables
 from hub.store.migrate import alembic_config, upgrade
+from hub.store.runs import latest_status
 
 LONG = ("id", "source", "source_record_id", "entity_type", "entity_ref", "attribute", "value", "value_enc", "token",
         "method", "source_field", "flags", "raw_record_id", "run_id", "first_seen", "last_seen")
