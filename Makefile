@@ -19,10 +19,10 @@ run: install  ## build the simulated district, serve its 物业 API, ingest all 
 	$(BIN)/hub demo
 
 test: install  ## the whole suite (SQLite, PostgreSQL and MariaDB on 127.0.0.1), ending with the reliability table
-	$(BIN)/python -m pytest --reliability-report var/reliability.md
+	$(BIN)/python -m pytest --reliability-report=var/reliability.md
 
 reliability: install  ## the reliability figures and findings only, long fault-injection trials included (docs/reliability.md)
-	$(BIN)/python -m pytest -m reliability --reliability-long --reliability-report var/reliability.md
+	$(BIN)/python -m pytest -m reliability --reliability-long --reliability-report=var/reliability.md
 
 lint: install  ## ruff and mypy
 	$(BIN)/ruff check hub connectors schemas tests bench
