@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint bench docs clean
+.PHONY: install run test reliability lint bench docs clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed (set PYTHON=...)"'
@@ -18,8 +18,11 @@ install: $(STAMP)  ## virtualenv in .venv with the pinned stack; the `hub` comma
 run: install  ## build the simulated district, serve its 物业 API, ingest all departments, show status
 	$(BIN)/hub demo
 
-test: install  ## the whole suite (SQLite, PostgreSQL and MariaDB on 127.0.0.1)
-	$(BIN)/python -m pytest
+test: install  ## the whole suite (SQLite, PostgreSQL and MariaDB on 127.0.0.1), ending with the reliability table
+	$(BIN)/python -m pytest --reliability-report=var/reliability.md
+
+reliability: install  ## the reliability figures and findings only, long fault-injection trials included (docs/reliability.md)
+	$(BIN)/python -m pytest -m reliability --reliability-long --reliability-report=var/reliability.md
 
 lint: install  ## ruff and mypy
 	$(BIN)/ruff check hub connectors schemas tests bench

@@ -25,6 +25,10 @@ PG_ADMIN_URL = os.environ.get("HUB_TEST_PG_URL", "postgresql+psycopg://postgres@
 MARIADB_ADMIN_URL = os.environ.get("HUB_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4")
 SKIP_SERVERS = os.environ.get("HUB_TEST_SKIP_SERVERS") == "1"
 
+# The reliability table of `make reliability` and `make test`: tests marked reliability("G<n>") or ("F<n>"),
+# long cases, and G12's search of the whole session's logs (tests/reliability/plugin.py).
+pytest_plugins = ["tests.reliability.plugin"]
+
 
 def _server_or_skip(url: str, name: str) -> None:
     try:

@@ -12,7 +12,7 @@ import csv
 import logging
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -72,12 +72,20 @@ def _by_source(results: list[IngestResult]) -> dict[str, IngestResult]:
     return {r.source: r for r in results}
 
 
+@pytest.mark.reliability("G1")
+@pytest.mark.reliability("G2")
+@pytest.mark.reliability("G12")
 def test_every_department_lands_and_reconciles_with_the_truth(world: tuple[Hub, DemoManifest],
-                                                              caplog: pytest.LogCaptureFixture) -> None:
+                                                              caplog: pytest.LogCaptureFixture,
+                                                              record_property: Callable[[str, object], None]) -> None:
     hub, manifest = world
     caplog.set_level(logging.DEBUG)
     results = _by_source(ingest(hub))
     truth = _truth_counts(manifest)
+    record_property("G1: records checked", sum(r.extracted for r in results.values()))
+    record_property("G1: records unreconciled", sum(abs(r.extracted - r.loaded - r.quarantined - r.unchanged)
+                                                     for r in results.values()))
+    record_property("G1: records lost", sum(max(0, truth.get(s, 0) - r.extracted) for s, r in results.items()))
     assert set(results) == set(truth)
     for source, result in results.items():
         assert result.status == "succeeded", (source, result.error)
@@ -94,6 +102,7 @@ def test_every_department_lands_and_reconciles_with_the_truth(world: tuple[Hub, 
     # G12: nothing the generator knows as a clear ID or phone reached a log record
     secrets = _secrets(manifest)
     logged = "\n".join(r.getMessage() for r in caplog.records)
+    record_property("G12: clear values found", len([s for s in secrets if s in logged]))
     assert not [s for s in secrets if s in logged]
 
     # G2: a second run adds nothing and keeps every count
@@ -104,9 +113,12 @@ def test_every_department_lands_and_reconciles_with_the_truth(world: tuple[Hub, 
 
     before = counts()
     again = _by_source(ingest(hub))
+    after = counts()
+    record_property("G2: new raw rows", after[0] - before[0])
+    record_property("G2: new statements", after[1] - before[1])
     assert all(r.status == "succeeded" and r.loaded == 0 and r.reconciled for r in again.values())
     assert {r.source: r.extracted for r in again.values() if r.extracted} == {}   # F14d: nothing re-read
-    assert counts() == before
+    assert after == before
 
 
 def _dump(hub: Hub, tmp_path: Path) -> bytes:
@@ -134,22 +146,31 @@ def _clear_hits(secrets: set[str], blob: bytes) -> set[str]:
     return hits
 
 
-def test_a_dump_of_the_store_holds_no_clear_id_or_phone(world: tuple[Hub, DemoManifest], tmp_path: Path) -> None:
+@pytest.mark.reliability("G11")
+def test_a_dump_of_the_store_holds_no_clear_id_or_phone(world: tuple[Hub, DemoManifest], tmp_path: Path,
+                                                        record_property: Callable[[str, object], None]) -> None:
     hub, manifest = world
     ingest(hub)
     dump = _dump(hub, tmp_path)
     assert len(dump) > 100_000
     assert _clear_hits({"13800138000"}, b"..x13800138000y..") == {"13800138000"}   # the detector works
+    record_property("clear values found", len(_clear_hits(_secrets(manifest), dump)))
     assert _clear_hits(_secrets(manifest), dump) == set()                 # G11
     assert "张".encode() in dump or "王".encode() in dump                 # internal values stay searchable
 
 
-def test_one_source_down_the_others_land(world: tuple[Hub, DemoManifest]) -> None:
+@pytest.mark.reliability("G4")
+def test_one_source_down_the_others_land(world: tuple[Hub, DemoManifest],
+                                         record_property: Callable[[str, object], None]) -> None:
     hub, _ = world
     assert hub.settings.connections_file is not None
     text = hub.settings.connections_file.read_text(encoding="utf-8")
     hub.settings.connections_file.write_text(text.replace("http://127.0.0.1:", "http://127.0.0.1:1"), "utf-8")
     results = _by_source(ingest(hub))
     down = [r for s, r in results.items() if s.startswith("wuye_")]
+    record_property("faults injected", len(down))
+    record_property("other sources failed",
+                    sum(r.status != "succeeded" for s, r in results.items() if not s.startswith("wuye_")))
+    record_property("errors without source or cause", sum(not (r.error and r.source in r.error) for r in down))
     assert down and all(r.status == "failed" and r.error and r.source in r.error for r in down)
     assert all(r.status == "succeeded" for s, r in results.items() if not s.startswith("wuye_"))

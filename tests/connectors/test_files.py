@@ -88,6 +88,7 @@ TestWorkbookContract = connector_contract_tests("workbook_factory", expected_row
 # -- encodings ------------------------------------------------------------------------------------
 
 
+@pytest.mark.reliability("G5")
 @pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8", "utf-8-sig"])
 def test_chinese_headers_and_values_decode_in_every_common_encoding(tmp_path: Path, encoding: str) -> None:
     write_csv(tmp_path / "people.csv", PEOPLE, encoding)
@@ -106,6 +107,7 @@ def test_the_middle_dot_survives_even_when_the_file_says_gb2312(tmp_path: Path) 
         assert "\u30fb" not in row["姓名"]
 
 
+@pytest.mark.reliability("G5")
 def test_undecodable_bytes_reject_only_their_row(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "people.csv", PEOPLE * 10, "gbk")
     path.write_bytes(path.read_bytes().replace("李娜".encode("gbk"), b"\xff\xfe", 1))
@@ -136,6 +138,7 @@ def test_id_numbers_and_phones_stay_text(tmp_path: Path) -> None:
     assert all(isinstance(v, str) for row in rows for v in row.values())
 
 
+@pytest.mark.reliability("G5")
 def test_a_malformed_line_is_rejected_with_its_line_number(tmp_path: Path) -> None:
     text = (
         "姓名,身份证号,备注\n"
@@ -168,6 +171,7 @@ def test_the_delimiter_is_sniffed(tmp_path: Path, delimiter: str) -> None:
     assert rows_of(extract(connector))[0]["姓名"] == "阿依古丽·买买提"
 
 
+@pytest.mark.reliability("G4")
 def test_columns_select_and_require(tmp_path: Path) -> None:
     write_csv(tmp_path / "people.csv", PEOPLE, "gbk")
     rows = rows_of(extract(file_source(tmp_path, path="people.csv", columns=["姓名", "民族"])))
@@ -205,6 +209,7 @@ def test_workbook_cells_become_the_text_excel_shows(tmp_path: Path) -> None:
     assert rows[2]["金额"] == "0.1"
 
 
+@pytest.mark.reliability("G4")
 def test_sheets_by_name_and_index(tmp_path: Path) -> None:
     write_workbook(tmp_path / "救助.xlsx")
     by_name = rows_of(extract(file_source(tmp_path, path="救助.xlsx", sheet="特困")))
@@ -214,6 +219,7 @@ def test_sheets_by_name_and_index(tmp_path: Path) -> None:
         extract(file_source(tmp_path, path="救助.xlsx", sheet="残疾"))
 
 
+@pytest.mark.reliability("G5")
 def test_a_corrupt_workbook_is_a_data_error(tmp_path: Path) -> None:
     good = write_workbook(tmp_path / "good.xlsx").read_bytes()
     (tmp_path / "bad.xlsx").write_bytes(good[: len(good) // 2])
@@ -224,6 +230,7 @@ def test_a_corrupt_workbook_is_a_data_error(tmp_path: Path) -> None:
 # -- JSON -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.reliability("G5")
 def test_json_records_at_a_dotted_path_and_a_non_object_item(tmp_path: Path) -> None:
     document = {"data": {"items": [{"姓名": "张伟", "年龄": 40}, "not a record", {"姓名": "李娜"}]}}
     (tmp_path / "r.json").write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
@@ -237,6 +244,7 @@ def test_json_records_at_a_dotted_path_and_a_non_object_item(tmp_path: Path) -> 
         extract(file_source(tmp_path, path="r.json", records_path="data.rows"))
 
 
+@pytest.mark.reliability("G5")
 def test_broken_json_is_a_data_error_and_a_broken_jsonl_line_a_rejected_row(tmp_path: Path) -> None:
     (tmp_path / "r.json").write_text('{"data": [{"a": 1}', encoding="utf-8")
     with pytest.raises(SourceDataError, match="not valid JSON"):
@@ -250,6 +258,7 @@ def test_broken_json_is_a_data_error_and_a_broken_jsonl_line_a_rejected_row(tmp_
 # -- whole files ----------------------------------------------------------------------------------
 
 
+@pytest.mark.reliability("G5")
 def test_an_empty_file_gives_no_batches_and_no_error(tmp_path: Path) -> None:
     (tmp_path / "empty.csv").write_bytes(b"")
     connector = file_source(tmp_path, path="empty.csv")
@@ -259,6 +268,7 @@ def test_an_empty_file_gives_no_batches_and_no_error(tmp_path: Path) -> None:
     assert rows_of(extract(file_source(tmp_path, path="header_only.csv"))) == []
 
 
+@pytest.mark.reliability("G4")
 def test_a_missing_file_or_an_empty_glob_is_unavailable(tmp_path: Path) -> None:
     with pytest.raises(SourceUnavailable, match=r"'missing\.csv' not found"):
         extract(file_source(tmp_path, path="missing.csv"))
@@ -305,6 +315,7 @@ def test_wrong_settings_are_configuration_errors(tmp_path: Path) -> None:
         extract(file_source(tmp_path, path="a.dat"))
 
 
+@pytest.mark.reliability("G5")
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(content=st.binary(max_size=400), header_row=st.sampled_from([1, 2, "auto"]))
 def test_arbitrary_bytes_never_raise_and_every_record_is_accounted(
@@ -321,6 +332,7 @@ def test_arbitrary_bytes_never_raise_and_every_record_is_accounted(
         assert extract(connector, batches[-1].watermark) == []
 
 
+@pytest.mark.reliability("G5")
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(flips=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), min_size=1, max_size=12),
        keep=st.floats(0.05, 1))

@@ -249,6 +249,7 @@ def test_only_the_last_batch_advances_an_unordered_watermark(stub: Stub) -> None
     assert marks == sorted(marks) and len(set(marks)) > 1
 
 
+@pytest.mark.reliability("G4")
 def test_429_is_retried_after_the_time_the_server_asks(stub: Stub) -> None:
     stub.behaviour.failures = [429, 429]
     started = time.monotonic()
@@ -258,11 +259,13 @@ def test_429_is_retried_after_the_time_the_server_asks(stub: Stub) -> None:
     assert len(stub.behaviour.seen) == 3 + 2
 
 
+@pytest.mark.reliability("G4")
 def test_5xx_is_retried_with_backoff_then_succeeds(stub: Stub) -> None:
     stub.behaviour.failures = [500, 502]
     assert len(rows_of(list(http_source(stub).extract()))) == 23
 
 
+@pytest.mark.reliability("G4")
 def test_a_spent_retry_budget_is_unavailable_naming_status_and_path(stub: Stub) -> None:
     stub.behaviour.failures = [503] * 3
     with pytest.raises(SourceUnavailable) as caught:
@@ -272,6 +275,7 @@ def test_a_spent_retry_budget_is_unavailable_naming_status_and_path(stub: Stub) 
     assert_no_token(caught.value)
 
 
+@pytest.mark.reliability("G4")
 def test_a_hanging_server_times_out_and_is_retried(stub: Stub) -> None:
     stub.behaviour.hangs = 1
     assert len(rows_of(list(http_source(stub, timeout=0.1).extract()))) == 23
@@ -280,6 +284,7 @@ def test_a_hanging_server_times_out_and_is_retried(stub: Stub) -> None:
         list(http_source(stub, timeout=0.1).extract())
 
 
+@pytest.mark.reliability("G4")
 def test_a_truncated_body_is_a_data_error_naming_the_page(stub: Stub) -> None:
     stub.behaviour.truncate = True
     with pytest.raises(SourceDataError, match="page 1 of GET /api/v1/residents is not complete JSON"):
@@ -308,6 +313,7 @@ def test_query_auth_never_leaks_the_token_into_errors(stub: Stub) -> None:
         assert_no_token(error)
 
 
+@pytest.mark.reliability("G5")
 def test_a_non_object_item_is_rejected_with_its_page_and_place(stub: Stub) -> None:
     stub.behaviour.items.insert(12, ["not", "an", "object"])
     batches = list(http_source(stub).extract())
@@ -316,12 +322,14 @@ def test_a_non_object_item_is_rejected_with_its_page_and_place(stub: Stub) -> No
     assert len(rows_of(batches)) == 23
 
 
+@pytest.mark.reliability("G4")
 def test_a_server_ignoring_the_page_parameter_is_caught(stub: Stub) -> None:
     stub.behaviour.ignore_page = True
     with pytest.raises(SourceDataError, match="repeats page 1"):
         list(http_source(stub, pagination={"type": "page", "size_param": "page_size", "size": 10}).extract())
 
 
+@pytest.mark.reliability("G4")
 def test_a_moved_records_path_is_a_schema_change(stub: Stub) -> None:
     with pytest.raises(SourceSchemaChanged, match=r"records_path 'data\.rows' not found"):
         list(http_source(stub, records_path="data.rows").extract())

@@ -196,6 +196,7 @@ def test_a_query_source_with_selected_columns(db: Database) -> None:
     assert _ids(connector, batches[0].watermark) == list(range(16, 21))
 
 
+@pytest.mark.reliability("G4")
 def test_a_renamed_column_is_a_schema_change(db: Database) -> None:
     db.fill(rows_for(range(1, 4)))
     db.execute("ALTER TABLE residents RENAME COLUMN updated_at TO modified_at")
@@ -206,12 +207,14 @@ def test_a_renamed_column_is_a_schema_change(db: Database) -> None:
         db.connector().discover()
 
 
+@pytest.mark.reliability("G4")
 def test_a_missing_table_is_a_schema_change(db: Database) -> None:
     db.execute("CREATE TABLE households (id INTEGER)")
     with pytest.raises(SourceSchemaChanged, match="table residents not found"):
         list(db.connector().extract())
 
 
+@pytest.mark.reliability("G4")
 @pytest.mark.parametrize("uri", ["postgresql://postgres@127.0.0.1:1/test", "mysql://root@127.0.0.1:1/test"])
 def test_an_unreachable_server_is_unavailable_quickly(uri: str) -> None:
     connector = SqlConnector("civil_db", {**SETTINGS, "connect_timeout": 2}, Connection.from_value(uri))
@@ -222,6 +225,7 @@ def test_an_unreachable_server_is_unavailable_quickly(uri: str) -> None:
     assert "127.0.0.1:1" in str(caught.value) and "2 tries" in str(caught.value)
 
 
+@pytest.mark.reliability("G4")
 def test_a_missing_sqlite_file_is_unavailable_not_created(tmp_path: Path) -> None:
     connector = SqlConnector("civil_db", SETTINGS, Connection(uri=f"sqlite:///{tmp_path / 'gone.db'}"))
     with pytest.raises(SourceUnavailable):

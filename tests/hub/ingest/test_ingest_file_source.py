@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -77,8 +77,11 @@ def _count(hub: Hub, table: object) -> int:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
 
 
-def test_counts_reconcile_and_bad_values_are_quarantined(hub: Hub) -> None:
+@pytest.mark.reliability("G1")
+def test_counts_reconcile_and_bad_values_are_quarantined(hub: Hub,
+                                                         record_property: Callable[[str, object], None]) -> None:
     [result] = ingest(hub)
+    record_property("records unreconciled", result.extracted - result.loaded - result.quarantined - result.unchanged)
     assert result.status == "succeeded", result.error
     assert result.extracted == 5 and result.reconciled
     assert (result.loaded, result.quarantined) == (4, 1)     # record 3 still has its situation; '' id is out
@@ -121,7 +124,9 @@ def test_sensitive_values_encrypted_and_traceable(hub: Hub) -> None:
     assert "张伟".encode() not in bytes(raw["payload"])   # the raw payload is encrypted as a whole
 
 
-def test_rerun_adds_nothing_even_when_the_watermark_is_lost(hub: Hub) -> None:
+@pytest.mark.reliability("G2")
+def test_rerun_adds_nothing_even_when_the_watermark_is_lost(hub: Hub,
+                                                            record_property: Callable[[str, object], None]) -> None:
     ingest(hub)
     before = (_count(hub, tables.raw_record), _count(hub, tables.statement), _count(hub, tables.quarantine))
     [again] = ingest(hub)                     # file unchanged: watermark says so
@@ -131,6 +136,8 @@ def test_rerun_adds_nothing_even_when_the_watermark_is_lost(hub: Hub) -> None:
     [forced] = ingest(hub)                    # re-read everything: content hashes say so
     assert forced.extracted == 5 and forced.unchanged == 5 and forced.loaded == 0 and forced.reconciled
     after = (_count(hub, tables.raw_record), _count(hub, tables.statement), _count(hub, tables.quarantine))
+    record_property("new raw rows", after[0] - before[0])
+    record_property("new statements", after[1] - before[1])
     assert after == before
 
 
@@ -169,6 +176,7 @@ class _Crashing:
             yield batch
 
 
+@pytest.mark.reliability("G3")
 def test_crash_leaves_whole_batches_and_next_run_completes(hub: Hub) -> None:
     from hub.ingest import ingest_source
 
@@ -181,6 +189,7 @@ def test_crash_leaves_whole_batches_and_next_run_completes(hub: Hub) -> None:
     assert _count(hub, tables.raw_record) == 5          # nothing lost, nothing doubled
 
 
+@pytest.mark.reliability("G4")
 def test_schema_drift_fails_only_that_source(hub: Hub) -> None:
     assert hub.settings.sources_dir is not None
     (hub.settings.mappings_dir / "second.yaml").write_text(

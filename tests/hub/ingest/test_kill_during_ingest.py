@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ from tests.conftest import MakeDistrict
 SOURCE = "gongan_population"
 TRIALS = 6
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.reliability("G3", long=True)]
 
 
 def _env(home: Path, manifest: DemoManifest, key: str) -> dict[str, str]:
@@ -58,7 +59,8 @@ def _hub_ingest(env: dict[str, str]) -> subprocess.Popen[bytes]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def test_sigkill_at_random_points_loses_and_doubles_nothing(tmp_path: Path, make_district: MakeDistrict) -> None:
+def test_sigkill_at_random_points_loses_and_doubles_nothing(tmp_path: Path, make_district: MakeDistrict,
+                                                            record_property: Callable[[str, object], None]) -> None:
     manifest = make_district(tmp_path / "district", 6000, seed=5)
     key = new_key_text()
     env = _env(tmp_path / "home", manifest, key)
@@ -88,6 +90,11 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(tmp_path: Path, make
         runs = conn.execute(select(run.c.id, run.c.status, run.c.loaded, run.c.quarantined)).all()
         landed = dict(conn.execute(select(raw.c.run_id, func.count()).group_by(raw.c.run_id)).all())
         statements = conn.execute(select(func.count()).select_from(st)).scalar_one()
+    record_property("trials", TRIALS)
+    record_property("records lost", manifest.record_counts[SOURCE] - len(per_record))
+    record_property("records duplicated", sum(n - 1 for _, n in per_record))
+    record_property("half batches", sum(landed.get(run_id, 0) != loaded + quarantined
+                                        for run_id, _status, loaded, quarantined in runs))
     assert len(per_record) == manifest.record_counts[SOURCE]          # 0 lost
     assert max(n for _, n in per_record) == 1                         # 0 duplicated
     for run_id, _status, loaded, quarantined in runs:                 # 0 half batches

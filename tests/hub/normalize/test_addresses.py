@@ -132,6 +132,7 @@ def test_garbage_is_named(raw: object, reason: str) -> None:
     assert normalize_address(raw).reason == reason
 
 
+@pytest.mark.reliability("G5")
 @settings(max_examples=200, deadline=None)
 @given(ADDRESS_LIKE)
 def test_address_shaped_input_is_total_and_stable(raw: str) -> None:

@@ -78,6 +78,7 @@ def test_bad_codes_are_named(raw: object, reason: str) -> None:
     assert normalize_credit_code(raw).reason == reason
 
 
+@pytest.mark.reliability("G5")
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=ALPHABET + "IOZSV-· abc", max_size=22))
 def test_code_shaped_input_is_total_and_stable(raw: str) -> None:

@@ -124,6 +124,7 @@ def test_datetime_rejections_name_the_field() -> None:
     assert normalize_datetime(9999999999999).reason == "datetime: timestamp out of range"
 
 
+@pytest.mark.reliability("G5")
 @settings(max_examples=200, deadline=None)
 @given(DATE_LIKE)
 def test_date_shaped_input_is_total_and_stable(raw: str) -> None:

@@ -88,6 +88,7 @@ def test_single_character_name_is_kept_with_a_flag() -> None:
     assert normalize_person_name("王").flags == ("single_character",)
 
 
+@pytest.mark.reliability("G5")
 @settings(max_examples=200, deadline=None)
 @given(NAME_LIKE)
 def test_name_shaped_input_is_total_and_stable(raw: str) -> None:

@@ -75,6 +75,7 @@ def test_reasons_never_quote_the_number(raw: str) -> None:
     assert not any(run in reason for run in digit_runs(raw))
 
 
+@pytest.mark.reliability("G5")
 @settings(max_examples=200, deadline=None)
 @given(PHONE_LIKE)
 def test_phone_shaped_input_is_total_and_stable(raw: str) -> None:

@@ -11,6 +11,8 @@ from hub.normalize import EMPTY, NORMALIZERS
 
 from .strategies import ADDRESS_LIKE, ANYTHING, DATE_LIKE, ID_LIKE, NAME_LIKE, PHONE_LIKE, check_contract
 
+pytestmark = pytest.mark.reliability("G5")
+
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

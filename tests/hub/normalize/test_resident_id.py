@@ -153,6 +153,7 @@ def test_helpers() -> None:
     assert not is_valid_resident_id("650102198503071273")
 
 
+@pytest.mark.reliability("G5")
 @settings(max_examples=200, deadline=None)
 @given(ID_LIKE)
 def test_id_shaped_input_is_total_and_valid_output_is_stable(raw: str) -> None:

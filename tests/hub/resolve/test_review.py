@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +120,9 @@ def test_judging_needs_two_known_records_of_one_type(hub: Hub) -> None:
     assert queue(hub.engine, "person").empty                                       # judged pairs leave the queue
 
 
-def test_an_accepted_pair_merges_and_is_never_split_again(hub: Hub) -> None:
+@pytest.mark.reliability("G15")
+def test_an_accepted_pair_merges_and_is_never_split_again(hub: Hub,
+                                                          record_property: Callable[[str, object], None]) -> None:
     kept, merged = entity(hub, REGISTER), entity(hub, OWNER)
     judge(hub.engine, REGISTER, OWNER, positive=True, who="审核员", why="same phone, same car park")
     report = resolve(hub)
@@ -138,10 +140,13 @@ def test_an_accepted_pair_merges_and_is_never_split_again(hub: Hub) -> None:
     change_rows(hub, "vehicles.csv", vehicles)
     resolve(hub)
     resolve(hub, full=True)
+    record_property("accepted pairs split", int(entity(hub, OWNER) != entity(hub, REGISTER)))
     assert entity(hub, OWNER) == kept
 
 
-def test_a_rejected_pair_splits_and_is_never_merged_again(hub: Hub) -> None:
+@pytest.mark.reliability("G15")
+def test_a_rejected_pair_splits_and_is_never_merged_again(hub: Hub,
+                                                          record_property: Callable[[str, object], None]) -> None:
     before = entity(hub, REGISTER)
     assert entity(hub, WELFARE) == before                      # the same ID: the model merged them
     judge(hub.engine, REGISTER, WELFARE, positive=False, who="审核员", why="ID reused by mistake")
@@ -155,5 +160,6 @@ def test_a_rejected_pair_splits_and_is_never_merged_again(hub: Hub) -> None:
     change_rows(hub, "welfare.csv", welfare)
     resolve(hub)
     resolve(hub, full=True)
+    record_property("rejected pairs merged", int(entity(hub, REGISTER) == entity(hub, WELFARE)))
     assert entity(hub, REGISTER) != entity(hub, WELFARE)
     assert {entity(hub, REGISTER), entity(hub, WELFARE)} == apart

@@ -6,6 +6,7 @@ import hashlib
 import json
 
 import pandas as pd
+import pytest
 
 from hub.resolve.stable_ids import Assignment, Previous, assign_ids, make_minter
 
@@ -53,6 +54,7 @@ def test_a_fresh_store_mints_ids_from_the_founding_record_and_twice_gives_the_sa
     assert changes(first) == {(MINT("a", 0), "created", None), (MINT("c", 0), "created", None)}
 
 
+@pytest.mark.reliability("G2")
 def test_unchanged_data_changes_nothing() -> None:
     state = after(Previous.empty(), assign_ids(clusters("a b", "c"), Previous.empty(), MINT), 1)
     rerun = assign_ids(clusters("a b", "c"), state, MINT)

@@ -56,6 +56,7 @@ def _links(hub: Hub, entity_type: str | None = None) -> pd.Series:
     return pd.Series({k: v for k, v in rows}, name="entity_id").sort_index()
 
 
+@pytest.mark.reliability("G2")
 def test_persisted_links_are_accurate_stable_and_reviewable(ingested: tuple[HubSettings, DemoManifest]) -> None:
     settings, manifest = ingested
     first, second = _copy(settings, "first"), _copy(settings, "second")
