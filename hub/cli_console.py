@@ -39,6 +39,7 @@ from sqlalchemy import exc as sa_exc
 from typer.core import TyperGroup
 
 from hub.errors import ConnectorError, HubError, MappingError
+from hub.store.engine import driver_message
 
 
 class ExitCode(IntEnum):
@@ -85,11 +86,6 @@ class Failure:
     code: ExitCode
 
 
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[0] if lines else ""
-
-
 def _store_url() -> str:
     """HUB_DATABASE_URL as the operator set it, with the password hidden."""
     from sqlalchemy.engine import make_url
@@ -109,10 +105,7 @@ def _store_failure(exc: sa_exc.SQLAlchemyError) -> Failure:
         # SQLAlchemy's own message quotes the whole URL, password included: it is not repeated
         return Failure("HUB_DATABASE_URL is not a SQLAlchemy URL of an installed driver; set it to e.g. "
                        "postgresql+psycopg://user@host/db or sqlite:///var/hub.db", ExitCode.USAGE)
-    if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None:
-        detail = _first_line(str(exc.orig))   # the driver's words, never the SQL or its parameters
-    else:
-        detail = type(exc).__name__
+    detail = driver_message(exc) if isinstance(exc, sa_exc.DBAPIError) else type(exc).__name__
     lowered = detail.lower()
     if any(w in lowered for w in ("password", "authentication", "access denied")) or (
             "role" in lowered and "does not exist" in lowered):

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from connectors.base import Batch, Connector
 from hub.errors import HubError, SourceSchemaChanged
@@ -27,7 +28,7 @@ from hub.ingest.repeats import SeenRecordIds
 from hub.mapping import MappingSpec
 from hub.mapping.loader import suggest
 from hub.protect import Vault
-from hub.store import tables
+from hub.store import driver_message, tables
 from hub.store.initial_load import refresh_statistics
 from hub.store.runs import DEFAULT_STALE_AFTER, finish_run, heartbeat, start_run
 
@@ -176,6 +177,9 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
     except HubError as exc:
         result.status, result.error = "failed", str(exc)
         log.warning("source %s: run %s failed: %s", spec.source, run_id, exc)
+    except OperationalError as exc:   # the store itself (disk full, server gone): this run fails, others go on
+        result.status, result.error = "failed", f"the store refused the batch: {driver_message(exc)}"
+        log.warning("source %s: run %s failed: %s", spec.source, run_id, result.error)
     except Exception as exc:  # a defect, not a source problem: record it, then let it surface
         result.status, result.error = "failed", f"internal error {type(exc).__name__}: {exc}"
         _finish(engine, result, totals)
@@ -225,5 +229,9 @@ def _after_write(counts: BatchCounts, result: IngestResult, engine: Engine,
 def _finish(engine: Engine, result: IngestResult, totals: BatchCounts) -> None:
     for name, value in asdict(totals).items():
         setattr(result, name, value)
-    with engine.begin() as conn:
-        finish_run(conn, result.run_id, result.status, error=result.error, watermark_after=result.watermark)
+    try:
+        with engine.begin() as conn:
+            finish_run(conn, result.run_id, result.status, error=result.error, watermark_after=result.watermark)
+    except OperationalError as exc:   # the store cannot take even this row: the next run reads it interrupted
+        log.warning("source %s: run %s could not be marked %s: %s", result.source, result.run_id, result.status,
+                    driver_message(exc))

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from hub.private_files import keep_store_private, sqlite_files
 
@@ -46,3 +47,10 @@ def make_engine(url: str) -> Engine:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+
+
+def driver_message(exc: DBAPIError) -> str:
+    """What the database driver said about a failure, first line only: never the SQL or its parameters,
+    which SQLAlchemy's own text carries (and parameters may be personal data)."""
+    lines = [line.strip() for line in str(exc.orig).splitlines() if line.strip()] if exc.orig is not None else []
+    return lines[0] if lines else type(exc).__name__
