@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hub.mapping.code_tables import display_value
-from hub.protect import HIDDEN, mask_identifier
+from hub.protect import mask_attribute
 from hub.resolve.cluster import decide, review_mask
 from hub.resolve.compare import Prepared
 from hub.resolve.model import Model
@@ -36,8 +36,7 @@ def _shown(comparison: str, value: object) -> object:
     if not isinstance(value, str):
         return value
     if comparison in _MASKED:
-        return mask_identifier(value, "phone" if comparison == "phone" else "resident_id") if len(value) >= 7 \
-            else HIDDEN
+        return mask_attribute("person", comparison, value)
     return display_value("person", _LABELLED[comparison], value) if comparison in _LABELLED else value
 
 
