@@ -223,31 +223,60 @@ def confined_files(source: str, written: str, *, base_dir: Path, roots: Sequence
     The one gate every file source passes before a byte is read (ingest, `hub mappings suggest`,
     `check`, `preview`): a mapping is a text file, and without it `path: /etc/passwd`, `../../x.csv`
     or a link dropped into the sources folder would land, and echo, any file the hub's user can read.
-    Confinement is checked before existence, so a refused path reveals nothing about what is there.
+    Confinement is checked before existence, so a refused path reveals nothing about what is there:
+    of a glob, the folder its wildcards start in is checked before anything is listed (`/etc/pass*`
+    and `/etc/nonexistent*` get the same answer), and a match that leads out through a link is named
+    by its own name inside the allowed folders, never by its target or what lies beyond it.
     The paths returned are the resolved ones: what was checked is what gets opened.
     """
     allowed = [root.resolve() for root in (base_dir, *roots)]
-    full = base_dir / written   # an absolute `written` stands on its own
-    if glob.has_magic(written):
-        matches = sorted(Path(p) for p in glob.glob(str(full), recursive=True))
-        found = []
-        for match in matches:
-            real = match.resolve()
-            if not real.is_file():
-                continue
-            if not _inside(real, allowed):
-                which = str(match.relative_to(base_dir)) if match.is_relative_to(base_dir) else str(match)
-                raise ConnectorError(source, f"path {written!r} matches {which!r}, which {_outside(allowed)}")
+    refused = ConnectorError(source, f"path {written!r} {_outside(allowed)}")
+    if not glob.has_magic(written):
+        real = _resolved(base_dir / written)   # an absolute `written` stands on its own
+        if real is None or not _inside(real, allowed):
+            raise refused
+        if not real.is_file():
+            raise SourceUnavailable(source, f"file {written!r} not found")
+        return [real]
+    parts = Path(written).parts
+    first_magic = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+    literal, wildcards = Path(*parts[:first_magic]), parts[first_magic:]
+    folder = _resolved(base_dir / literal)
+    if folder is None or not _inside(folder, allowed):
+        raise refused
+    if ".." in wildcards:   # `exports/*/../../..` climbs out of the folder checked above
+        raise ConnectorError(source, f"path {written!r} has '..' after a wildcard: write the folder it "
+                                     "means before the first wildcard, without '..'")
+    found = []
+    for match in sorted(glob.glob(str(Path(*wildcards)), root_dir=folder, recursive=True)):
+        steps = Path(match).parts
+        out = _steps_to_outside(folder, steps, allowed)
+        if out is not None:   # named as far as it lies inside: a linked folder, not the files beyond it
+            which = str(literal.joinpath(*steps[:out]))
+            raise ConnectorError(source, f"path {written!r} matches {which!r}, which {_outside(allowed)}")
+        real = folder.joinpath(*steps).resolve()
+        if real.is_file():
             found.append(real)
-        if not found:
-            raise SourceUnavailable(source, f"no file matches {written!r}")
-        return found
-    real = full.resolve()
-    if not _inside(real, allowed):
-        raise ConnectorError(source, f"path {written!r} {_outside(allowed)}")
-    if not real.is_file():
-        raise SourceUnavailable(source, f"file {written!r} not found")
-    return [real]
+    if not found:
+        raise SourceUnavailable(source, f"no file matches {written!r}")
+    return found
+
+
+def _resolved(path: Path) -> Path | None:
+    """`path` with its links followed, or None when they cannot be (a loop): such a path is refused."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return None
+
+
+def _steps_to_outside(folder: Path, steps: Sequence[str], allowed: Sequence[Path]) -> int | None:
+    """How many of `steps` below `folder` it takes to leave the allowed folders through a link, if any."""
+    for depth in range(1, len(steps) + 1):
+        real = _resolved(folder.joinpath(*steps[:depth]))
+        if real is None or not _inside(real, allowed):
+            return depth
+    return None
 
 
 def _inside(path: Path, roots: Sequence[Path]) -> bool:

@@ -16,8 +16,10 @@ exception into one line that names what was wrong, where, and what to do, and an
        or malformed (HUB_SECRET_KEY not base64, HUB_BATCH_SIZE not a positive number), a missing
        connection, a record key that names no record
     3  the store cannot be used: HUB_DATABASE_URL names a server that does not answer, a database
-       that does not exist, or refuses the credentials
-    4  an unexpected error (a bug): run again with -v and report the traceback
+       that does not exist, or refuses the credentials or the rights the hub needs
+    4  an unexpected error (a bug, or a race between two writers): run again with -v and report the
+       traceback; a store error of this kind (IntegrityError, DataError, ProgrammingError) is named by
+       its type and place only, even with -v, because the driver's text may quote the value it refused
   130  interrupted (Ctrl-C)
 """
 
@@ -99,6 +101,27 @@ def _store_url() -> str:
         return "(as set)"
 
 
+_INSUFFICIENT_PRIVILEGE = "42501"
+"""PostgreSQL's SQLSTATE for a role without the rights the hub needs: psycopg raises it as a ProgrammingError,
+but it is the store's setup, not the hub's code, that is wrong."""
+
+
+def _store_unusable(exc: sa_exc.SQLAlchemyError) -> bool:
+    """Errors that say the store cannot be used (server, database, credentials, rights, URL, driver); every
+    other SQLAlchemy error (IntegrityError, DataError, ProgrammingError, …) is a bug or a race."""
+    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.ArgumentError,
+                        sa_exc.NoSuchModuleError)):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and getattr(exc.orig, "sqlstate", None) == _INSUFFICIENT_PRIVILEGE
+
+
+def _quotes_values(exc: BaseException) -> bool:
+    """A statement's error other than the store being unusable: the driver's text may quote the value it
+    refused (psycopg: `invalid input syntax for type bigint: "650102…"`, a key's DETAIL line), so it is
+    never printed, not even in a traceback."""
+    return isinstance(exc, sa_exc.StatementError) and not _store_unusable(exc)
+
+
 def _store_failure(exc: sa_exc.SQLAlchemyError) -> Failure:
     where = f"HUB_DATABASE_URL={_store_url()}"
     if isinstance(exc, (sa_exc.ArgumentError, sa_exc.NoSuchModuleError)):
@@ -131,11 +154,18 @@ def _settings_failure(exc: ValidationError) -> Failure:
     return Failure("; ".join(problems) + f"; {fix}", ExitCode.USAGE)
 
 
+_PROJECT = Path(__file__).resolve().parents[1]
+
+
 def _innermost(exc: BaseException) -> str:
+    """Where the error arose: the innermost frame of the hub's own code (a store error's innermost frame is
+    deep in SQLAlchemy or the driver, which says nothing about which of the hub's statements failed)."""
     frames = traceback.extract_tb(exc.__traceback__)
     if not frames:
         return ""
-    last = frames[-1]
+    ours = [f for f in frames if Path(f.filename).resolve().is_relative_to(_PROJECT)
+            and "site-packages" not in Path(f.filename).parts]
+    last = (ours or frames)[-1]
     return f" in {Path(last.filename).name}:{last.lineno}"
 
 
@@ -150,7 +180,7 @@ def describe_failure(exc: BaseException) -> Failure:
         return Failure(str(exc), ExitCode.USAGE)
     if isinstance(exc, ValidationError) and exc.title == "HubSettings":
         return _settings_failure(exc)
-    if isinstance(exc, sa_exc.SQLAlchemyError):
+    if isinstance(exc, sa_exc.SQLAlchemyError) and _store_unusable(exc):
         return _store_failure(exc)
     # A bug: the message of an unexpected exception may quote a value, so only its type and place are shown.
     return Failure(f"unexpected error {type(exc).__name__}{_innermost(exc)}; run again with -v for the traceback "
@@ -165,9 +195,32 @@ def report_failure(exc: BaseException, *, verbose: bool | None = None) -> ExitCo
     """Print the failure's line on standard error (the traceback before it with -v); returns its exit code."""
     failure = describe_failure(exc)
     if verbose if verbose is not None else _verbose:
-        traceback.print_exception(exc, file=sys.stderr)
+        _print_traceback(exc)
     err.print(f"[red]error:[/red] {source_text(failure.message)}", highlight=False, soft_wrap=True)
     return failure.code
+
+
+def _print_traceback(exc: BaseException) -> None:
+    """The traceback on standard error; of an error whose text may quote a value (`_quotes_values`), and of
+    the driver's errors chained to it, the frames and types only."""
+    if not _quotes_values(exc):
+        traceback.print_exception(exc, file=sys.stderr)
+        return
+    chain: list[tuple[BaseException, str]] = []   # innermost last, each with how the next one followed it
+    here: BaseException | None = exc
+    link = ""
+    while here is not None and all(here is not seen for seen, _ in chain):
+        chain.append((here, link))
+        link = ("The above exception was the direct cause of the following exception:" if here.__cause__ else
+                "During handling of the above exception, another exception occurred:")
+        here = here.__cause__ or (None if here.__suppress_context__ else here.__context__)
+    for error, followed in reversed(chain):
+        sys.stderr.write("Traceback (most recent call last):\n")
+        sys.stderr.writelines(traceback.format_tb(error.__traceback__))
+        sys.stderr.write(f"{type(error).__module__}.{type(error).__qualname__}: (text withheld: it may quote "
+                         "a stored value)\n")
+        if followed:
+            sys.stderr.write(f"\n{followed}\n\n")
 
 
 def fail(exc: BaseException) -> typer.Exit:

@@ -121,12 +121,18 @@ def draft_note(draft: MappingFile) -> str:
 
 def _choose(mappings: MappingSet, sources: list[str] | None) -> tuple[list[MappingSpec], list[MappingFile],
                                                                       list[MappingFile]]:
-    """The specs to ingest, the failed files to record, the drafts to report as skipped."""
+    """The specs to ingest, the failed files to record, the drafts to report as skipped.
+
+    A named source matches a file that does not load by its source id, or by its file's stem when no
+    source has that id: the operator names a source by what the file says or by the file's name, and
+    reads that file's error either way."""
     ready = {s.source for s in mappings.ready}
     failed = {f.source for f in mappings.failed}
     drafts = [d for d in mappings.drafts if d.source not in ready | failed]
     if sources:
-        unknown = sorted(set(sources) - ready - failed - {d.source for d in drafts})
+        by_stem = {name for name in sources if name not in ready | failed
+                   and any(f.path.stem == name for f in mappings.failed)}
+        unknown = sorted(set(sources) - ready - failed - by_stem - {d.source for d in drafts})
         if unknown:
             known = sorted(ready | failed | {d.source for d in mappings.drafts})
             raise ConfigurationError(f"no mapping for source(s) {', '.join(unknown)}; known: {', '.join(known)}")
@@ -134,7 +140,7 @@ def _choose(mappings: MappingSet, sources: list[str] | None) -> tuple[list[Mappi
         if refused:
             raise ConfigurationError("; ".join(draft_note(d) for d in refused))
         return ([s for s in mappings.ready if s.source in sources],
-                [f for f in mappings.failed if f.source in sources], [])
+                [f for f in mappings.failed if f.source in sources or f.path.stem in by_stem], [])
     return mappings.ready, mappings.failed, mappings.drafts
 
 

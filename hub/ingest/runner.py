@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, StatementError
 
 from connectors.base import Batch, Connector
 from hub.errors import HubError, SourceSchemaChanged
@@ -181,7 +181,9 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
         result.status, result.error = "failed", f"the store refused the batch: {driver_message(exc)}"
         log.warning("source %s: run %s failed: %s", spec.source, run_id, result.error)
     except Exception as exc:  # a defect, not a source problem: record it, then let it surface
-        result.status, result.error = "failed", f"internal error {type(exc).__name__}: {exc}"
+        # the type alone for a statement's error: the driver's text may quote the value it refused
+        detail = "" if isinstance(exc, StatementError) else f": {exc}"
+        result.status, result.error = "failed", f"internal error {type(exc).__name__}{detail}"
         _finish(engine, result, totals)
         raise
     _finish(engine, result, totals)

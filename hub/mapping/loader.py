@@ -191,13 +191,35 @@ def _source_of(data: Any, path: Path) -> str:
     return path.stem[:SOURCE_ID_MAX]
 
 
+_TOP_LEVEL_LINE = re.compile(
+    r"""^(source|status)[ \t]*:[ \t]*(?:'([^'\n]*)'|"([^"\n]*)"|([^\s'"]+))(?:[ \t]+#[^\n]*)?[ \t]*\r?$""", re.M)
+
+
+def _declared_in_lines(path: Path) -> tuple[str, bool]:
+    """Source id and draft flag of a file whose YAML does not parse, from its top-level `source:` and
+    `status:` lines alone: its failure is then reported under the source an operator names it by, and a
+    draft that is still being written is skipped, not failed. A value that is not one plain valid id, or
+    given twice differently, is not guessed at: the file's stem, and not a draft."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    found: dict[str, set[str]] = {"source": set(), "status": set()}
+    for match in _TOP_LEVEL_LINE.finditer(text):
+        found[match[1]].add(next(v for v in match.groups()[1:] if v is not None))
+    sources = found["source"]
+    source = _source_of({"source": sources.pop()} if len(sources) == 1 else {}, path)
+    return source, found["status"] == {"draft"}
+
+
 @dataclass(frozen=True)
 class MappingFile:
     """One mapping file as loaded: its spec, or every problem that keeps it from loading.
 
-    `source` is the spec's id, or for a file that does not load its `source:` value when that can be read,
-    else the file's stem. `draft` follows `status: draft`, read even from a file that does not load, so
-    that a draft under review is skipped, not failed.
+    `source` is the spec's id, or for a file that does not load its `source:` value when that can be read
+    (from the top-level `source:` line when the YAML does not even parse), else the file's stem. `draft`
+    follows `status: draft`, read the same way from a file that does not load, so that a draft under review
+    is skipped, not failed.
     """
 
     path: Path
@@ -214,15 +236,16 @@ class MappingFile:
 
 def read_mapping(path: Path) -> MappingFile:
     """Read, validate and bind one mapping file, keeping the line of every key; never raises MappingError."""
-    def unreadable(message: str, line: int | None = None) -> MappingFile:
-        return MappingFile(path, path.stem[:SOURCE_ID_MAX], False, problems=(MappingProblem(str(path), line, "",
-                                                                                              message),))
+    def unreadable(message: str, line: int | None = None, declared: tuple[str, bool] | None = None) -> MappingFile:
+        source, draft = declared or (path.stem[:SOURCE_ID_MAX], False)
+        return MappingFile(path, source, draft, problems=(MappingProblem(str(path), line, "", message),))
 
     try:
         doc = load_yaml_with_lines(path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        return unreadable(f"not valid YAML: {getattr(exc, 'problem', exc)}", mark.line + 1 if mark else None)
+        return unreadable(f"not valid YAML: {getattr(exc, 'problem', exc)}", mark.line + 1 if mark else None,
+                          _declared_in_lines(path))
     except OSError as exc:
         return unreadable(f"cannot read file: {exc.strerror}")
     except UnicodeDecodeError:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from hub.private_files import keep_store_private, sqlite_files
+from hub.private_files import keep_store_private, make_private_dir, sqlite_files
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -32,11 +32,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for the store URL; creates the SQLite file's folder when needed."""
+    """An engine for the store URL; creates the SQLite file's missing folders, 0700 like every folder the hub
+    makes (the store may live outside HUB_HOME, which is tightened on open); folders that exist are left as
+    they are."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(Path(parsed.database).parent)
         engine = create_engine(parsed, hide_parameters=True)
         files = sqlite_files(url)
         if files:

@@ -364,6 +364,49 @@ def test_a_recursive_glob_through_a_linked_folder_is_refused_before_reading(
         connector.discover()
     message = str(caught.value)
     record_property("outside files read", int("张伟" in message))
-    assert "'exports/**/*.csv' matches 'exports/linked/b.csv'" in message and str(sources) in message
+    assert "'exports/**/*.csv' matches 'exports/linked', which leads outside" in message, message
+    assert str(sources) in message and "b.csv" not in message   # the linked folder is named, not what is in it
     allowed = FileConnector("civil_files", {"path": "exports/**/*.csv"}, base_dir=sources, source_roots=[outside])
     assert len(rows_of(extract(allowed))) == 3
+
+
+def _refusal(written: str, base: Path) -> str:
+    with pytest.raises(ConnectorError) as caught:
+        FileConnector("civil_files", {"path": written}, base_dir=base).discover()
+    assert not isinstance(caught.value, SourceUnavailable)
+    return str(caught.value).replace(repr(written), "<path>")
+
+
+@pytest.mark.reliability("F3")
+def test_a_refused_glob_says_the_same_whether_or_not_something_is_there(
+        tmp_path: Path, record_property: pytest.RecordProperty) -> None:
+    """Globbing first and checking the matches after told `/etc/pass*` ("matches '/etc/passwd'") apart from
+    `/etc/nonexist*` ("no file matches"): a mapping could list any folder through check or preview."""
+    sources, outside = tmp_path / "sources", tmp_path / "outside"
+    for folder in (sources / "exports", outside / "folder"):
+        folder.mkdir(parents=True)
+    write_csv(outside / "secret.csv", PEOPLE, "utf-8")
+    pairs = [(f"{outside}/secr*.csv", f"{outside}/nothing*.csv"), ("../outside/*.csv", "../no_such_folder/*.csv"),
+             ("../outside/*/*.csv", "../outside/no_such_folder/*/*.csv"), ("/etc/pass*", "/etc/no_such_file_h18*")]
+    said = [(_refusal(there, sources), _refusal(absent, sources)) for there, absent in pairs]
+    named = sum(name in text for pair in said for text in pair for name in ("secret", "passwd", "folder'"))
+    record_property("names outside revealed", named)
+    assert named == 0 and all(a == b for a, b in said), said
+    assert all("leads outside the folders file sources are read from" in a for a, _ in said)
+    # a link inside that points out is refused by its own name, whether its target exists or not
+    (sources / "exports" / "b.csv").symlink_to(outside / "secret.csv")
+    other = tmp_path / "other"
+    (other / "exports").mkdir(parents=True)
+    (other / "exports" / "b.csv").symlink_to(outside / "no_such_file.csv")
+    to_existing = _refusal("exports/*.csv", sources).replace(str(sources), "<sources>")
+    to_missing = _refusal("exports/*.csv", other).replace(str(other), "<sources>")
+    assert to_existing == to_missing and "matches 'exports/b.csv', which leads outside" in to_existing
+    assert "secret" not in to_existing
+
+
+def test_dots_after_a_wildcard_are_refused_before_listing(tmp_path: Path) -> None:
+    (tmp_path / "sources" / "a").mkdir(parents=True)
+    write_csv(tmp_path / "people.csv", PEOPLE, "utf-8")
+    with pytest.raises(ConnectorError, match=r"'\*/\.\./\.\./people\.csv' has '\.\.' after a wildcard") as caught:
+        file_source(tmp_path / "sources", path="*/../../people.csv").discover()
+    assert not isinstance(caught.value, SourceUnavailable)

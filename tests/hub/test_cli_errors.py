@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Connection, create_engine, select, text
 
 from hub.errors import ConnectorError, MappingError, MappingProblem, ReviewError
 
@@ -98,3 +101,89 @@ def test_each_kind_of_error_has_its_documented_code() -> None:
         failure = describe_failure(exc)
     assert failure.code == ExitCode.INTERNAL and "650102198503071237" not in failure.message
     assert "KeyError" in failure.message and "-v" in failure.message
+
+
+# -- a statement the store refuses is a bug or a race (exit 4), and its value is never echoed ---------------
+
+RESIDENT_ID = "650102198503071237"   # the value the failing statement carries; must appear nowhere
+
+
+def _data_error(reader: Connection) -> None:
+    """A real DataError from the store's driver; psycopg's first line quotes the value it refused."""
+    if reader.dialect.name == "postgresql":
+        reader.execute(text("SELECT CAST(:v AS bigint)"), {"v": RESIDENT_ID + "X"})
+        return
+    raw = reader.connection.dbapi_connection
+    assert isinstance(raw, sqlite3.Connection)
+    length = raw.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 8)   # sqlite3.DataError: string or blob too big
+    try:
+        reader.execute(text("SELECT :v"), {"v": RESIDENT_ID})
+    finally:
+        raw.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, length)
+
+
+def _integrity_error(reader: Connection) -> None:
+    """A real IntegrityError: one key twice (PostgreSQL's DETAIL line quotes the key's value)."""
+    reader.execute(text("CREATE TEMPORARY TABLE IF NOT EXISTS probe_f9 (id TEXT PRIMARY KEY)"))
+    reader.execute(text("INSERT INTO probe_f9 VALUES (:v)"), {"v": RESIDENT_ID})
+    reader.execute(text("INSERT INTO probe_f9 VALUES (:v)"), {"v": RESIDENT_ID})
+
+
+@pytest.mark.reliability("F9")
+@pytest.mark.parametrize("statement", [_data_error, _integrity_error], ids=["DataError", "IntegrityError"])
+def test_a_statement_the_store_refuses_is_exit_4_and_never_echoes_its_value(
+        statement: Callable[[Connection], None], store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        record_property: Any) -> None:
+    from typer.testing import CliRunner
+
+    import hub.ingest.runner
+    from hub.cli import app
+    from hub.protect import new_key_text
+    from hub.store import tables
+
+    for name in ("mappings", "sources"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "sources" / "people.csv").write_text("编号,姓名\n1,张伟\n", encoding="utf-8")
+    (tmp_path / "mappings" / "people.yaml").write_text(
+        "source: people\ndepartment: civil_affairs\nconnector:\n  kind: file\n  settings: {path: people.csv}\n"
+        "record_id: 编号\nentities:\n  person:\n    type: person\n    fields:\n      name: 姓名\n", encoding="utf-8")
+    for name, value in (("HOME", tmp_path / "home"), ("SOURCES_DIR", tmp_path / "sources"),
+                        ("MAPPINGS_DIR", tmp_path / "mappings"), ("DATABASE_URL", store_url),
+                        ("SECRET_KEY", new_key_text())):
+        monkeypatch.setenv(f"HUB_{name}", str(value))
+    runner = CliRunner()
+    with monkeypatch.context() as patched:   # the first batch's statement fails in the store
+        patched.setattr(hub.ingest.runner, "prepare_batch", lambda reader, *_a, **_k: statement(reader))
+        plain, verbose = runner.invoke(app, ["ingest"]), runner.invoke(app, ["-v", "ingest"])
+    status = runner.invoke(app, ["status"])
+    engine = create_engine(store_url)
+    with engine.connect() as conn:
+        errors = conn.execute(select(tables.run.c.error).where(tables.run.c.source == "people")).scalars().all()
+    engine.dispose()
+    said = plain.output + verbose.output + status.output + "".join(e or "" for e in errors)
+    record_property("values echoed", said.count(RESIDENT_ID))
+    kind = statement.__name__.strip("_").replace("_", " ").title().replace(" ", "")   # DataError, IntegrityError
+    assert RESIDENT_ID not in said, said
+    assert plain.exit_code == verbose.exit_code == 4, plain.output
+    assert f"error: unexpected error {kind} in " in plain.output and "-v" in plain.output, plain.output
+    assert "Traceback" in verbose.output and f"sqlalchemy.exc.{kind}: (text withheld" in verbose.output
+    assert errors == [f"internal error {kind}"] * 2 and f"internal error {kind}" in status.output, (errors, status)
+
+
+def test_store_errors_by_what_they_mean() -> None:
+    from sqlalchemy import exc
+
+    from hub.cli_console import ExitCode, describe_failure
+
+    class Refused(Exception):
+        sqlstate = "42501"   # PostgreSQL: insufficient privilege (psycopg raises it as a ProgrammingError)
+
+    unusable = [exc.OperationalError("SELECT 1", None, Exception("connection refused")),
+                exc.InterfaceError("SELECT 1", None, Exception("connection already closed")),
+                exc.ProgrammingError("SELECT 1", None, Refused("permission denied for table run"))]
+    bugs = [exc.ProgrammingError("SELECT nope", None, Exception('relation "nope" does not exist')),
+            exc.IntegrityError("INSERT", None, Exception(f"Key (id)=({RESIDENT_ID}) already exists")),
+            exc.DataError("SELECT", None, Exception(f'invalid input syntax for type bigint: "{RESIDENT_ID}"'))]
+    assert [describe_failure(e).code for e in unusable] == [ExitCode.STORE] * 3
+    assert [describe_failure(e).code for e in bugs] == [ExitCode.INTERNAL] * 3
+    assert not any(RESIDENT_ID in describe_failure(e).message for e in bugs)

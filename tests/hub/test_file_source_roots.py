@@ -130,3 +130,43 @@ def test_ingest_reads_only_inside_the_allowed_folders(place: Place, case: Case,
     assert result.status == "failed" and landed == 0, result
     _assert_refused(result.error or "", case, written, "probe", place)
     assert case.leak_marker not in (result.error or "")
+
+
+# What a refusal says must not depend on what lies outside: otherwise `check` and `preview` list folders.
+PROBES = [
+    ("{root}/outside/secr*.csv", "{root}/outside/nothing*.csv"),   # a file outside that exists, one that does not
+    ("../outside/*.csv", "../no_such_folder/*.csv"),                # a folder outside that exists, one that does not
+    ("/etc/pass*", "/etc/no_such_file_h18*"),
+]
+
+
+def _refusal(place: Place, command: str, written: str) -> tuple[int, str]:
+    """Exit code and output of one command refusing `written`, the path itself replaced by a marker."""
+    if command == "ingest":   # the run's error, as `hub status` shows it (the ingest table folds lines)
+        _mapping(place, written)
+        hub = Hub.open(HubSettings())
+        try:
+            [ran] = ingest(hub, ["probe"])
+        finally:
+            hub.engine.dispose()
+        return int(ran.status == "failed"), (ran.error or "").replace(repr(written), "<path>")
+    if command == "suggest":
+        result = runner.invoke(app, ["mappings", "suggest", written, "--source-id", "probe", "--out", "-"])
+    else:
+        result = runner.invoke(app, ["mappings", command, str(_mapping(place, written))])
+    return result.exit_code, result.output.replace(repr(written), "<path>").replace(written, "<path>")
+
+
+@pytest.mark.reliability("F3")
+@pytest.mark.parametrize("command", ["check", "preview", "suggest", "ingest"])
+@pytest.mark.parametrize(("existing", "missing"), PROBES, ids=["file", "folder", "etc"])
+def test_a_glob_outside_says_the_same_whatever_is_there(
+        place: Place, command: str, existing: str, missing: str, record_property: pytest.RecordProperty) -> None:
+    existing, missing = existing.format(root=place.root), missing.format(root=place.root)
+    code, said = _refusal(place, command, existing)
+    code_missing, said_missing = _refusal(place, command, missing)
+    named = [name for name in ("secret.csv", "passwd", "no file matches") if name in said + said_missing]
+    record_property("names outside revealed", len(named))
+    assert code == code_missing == 1, (said, said_missing)
+    assert said == said_missing and not named, (said, said_missing)
+    assert "leads outside the folders" in said and "HUB_SOURCE_ROOTS" in said, said

@@ -68,11 +68,11 @@ def test_a_broken_mapping_fails_its_source_alone(hub: Hub, record_property: Reco
     good = results["good_source"]
     record_property("sources stopped by another source's broken mapping", 0 if good.status == "succeeded" else 1)
     assert good.status == "succeeded" and good.loaded == 3 and _raw_records(hub, "good_source") == 3
-    assert results["unparsable"].status == results["typo_source"].status == "failed"   # stem: YAML unreadable
+    assert results["broken_source"].status == results["typo_source"].status == "failed"
     runs = _runs(hub)
     assert runs["typo_source"][0] == "failed" and f"{folder / 'typo.yaml'}:12: " in (runs["typo_source"][1] or "")
     assert "did you mean 'name'" in (runs["typo_source"][1] or "")
-    assert runs["unparsable"][0] == "failed" and "not valid YAML" in (runs["unparsable"][1] or "")
+    assert runs["broken_source"][0] == "failed" and "not valid YAML" in (runs["broken_source"][1] or "")
     assert runs["nul_source"][0] == "failed" and "bad\\x00key: unknown key" in (runs["nul_source"][1] or "")
     assert results["typo_source"].error == runs["typo_source"][1] and results["typo_source"].run_id
     # the good source alone, by name, while the others are still broken; a broken one by name fails again
@@ -80,6 +80,33 @@ def test_a_broken_mapping_fails_its_source_alone(hub: Hub, record_property: Reco
     assert again.status == "succeeded" and _raw_records(hub, "good_source") == 3
     [typo] = ingest(hub, ["typo_source"])
     assert typo.status == "failed" and "did you mean 'name'" in (typo.error or "")
+
+
+@pytest.mark.reliability("F1")
+def test_a_mapping_whose_yaml_does_not_parse_is_named_by_its_source(
+        hub: Hub, record_property: RecordProperty) -> None:
+    """The run row named minzheng_dibao.yaml's failure `minzheng_dibao` although it says `source: dibao`,
+    and `hub ingest dibao` answered "no mapping for source(s) dibao" instead of the file's line."""
+    folder = hub.settings.mappings_dir
+    broken = mapping("dibao", extra="# 民政 低保\n").replace("record_id: 编号", "record_id: [编号")
+    (folder / "minzheng_dibao.yaml").write_text(broken, encoding="utf-8")
+    (folder / "wip_broken.yaml").write_text(mapping("wip_broken", extra="status: draft   # under review\n")
+                                            .replace("record_id: 编号", "record_id: [编号"), encoding="utf-8")
+    (folder / "odd.yaml").write_text(broken.replace("source: dibao", "source: dibao\nsource: 'other'"),
+                                     encoding="utf-8")
+    results = {r.source: r for r in ingest(hub)}
+    runs = _runs(hub)
+    record_property("broken mappings reported under their file name", int("minzheng_dibao" in runs))
+    assert "minzheng_dibao" not in runs and runs["dibao"][0] == "failed", runs
+    where = f"{folder / 'minzheng_dibao.yaml'}:8: not valid YAML"
+    assert where in (runs["dibao"][1] or "") and results["dibao"].status == "failed"
+    assert results["wip_broken"].status == "skipped" and "wip_broken" not in runs   # a draft, not a failure
+    assert "does not load yet (1 problem(s))" in (results["wip_broken"].error or "")
+    assert runs["odd"][0] == "failed"   # two different ids on two lines: not guessed, the file's stem
+    assert results["good_source"].status == "succeeded"
+    for name in ("dibao", "minzheng_dibao"):   # by its source id or by its file's name: its error either way
+        [again] = ingest(hub, [name])
+        assert again.source == "dibao" and again.status == "failed" and where in (again.error or ""), again
 
 
 def test_two_files_with_one_source_id_both_fail(hub: Hub) -> None:
@@ -158,6 +185,11 @@ def test_cli_ingest_while_another_mapping_is_broken(cli_home: Path) -> None:
     assert refused.exit_code == 2 and "wip.yaml is a draft" in refused.output and "status: ready" in refused.output
     status = runner.invoke(app, ["status"])
     assert "typo_source" in status.output and "did you mean 'name'" in status.output
+    broken = mapping("dibao").replace("record_id: 编号", "record_id: [编号")
+    (cli_home / "mappings" / "minzheng_dibao.yaml").write_text(broken, encoding="utf-8")
+    named = runner.invoke(app, ["ingest", "dibao"])
+    assert named.exit_code == 1 and "no mapping" not in named.output, named.output
+    assert "minzheng_dibao.yaml:7" in named.output and "not valid YAML" in named.output, named.output
 
 
 def test_resolve_refuses_before_any_work_while_a_mapping_is_broken(hub: Hub) -> None:

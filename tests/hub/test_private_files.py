@@ -20,6 +20,7 @@ import pytest
 
 from hub.demo import demo_world, generate_district
 from hub.pipeline import Hub, ingest, resolve
+from hub.protect import new_key_text
 from hub.settings import HubSettings
 
 REPO = Path(__file__).parents[2]
@@ -92,3 +93,22 @@ def test_demo_flow_leaves_nothing_readable_by_others(tmp_path: Path, common_umas
     record_property("left open after a run on an older HUB_HOME", len(still_open))
     assert not still_open, still_open
     assert any("open to other users" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.reliability("F5")
+def test_the_folders_made_for_a_store_outside_home_are_private(
+        tmp_path: Path, common_umask: None, record_property: pytest.RecordProperty) -> None:
+    """A SQLite store outside HUB_HOME: its missing folders were made 0755 (umask 022); a folder that was
+    there already, and not made by the hub, keeps its mode."""
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    store = shared / "hub" / "stores" / "hub.db"
+    settings = HubSettings(home=tmp_path / "home", database_url=f"sqlite:///{store}",
+                           secret_key=new_key_text(), mappings_dir=REPO / "mappings")
+    hub = Hub.open(settings)
+    hub.engine.dispose()
+    made = [shared / "hub", shared / "hub" / "stores"]
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in made}
+    record_property("folders made open to others", sum(bool(mode & 0o077) for mode in modes.values()))
+    assert modes == {"hub": 0o700, "stores": 0o700}, {k: f"{v:04o}" for k, v in modes.items()}
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755 and store.is_file()

@@ -141,11 +141,14 @@ def test_a_broken_file_fails_alone_named_by_its_source_or_stem(tmp_path: Path) -
     _write(tmp_path, GOOD, "good.yaml")
     _write(tmp_path, GOOD.replace("source: test_people", "source: typo_people").replace("name: 姓名", "nmae: 姓名"),
            "typo.yaml")
-    _write(tmp_path, GOOD.replace("record_id: 编号", "record_id: [编号"), "unparsable.yaml")
+    unparsable = GOOD.replace("source: test_people", "source: broken_people").replace("record_id: 编号",
+                                                                                      "record_id: [编号")
+    _write(tmp_path, unparsable, "unparsable.yaml")   # named by its `source:` line although the YAML fails
+    _write(tmp_path, unparsable.replace("source: broken_people", "source: {broken"), "no_id.yaml")   # by its stem
     loaded = load_mappings(tmp_path)
     assert [s.source for s in loaded.ready] == ["test_people"]
-    assert {f.source: f.path.name for f in loaded.failed} == {"typo_people": "typo.yaml",
-                                                              "unparsable": "unparsable.yaml"}
+    assert {f.source: f.path.name for f in loaded.failed} == {"typo_people": "typo.yaml", "no_id": "no_id.yaml",
+                                                              "broken_people": "unparsable.yaml"}
     assert all(f.problems and all(p.line for p in f.problems) for f in loaded.failed)
 
 
