@@ -216,7 +216,9 @@ class SqlConnector:
             return SourceUnavailable(self.source, f"connection lost while {doing}: {_first_line(exc)}")
         if isinstance(exc, (sa.exc.ProgrammingError, sa.exc.OperationalError)):
             return SourceSchemaChanged(self.source, f"{doing} failed: {_first_line(exc)}")
-        return SourceDataError(self.source, f"{doing} failed: {_first_line(exc)}")
+        # DataError, IntegrityError and the like may quote the offending value (a resident ID): name the kind only
+        return SourceDataError(self.source, f"{doing} failed: the database refused a value "
+                                            f"({type(exc.orig).__name__}; its message is withheld: it may quote data)")
 
 
 def _read_only_sqlite(url: sa.URL, base_dir: Path | None) -> sa.URL:

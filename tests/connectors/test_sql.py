@@ -19,7 +19,7 @@ from connectors.connection import Connection, sqlalchemy_url
 from connectors.sql import SqlConnector
 from connectors.testing import connector_contract_tests
 from connectors.values import json_safe, json_safe_rows
-from hub.errors import ConfigurationError, SourceSchemaChanged, SourceUnavailable
+from hub.errors import ConfigurationError, SourceDataError, SourceSchemaChanged, SourceUnavailable
 
 SETTINGS = {"table": "residents", "cursor": "updated_at", "key": ["id"], "retries": 1, "backoff": 0.01}
 STAMP = dt.datetime(2024, 3, 1, 8, 30)
@@ -275,3 +275,19 @@ def test_no_connection_or_a_foreign_watermark_is_a_configuration_error(sqlite_db
     sqlite_db.fill(rows_for(range(1, 3)))
     with pytest.raises(ConfigurationError, match="not a sql position"):
         list(sqlite_db.connector().extract("sha256:abc"))
+
+
+@pytest.mark.postgres
+@pytest.mark.reliability("G12")
+def test_a_value_the_source_database_refuses_is_not_quoted(postgres_db: Database,
+                                                            record_property: Callable[[str, object], None]) -> None:
+    """PostgreSQL's DataError quotes the value it could not read (`invalid input syntax …: "1101…"`): the
+    source error names the kind of failure, never the value, which would reach run.error and `hub status`."""
+    postgres_db.fill(rows_for(range(1, 4)))
+    connector = postgres_db.connector(query="SELECT id, CAST(\"身份证号\" AS integer) AS n, updated_at FROM residents",
+                                      table=None)
+    with pytest.raises(SourceDataError) as caught:
+        list(connector.extract())
+    message = str(caught.value)
+    record_property("clear values found", int("110105" in message))
+    assert "refused a value" in message and "110105" not in message, message
