@@ -46,7 +46,8 @@ def fuse(engine: Engine, vault: Vault, mappings: Sequence[MappingSpec], touched:
     `stale_after`: heartbeat age after which a fusion of another host counts as interrupted (hub.store.runs).
     """
     result = FuseResult()
-    if latest_status(engine, STAGE, SOURCE) != "succeeded":   # catch up after a failed or first fusion
+    # catch up after a failed or first fusion
+    if latest_status(engine, STAGE, SOURCE, stale_after=stale_after) != "succeeded":
         touched = dict.fromkeys(ID_PREFIX, None)
     run = start_run(engine, SOURCE, stage=STAGE, stale_after=stale_after)
     say = with_heartbeat(engine, run.id, progress)
