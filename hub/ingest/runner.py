@@ -25,6 +25,7 @@ from connectors.base import Batch, Connector
 from hub.errors import HubError, SourceSchemaChanged
 from hub.ingest.landing import BatchCounts, LandedThisRun, PreparedBatch, prepare_batch, prepare_screened, write_batch
 from hub.ingest.repeats import SeenRecordIds
+from hub.keys import check_key_unchanged
 from hub.mapping import MappingSpec
 from hub.mapping.loader import suggest
 from hub.protect import Vault
@@ -214,6 +215,7 @@ class _BatchCommitter:
             _save_state(conn, self.spec.source, watermark, self.columns, result.run_id)
             heartbeat(conn, result.run_id, batches=result.batches + 1, watermark_after=watermark,
                       **asdict(reached))   # raises when the run was taken over: the batch rolls back
+            check_key_unchanged(conn, self.vault)   # after the heartbeat (hub.keys): a rotation rolls it back
         self.totals.add(prepared.counts)
         result.batches += 1
         result.watermark = watermark
