@@ -369,10 +369,10 @@ def _refuse_beside_live_runs(engine: Engine, settings: HubSettings, step: str) -
     live = runs.live_runs(engine, stale_after=settings.stale_after)
     if live:
         raise RotationRefused(
-            f"the key rotation of the store at {_where(engine)} {step}: "
+            f"the key rotation of the store at {_where(engine)} {step} while runs write to it: "
             + "; ".join(runs.describe(row) for row in live)
-            + " is running, and what it writes meanwhile could be left under the old key. Wait until it ends "
-            "(`hub status`), then run `hub keys rotate` again")
+            + ". What they write meanwhile could be left under the old key: wait until they end (`hub status`), "
+            "then run `hub keys rotate` again")
 
 
 def _wait_for_checked_batches(engine: Engine) -> None:

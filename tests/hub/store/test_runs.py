@@ -137,6 +137,7 @@ def test_the_next_run_takes_over_dead_runs_only(engine: Engine) -> None:
 
 
 @pytest.mark.reliability("F12")
+@pytest.mark.skipif(not Path("/proc/self/ns/pid").exists(), reason="the kernel shows no pid namespace (not Linux)")
 def test_a_run_of_another_container_of_this_host_is_judged_by_its_heartbeat(
         engine: Engine, record_property: pytest.RecordProperty) -> None:
     """Containers sharing a host name but not a pid namespace: the pid of one means nothing in the other."""
