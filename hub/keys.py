@@ -18,8 +18,13 @@ new master key, and the encryption key, the one derived from the master key, is 
 3. delete the resolved-state cache, sealed with the old key (hub.resolve.state_file: deleting it is
    always safe), then accept only the new key and drop the old one (one transaction).
 
-Run it while no ingest or resolve runs: a process that opened the store before the rotation began
-still seals with the old key, and what it writes after the sweep has passed would not open afterwards.
+A process that opened the store before the rotation began still seals with the old key, and what it
+wrote behind the sweep would not open afterwards. So rotation refuses to start, and to switch keys,
+while a run is alive (hub.store.runs' judgement); and every writer checks, in the transaction of each
+batch it commits, that the store's key state (check value, pending next key) is the one its vault was
+opened with (`check_key_unchanged`), else that batch rolls back and its run fails. On PostgreSQL the
+rotation then waits for the batches that checked before it began to commit, so the sweep sees them
+(the check follows the run's heartbeat, a write to the run table; on SQLite writers are serialized).
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from hub.errors import ConfigurationError
+from hub.errors import ConfigurationError, HubError
 from hub.protect import (
     DataKeys,
     MasterKey,
@@ -52,7 +57,7 @@ from hub.protect import (
 )
 from hub.settings import HubSettings
 from hub.statements.entries import ENTRY_FIELDS, ciphertext_bytes, ciphertext_text, encode
-from hub.store import tables
+from hub.store import runs, tables
 
 log = logging.getLogger(__name__)
 
@@ -102,14 +107,53 @@ def _wrong_key(engine: Engine, meta: dict[str, str], given: MasterKey) -> Config
         "Nothing was read or written.")
 
 
-def _vault(meta: dict[str, str], given: MasterKey) -> Vault:
+KeyState = tuple[str | None, str | None]
+"""(check value, check value of the key a rotation is under way to): what a vault's keys depend on."""
+
+
+class StoreVault(Vault):
+    """A vault opened from a store, knowing the key state it was opened in (see check_key_unchanged)."""
+
+    def __init__(self, keys: bytes | DataKeys, key_state: KeyState):
+        super().__init__(keys)
+        self.key_state = key_state
+
+
+class KeyChanged(HubError):
+    """The store's key state moved on (a rotation began or ended) since this process opened its vault."""
+
+
+def _key_state(meta: dict[str, str]) -> KeyState:
+    return meta.get(CHECK), meta.get(NEXT_CHECK)
+
+
+_STATE_QUERY = sa.select(tables.store_key.c.name, tables.store_key.c.value).where(
+    tables.store_key.c.name.in_([CHECK, NEXT_CHECK]))
+
+
+def check_key_unchanged(conn: Connection, vault: Vault) -> None:
+    """In a writer's transaction, after its run's heartbeat: the store's key state is still the one `vault`
+    was opened with, else KeyChanged (the transaction rolls back). One query of two rows at most.
+
+    A vault not opened from a store (a bare Vault built from a key) carries no state: nothing to compare.
+    """
+    if not isinstance(vault, StoreVault):
+        return
+    found = _key_state({name: value for name, value in conn.execute(_STATE_QUERY)})
+    if found != vault.key_state:
+        raise KeyChanged("the store's key changed while this run ran (`hub keys rotate` began or finished since "
+                         "this process opened the store): run again. Nothing of its last step was committed")
+
+
+def _vault(meta: dict[str, str], given: MasterKey) -> StoreVault:
     """The data keys of a store whose check value matched `given`: while a rotation runs, new ciphertexts are
     sealed with the new encryption key and both keys open."""
     token, hash_ = unwrap_key(given.material, meta[TOKEN]), unwrap_key(given.material, meta[HASH])
     current = encryption_key(given.material)
     if NEXT_ENCRYPT in meta:
-        return Vault(DataKeys(unwrap_key(given.material, meta[NEXT_ENCRYPT]), token, hash_, also_decrypt=(current,)))
-    return Vault(DataKeys(current, token, hash_))
+        return StoreVault(DataKeys(unwrap_key(given.material, meta[NEXT_ENCRYPT]), token, hash_,
+                                   also_decrypt=(current,)), _key_state(meta))
+    return StoreVault(DataKeys(current, token, hash_), _key_state(meta))
 
 
 def _verify_against_data(conn: Connection, engine: Engine, given: MasterKey) -> None:
@@ -129,7 +173,7 @@ def _verify_against_data(conn: Connection, engine: Engine, given: MasterKey) -> 
             "written with. Nothing was read or written.") from None
 
 
-def open_vault(engine: Engine, settings: HubSettings, *, write: bool) -> Vault:
+def open_vault(engine: Engine, settings: HubSettings, *, write: bool) -> StoreVault:
     """The vault of the store behind `engine`, for the key the settings give; refused for any other key.
 
     `write`: the caller writes to the store. Only then is a key created (for an empty store without one)
@@ -156,7 +200,7 @@ def open_vault(engine: Engine, settings: HubSettings, *, write: bool) -> Vault:
         log.warning("created the hub key %s (fingerprint %s): keep it safe, the store cannot be read without it",
                     settings.key_file, given.fingerprint)
     if not write:
-        return Vault(given.material)
+        return StoreVault(given.material, (None, None))
     keys = DataKeys.derive(given.material)
     try:
         with engine.begin() as conn:
@@ -167,7 +211,7 @@ def open_vault(engine: Engine, settings: HubSettings, *, write: bool) -> Vault:
             ])
     except IntegrityError:   # another process recorded them first: check against what it recorded
         return open_vault(engine, settings, write=False)
-    return Vault(keys)
+    return StoreVault(keys, (given.check_value, None))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -315,6 +359,34 @@ def _finish(engine: Engine, new: MasterKey) -> None:
                                                                  PROGRESS])))
 
 
+class RotationRefused(HubError):
+    """A key rotation cannot start, or cannot switch keys, beside a run that writes to the store."""
+
+
+def _refuse_beside_live_runs(engine: Engine, settings: HubSettings, step: str) -> None:
+    """A run alive (as hub.store.runs judges it: process table or heartbeat age) may seal with the old key
+    what the sweep will not see again: refuse, naming each run."""
+    live = runs.live_runs(engine, stale_after=settings.stale_after)
+    if live:
+        raise RotationRefused(
+            f"the key rotation of the store at {_where(engine)} {step} while runs write to it: "
+            + "; ".join(runs.describe(row) for row in live)
+            + ". What they write meanwhile could be left under the old key: wait until they end (`hub status`), "
+            "then run `hub keys rotate` again")
+
+
+def _wait_for_checked_batches(engine: Engine) -> None:
+    """PostgreSQL: wait for the writers' transactions that checked the key state before the rotation was
+    recorded, so that the sweep sees what they commit. Each holds a write lock on the run table (its
+    heartbeat, written before its check) until it commits; SHARE mode waits for every one of them. Writers
+    checking later see the rotation and roll back. (SQLite serializes writers: nothing to wait for.)"""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"LOCK TABLE {engine.dialect.identifier_preparer.format_table(tables.run)} "
+                             "IN SHARE MODE"))
+
+
 def _remove_state_files(state_dir: Path) -> int:
     """The resolved-state cache is sealed with the old key: gone, the next resolution reads the store."""
     removed = 0
@@ -334,14 +406,21 @@ def rotate_key(engine: Engine, settings: HubSettings, new_key_file: Path | None 
     file behind). When this returns, the store accepts only the new key: the operator replaces the key
     file or HUB_SECRET_KEY with it.
     """
-    open_vault(engine, settings, write=True)   # the current key must be the store's (and be recorded)
     old = read_key(settings)
-    assert old is not None
+    if old is None:   # a rotation never makes a key: open_vault says what is missing, and writes nothing
+        try:
+            open_vault(engine, settings, write=False)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"no key to rotate from: {exc}") from None
+        raise AssertionError("open_vault accepted a store without a key")
+    open_vault(engine, settings, write=True)   # the current key must be the store's (and be recorded)
+    _refuse_beside_live_runs(engine, settings, "cannot start")
     new_key_file = next_key_file(settings, new_key_file)
     new = next_key(new_key_file)
     with engine.connect() as conn:
         meta = _meta(conn)
     resumed = _begin(engine, meta, old, new)
+    _wait_for_checked_batches(engine)
     with engine.connect() as conn:
         meta = _meta(conn)
     marker = json.loads(meta[PROGRESS])
@@ -352,10 +431,12 @@ def rotate_key(engine: Engine, settings: HubSettings, new_key_file: Path | None 
         after = marker["after"] if sweep.table.name == marker["table"] else None
         done, count = _sweep(engine, vault, sweep, after, batch_size, on_batch)
         resealed, batches = resealed + done, batches + count
+    _refuse_beside_live_runs(engine, settings, "did not switch to the new key (run it again to finish)")
     removed = _remove_state_files(settings.home / "state")   # before the switch: a kill leaves none behind
     _finish(engine, new)
     log.info("key rotation done: %d ciphertexts resealed in %d batches", resealed, batches)
     return RotationReport(new, new_key_file, resumed, resealed, batches, removed)
 
 
-__all__ = ["SWEEPS", "RotationReport", "next_key", "next_key_file", "open_vault", "rotate_key"]
+__all__ = ["SWEEPS", "KeyChanged", "RotationRefused", "RotationReport", "StoreVault", "check_key_unchanged",
+           "next_key", "next_key_file", "open_vault", "rotate_key"]

@@ -21,7 +21,7 @@ from hub.fuse.statements import latest_versions, ranked, read_statements
 from hub.mapping import MappingSpec
 from hub.protect import Vault
 from hub.resolve.stable_ids import ID_PREFIX
-from hub.resolve.store import failure_text, finish_run, start_run
+from hub.resolve.store import failure_text, finish_run, guard_write, start_run
 from hub.store.runs import DEFAULT_STALE_AFTER, latest_status, with_heartbeat
 
 STAGE, SOURCE = "fuse", "all"
@@ -46,7 +46,8 @@ def fuse(engine: Engine, vault: Vault, mappings: Sequence[MappingSpec], touched:
     `stale_after`: heartbeat age after which a fusion of another host counts as interrupted (hub.store.runs).
     """
     result = FuseResult()
-    if latest_status(engine, STAGE, SOURCE) != "succeeded":   # catch up after a failed or first fusion
+    # catch up after a failed or first fusion
+    if latest_status(engine, STAGE, SOURCE, stale_after=stale_after) != "succeeded":
         touched = dict.fromkeys(ID_PREFIX, None)
     run = start_run(engine, SOURCE, stage=STAGE, stale_after=stale_after)
     say = with_heartbeat(engine, run.id, progress)
@@ -58,6 +59,7 @@ def fuse(engine: Engine, vault: Vault, mappings: Sequence[MappingSpec], touched:
             say(f"golden records: {entity_type}")
             statements = ranked(read_statements(engine, entity_type, latest, ids), mappings)
             with engine.begin() as conn:
+                guard_write(conn, run.id, vault)
                 result.golden_entities[entity_type] = write_golden(
                     conn, entity_type, golden_values(statements, run.id), ids)
                 result.conflict_entities[entity_type] = write_conflicts(
@@ -68,10 +70,12 @@ def fuse(engine: Engine, vault: Vault, mappings: Sequence[MappingSpec], touched:
             say("relations")
             rows = relations(engine, run.id, latest, ends)
             with engine.begin() as conn:
+                guard_write(conn, run.id, vault)
                 result.relations = write_relations(conn, rows, ends)
         if "house" in touched and (touched["house"] is None or touched["house"]):
             say("places")
             with engine.begin() as conn:
+                guard_write(conn, run.id, vault)
                 result.places = write_places(conn, places(house_values(engine), run.id))
         with engine.begin() as conn:
             finish_run(conn, run.id, status="succeeded", records=sum(result.golden_entities.values()),

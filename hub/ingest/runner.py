@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select
@@ -25,6 +25,7 @@ from connectors.base import Batch, Connector
 from hub.errors import HubError, SourceSchemaChanged
 from hub.ingest.landing import BatchCounts, LandedThisRun, PreparedBatch, prepare_batch, prepare_screened, write_batch
 from hub.ingest.repeats import SeenRecordIds
+from hub.keys import check_key_unchanged
 from hub.mapping import MappingSpec
 from hub.mapping.loader import suggest
 from hub.protect import Vault
@@ -210,13 +211,16 @@ class _BatchCommitter:
                 prepared = prepare_screened(conn, self.spec, prepared.screened, run_id=result.run_id,
                                             vault=self.vault, landed=self.landed)
                 write_batch(conn, prepared, self.landed)
-            self.totals.add(prepared.counts)
-            result.batches += 1
-            if batch.watermark is not None:
-                result.watermark = batch.watermark
-            _save_state(conn, self.spec.source, result.watermark, self.columns, result.run_id)
-            heartbeat(conn, result.run_id, batches=result.batches, watermark_after=result.watermark,
-                      **asdict(self.totals))
+            reached = replace(self.totals)   # counted once committed: a batch rolled back adds nothing
+            reached.add(prepared.counts)
+            watermark = batch.watermark if batch.watermark is not None else result.watermark
+            _save_state(conn, self.spec.source, watermark, self.columns, result.run_id)
+            heartbeat(conn, result.run_id, batches=result.batches + 1, watermark_after=watermark,
+                      **asdict(reached))   # raises when the run was taken over: the batch rolls back
+            check_key_unchanged(conn, self.vault)   # after the heartbeat (hub.keys): a rotation rolls it back
+        self.totals.add(prepared.counts)
+        result.batches += 1
+        result.watermark = watermark
         return prepared.counts
 
 

@@ -40,6 +40,7 @@ from hub.resolve.store import (
     entities_of,
     failure_text,
     finish_run,
+    guard_write,
     ids_taken,
     last_run,
     latest_model,
@@ -270,7 +271,7 @@ def _run(engine: Engine, vault: Vault, entity_type: str, run: RunInfo, *, full: 
         kept = details[~details["record_key"].isin(frame["record_key"][changed])]
     links = link_details(assignment.links, m.pairs, judgements, kept)
     say(f"{entity_type}: writing links")
-    _persist(engine, run, outcome, assignment, links, m.pairs, watermark, complete=True,
+    _persist(engine, vault, run, outcome, assignment, links, m.pairs, watermark, complete=True,
              replace_queue=mode == "full", model=_new_model(engine, m.model))
     if state_dir is not None and (m.resolution is not None or m.state is not None):
         _save_next_state(state_dir, vault, run, m, assignment, previous.links)
@@ -279,13 +280,14 @@ def _run(engine: Engine, vault: Vault, entity_type: str, run: RunInfo, *, full: 
     return outcome
 
 
-def _persist(engine: Engine, run: RunInfo, outcome: TypeRun, assignment: Assignment, links: pd.DataFrame,
-             pairs: pd.DataFrame, watermark: Any, *, complete: bool, replace_queue: bool,
+def _persist(engine: Engine, vault: Vault, run: RunInfo, outcome: TypeRun, assignment: Assignment,
+             links: pd.DataFrame, pairs: pd.DataFrame, watermark: Any, *, complete: bool, replace_queue: bool,
              model: Model | None = None) -> None:
     """Everything a run decided, in one transaction with its run row; `complete`: `links` covers the type."""
     review = (pairs[pairs["decision"] == "review"] if len(pairs)
               else pd.DataFrame(columns=["a", "b", "weight", "reason"]))
     with engine.begin() as conn:
+        guard_write(conn, run.id, vault)
         write_entities(conn, outcome.entity_type, assignment, run.id)
         outcome.links_written = write_links(conn, outcome.entity_type, links, run.id, complete=complete)
         write_review_pairs(conn, outcome.entity_type, review, run.id, replace=replace_queue)
@@ -374,7 +376,7 @@ def _run_increment(engine: Engine, vault: Vault, entity_type: str, run: RunInfo,
     kept = kept[~kept["record_key"].isin(keys)]
     links = link_details(assignment.links, pairs, judgements, kept)
     say(f"{entity_type}: writing links")
-    _persist(engine, run, outcome, assignment, links, pairs, watermark, complete=False, replace_queue=False)
+    _persist(engine, vault, run, outcome, assignment, links, pairs, watermark, complete=False, replace_queue=False)
     if state is not None:
         ids = assignment.links.set_index("record_key")["entity_id"]
         save_state(state_dir, vault, run.id, advanced(state, increment.features, ids, previous.links))

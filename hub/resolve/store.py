@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from hub.errors import HubError
+from hub.keys import check_key_unchanged
+from hub.protect import Vault
 from hub.resolve.model import Model
 from hub.resolve.stable_ids import Assignment, Previous
 from hub.store import runs, tables
@@ -75,6 +77,14 @@ def start_run(engine: Engine, entity_type: str, stage: str = STAGE, *,
     the type's interrupted runs (hub.store.runs)."""
     run = runs.start_run(engine, stage, entity_type, stale_after=stale_after)
     return RunInfo(run.id, run.started_at, None)
+
+
+def guard_write(conn: Connection, run_id: str, vault: Vault) -> None:
+    """First in a transaction that writes a run's results: the run still holds its row (its heartbeat
+    raises when another run took it over) and the store's key is still the one `vault` was opened with
+    (hub.keys); either failing rolls the transaction back and fails the run."""
+    runs.heartbeat(conn, run_id)
+    check_key_unchanged(conn, vault)
 
 
 def failure_text(exc: BaseException) -> str:

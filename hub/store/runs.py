@@ -3,19 +3,23 @@ judgement whether a run still marked running really is.
 
 A run killed with SIGKILL, by the OOM killer or by a power cut never writes its end, so its row says
 "running" for ever unless somebody looks at the process behind it. Each run therefore records who
-runs it (host, pid and when that process started, since a pid is reused) and refreshes a heartbeat
-as it makes progress (an ingest with every committed batch, in the batch's own transaction). A run
-still marked running counts as interrupted when:
+runs it (host, pid, the boot and pid namespace the pid belongs to, and when that process started,
+since a pid is reused) and refreshes a heartbeat as it makes progress (an ingest with every committed
+batch, in the batch's own transaction). A run still marked running counts as interrupted when:
 
-- it was started on this host and its process is gone (or a zombie, or the pid now belongs to a
-  process started at another time);
-- it was started on another host, or before the store recorded processes (no pid), and its last
-  heartbeat (else its start) is older than `stale_after` (setting HUB_RUN_STALE_AFTER): another
-  host's processes cannot be looked at from here.
+- it was started on this host, in this boot and pid namespace, and its process is gone (or a zombie,
+  or the pid now belongs to a process started at another time);
+- it was started on another host, in another container of this host (same host name, another pid
+  namespace), or before the store recorded these (no pid or namespace), and its last heartbeat (else
+  its start) is older than `stale_after` (setting HUB_RUN_STALE_AFTER): those processes cannot be
+  looked at from here.
 
 The next run of the same stage and source marks such runs interrupted and records that it took them
 over (`took_over` on its own row, `taken_over_by` on theirs); `hub status` shows them as interrupted
-before that. Ingest, resolution and fusion all keep their rows through these functions only.
+before that. A run judged dead wrongly (a heartbeat older than `stale_after` from a run still alive)
+is stopped at its next heartbeat: heartbeats and ends update only a row still `running`, and a
+heartbeat that finds its run taken over raises, rolling back the transaction it was written in.
+Ingest, resolution and fusion all keep their rows through these functions only.
 """
 
 from __future__ import annotations
@@ -27,11 +31,13 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psutil
 from sqlalchemy import Connection, Engine, select, update
 
+from hub.errors import HubError
 from hub.store import tables
 
 log = logging.getLogger(__name__)
@@ -63,11 +69,28 @@ class ProcessMark:
     host: str
     pid: int
     started_at: datetime
+    namespace: str | None = None
+    """Where `pid` names this process: the kernel's boot id and the pid namespace (see pid_namespace)."""
 
     @classmethod
     def current(cls) -> ProcessMark:
         """This process (not cached: a forked child is another process)."""
-        return cls(socket.gethostname(), os.getpid(), datetime.fromtimestamp(psutil.Process().create_time(), UTC))
+        return cls(socket.gethostname(), os.getpid(), datetime.fromtimestamp(psutil.Process().create_time(), UTC),
+                   pid_namespace())
+
+
+def pid_namespace() -> str | None:
+    """`boot id/pid namespace inode` of this process, None where the kernel does not tell (not Linux).
+
+    Two containers can share a host name and not their pids; a reboot also makes every pid another
+    process's. Equal values mean a pid recorded under one is looked up in the same process table.
+    """
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except (OSError, ValueError):
+        return None
+    return f"{boot}/{namespace}" if boot else None
 
 
 @dataclass(frozen=True)
@@ -105,12 +128,12 @@ def seen_status(row: Mapping[Any, Any], *, stale_after: timedelta = DEFAULT_STAL
                 here: ProcessMark | None = None, at: datetime | None = None) -> str:
     """A run row's status as it really is: a `running` row whose run is dead reads `interrupted`.
 
-    `row` needs status, host, pid, process_started_at, heartbeat_at and started_at.
+    `row` needs status, host, pid, pid_namespace, process_started_at, heartbeat_at and started_at.
     """
     if row["status"] != RUNNING:
         return str(row["status"])
     here = here or ProcessMark.current()
-    if row["host"] == here.host and row["pid"] is not None:
+    if row["host"] == here.host and row["pid"] is not None and row.get("pid_namespace") == here.namespace:
         gone = _process_gone(int(row["pid"]), as_utc(row["process_started_at"]))
         if gone is not None:
             return INTERRUPTED if gone else RUNNING
@@ -120,8 +143,9 @@ def seen_status(row: Mapping[Any, Any], *, stale_after: timedelta = DEFAULT_STAL
     return INTERRUPTED
 
 
-_JUDGED = (tables.run.c.id, tables.run.c.status, tables.run.c.host, tables.run.c.pid,
-           tables.run.c.process_started_at, tables.run.c.heartbeat_at, tables.run.c.started_at)
+_JUDGED = tuple(tables.run.c[name] for name in (
+    "id", "stage", "source", "status", "host", "pid", "pid_namespace", "process_started_at", "heartbeat_at",
+    "started_at"))
 
 
 def interrupted_runs(engine: Engine, stage: str, source: str, *,
@@ -133,6 +157,24 @@ def interrupted_runs(engine: Engine, stage: str, source: str, *,
         rows = [dict(row) for row in conn.execute(select(*_JUDGED).where(
             r.stage == stage, r.source == source, r.status == RUNNING).order_by(r.started_at)).mappings()]
     return [row for row in rows if seen_status(row, stale_after=stale_after, here=here) == INTERRUPTED]
+
+
+def live_runs(engine: Engine, *, stale_after: timedelta = DEFAULT_STALE_AFTER) -> list[dict[str, Any]]:
+    """Every run of any stage and source that is running as far as this process can judge, oldest first."""
+    r = tables.run.c
+    here = ProcessMark.current()
+    with engine.connect() as conn:
+        rows = [dict(row) for row in conn.execute(
+            select(*_JUDGED).where(r.status == RUNNING).order_by(r.started_at)).mappings()]
+    return [row for row in rows if seen_status(row, stale_after=stale_after, here=here) == RUNNING]
+
+
+def describe(row: Mapping[Any, Any]) -> str:
+    """A run for an operator: `run ID (STAGE of SOURCE, process PID on HOST, last heartbeat TIME)`."""
+    seen = last_sign_of_life(row)
+    return (f"run {row['id']} ({row['stage']} of {row['source']}, process {row['pid'] or 'unknown'} on "
+            f"{row['host'] or 'an unknown host'}, last heartbeat "
+            f"{seen.isoformat(timespec='seconds') if seen else 'never'})")
 
 
 def start_run(engine: Engine, stage: str, source: str, *, watermark_before: str | None = None,
@@ -157,7 +199,8 @@ def start_run(engine: Engine, stage: str, source: str, *, watermark_before: str 
                 taken.append(old["id"])
         conn.execute(tables.run.insert().values(
             id=run.id, stage=stage, source=source, started_at=run.started_at, status=RUNNING,
-            watermark_before=watermark_before, host=me.host, pid=me.pid, process_started_at=me.started_at,
+            watermark_before=watermark_before, host=me.host, pid=me.pid, pid_namespace=me.namespace,
+            process_started_at=me.started_at,
             heartbeat_at=run.started_at, took_over=",".join(taken) or None))
     for old in stale:
         if old["id"] in taken:
@@ -168,10 +211,33 @@ def start_run(engine: Engine, stage: str, source: str, *, watermark_before: str 
     return Run(run.id, stage, source, run.started_at, tuple(taken))
 
 
+class RunTakenOver(HubError):
+    """The run's row is no longer `running`: another run judged it dead and took over. It must stop
+    writing, or it would write beside its successor."""
+
+
+def _no_longer_running(conn: Connection, run_id: str) -> str:
+    r = tables.run.c
+    row = conn.execute(select(r.status, r.taken_over_by).where(r.id == run_id)).first()
+    if row is None:
+        return f"run {run_id} has no row in the run table"
+    if row.taken_over_by:
+        return f"run {run_id} was taken over by run {row.taken_over_by} (its row reads {row.status})"
+    return f"run {run_id} is no longer running (its row reads {row.status})"
+
+
 def heartbeat(conn: Connection, run_id: str, **progress: Any) -> None:
     """The run is alive: refresh its heartbeat, with the progress columns (counts, watermark_after) it
-    reached, in the caller's transaction (an ingest: the batch's own)."""
-    conn.execute(update(tables.run).where(tables.run.c.id == run_id).values(heartbeat_at=now(), **progress))
+    reached, in the caller's transaction (an ingest: the batch's own).
+
+    Raises RunTakenOver when the row is no longer `running`, so that the caller's transaction rolls
+    back: what it wrote is not committed beside the run that took over.
+    """
+    r = tables.run.c
+    updated = conn.execute(update(tables.run).where(r.id == run_id, r.status == RUNNING).values(
+        heartbeat_at=now(), **progress))
+    if not updated.rowcount:
+        raise RunTakenOver(f"{_no_longer_running(conn, run_id)}: this run stops, its last step not committed")
 
 
 def with_heartbeat(engine: Engine, run_id: str,
@@ -188,12 +254,21 @@ def with_heartbeat(engine: Engine, run_id: str,
     return step
 
 
-def finish_run(conn: Connection, run_id: str, status: str, *, error: str | None = None, **outcome: Any) -> None:
+def finish_run(conn: Connection, run_id: str, status: str, *, error: str | None = None, **outcome: Any) -> bool:
     """The run's end, in the caller's transaction (so a stage can commit it with what it wrote):
-    `status` succeeded or failed, `outcome` the final counts and watermark_after."""
+    `status` succeeded or failed, `outcome` the final counts and watermark_after.
+
+    Only a row still `running` is ended: a run taken over keeps `interrupted` and the name of the run
+    that took over (logged, and False returned).
+    """
     at = now()
-    conn.execute(update(tables.run).where(tables.run.c.id == run_id).values(
+    r = tables.run.c
+    ended = conn.execute(update(tables.run).where(r.id == run_id, r.status == RUNNING).values(
         status=status, finished_at=at, heartbeat_at=at, error=error, **outcome))
+    if not ended.rowcount:
+        log.warning("%s: its end (%s) is not recorded", _no_longer_running(conn, run_id), status)
+        return False
+    return True
 
 
 def latest_status(engine: Engine, stage: str, source: str, *, stale_after: timedelta = DEFAULT_STALE_AFTER

@@ -61,6 +61,7 @@ run = Table(
     # the time that process started (a reused pid is another process); the heartbeat for other hosts.
     Column("host", String(255)),
     Column("pid", Integer),
+    Column("pid_namespace", String(80)),      # boot id and pid namespace where `pid` means this process
     Column("process_started_at", DateTime(timezone=True)),
     Column("heartbeat_at", DateTime(timezone=True)),
     Column("took_over", Text),                 # ids of the interrupted runs this run took over, comma-separated

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from hub.errors import ConfigurationError
-from hub.keys import SWEEPS, rotate_key
+from hub.keys import SWEEPS, KeyChanged, RotationRefused, rotate_key
 from hub.pipeline import Hub, ingest, resolve
 from hub.protect import (
     DataKeys,
@@ -36,8 +36,9 @@ from hub.protect import (
 )
 from hub.settings import HubSettings
 from hub.statements.entries import stored_statements
-from hub.store import tables
-from tests.hub.fuse.world import build_world
+from hub.store import make_engine, runs, tables
+from hub.store.migrate import upgrade
+from tests.hub.fuse.world import ROWS, build_world, write_rows
 
 REPO = Path(__file__).parents[3]
 runner = CliRunner()
@@ -330,3 +331,137 @@ def test_keygen_writes_the_key_file_once_and_still_prints(tmp_path: Path) -> Non
     again = runner.invoke(app, ["keygen", "--write"], env=env)
     assert again.exit_code == 2 and "never overwritten" in again.output
     assert key_file.read_text() == content
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Rotation beside writers (issue 18's review of F4): refused beside a live run; a writer that opened the store
+# in another key state fails its batch instead of sealing it with a key the store no longer reads.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _rotation_rows(engine: sa.Engine) -> list[str]:
+    """The names of the store's key rows: a rotation under way has its next_* rows and a progress marker."""
+    with engine.connect() as conn:
+        return sorted(conn.execute(sa.select(tables.store_key.c.name)).scalars())
+
+
+def _left_under_old(hub: Hub, new_key: bytes) -> int:
+    """Ciphertexts of the store that the new key alone does not open (lost once the old key is destroyed)."""
+    only_new = _new_key_only(hub, new_key)
+    return sum(1 for blob in _ciphertexts(hub.engine) if only_new.reencrypt(blob) is not None)
+
+
+@pytest.mark.reliability("F4")
+def test_rotation_refuses_to_start_or_switch_beside_a_live_run(
+        settings: HubSettings, tmp_path: Path, record_property: Any) -> None:
+    hub = _world(settings, tmp_path)
+    before = _snapshot(hub)
+    keys_before = _counts(hub.engine)["store_key rows"]
+    new_key_file = tmp_path / "new.key"
+    me = runs.ProcessMark.current()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with hub.engine.begin() as conn:   # a run left `running` by a killed process does not hold rotation up
+        conn.execute(tables.run.insert().values(
+            id="killed", stage="ingest", source="t_welfare", status="running", started_at=me.started_at,
+            host=me.host, pid=dead.pid, pid_namespace=me.namespace, process_started_at=me.started_at,
+            heartbeat_at=me.started_at))
+    accepted = 0
+    live = runs.start_run(hub.engine, "ingest", "t_register")
+    try:
+        rotate_key(hub.engine, hub.settings, new_key_file)
+        accepted += 1
+    except RotationRefused as refused:
+        message = str(refused)
+        assert "cannot start" in message and live.id in message and "killed" not in message
+        assert "ingest of t_register" in message and f"process {os.getpid()} on {me.host}" in message
+    assert not new_key_file.exists() and _counts(hub.engine)["store_key rows"] == keys_before
+    with hub.engine.begin() as conn:
+        assert runs.finish_run(conn, live.id, runs.SUCCEEDED)
+
+    started: list[str] = []
+
+    def start_a_run(table: str, resealed: int) -> None:   # an ingest begins while the sweep goes on
+        if not started:
+            started.append(runs.start_run(hub.engine, "ingest", "t_property").id)
+
+    try:
+        rotate_key(hub.engine, hub.settings, new_key_file, batch_size=2, on_batch=start_a_run)
+        accepted += 1
+    except RotationRefused as refused:
+        assert "did not switch" in str(refused) and started[0] in str(refused)
+    assert "next_key_check" in _rotation_rows(hub.engine)            # not switched: the old key still opens all
+    assert _snapshot(Hub.open(hub.settings, create=False)) == before
+    with hub.engine.begin() as conn:
+        runs.finish_run(conn, started[0], runs.SUCCEEDED)
+    report = rotate_key(hub.engine, hub.settings, new_key_file, batch_size=2)
+    assert report.resumed
+    rotated = hub.settings.model_copy(update={"secret_key": SecretStr(new_key_file.read_text().strip())})
+    assert _snapshot(Hub.open(rotated, create=False)) == before
+    record_property("rotations accepted beside a live run", accepted)
+
+
+@pytest.mark.reliability("F4")
+def test_a_writer_that_opened_the_store_before_a_rotation_fails_and_writes_nothing(
+        settings: HubSettings, tmp_path: Path, record_property: Any) -> None:
+    hub = _world(settings, tmp_path)
+    assert hub.settings.sources_dir is not None
+    before_rotation = Hub.open(hub.settings)                 # e.g. `hub ingest` of several sources, between two
+    new_key_file = tmp_path / "new.key"
+
+    def stop(table: str, resealed: int) -> None:
+        raise KeyboardInterrupt("rotation stopped after its first batch")
+
+    with pytest.raises(KeyboardInterrupt):
+        rotate_key(hub.engine, hub.settings, new_key_file, batch_size=2, on_batch=stop)
+    during_rotation = Hub.open(hub.settings)                 # opened while the rotation is under way
+
+    def raw_rows() -> int:
+        return _counts(hub.engine)["raw_record"]
+
+    register = [*ROWS["register.csv"], ["R5", "孙丽", "", "2", "1995-06-01", "13500135000", "幸福小区1号楼1单元103室"]]
+    write_rows(hub.settings.sources_dir, "register.csv", register)
+    landed = raw_rows()
+    [refused] = ingest(before_rotation, ["t_register"])
+    assert refused.status == "failed" and refused.error is not None
+    assert "the store's key changed while this run ran" in refused.error and "run again" in refused.error
+    assert raw_rows() == landed and refused.loaded == 0
+    with pytest.raises(KeyChanged):                          # resolution's writes check the same
+        resolve(before_rotation, ["person"], full=True)
+
+    [written] = ingest(during_rotation, ["t_register"])      # same key state: writes, under the new key
+    assert written.status == "succeeded" and written.loaded == 1
+    welfare = [*ROWS["welfare.csv"], ["3", "周杰", "", "13300133000", "幸福小区1号楼1单元104室", "500"]]
+    write_rows(hub.settings.sources_dir, "welfare.csv", welfare)
+    landed = raw_rows()
+    report = rotate_key(hub.engine, hub.settings, new_key_file, batch_size=2)
+    [after_switch] = ingest(during_rotation, ["t_welfare"])  # the rotation finished: its state is gone too
+    assert after_switch.status == "failed" and "key changed" in (after_switch.error or "")
+    assert raw_rows() == landed
+
+    rotated = Hub.open(hub.settings.model_copy(update={"secret_key": SecretStr(
+        new_key_file.read_text().strip())}), create=False)
+    left = _left_under_old(rotated, report.new_key.material)
+    assert left == 0
+    [again] = ingest(Hub.open(rotated.settings), ["t_welfare"])   # run again: lands
+    assert again.status == "succeeded" and again.loaded == 1
+    record_property("ciphertexts left under the old key", left)
+    record_property("batches committed in another key state", (refused.loaded or 0) + (after_switch.loaded or 0))
+
+
+@pytest.mark.reliability("F4")
+def test_rotation_of_an_empty_store_without_a_key_makes_no_key(
+        store_url: str, tmp_path: Path, record_property: Any) -> None:
+    settings = HubSettings(home=tmp_path / "home", database_url=store_url)
+    engine = make_engine(store_url)
+    upgrade(engine)
+    assert settings.key_file is not None and not settings.key_file.exists()
+    with pytest.raises(ConfigurationError, match="no key to rotate from") as refused:
+        rotate_key(engine, settings)
+    assert "HUB_SECRET_KEY" in str(refused.value) and "hub ingest" in str(refused.value)
+    made = [path.name for path in (settings.home.glob("*") if settings.home.exists() else [])]
+    assert made == []
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(tables.store_key)).scalar_one() == 0
+    engine.dispose()
+    record_property("key files made by a rotation", len(made))
