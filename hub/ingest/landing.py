@@ -19,16 +19,17 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import Column, Connection, String
 
 import schemas
 from connectors.base import Batch
-from hub.ingest.repeats import SeenRecordIds, version_order
+from hub.ingest.repeats import SeenRecordIds, extract_row, record_key, version_order
 from hub.mapping import MappingSpec
 from hub.normalize.base import is_blank
 from hub.protect import Vault
@@ -248,13 +249,13 @@ def screen_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: s
     counts.quarantined += len(batch.rejected)
 
     rows = batch.rows
-    positions: list[str | None] = list(batch.positions) if batch.positions else [None] * len(rows)
+    positions: list[str] | None = batch.positions or None
     payloads = [_payload(row) for row in rows]
     hashes = [vault.keyed_hash(payload) for payload in payloads]
     ids = _ids_and_problems(spec, rows, vault)
+    before = seen.rows   # row i of the batch is row before + i + 1 of the extract
     fates = _repeats(spec, seen, rows, positions, hashes, ids, vault, now)
-    before = seen.rows
-    seen.rows += len(rows) + len(batch.rejected)
+    seen.rows = before + len(rows)
 
     fresh: dict[str, _Landed] = {}
     for i, row in enumerate(rows):
@@ -270,9 +271,9 @@ def screen_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: s
         if raw_id in fresh:
             counts.unchanged += 1   # the same record without a usable id twice in one batch
             continue
-        position = positions[i]
+        position = positions[i] if positions is not None else None
         if position is None and isinstance(fate, str):   # a repeat, from a source without positions (SQL)
-            position = _extract_row(before, i)
+            position = extract_row(before + i + 1)
         if position is not None and (len(position) > POSITION_LENGTH or _UNSTORABLE.search(position)):
             position = _fitted(position, POSITION_LENGTH)
         row_stamp = stamp if not isinstance(fate, timedelta) else timestamp_param(conn, now + fate)
@@ -280,16 +281,11 @@ def screen_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: s
     return Screened(spec.source, fresh, counts, quarantine, stamp)
 
 
-def _extract_row(rows_before: int, i: int) -> str:
-    """The position of row `i` of a batch that has none of its own (a SQL source): its place in the extract."""
-    return f"row {rows_before + i + 1} of the extract"
-
-
 UNCHANGED = object()
 """The fate of an exact repeat: counted as unchanged, nothing landed."""
 
 
-def _repeats(spec: MappingSpec, seen: SeenRecordIds, rows: list[dict[str, Any]], positions: list[str | None],
+def _repeats(spec: MappingSpec, seen: SeenRecordIds, rows: list[dict[str, Any]], positions: list[str] | None,
              hashes: list[str], ids: list[_RecordId], vault: Vault,
              now: datetime) -> list[object]:
     """Per row, what its record id's earlier occurrences in the extract decide: None (lands as it is),
@@ -299,7 +295,7 @@ def _repeats(spec: MappingSpec, seen: SeenRecordIds, rows: list[dict[str, Any]],
     if not usable:
         seen.end_batch()
         return fates
-    keys = [int(h[:16], 16) for h in vault.keyed_hashes([f"{spec.source}\x1f{ids[i][0]}" for i in usable])]
+    keys = record_key(vault, spec.source, [cast(str, ids[i][0]) for i in usable])
     key_of = dict(zip(usable, keys, strict=True))
     merged = {usable[j]: slot for j, slot in seen.earlier_slots(keys).items()}
     recent = seen.recent
@@ -308,9 +304,8 @@ def _repeats(spec: MappingSpec, seen: SeenRecordIds, rows: list[dict[str, Any]],
     if versions:   # versions of one record within a batch land in their order, a microsecond apart
         usable.sort(key=lambda i: (orders[i] is None, orders[i] or (0, 0.0)))
     offsets: dict[int, int] = {}
-
-    def where(i: int) -> str:
-        return positions[i] or _extract_row(seen.rows, i)
+    first = seen.rows + 1   # the ordinal of the batch's row 0
+    given: Sequence[str | None] = positions if positions is not None else [None] * len(rows)
 
     for i in usable:
         key, content = key_of[i], int(hashes[i][:16], 16)
@@ -318,7 +313,7 @@ def _repeats(spec: MappingSpec, seen: SeenRecordIds, rows: list[dict[str, Any]],
         if slot is None:
             slot = recent.get(key)
         if slot is None:
-            seen.add(key, content, where(i), orders.get(i))
+            seen.add(key, content, first + i, given[i], orders.get(i))
             if versions:
                 offsets[key] = 0
             continue
@@ -338,7 +333,7 @@ def _repeats(spec: MappingSpec, seen: SeenRecordIds, rows: list[dict[str, Any]],
         elif order > earlier.order:
             offsets[key] = offsets.get(key, -1) + 1
             fates[i] = timedelta(microseconds=offsets[key])
-            seen.newer_version(earlier, content, where(i), order)
+            seen.newer_version(earlier, content, first + i, given[i], order)
         else:   # older than a version an earlier batch landed: it lands as an earlier version
             assert seen.started is not None
             fates[i] = seen.started - now - timedelta(microseconds=1)

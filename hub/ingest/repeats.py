@@ -7,15 +7,42 @@ the first occurrence lands and each later one with other content is quarantined,
 positions; a source that really is a change log declares the column ordering its versions
 (`record_versions` in its mapping), and only then are repeats landed as versions in that order.
 
+An extract may span several runs: a run that fails or is killed half way leaves the watermark of its
+last committed batch, and the next run resumes after it. That run's `seen` is therefore seeded, before
+its first batch, with what the earlier runs of the same extract landed (`earlier_runs_of_extract`,
+`seed_from_runs`). Those runs are the unbroken chain of runs of the source right before this one, newest
+first, each failed or interrupted and each ending at the watermark the next one started from:
+- a run that started from no watermark began the extract: it is the last one of the chain;
+- a run that ended where it started (it failed before its first batch, or its connector keeps the
+  incoming watermark until its last batch, as the HTTP connector does) is passed over: whatever it
+  landed, the run after it extracts again;
+- a succeeded or still running run, or a watermark that changed between two runs (set by hand, or
+  forgotten to load a source again), ends the chain; a run without a watermark starts a new extract.
+Two limits follow from what the store records. Only what those runs landed is known: a record they
+found already in the raw zone (unchanged since an earlier extract) left no row, so a repeat of its id
+in the resumed part is not caught. And a connector given the watermark of an unfinished extract may
+start another one (a file that changed meanwhile): the rows of the unfinished extract are then still
+compared with the new one, and a record whose content changed in between is quarantined as a repeat;
+it lands as usual with the next complete extract.
+
+Positions: a row with a position of the connector's own ("line 12") is named by it; a row without
+(a SQL source) by its place among the rows the extract gave: "row N of the extract", counting every
+row of every batch (rejected rows carry their own positions and are not counted), continued across
+the runs of one extract. A seeded record from a source without positions is named by the run that
+landed it, since its place within that run's batch was not kept.
+
 Memory: record ids may be sensitive, and an extract may hold millions, so they are kept as 64-bit
-keyed hashes, each with its first occurrence's content hash (64 bits) and position (its text, UTF-8,
-in one buffer, with two offsets): packed arrays, no Python object per id, where a dict of the clear ids
-would hold several. Lookups go by batch: one binary search over the sorted keys for the whole batch,
-then a dict of the ids added since the keys were last merged (a linear insert, every MERGE_AT new ids).
+keyed hashes, each with its first occurrence's content hash (64 bits) and one 64-bit word: its row's
+ordinal, or where the connector's position of it is (UTF-8 ended by NUL, in one buffer):
+packed arrays, no Python object per id, where a dict of the clear ids would hold several. The text
+"row N of the extract" is made only when a repeat names it. Lookups go by batch: one binary search
+over the sorted keys for the whole batch, then a dict of the ids added since the keys were last
+merged (a linear insert, every MERGE_AT new ids).
 """
 
 from __future__ import annotations
 
+import json
 from array import array
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,12 +50,23 @@ from itertools import accumulate
 from typing import Any
 
 import numpy as np
+from sqlalchemy import Connection, func, select
 
+from hub.mapping import MappingSpec
 from hub.normalize import get_normalizer
 from hub.normalize.base import is_blank
+from hub.protect import Vault
+from hub.store import tables
+from hub.store.runs import FAILED, INTERRUPTED, as_utc
 
 MERGE_AT = 65_536
 """New ids held in the dict before they are merged into the sorted arrays."""
+
+SEED_PART = 50_000
+"""Raw rows read at a time when an earlier run's part of the extract is put into `seen`."""
+
+_ORDINAL = 1 << 63
+"""Marks a slot's `_where` as its row's ordinal (no position of the connector's) rather than an offset."""
 
 VersionOrder = tuple[int, float | str]
 """A comparable ordering value: (0, number), (1, ISO timestamp) or (2, text)."""
@@ -52,14 +90,24 @@ def version_order(value: Any) -> VersionOrder | None:
     return (1, stamp) if stamp is not None else (2, text)
 
 
+def extract_row(ordinal: int) -> str:
+    """The position of a row without one of its own (a SQL source): its place in the extract."""
+    return f"row {ordinal} of the extract"
+
+
 @dataclass(frozen=True, slots=True)
 class Earlier:
     """What the extract showed first under a record id (of a change log: its latest version so far)."""
 
     slot: int
     content: int            # the first 64 bits of its keyed content hash
-    position: str
+    ordinal: int            # its place among the extract's rows (0: landed by an earlier run, place not kept)
+    given: str | None       # the connector's position of it, if any
     order: VersionOrder | None
+
+    @property
+    def position(self) -> str:
+        return self.given if self.given is not None else extract_row(self.ordinal)
 
 
 class SeenRecordIds:
@@ -75,12 +123,11 @@ class SeenRecordIds:
         self._slots = np.empty(0, dtype=np.uint32)     # aligned with _keys
         self.recent: dict[int, int] = {}               # key → slot, not merged yet
         self._content = array("Q")                     # by slot
-        self._position_starts = array("Q")             # by slot: where its position is in _positions
-        self._position_ends = array("Q")
-        self._positions = bytearray()
+        self._where = array("Q")                       # by slot: its ordinal | _ORDINAL, or where its position is
+        self._positions = bytearray()                  # the connector's positions: UTF-8, each ended by NUL
         self._orders: list[VersionOrder | None] = []   # by slot, change logs only: the latest version's order
-        self._new: list[tuple[int, str, VersionOrder | None]] = []   # this batch's new slots, packed at its end
-        self.rows = 0                                  # rows of the extract so far (positions of sources without)
+        self._new: list[tuple[int, int, str | None, VersionOrder | None]] = []   # this batch's, packed at its end
+        self.rows = 0                                  # rows of the extract so far: the last row's ordinal
         self.started: datetime | None = None           # the first batch's time: older versions land just before it
         self.latest: datetime | None = None            # the latest time given to a version so far
 
@@ -99,39 +146,55 @@ class SeenRecordIds:
     def find(self, slot: int) -> Earlier:
         packed = len(self._content)
         if slot >= packed:
-            content, position, order = self._new[slot - packed]
-            return Earlier(slot, content, position, order)
-        position = self._positions[self._position_starts[slot]:self._position_ends[slot]].decode("utf-8", "replace")
-        return Earlier(slot, self._content[slot], position, self._orders[slot] if self.versions else None)
+            content, ordinal, given, order = self._new[slot - packed]
+            return Earlier(slot, content, ordinal, given, order)
+        where = self._where[slot]
+        order = self._orders[slot] if self.versions else None
+        if where & _ORDINAL:
+            return Earlier(slot, self._content[slot], where & ~_ORDINAL, None, order)
+        given = self._positions[where:self._positions.index(0, where)].decode("utf-8", "replace")
+        return Earlier(slot, self._content[slot], 0, given, order)
 
-    def add(self, key: int, content: int, position: str, order: VersionOrder | None = None) -> None:
+    def add(self, key: int, content: int, ordinal: int, given: str | None = None,
+            order: VersionOrder | None = None) -> None:
+        """A record id not seen before, at row `ordinal` of the extract (`given`: the connector's position)."""
         self.recent[key] = len(self._content) + len(self._new)
-        self._new.append((content, position, order))
+        self._new.append((content, ordinal, given, order))
 
-    def newer_version(self, earlier: Earlier, content: int, position: str, order: VersionOrder) -> None:
+    def newer_version(self, earlier: Earlier, content: int, ordinal: int, given: str | None,
+                      order: VersionOrder) -> None:
         """Record that a later version of the record landed (what the next repeat is compared with)."""
         slot = earlier.slot
         packed = len(self._content)
         if slot >= packed:
-            self._new[slot - packed] = (content, position, order)
+            self._new[slot - packed] = (content, ordinal, given, order)
             return
         self._content[slot] = content
         self._orders[slot] = order
-        self._position_starts[slot] = len(self._positions)
-        self._positions += position.encode("utf-8", "backslashreplace")
-        self._position_ends[slot] = len(self._positions)
+        [self._where[slot]] = self._places([ordinal], [given])
+
+    def _places(self, ordinals: list[int], givens: list[str | None]) -> list[int]:
+        """What `_where` holds for rows: each one's ordinal, or (appending its text) where its position is."""
+        if givens.count(None) == len(givens):   # a source without positions: no text at all
+            return [ordinal | _ORDINAL for ordinal in ordinals]
+        texts = [given.encode("utf-8", "backslashreplace") if given is not None else b"" for given in givens]
+        packed = b"\0".join(texts) + b"\0"
+        if packed.count(0) != len(texts):   # a NUL in a position: written as its escape, NUL ends each text
+            texts = [text.replace(b"\0", b"\\x00") for text in texts]
+            packed = b"\0".join(texts) + b"\0"
+        starts = accumulate([len(text) + 1 for text in texts], initial=len(self._positions))
+        self._positions += packed
+        return [start if given is not None else ordinal | _ORDINAL
+                for start, ordinal, given in zip(starts, ordinals, givens, strict=False)]
 
     def end_batch(self) -> None:
         """Pack the batch's new ids, and merge the recent ones into the sorted arrays once there are enough."""
         if self._new:
-            encoded = [position.encode("utf-8", "backslashreplace") for _, position, _ in self._new]
-            ends = list(accumulate(map(len, encoded), initial=len(self._positions)))
-            self._position_starts.extend(ends[:-1])
-            self._position_ends.extend(ends[1:])
-            self._positions += b"".join(encoded)
-            self._content.extend([content for content, _, _ in self._new])
+            self._where.extend(self._places([ordinal for _, ordinal, _, _ in self._new],
+                                            [given for _, _, given, _ in self._new]))
+            self._content.extend([content for content, _, _, _ in self._new])
             if self.versions:
-                self._orders.extend([order for _, _, order in self._new])
+                self._orders.extend([order for _, _, _, order in self._new])
             self._new.clear()
         if len(self.recent) >= MERGE_AT:
             self.merge()
@@ -148,3 +211,79 @@ class SeenRecordIds:
         self._keys = np.insert(self._keys, at, keys)
         self._slots = np.insert(self._slots, at, slots)
         self.recent.clear()
+
+
+def record_key(vault: Vault, source: str, stored_ids: list[str]) -> list[int]:
+    """The 64-bit keys `SeenRecordIds` holds for record ids as the raw zone stores them."""
+    return [int(h[:16], 16) for h in vault.keyed_hashes([f"{source}\x1f{stored}" for stored in stored_ids])]
+
+
+def earlier_runs_of_extract(conn: Connection, run_id: str) -> list[str]:
+    """The runs whose extract this run resumes, newest first (the chain in the module's docstring)."""
+    r = tables.run.c
+    this = conn.execute(select(r.stage, r.source, r.started_at, r.watermark_before).where(r.id == run_id)).one()
+    watermark = this.watermark_before
+    chain: list[str] = []
+    if watermark is None:
+        return chain
+    earlier = conn.execute(select(r.id, r.status, r.watermark_before, r.watermark_after).where(
+        r.stage == this.stage, r.source == this.source, r.started_at < this.started_at, r.id != run_id)
+        .order_by(r.started_at.desc()))
+    for run in earlier:
+        if run.status not in (FAILED, INTERRUPTED):
+            break
+        ended = run.watermark_after if run.watermark_after is not None else run.watermark_before   # killed early
+        if ended != watermark:
+            break
+        if run.watermark_before == watermark:
+            continue
+        chain.append(run.id)
+        watermark = run.watermark_before
+        if watermark is None:
+            break
+    return chain
+
+
+def seed_from_runs(conn: Connection, spec: MappingSpec, vault: Vault, seen: SeenRecordIds, runs: list[str]) -> int:
+    """Put what `runs` (the earlier part of this extract) landed into `seen`, keyed and valued as landing
+    keys them, and continue the extract's row count after their rows; the number of record ids seeded."""
+    if not runs:
+        return 0
+    raw, q, r = tables.raw_record.c, tables.quarantine.c, tables.run.c
+    extracted = conn.execute(select(func.coalesce(func.sum(r.extracted), 0)).where(r.id.in_(runs))).scalar_one()
+    rejected = conn.execute(select(func.count()).select_from(tables.quarantine).where(
+        q.run_id.in_(runs), q.kind == "record", q.raw_record_id.is_(None))).scalar_one()
+    seen.rows = int(extracted) - int(rejected)
+    versions = spec.record_versions
+    columns = [raw.source_record_id, raw.content_hash, raw.position, raw.run_id, raw.extracted_at]
+    if versions is not None:
+        columns.append(raw.payload)
+    query = (select(*columns).where(raw.source == spec.source, raw.run_id.in_(runs))
+             .order_by(raw.extracted_at, raw.id))
+    seeded = 0
+    # in parts, as landing goes through batches: the packed arrays hold them, not a list of every row
+    for part in conn.execution_options(yield_per=SEED_PART).execute(query).partitions():
+        usable = [row for row in part if row.source_record_id != "?" + row.content_hash]   # a usable record id
+        if not usable:
+            continue
+        if seen.started is None:
+            seen.started = as_utc(usable[0].extracted_at)
+        seen.latest = as_utc(usable[-1].extracted_at)
+        keys = record_key(vault, spec.source, [row.source_record_id for row in usable])
+        merged = seen.earlier_slots(keys)
+        for j, (key, row) in enumerate(zip(keys, usable, strict=True)):
+            order = None
+            if versions is not None:
+                order = version_order(json.loads(vault.decrypt(bytes(row.payload))).get(versions.ordered_by))
+            given = row.position if row.position is not None else f"a row run {row.run_id} landed"
+            content = int(row.content_hash[:16], 16)
+            slot = merged.get(j, seen.recent.get(key))
+            if slot is None:
+                seen.add(key, content, 0, given, order)
+                seeded += 1
+                continue
+            earlier = seen.find(slot)   # the same id landed again: a newer version of a change log keeps its place
+            if versions is not None and order is not None and earlier.order is not None and order > earlier.order:
+                seen.newer_version(earlier, content, 0, given, order)
+        seen.end_batch()
+    return seeded

@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError, StatementError
 from connectors.base import Batch, Connector
 from hub.errors import HubError, SourceSchemaChanged
 from hub.ingest.landing import BatchCounts, LandedThisRun, PreparedBatch, prepare_batch, prepare_screened, write_batch
-from hub.ingest.repeats import SeenRecordIds
+from hub.ingest.repeats import SeenRecordIds, earlier_runs_of_extract, seed_from_runs
 from hub.keys import check_key_unchanged
 from hub.mapping import MappingSpec
 from hub.mapping.loader import suggest
@@ -164,6 +164,12 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
                 engine.connect() as reader, young_collections_only():
             pending: Future[BatchCounts] | None = None
             seen = SeenRecordIds(versions=spec.record_versions is not None)   # record ids of this extract
+            resumed = earlier_runs_of_extract(reader, run_id)   # unfinished runs whose extract this one resumes
+            if resumed:
+                seeded = seed_from_runs(reader, spec, vault, seen, resumed)
+                log.info("source %s: run %s resumes the extract of run(s) %s: %d record ids seen before",
+                         spec.source, run_id, ", ".join(resumed), seeded)
+            reader.rollback()
             for batch in connector.extract(watermark):
                 now = _now()
                 prepared = prepare_batch(reader, spec, batch, run_id=run_id, now=now, vault=vault,
