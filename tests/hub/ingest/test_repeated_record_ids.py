@@ -23,7 +23,6 @@ from hub.fuse.statements import latest_versions
 from hub.ingest import repeats
 from hub.ingest.landing import prepare_batch, prepare_screened, write_batch
 from hub.pipeline import Hub, ingest
-from hub.settings import HubSettings
 from hub.store import tables
 
 MAPPING = """\
@@ -46,23 +45,12 @@ VERSIONS = MAPPING.replace("record_id: 编号", "record_id: 编号\nrecord_versi
 
 
 @pytest.fixture
-def open_hub(settings: HubSettings, tmp_path: Path) -> Iterator[Callable[[str, list[list[str]]], Hub]]:
-    hubs: list[Hub] = []
-
+def open_hub(one_file_source: Callable[[str, str, bytes], Hub]) -> Callable[[str, list[list[str]]], Hub]:
     def make(mapping: str, rows: list[list[str]]) -> Hub:
-        (tmp_path / "mappings").mkdir()
-        (tmp_path / "sources").mkdir()
-        (tmp_path / "mappings" / "repeats.yaml").write_text(mapping, encoding="utf-8")
         lines = [",".join(row) for row in [["编号", "姓名", "电话", "变更时间"], *rows]]
-        (tmp_path / "sources" / "people.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        hub = Hub.open(settings.model_copy(update={"mappings_dir": tmp_path / "mappings",
-                                                   "sources_dir": tmp_path / "sources"}))
-        hubs.append(hub)
-        return hub
+        return one_file_source(mapping, "people.csv", ("\n".join(lines) + "\n").encode("utf-8"))
 
-    yield make
-    for hub in hubs:
-        hub.engine.dispose()
+    return make
 
 
 def _count(hub: Hub, table: object, *where: object) -> int:

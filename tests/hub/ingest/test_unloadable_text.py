@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from hub.pipeline import Hub, ingest
-from hub.settings import HubSettings
 from hub.store import tables
 
 MAPPING = """\
@@ -54,22 +53,8 @@ GOOD = [{"编号": f"{n}", "姓名": "张伟", "电话": "13800138000", "备注"
 
 
 @pytest.fixture
-def open_hub(settings: HubSettings, tmp_path: Path) -> Iterator[Callable[[str, str, bytes], Hub]]:
-    hubs: list[Hub] = []
-
-    def make(mapping: str, file_name: str, content: bytes) -> Hub:
-        (tmp_path / "mappings").mkdir()
-        (tmp_path / "sources").mkdir()
-        (tmp_path / "mappings" / "odd.yaml").write_text(mapping.replace("FILE", file_name), encoding="utf-8")
-        (tmp_path / "sources" / file_name).write_bytes(content)
-        hub = Hub.open(settings.model_copy(update={"mappings_dir": tmp_path / "mappings",
-                                                   "sources_dir": tmp_path / "sources"}))
-        hubs.append(hub)
-        return hub
-
-    yield make
-    for hub in hubs:
-        hub.engine.dispose()
+def open_hub(one_file_source: Callable[[str, str, bytes], Hub]) -> Callable[[str, str, bytes], Hub]:
+    return one_file_source
 
 
 def _csv(rows: list[dict[str, str]]) -> bytes:
