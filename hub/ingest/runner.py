@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,7 +31,7 @@ from hub.mapping.loader import suggest
 from hub.protect import Vault
 from hub.store import driver_message, tables
 from hub.store.initial_load import refresh_statistics
-from hub.store.runs import DEFAULT_STALE_AFTER, finish_run, heartbeat, start_run
+from hub.store.runs import DEFAULT_STALE_AFTER, finish_run, heartbeat, now, start_run
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +62,6 @@ ANALYZE_EVERY = 25
 initial load answers its lookups from memory and refreshes them once, when it ends."""
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def check_schema(spec: MappingSpec, columns: list[str]) -> None:
     """Fail the source when a column the mapping reads is gone (schema drift), naming the nearest one."""
     missing = sorted(spec.columns_read - set(columns))
@@ -75,7 +71,7 @@ def check_schema(spec: MappingSpec, columns: list[str]) -> None:
 
 
 def _save_state(conn: Connection, source: str, watermark: str | None, columns: str | None, run_id: str) -> None:
-    values = {"source": source, "watermark": watermark, "updated_at": _now(), "last_run_id": run_id}
+    values = {"source": source, "watermark": watermark, "updated_at": now(), "last_run_id": run_id}
     if columns is not None:
         values["columns"] = columns
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
@@ -171,8 +167,7 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
                          spec.source, run_id, ", ".join(resumed), seeded)
             reader.rollback()
             for batch in connector.extract(watermark):
-                now = _now()
-                prepared = prepare_batch(reader, spec, batch, run_id=run_id, now=now, vault=vault,
+                prepared = prepare_batch(reader, spec, batch, run_id=run_id, now=now(), vault=vault,
                                          landed=commit.landed, seen=seen)
                 reader.rollback()   # end the read snapshot: the next batch must see the writer's commits
                 if pending is not None:

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -25,6 +25,7 @@ from hub.resolve.model import Model
 from hub.resolve.stable_ids import Assignment, Previous
 from hub.store import runs, tables
 from hub.store.bulk import insert_rows, timestamp_param, upsert_rows
+from hub.store.runs import now
 
 STAGE = "resolve"
 LINK_COLUMNS = ("record_key", "entity_type", "source", "source_record_id", "entity_ref", "entity_id", "score",
@@ -43,10 +44,6 @@ def split_record_key(record_key: str) -> tuple[str, str, str]:
 def pair_key(a: str, b: str) -> tuple[str, str]:
     """A pair in canonical order: judgements and the review queue store the smaller key first."""
     return (a, b) if a <= b else (b, a)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def frame_of(rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> pd.DataFrame:
