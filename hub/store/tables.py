@@ -304,3 +304,178 @@ place = Table(
     Index(None, "parent_id"),
     Index(None, "house_id"),
 )
+
+# ---------------------------------------------------------------------------------------------------------
+# The read model (hub.publish): what the API, `hub find` and the exports read, never the fusion tables.
+# Every pub_* row is visible from publication version `since` up to, not including, `until` (NULL: still
+# current). A reader pins the latest published version once per request and reads `since <= v and (until
+# is null or until > v)`, so a run being published, whose rows carry a version not yet marked published,
+# is invisible until the one UPDATE of `publication` that switches it on (G13). Publishing writes only
+# differences: a changed row gets `until` set and a new row from the new version. Migration 0009.
+
+PUB_VERSION = Integer
+
+publication = Table(
+    "publication",
+    metadata,
+    Column("version", PUB_VERSION, primary_key=True, autoincrement=False),
+    Column("run_id", String(32), nullable=False),           # the publish run (run table, stage "publish")
+    Column("state", String(16), nullable=False),            # building | published | failed
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True)),
+    Column("counts", Text),                                 # JSON: rows added and retired per table
+)
+
+
+def _versioned(name: str, *columns: Column, indexes: tuple[Index, ...] = ()) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("since", PUB_VERSION, nullable=False),
+        Column("until", PUB_VERSION),
+        *columns,
+        *indexes,
+    )
+
+
+pub_entity = _versioned(
+    "pub_entity",
+    Column("entity_id", ENTITY_ID, nullable=False),
+    Column("entity_type", String(32), nullable=False),
+    Column("state", String(16), nullable=False),            # active | merged
+    Column("merged_into", ENTITY_ID),                       # merged: the survivor (the API answers 308)
+    Column("label", Text),                                  # a display label safe at every clearance
+    Column("records", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    indexes=(Index(None, "entity_id", "since"), Index(None, "entity_type", "since")),
+)
+
+pub_value = _versioned(
+    "pub_value",
+    Column("entity_id", ENTITY_ID, nullable=False),
+    Column("entity_type", String(32), nullable=False),
+    Column("attribute", String(64), nullable=False),
+    Column("value", Text),                                  # clear only where the golden value is clear
+    Column("value_enc", LargeBinary),
+    Column("source", String(64), nullable=False),
+    Column("statements", Integer, nullable=False),
+    Column("sources", Integer, nullable=False),
+    indexes=(Index(None, "entity_id", "since"),),
+)
+
+pub_key = _versioned(
+    "pub_key",
+    Column("kind", String(24), nullable=False),             # resident_id | phone | name | pinyin | address …
+    Column("key", String(200), nullable=False),             # a token for identifiers, a normalized key otherwise
+    Column("entity_id", ENTITY_ID, nullable=False),
+    Column("entity_type", String(32), nullable=False),
+    indexes=(Index(None, "kind", "key"), Index(None, "entity_id")),
+)
+
+pub_relation = _versioned(
+    "pub_relation",
+    Column("subject_id", ENTITY_ID, nullable=False),
+    Column("predicate", String(32), nullable=False),
+    Column("object_id", ENTITY_ID, nullable=False),
+    Column("subject_type", String(32), nullable=False),
+    Column("object_type", String(32), nullable=False),
+    Column("sources", Text, nullable=False),                # JSON list
+    Column("valid_from", DateTime(timezone=True)),
+    Column("valid_to", DateTime(timezone=True)),
+    indexes=(Index(None, "subject_id"), Index(None, "object_id")),
+)
+
+pub_scope = _versioned(
+    "pub_scope",
+    Column("entity_id", ENTITY_ID, nullable=False),
+    Column("place_id", String(24), nullable=False),         # a community or grid place the entity belongs to
+    Column("place_type", String(16), nullable=False),
+    indexes=(Index(None, "entity_id"), Index(None, "place_id")),
+)
+
+pub_claim = _versioned(
+    "pub_claim",
+    Column("entity_id", ENTITY_ID, nullable=False),
+    Column("entity_type", String(32), nullable=False),
+    Column("attribute", String(64), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("department", String(32)),
+    Column("value", Text),
+    Column("value_enc", LargeBinary),
+    Column("statements", Integer, nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("chosen", Boolean, nullable=False),              # the value fusion chose for the golden record
+    indexes=(Index(None, "entity_id", "attribute"),),
+)
+
+# ---------------------------------------------------------------------------------------------------------
+# Consumers and the audit log (hub.access, hub.audit). Secrets are kept only as keyed hashes. Migration 0009.
+
+consumer = Table(
+    "consumer",
+    metadata,
+    Column("id", String(32), primary_key=True),             # the OAuth2 client id, "app-…"
+    Column("name", String(100), nullable=False, unique=True),
+    Column("purpose", Text, nullable=False),                # 用途, as declared and shown in the audit log
+    Column("role", String(16), nullable=False),             # consumer | auditor
+    Column("clearance", String(24), nullable=False),        # schemas.Sensitivity
+    Column("entity_types", Text, nullable=False),           # JSON list
+    Column("fields", Text),                                 # JSON {entity type: [attributes]}; NULL = every field
+    Column("scope", Text),                                  # JSON {"communities": [...], "grids": [...]}; NULL = all
+    Column("state", String(16), nullable=False),            # active | revoked
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+credential = Table(
+    "credential",
+    metadata,
+    Column("id", String(32), primary_key=True),             # key id, public (JWT `kid`, API key prefix)
+    Column("consumer_id", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),             # client_secret | api_key
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Index(None, "consumer_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(100), nullable=False),           # consumer id, or the operator's login
+    Column("role", String(16), nullable=False),             # consumer | auditor | operator
+    Column("purpose", Text),
+    Column("action", String(200), nullable=False),          # "GET /api/v1/persons/{id}", "hub find", …
+    Column("status", Integer, nullable=False),
+    Column("entity_ids", Text, nullable=False),             # JSON list
+    Column("fields", Text, nullable=False),                 # JSON {attribute: "clear" | "masked" | "withheld"}
+    Column("detail", Text),                                 # JSON, never a personal value
+    Column("prev_hash", String(64), nullable=False),
+    Column("row_hash", String(64), nullable=False),
+    Index(None, "at"),
+    Index(None, "actor", "at"),
+)
+
+audit_entity = Table(
+    # One row per entity an audit row names: "who looked at this person" is an index lookup.
+    "audit_entity",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("entity_id", ENTITY_ID, primary_key=True),
+    Index(None, "entity_id"),
+)
+
+audit_head = Table(
+    # The chain's tail: its last seq and hash, locked by each append (one writer at a time) and compared by
+    # `hub audit verify`, so removing the last rows is detected too.
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("row_hash", String(64), nullable=False),
+)
