@@ -298,3 +298,27 @@ def mask_attribute(entity_type: str, attribute: str, value: object) -> object:
     if not meta.tokenized or len(text) < 7:
         return HIDDEN
     return mask_identifier(text, "phone" if attribute == "phone" else "resident_id")
+
+
+def present(entity_type: str, attribute: str, value: object, clearance: schemas.Sensitivity,
+            ) -> tuple[object, Literal["clear", "masked", "withheld"]]:
+    """A value as a caller with `clearance` may receive it, and how it was shown: the one decision every
+    response, table, export and report of the hub goes through.
+
+    Clear when the clearance covers the attribute's sensitivity (schemas/); else masked where GB/T 35273
+    gives a pattern (resident IDs, phones, persons' names by character: 650102********1234, 138****5678,
+    张*明); else withheld (None). A value of an attribute the schemas do not declare is withheld below the
+    highest clearance: an undeclared field is never assumed harmless.
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return None, "clear"
+    meta = schemas.attribute_spec(entity_type, attribute)
+    level = meta.sensitivity if meta is not None else schemas.Sensitivity.highly_sensitive
+    if clearance.covers(level):
+        return value, "clear"
+    text = str(value)
+    if meta is not None and meta.tokenized and len(text) >= 7:
+        return mask_identifier(text, "phone" if attribute == "phone" else "resident_id"), "masked"
+    if entity_type == "person" and attribute == "name" and text:
+        return mask_identifier(text, "name"), "masked"
+    return None, "withheld"
