@@ -26,7 +26,7 @@ VALUE_COLUMNS = ("entity_id", "entity_type", "attribute", "value", "value_enc", 
 KEY_COLUMNS = ("kind", "key", "entity_id", "entity_type")
 RELATION_COLUMNS = ("subject_id", "predicate", "object_id", "subject_type", "object_type", "sources", "valid_from",
                     "valid_to")
-SCOPE_COLUMNS = ("entity_id", "place_id", "place_type")
+SCOPE_COLUMNS = ("entity_id", "place_id", "place_type", "name")
 CLAIM_COLUMNS = ("entity_id", "entity_type", "attribute", "source", "record_key", "department", "value", "value_enc",
                  "statements", "first_seen", "last_seen", "chosen")
 
@@ -75,23 +75,30 @@ def entity_rows(engine: Engine, golden: pd.DataFrame) -> pd.DataFrame:
     return frame[list(ENTITY_COLUMNS)]
 
 
+HOUSE_SUFFIXES = {"building": "号楼", "unit": "单元", "room": "室"}
+
+
+def _label(entity_type: str, values: dict[str, str]) -> str | None:
+    parts = []
+    for attribute in LABEL_ATTRIBUTES.get(entity_type, ()):
+        shown, _ = present(entity_type, attribute, values.get(attribute), schemas.Sensitivity.public)
+        if shown is None:
+            continue
+        text = str(shown)
+        if entity_type != "house":
+            return text
+        suffix = HOUSE_SUFFIXES.get(attribute, "")
+        parts.append(text + suffix if text.isdigit() else text)
+    return "".join(parts) or None
+
+
 def _labels(entities: pd.DataFrame, golden: pd.DataFrame) -> list[str | None]:
     wanted = golden[golden["value"].notna()]
     by_entity: dict[str, dict[str, str]] = {}
     for entity_id, attribute, value in zip(wanted["entity_id"], wanted["attribute"], wanted["value"], strict=True):
         by_entity.setdefault(entity_id, {})[attribute] = value
-    out: list[str | None] = []
-    for entity_id, entity_type in zip(entities["entity_id"], entities["entity_type"], strict=True):
-        values = by_entity.get(entity_id, {})
-        parts = []
-        for attribute in LABEL_ATTRIBUTES.get(entity_type, ()):
-            shown, _ = present(entity_type, attribute, values.get(attribute), schemas.Sensitivity.public)
-            if shown is not None:
-                parts.append(str(shown))
-            if entity_type != "house" and parts:
-                break
-        out.append(" ".join(parts) if parts else None)
-    return out
+    return [_label(entity_type, by_entity.get(entity_id, {}))
+            for entity_id, entity_type in zip(entities["entity_id"], entities["entity_type"], strict=True)]
 
 
 def value_rows(golden: pd.DataFrame) -> pd.DataFrame:
@@ -133,8 +140,8 @@ def scope_rows(engine: Engine, entities: pd.DataFrame, relations: pd.DataFrame, 
     things, situations and events by what they belong to, are located at or concern."""
     p = tables.place.c
     with engine.connect() as conn:
-        places = frame_of(conn.execute(sa.select(p.id, p.place_type, p.parent_id, p.house_id)),
-                          ["id", "place_type", "parent_id", "house_id"])
+        places = frame_of(conn.execute(sa.select(p.id, p.place_type, p.parent_id, p.house_id, p.name)),
+                          ["id", "place_type", "parent_id", "house_id", "name"])
     kind = dict(zip(places["id"], places["place_type"], strict=True))
     parent = dict(zip(places["id"], places["parent_id"], strict=True))
     by_name: dict[tuple[str, str], set[str]] = {}
@@ -191,7 +198,8 @@ def scope_rows(engine: Engine, entities: pd.DataFrame, relations: pd.DataFrame, 
     inherit(relations[pred.isin(("located_at", "owned_by"))], "subject_id", "object_id")
     inherit(relations[pred.isin(("applies_to", "concerns"))], "subject_id", "object_id")
     active = set(entities.loc[entities["state"] == "active", "entity_id"])
-    rows = [(entity_id, place, kind[place]) for entity_id, found in scoped.items() if entity_id in active
+    names = dict(zip(places["id"], places["name"], strict=True))
+    rows = [(entity_id, place, kind[place], names.get(place)) for entity_id, found in scoped.items() if entity_id in active
             for place in sorted(found)]
     return pd.DataFrame(rows, columns=list(SCOPE_COLUMNS))
 

@@ -394,6 +394,7 @@ pub_scope = _versioned(
     Column("entity_id", ENTITY_ID, nullable=False),
     Column("place_id", String(24), nullable=False),         # a community or grid place the entity belongs to
     Column("place_type", String(16), nullable=False),
+    Column("name", Text),                                   # the place's name, for profiles and filters by name
     indexes=(Index(None, "entity_id"), Index(None, "place_id")),
 )
 

@@ -159,6 +159,7 @@ def upgrade() -> None:
     sa.Column('entity_id', sa.String(length=24), nullable=False),
     sa.Column('place_id', sa.String(length=24), nullable=False),
     sa.Column('place_type', sa.String(length=16), nullable=False),
+    sa.Column('name', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pub_scope'))
     )
     with op.batch_alter_table('pub_scope', schema=None) as batch_op:
