@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 
 from hub.cli_console import HubGroup, console, err, folding_table, source_text
 from hub.cli_console import fail as _fail
+from hub.cli_find import find_cmd
 from hub.cli_mappings import mappings_app
 from hub.cli_resolve import explain_cmd, resolve_cmd, review_app, run_resolve
 from hub.errors import HubError
@@ -31,6 +32,7 @@ app.add_typer(mappings_app, name="mappings")
 app.add_typer(review_app, name="review")
 app.command("resolve")(resolve_cmd)
 app.command("explain")(explain_cmd)
+app.command("find")(find_cmd)
 
 
 @app.callback()

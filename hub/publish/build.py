@@ -111,7 +111,8 @@ def key_rows(golden: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
     rows: list[tuple[str, str, str, str]] = []
     values = pd.concat([golden[["entity_id", "entity_type", "attribute", "value", "token"]],
                         claims[["entity_id", "entity_type", "attribute", "value", "token"]]], ignore_index=True)
-    for (entity_type, attribute), part in values.groupby(["entity_type", "attribute"], sort=False):
+    for (type_, attribute_), part in values.groupby(["entity_type", "attribute"], sort=False):
+        entity_type, attribute = str(type_), str(attribute_)
         kind = TOKEN_KINDS.get((entity_type, attribute))
         if kind is not None:
             rows += [(kind, t, e, entity_type) for e, t in zip(part["entity_id"], part["token"], strict=True)
@@ -199,8 +200,8 @@ def scope_rows(engine: Engine, entities: pd.DataFrame, relations: pd.DataFrame, 
     inherit(relations[pred.isin(("applies_to", "concerns"))], "subject_id", "object_id")
     active = set(entities.loc[entities["state"] == "active", "entity_id"])
     names = dict(zip(places["id"], places["name"], strict=True))
-    rows = [(entity_id, place, kind[place], names.get(place)) for entity_id, found in scoped.items() if entity_id in active
-            for place in sorted(found)]
+    rows = [(entity_id, place, kind[place], names.get(place))
+            for entity_id, found in scoped.items() if entity_id in active for place in sorted(found)]
     return pd.DataFrame(rows, columns=list(SCOPE_COLUMNS))
 
 

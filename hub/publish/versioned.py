@@ -61,7 +61,7 @@ def diff(conn: Connection, table: Table, rows: pd.DataFrame, columns: Sequence[s
                                     .where(table.c.until.is_(None))), ["id", *columns])
     wanted = rows[list(columns)].reset_index(drop=True)
     new_prints = fingerprints(wanted, columns)
-    keep = ~pd.Series(new_prints).duplicated().to_numpy() if new_prints else []
+    keep = (~pd.Series(new_prints, dtype=object).duplicated()).tolist()
     wanted, new_prints = wanted[keep].reset_index(drop=True), [p for p, k in zip(new_prints, keep, strict=True) if k]
     if full:
         return TableDiff(table, tuple(columns), [int(i) for i in current["id"]], wanted)
@@ -72,7 +72,7 @@ def diff(conn: Connection, table: Table, rows: pd.DataFrame, columns: Sequence[s
         if fingerprint not in wanted_set or fingerprint in seen:
             retire.append(int(row_id))
         seen.add(fingerprint)
-    add = wanted[[p not in seen for p in new_prints]].reset_index(drop=True) if new_prints else wanted
+    add = wanted[[p not in seen for p in new_prints]].reset_index(drop=True)
     return TableDiff(table, tuple(columns), retire, add)
 
 

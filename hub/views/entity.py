@@ -7,7 +7,7 @@ entity the caller may not see is answered exactly as an unknown one: None.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from hub.access.policy import Policy
 from hub.store import tables
 from hub.store.runs import as_utc
-from hub.views.reader import Reader, in_scope, now_visible, relation_allowed, show
+from hub.views.reader import Reader, in_scope, now_visible, relation_allowed, show, utc
 from schemas.views import Disclosure, EntityView, FieldValue, Moved, PlaceRef, Related
 
 SUMMARY: dict[str, tuple[str, ...]] = {
@@ -47,7 +47,7 @@ def _visible_active(reader: Reader, policy: Policy, entity_id: str) -> Any:
 
 
 def values_of(reader: Reader, policy: Policy, entity_ids: Collection[str], disclosed: Disclosure,
-              attributes: dict[str, Sequence[str]] | None = None) -> dict[str, dict[str, FieldValue]]:
+              attributes: Mapping[str, Sequence[str]] | None = None) -> dict[str, dict[str, FieldValue]]:
     """Golden values of entities (all attributes, or per type those of `attributes`), shown by the policy."""
     if not entity_ids:
         return {}
@@ -88,7 +88,7 @@ def entity_view(reader: Reader, policy: Policy, entity_id: str) -> EntityView | 
     disclosed.add(entity_id)
     values = values_of(reader, policy, [entity_id], disclosed).get(entity_id, {})
     return EntityView(id=row.entity_id, entity_type=row.entity_type, label=row.label, records=row.records,
-                      updated_at=as_utc(row.updated_at), values=values, disclosed=disclosed)
+                      updated_at=utc(row.updated_at), values=values, disclosed=disclosed)
 
 
 def related(reader: Reader, policy: Policy, entity_id: str, disclosed: Disclosure) -> list[Related]:

@@ -6,9 +6,9 @@ import sqlalchemy as sa
 
 from hub.access.policy import Policy
 from hub.store import tables
-from hub.store.runs import as_utc
 from hub.views.entity import entity_view
 from hub.views.reader import Reader, now_visible, show
+from hub.views.reader import utc as _utc
 from schemas.views import Claim, EntityView, LineageView, Moved
 
 
@@ -35,5 +35,6 @@ def lineage(reader: Reader, policy: Policy, entity_id: str, attribute: str | Non
             continue
         claims.append(Claim(attribute=row.attribute, source=row.source, department=row.department,
                             record_key=row.record_key, value=shown.value, mode=shown.mode,
-                            first_seen=as_utc(row.first_seen), last_seen=as_utc(row.last_seen), chosen=bool(row.chosen)))
+                            first_seen=_utc(row.first_seen), last_seen=_utc(row.last_seen),
+                            chosen=bool(row.chosen)))
     return LineageView(entity_id=entity_id, entity_type=view.entity_type, claims=claims, disclosed=disclosed)

@@ -11,6 +11,7 @@ import base64
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +25,11 @@ from hub.publish import current_version
 from hub.publish.versioned import visible
 from hub.store import tables
 from schemas.views import Disclosure, FieldValue
+
+
+def utc(moment: datetime) -> datetime:
+    """A stored time as UTC: SQLite gives times back without their zone, and the hub writes UTC only."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class NothingPublished(HubError):
@@ -67,13 +73,14 @@ def allowed_types(policy: Policy, wanted: Iterable[str] | None = None) -> list[s
     return types if wanted is None else [t for t in types if t in set(wanted)]
 
 
-def show(reader: Reader, policy: Policy, entity_type: str, attribute: str, value: object, value_enc: object,
+def show(reader: Reader, policy: Policy, entity_type: str, attribute: str, value: object,
+         value_enc: bytes | memoryview | None,
          disclosed: Disclosure) -> FieldValue | None:
     """A stored value as the policy may see it (None: the field is not the caller's to receive at all)."""
     if not policy.allows_field(entity_type, attribute):
         return None
     if value is None and value_enc is not None:
-        value = reader.vault.decrypt_text(bytes(value_enc))    # type: ignore[arg-type]
+        value = reader.vault.decrypt_text(bytes(value_enc))
     shown, mode = present(entity_type, attribute, value, policy.clearance)
     disclosed.add(field=f"{entity_type}.{attribute}", mode=mode)
     return FieldValue(value=shown, mode=mode)
