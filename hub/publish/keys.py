@@ -83,6 +83,18 @@ def org_name_key(name: str) -> str | None:
     return (_squeeze(text) or None) if text else None
 
 
+ORG_NAME_STARTS = 8
+"""An organization is found by a prefix of its name from any of its first characters: 明珠物业 finds
+乌鲁木齐明珠物业有限公司 (names open with a place of any length), at 8 keys an organization."""
+
+
+def org_name_keys(name: str) -> list[str]:
+    key = org_name_key(name)
+    if key is None:
+        return []
+    return [key[start:] for start in range(min(ORG_NAME_STARTS, len(key) - 1))] or [key]
+
+
 def credit_code_key(code: str) -> str | None:
     normalized = normalize_credit_code(code)
     return normalized.value if normalized.ok else None
@@ -99,9 +111,7 @@ def keys_of_values(entity_type: str, attribute: str, values: Iterable[str]) -> l
             if key:
                 out.append((value, "address", key))
         elif entity_type == "organization" and attribute == "name":
-            key = org_name_key(value)
-            if key:
-                out.append((value, "org_name", key))
+            out += [(value, "org_name", key) for key in org_name_keys(value)]
         elif entity_type == "organization" and attribute == "credit_code":
             key = credit_code_key(value)
             if key:

@@ -19,7 +19,7 @@ from hub.views.reader import Reader, in_scope, now_visible, relation_allowed, sh
 from schemas.views import Disclosure, EntityView, FieldValue, Moved, PlaceRef, Related
 
 SUMMARY: dict[str, tuple[str, ...]] = {
-    "person": ("name", "gender", "birth_date", "phone"),
+    "person": ("name", "resident_id", "gender", "birth_date", "phone"),
     "house": ("address", "usage", "floor_area"),
     "organization": ("name", "credit_code", "org_type", "address"),
     "thing": ("thing_type", "plate_no", "brand", "color", "name", "parking_space_no"),

@@ -84,7 +84,8 @@ def _name_lookups(entity_type: str, name: str) -> tuple[list[Lookup], Callable[[
 
         def score_org(keys: list[tuple[str, str]]) -> float:
             names = [k for kind, k in keys if kind == "org_name"]
-            return max([fuzz.WRatio(key, n) for n in names] or [0.0])
+            whole = max(names, key=len) if names else ""
+            return max(fuzz.ratio(key, whole), max((fuzz.ratio(key, n[:len(key)]) for n in names), default=0.0) * 0.95)
         return lookups, score_org
     latin = latin_keys(name)
     if latin:
