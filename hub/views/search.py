@@ -41,16 +41,15 @@ Lookup = tuple[str, str, bool]
 
 
 def _ids_of(reader: Reader, policy: Policy, entity_type: str, lookups: list[Lookup]) -> set[str]:
+    """Entities having any of the keys: one query, each lookup an index range of (kind, key)."""
     k = tables.pub_key
-    found: set[str] = set()
-    for kind, key, prefix in dict.fromkeys(lookups):
-        match = (k.c.key >= key) & (k.c.key < key + _END) if prefix else k.c.key == key
-        rows = reader.conn.execute(
-            sa.select(k.c.entity_id).where(k.c.kind == kind, match, k.c.entity_type == entity_type,
-                                           now_visible(reader, k), in_scope(reader, policy, k.c.entity_id))
-            .limit(CANDIDATES))
-        found.update(row.entity_id for row in rows)
-    return found
+    matches = [(k.c.kind == kind) & ((k.c.key >= key) & (k.c.key < key + _END) if prefix else k.c.key == key)
+               for kind, key, prefix in dict.fromkeys(lookups)]
+    rows = reader.conn.execute(
+        sa.select(k.c.entity_id).where(sa.or_(*matches), k.c.entity_type == entity_type, now_visible(reader, k),
+                                       in_scope(reader, policy, k.c.entity_id))
+        .distinct().limit(CANDIDATES * len(matches)))
+    return {row.entity_id for row in rows}
 
 
 def _keys_of(reader: Reader, ids: set[str], kinds: tuple[str, ...]) -> dict[str, list[tuple[str, str]]]:
@@ -157,7 +156,8 @@ def search(reader: Reader, policy: Policy, entity_type: str, *, name: str | None
     if not criteria:
         raise QueryError("give at least one of name, resident_id, phone, address, credit_code")
     ids = set.intersection(*(found for found, _ in criteria))
-    keys = _keys_of(reader, ids, ("name", "pinyin", "initials", "translit", "address", "org_name"))
+    ranked = any(scorer is not None for _, scorer in criteria)
+    keys = _keys_of(reader, ids, ("name", "pinyin", "initials", "translit", "address", "org_name")) if ranked else {}
     scored = []
     for entity_id in ids:
         parts = [100.0 if scorer is None else scorer(keys.get(entity_id, [])) for _, scorer in criteria]
