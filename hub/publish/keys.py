@@ -77,6 +77,20 @@ def address_key(address: str) -> str | None:
     return _squeeze(text) or None
 
 
+_ROAD_NUMBER = re.compile(r"\d+号(?![楼院栋幢])")
+
+
+def address_keys(address: str) -> list[str]:
+    """The normalized address, and the part after its street number when it goes on (the estate, building, room):
+    天山区和平北路325号医学院佳苑4号楼… is found by 医学院佳苑4号楼 too."""
+    key = address_key(address)
+    if key is None:
+        return []
+    road = _ROAD_NUMBER.search(key)
+    tail = key[road.end():] if road else ""
+    return [key, tail] if len(tail) >= 4 else [key]
+
+
 def org_name_key(name: str) -> str | None:
     normalized = normalize_org_name(name)
     text = normalized.value if normalized.ok else (name if isinstance(name, str) else None)
@@ -107,9 +121,7 @@ def keys_of_values(entity_type: str, attribute: str, values: Iterable[str]) -> l
         if entity_type == "person" and attribute == "name":
             out += [(value, kind, key) for kind, key in person_name_keys(value)]
         elif attribute in ("address", "residence_address", "hukou_address"):
-            key = address_key(value)
-            if key:
-                out.append((value, "address", key))
+            out += [(value, "address", key) for key in address_keys(value)]
         elif entity_type == "organization" and attribute == "name":
             out += [(value, "org_name", key) for key in org_name_keys(value)]
         elif entity_type == "organization" and attribute == "credit_code":

@@ -30,12 +30,13 @@ SUMMARY: dict[str, tuple[str, ...]] = {
 
 
 def _entity_row(reader: Reader, policy: Policy, entity_id: str) -> Any:
+    """The entity's row if the policy may see it; a merged id's row whatever the scope (its survivor is checked)."""
     e = tables.pub_entity
     return reader.conn.execute(
         sa.select(e.c.entity_id, e.c.entity_type, e.c.state, e.c.merged_into, e.c.label, e.c.records,
                   e.c.updated_at)
-        .where(e.c.entity_id == entity_id, now_visible(reader, e),
-               e.c.entity_type.in_(sorted(policy.entity_types)))).first()
+        .where(e.c.entity_id == entity_id, now_visible(reader, e), e.c.entity_type.in_(sorted(policy.entity_types)),
+               sa.or_(e.c.state == "merged", in_scope(reader, policy, e.c.entity_id)))).first()
 
 
 def _visible_active(reader: Reader, policy: Policy, entity_id: str) -> Any:
@@ -82,8 +83,6 @@ def entity_view(reader: Reader, policy: Policy, entity_id: str) -> EntityView | 
         moved.disclosed.add(entity_id)
         moved.disclosed.add(survivor.entity_id)
         return moved
-    if policy.scope is not None and _visible_active(reader, policy, entity_id) is None:
-        return None
     disclosed = Disclosure()
     disclosed.add(entity_id)
     values = values_of(reader, policy, [entity_id], disclosed).get(entity_id, {})

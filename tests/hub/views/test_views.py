@@ -84,6 +84,7 @@ def test_a_person_is_found_by_id_phone_name_pinyin_and_typo(reader: Reader) -> N
     li = _only(reader, resident_id=LI)
     assert li in {h.id for h in search(reader, OPERATOR, "person", name="李那").items}  # typo in the given name
     assert search(reader, OPERATOR, "person", name="张伟", phone="13900139000").items == []   # criteria narrow
+    assert zhang in {h.id for h in search(reader, OPERATOR, "person", address="明珠花园3号楼2单元1502").items}
     hit = search(reader, OPERATOR, "person", resident_id=ZHANG).items[0]
     assert hit.values["resident_id"].value == "650102********" + ZHANG[-4:]
     assert ZHANG not in hit.model_dump_json()
