@@ -118,11 +118,6 @@ def sorted_key(name: str) -> str:
     return "".join(sorted(_letters(clean(name))))
 
 
-def initials_key(name: str) -> str:
-    """The first letter of each syllable, surname read as a surname: 张三丰 → zsf (what "zsf" is typed as)."""
-    return "".join(s[:1] for s in _syllable_options(name)[0] if s)
-
-
 def loose_latin(text: str) -> str:
     """Latin pinyin as typed ("zhangsan"), loosened like `loose_pinyin_key` where the rules need no syllable
     boundaries: a typed query finds the translit keys of names spelled the other way."""

@@ -13,11 +13,19 @@ variants 艾力/阿里 meet, as hub.resolve compares them), `address` (normalize
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from hub.normalize import normalize_address, normalize_credit_code, normalize_org_name, normalize_person_name
-from hub.normalize.name_keys import initials_key, loose_latin, loose_pinyin_key, pinyin_keys
+from hub.normalize import (
+    Normalized,
+    normalize_address,
+    normalize_credit_code,
+    normalize_org_name,
+    normalize_person_name,
+)
+from hub.normalize.name_keys import loose_latin, loose_pinyin_key, name_parts, pinyin_key, pinyin_keys, split_surname
 
 KEY_CHARS = 200
 """pub_key.key's width: longer keys are cut (a prefix still finds them)."""
@@ -30,31 +38,55 @@ def _squeeze(text: str) -> str:
     return _NOT_KEY.sub("", text)[:KEY_CHARS]
 
 
-def name_key(name: str) -> str | None:
+def _normalized(normalizer: Callable[[Any], Normalized], value: str, normalized: bool) -> str | None:
+    """`value` as its normalizer gives it (a stored value is normalized already); what the normalizer refuses
+    is kept as typed: a search still finds what resembles it."""
+    if normalized:
+        return value
+    result = normalizer(value)
+    return result.value if result.ok else (value if isinstance(value, str) else None)
+
+
+def name_key(name: str, *, normalized: bool = False) -> str | None:
     """A person's name as a key: normalized (simplified, traditional folded), spaces and dots removed, lower case."""
-    normalized = normalize_person_name(name)
-    text = normalized.value if normalized.ok else (name if isinstance(name, str) else None)
-    if not text:
-        return None
-    key = _squeeze(text).lower()
+    text = _normalized(normalize_person_name, name, normalized)
+    key = _squeeze(text).lower() if text else ""
     return key or None
 
 
-def person_name_keys(name: str) -> list[tuple[str, str]]:
-    """Every (kind, key) a person's name is found by: name, pinyin (each surname reading), initials, translit."""
-    key = name_key(name)
+_char_pinyin = functools.lru_cache(maxsize=65536)(pinyin_key)
+_char_loose = functools.lru_cache(maxsize=65536)(loose_pinyin_key)
+_surname_pinyins = functools.lru_cache(maxsize=4096)(pinyin_keys)
+
+
+@functools.lru_cache(maxsize=65536)
+def _initial(char: str) -> str:
+    return _char_pinyin(char)[:1]
+
+
+def person_name_keys(name: str, *, normalized: bool = False) -> list[tuple[str, str]]:
+    """Every (kind, key) a person's name is found by: name, pinyin (each surname reading), initials, translit.
+
+    Syllables are read a character at a time through caches, as hub.resolve.features reads them: a district's
+    names cost a few thousand distinct characters through pypinyin, not every distinct name.
+    """
+    key = name_key(name, normalized=normalized)
     if key is None:
         return []
     out = [("name", key)]
     if _LATIN.match(key):       # a Latin name is its own pinyin
         return [*out, ("pinyin", key), ("translit", key)]
-    normalized = normalize_person_name(name)
-    text = normalized.value if normalized.ok and normalized.value else key
-    out += [("pinyin", _squeeze(p)) for p in dict.fromkeys(pinyin_keys(text)) if _squeeze(p)]
-    initials = initials_key(text)
+    text = _normalized(normalize_person_name, name, normalized) or key
+    parts = name_parts(text) or [key]
+    surname, given = split_surname(text) if len(parts) == 1 else ("", "".join(parts))
+    given = _squeeze(given)
+    rest = "".join(map(_char_pinyin, given))
+    readings = _surname_pinyins(surname) if surname else [""]
+    out += [("pinyin", _squeeze(reading + rest)) for reading in dict.fromkeys(readings) if reading + rest]
+    initials = "".join(map(_initial, surname + given))
     if initials:
         out.append(("initials", _squeeze(initials)))
-    loose = _squeeze(loose_pinyin_key(text))
+    loose = _squeeze((_char_loose(surname) if surname else "") + "".join(map(_char_loose, given)))
     if loose:
         out.append(("translit", loose))
     return out
@@ -68,22 +100,19 @@ def latin_keys(query: str) -> list[tuple[str, str]]:
     return [("pinyin", text), ("translit", loose_latin(text)), ("initials", text)]
 
 
-def address_key(address: str) -> str | None:
+def address_key(address: str, *, normalized: bool = False) -> str | None:
     """A normalized address without spaces; an address the normalizer refuses is kept as typed, squeezed."""
-    normalized = normalize_address(address)
-    text = normalized.value if normalized.ok else (address if isinstance(address, str) else None)
-    if not text:
-        return None
-    return _squeeze(text) or None
+    text = _normalized(normalize_address, address, normalized)
+    return (_squeeze(text) or None) if text else None
 
 
 _ROAD_NUMBER = re.compile(r"\d+号(?![楼院栋幢])")
 
 
-def address_keys(address: str) -> list[str]:
+def address_keys(address: str, *, normalized: bool = False) -> list[str]:
     """The normalized address, and the part after its street number when it goes on (the estate, building, room):
     天山区和平北路325号医学院佳苑4号楼… is found by 医学院佳苑4号楼 too."""
-    key = address_key(address)
+    key = address_key(address, normalized=normalized)
     if key is None:
         return []
     road = _ROAD_NUMBER.search(key)
@@ -91,9 +120,8 @@ def address_keys(address: str) -> list[str]:
     return [key, tail] if len(tail) >= 4 else [key]
 
 
-def org_name_key(name: str) -> str | None:
-    normalized = normalize_org_name(name)
-    text = normalized.value if normalized.ok else (name if isinstance(name, str) else None)
+def org_name_key(name: str, *, normalized: bool = False) -> str | None:
+    text = _normalized(normalize_org_name, name, normalized)
     return (_squeeze(text) or None) if text else None
 
 
@@ -102,30 +130,33 @@ ORG_NAME_STARTS = 8
 乌鲁木齐明珠物业有限公司 (names open with a place of any length), at 8 keys an organization."""
 
 
-def org_name_keys(name: str) -> list[str]:
-    key = org_name_key(name)
+def org_name_keys(name: str, *, normalized: bool = False) -> list[str]:
+    key = org_name_key(name, normalized=normalized)
     if key is None:
         return []
     return [key[start:] for start in range(min(ORG_NAME_STARTS, len(key) - 1))] or [key]
 
 
-def credit_code_key(code: str) -> str | None:
-    normalized = normalize_credit_code(code)
-    return normalized.value if normalized.ok else None
+def credit_code_key(code: str, *, normalized: bool = False) -> str | None:
+    if normalized:
+        return code
+    result = normalize_credit_code(code)
+    return result.value if result.ok else None
 
 
 def keys_of_values(entity_type: str, attribute: str, values: Iterable[str]) -> list[tuple[str, str, str]]:
-    """(value, kind, key) for clear values of one attribute; identifiers' tokens are added by the caller."""
+    """(value, kind, key) for stored (normalized) clear values of one attribute; identifiers' tokens are added
+    by the caller."""
     out: list[tuple[str, str, str]] = []
     for value in values:
         if entity_type == "person" and attribute == "name":
-            out += [(value, kind, key) for kind, key in person_name_keys(value)]
+            out += [(value, kind, key) for kind, key in person_name_keys(value, normalized=True)]
         elif attribute in ("address", "residence_address", "hukou_address"):
-            out += [(value, "address", key) for key in address_keys(value)]
+            out += [(value, "address", key) for key in address_keys(value, normalized=True)]
         elif entity_type == "organization" and attribute == "name":
-            out += [(value, "org_name", key) for key in org_name_keys(value)]
+            out += [(value, "org_name", key) for key in org_name_keys(value, normalized=True)]
         elif entity_type == "organization" and attribute == "credit_code":
-            key = credit_code_key(value)
+            key = credit_code_key(value, normalized=True)
             if key:
                 out.append((value, "credit_code", key))
     return out

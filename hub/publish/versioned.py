@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 import pandas as pd
 import sqlalchemy as sa
@@ -27,19 +26,16 @@ def visible(table: Table, version: int) -> sa.ColumnElement[bool]:
     return sa.and_(table.c.since <= version, sa.or_(table.c.until.is_(None), table.c.until > version))
 
 
-def _text(value: object) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "\x00"
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value).hex()
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    return str(value)
-
-
 def fingerprints(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
-    parts = [[_text(v) for v in frame[c].tolist()] for c in columns]
-    return ["\x1f".join(row) for row in zip(*parts, strict=True)] if parts else []
+    """One text per row of the content columns, column-wise (as hub/fuse/write.py does): both sides of a
+    comparison come through the same driver and column types, so equal rows give equal texts."""
+    out = pd.Series("", index=frame.index, dtype=object)
+    for column in columns:
+        values = frame[column]
+        if values.dtype == object and any(isinstance(v, (bytes, memoryview)) for v in values.dropna().head(1)):
+            values = values.map(lambda v: bytes(v).hex() if isinstance(v, (bytes, memoryview)) else v)
+        out = out + "\x1f" + values.astype(str).where(values.notna(), "\x00").astype(object)
+    return out.tolist()
 
 
 @dataclass
