@@ -187,13 +187,13 @@ def scope_rows(engine: Engine, entities: pd.DataFrame, relations: pd.DataFrame, 
     for entity_id, entity_type, value in zip(addressed["entity_id"], addressed["entity_type"], addressed["value"],
                                              strict=True):
         if entity_type == "house":
-            key = address_key(value)
+            key = address_key(value, normalized=True)
             if key:
                 houses_by_address[key] = entity_id
     for entity_id, entity_type, value in zip(addressed["entity_id"], addressed["entity_type"], addressed["value"],
                                              strict=True):
         if entity_type == "organization":
-            house = houses_by_address.get(address_key(value) or "")
+            house = houses_by_address.get(address_key(value, normalized=True) or "")
             if house in scoped:
                 scoped.setdefault(entity_id, set()).update(scoped[house])
     inherit(relations[pred.isin(("located_at", "owned_by"))], "subject_id", "object_id")

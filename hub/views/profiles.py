@@ -64,7 +64,7 @@ def house_profile(reader: Reader, policy: Policy, entity_id: str) -> HouseProfil
 def _premises(reader: Reader, policy: Policy, view: EntityView) -> list[Related]:
     """Houses at the organization's address (no source states premises as a relation; the address key does)."""
     address = view.values.get("address")
-    key = address_key(str(address.value)) if address is not None and address.mode == "clear" else None
+    key = address_key(str(address.value), normalized=True) if address is not None and address.mode == "clear" else None
     if key is None or not policy.allows_type("house"):
         return []
     k = tables.pub_key
