@@ -211,16 +211,19 @@ def resolve(hub: Hub, entity_types: list[str] | None = None, *, full: bool = Fal
                          state_dir=hub.settings.home / "state", stale_after=stale_after) for entity_type in wanted]
     touched = {run.entity_type: run.touched for run in runs}
     fusion = fuse(hub.engine, hub.vault, mappings, touched, progress, stale_after=stale_after)
-    return ResolveReport(runs, fusion, publish(hub, progress=progress, mappings=mappings))
+    changed = (any(run.links_written or any(run.changes.values()) for run in runs)
+               or any(fusion.golden_entities.values()) or fusion.relations > 0 or fusion.places > 0)
+    return ResolveReport(runs, fusion, publish(hub, progress=progress, mappings=mappings, fusion_changed=changed))
 
 
 def publish(hub: Hub, *, full: bool = False, progress: Callable[[str], None] | None = None,
-            mappings: list[MappingSpec] | None = None) -> PublishResult:
+            mappings: list[MappingSpec] | None = None, fusion_changed: bool = True) -> PublishResult:
     """Publish the fused state as the read model's next version (hub.publish): what `hub resolve` ends with,
-    and the last task of the fusion DAG. Unchanged fusion publishes no new version."""
+    and the last task of the fusion DAG. Unchanged fusion publishes no new version; told that fusion changed
+    nothing (`fusion_changed` False) after a successful publication, it does not even compare."""
     from hub.publish import publish as publish_read_model
 
     specs = hub.mappings() if mappings is None else mappings
     return publish_read_model(hub.engine, hub.vault, full=full, progress=progress,
                               departments={spec.source: spec.department for spec in specs},
-                              stale_after=hub.settings.stale_after)
+                              fusion_changed=fusion_changed, stale_after=hub.settings.stale_after)

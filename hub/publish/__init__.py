@@ -82,15 +82,30 @@ def _frames(engine: Engine, departments: Mapping[str, str], say: Callable[[str],
     }
 
 
+def up_to_date(engine: Engine, *, stale_after: timedelta = DEFAULT_STALE_AFTER) -> int | None:
+    """The served version when the last publication succeeded (so it holds the fused state as it then was);
+    None when there is none or the last one failed or was interrupted."""
+    if runs.latest_status(engine, STAGE, SOURCE, stale_after=stale_after) != "succeeded":
+        return None
+    with engine.connect() as conn:
+        return current_version(conn)
+
+
 def publish(engine: Engine, vault: Vault, *, full: bool = False, progress: Callable[[str], None] | None = None,
-            departments: Mapping[str, str] | None = None,
+            departments: Mapping[str, str] | None = None, fusion_changed: bool = True,
             stale_after: timedelta = DEFAULT_STALE_AFTER) -> PublishResult:
     """Publish the fused state as a new read-model version, writing only differences (`full`: every row anew).
 
     `departments`: source → department, for lineage (pipeline.publish passes the mappings'); a run row of stage
     "publish" records the outcome. A failure rolls everything back: the previous version stays served.
+    `fusion_changed` False (a resolution that changed no link, entity, golden value, relation or place): when
+    the last publication succeeded, nothing is built or compared and its version stays served.
     """
     started = time.perf_counter()
+    if not fusion_changed and not full:
+        served = up_to_date(engine, stale_after=stale_after)
+        if served is not None:
+            return PublishResult(served, served, False, seconds=time.perf_counter() - started)
     run = runs.start_run(engine, STAGE, SOURCE, stale_after=stale_after)
     say = runs.with_heartbeat(engine, run.id, progress)
     try:
