@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from hub.access.policy import Policy
 from hub.store import tables
 from hub.store.runs import as_utc
-from hub.views.reader import Reader, in_scope, now_visible, relation_allowed, show, utc
+from hub.views.reader import Reader, relation_allowed, show, utc
 from schemas.views import Disclosure, EntityView, FieldValue, Moved, PlaceRef, Related
 
 SUMMARY: dict[str, tuple[str, ...]] = {
@@ -29,22 +29,68 @@ SUMMARY: dict[str, tuple[str, ...]] = {
 """The values shown for an entity in a profile's lists and in search results."""
 
 
+# The request path's statements, built once at import with bound parameters (version, types, scope, ids): a
+# profile then costs its queries' execution, not building and hashing SQLAlchemy expressions each time.
+_V: sa.BindParameter[int] = sa.bindparam("version")
+_TYPES: sa.BindParameter[list[str]] = sa.bindparam("types", expanding=True)
+_SCOPE: sa.BindParameter[list[str]] = sa.bindparam("scope", expanding=True)
+_E, _VAL, _R, _S = tables.pub_entity, tables.pub_value, tables.pub_relation, tables.pub_scope
+
+
+def _visible_at(table: sa.Table) -> sa.ColumnElement[bool]:
+    return sa.and_(table.c.since <= _V, sa.or_(table.c.until.is_(None), table.c.until > _V))
+
+
+def _scoped(entity_id: sa.ColumnElement[Any], scoped: bool) -> sa.ColumnElement[bool]:
+    if not scoped:
+        return sa.true()
+    return sa.exists(sa.select(1).select_from(_S).where(_S.c.entity_id == entity_id, _S.c.place_id.in_(_SCOPE),
+                                                         _visible_at(_S)))
+
+
+_ENTITY_ROW = {scoped: sa.select(_E.c.entity_id, _E.c.entity_type, _E.c.state, _E.c.merged_into, _E.c.label,
+                                 _E.c.records, _E.c.updated_at)
+               .where(_E.c.entity_id == sa.bindparam("id"), _visible_at(_E), _E.c.entity_type.in_(_TYPES),
+                      sa.or_(_E.c.state == "merged", _scoped(_E.c.entity_id, scoped)))
+               for scoped in (False, True)}
+_ACTIVE_ROW = {scoped: sa.select(_E.c.entity_id, _E.c.entity_type, _E.c.label, _E.c.records, _E.c.updated_at)
+               .where(_E.c.entity_id == sa.bindparam("id"), _E.c.state == "active", _visible_at(_E),
+                      _E.c.entity_type.in_(_TYPES), _scoped(_E.c.entity_id, scoped))
+               for scoped in (False, True)}
+_VALUES = sa.select(_VAL.c.entity_id, _VAL.c.entity_type, _VAL.c.attribute, _VAL.c.value, _VAL.c.value_enc,
+                    _VAL.c.source, _VAL.c.sources).where(_VAL.c.entity_id.in_(sa.bindparam("ids", expanding=True)),
+                                                        _visible_at(_VAL))
+_VALUES_ALL = _VALUES.order_by(_VAL.c.entity_id, _VAL.c.attribute)
+_VALUES_SOME = _VALUES.where(_VAL.c.attribute.in_(sa.bindparam("attributes", expanding=True))).order_by(
+    _VAL.c.entity_id, _VAL.c.attribute)
+_RELATED = {(direction, scoped): sa.select(_R.c.predicate, _R.c.valid_from, _R.c.valid_to, _E.c.entity_id,
+                                          _E.c.entity_type, _E.c.label)
+            .join(_E, _E.c.entity_id == other)
+            .where(end == sa.bindparam("id"), _visible_at(_R), _visible_at(_E), _E.c.state == "active",
+                   _E.c.entity_type.in_(_TYPES), _scoped(_E.c.entity_id, scoped))
+            .order_by(_R.c.predicate, _E.c.entity_id)
+            for direction, end, other in (("out", _R.c.subject_id, _R.c.object_id),
+                                          ("in", _R.c.object_id, _R.c.subject_id))
+            for scoped in (False, True)}
+_PLACES = sa.select(_S.c.place_id, _S.c.place_type, _S.c.name).where(
+    _S.c.entity_id == sa.bindparam("id"), _visible_at(_S)).order_by(_S.c.place_id)
+
+
+def bound(reader: Reader, policy: Policy, **more: Any) -> dict[str, Any]:
+    """The parameters of the statements above for one request."""
+    params = {"version": reader.version, "types": sorted(policy.entity_types), **more}
+    if policy.scope is not None:
+        params["scope"] = sorted(policy.scope)
+    return params
+
+
 def _entity_row(reader: Reader, policy: Policy, entity_id: str) -> Any:
     """The entity's row if the policy may see it; a merged id's row whatever the scope (its survivor is checked)."""
-    e = tables.pub_entity
-    return reader.conn.execute(
-        sa.select(e.c.entity_id, e.c.entity_type, e.c.state, e.c.merged_into, e.c.label, e.c.records,
-                  e.c.updated_at)
-        .where(e.c.entity_id == entity_id, now_visible(reader, e), e.c.entity_type.in_(sorted(policy.entity_types)),
-               sa.or_(e.c.state == "merged", in_scope(reader, policy, e.c.entity_id)))).first()
+    return reader.conn.execute(_ENTITY_ROW[policy.scope is not None], bound(reader, policy, id=entity_id)).first()
 
 
 def _visible_active(reader: Reader, policy: Policy, entity_id: str) -> Any:
-    e = tables.pub_entity
-    return reader.conn.execute(
-        sa.select(e.c.entity_id, e.c.entity_type, e.c.label, e.c.records, e.c.updated_at)
-        .where(e.c.entity_id == entity_id, e.c.state == "active", now_visible(reader, e),
-               e.c.entity_type.in_(sorted(policy.entity_types)), in_scope(reader, policy, e.c.entity_id))).first()
+    return reader.conn.execute(_ACTIVE_ROW[policy.scope is not None], bound(reader, policy, id=entity_id)).first()
 
 
 def values_of(reader: Reader, policy: Policy, entity_ids: Collection[str], disclosed: Disclosure,
@@ -52,14 +98,11 @@ def values_of(reader: Reader, policy: Policy, entity_ids: Collection[str], discl
     """Golden values of entities (all attributes, or per type those of `attributes`), shown by the policy."""
     if not entity_ids:
         return {}
-    v = tables.pub_value
-    query = sa.select(v.c.entity_id, v.c.entity_type, v.c.attribute, v.c.value, v.c.value_enc, v.c.source,
-                      v.c.sources).where(v.c.entity_id.in_(sorted(entity_ids)), now_visible(reader, v))
+    params: dict[str, Any] = {"version": reader.version, "ids": sorted(entity_ids)}
     if attributes is not None:
-        wanted = sorted({a for names in attributes.values() for a in names})
-        query = query.where(v.c.attribute.in_(wanted))
+        params["attributes"] = sorted({a for names in attributes.values() for a in names})
     out: dict[str, dict[str, FieldValue]] = {}
-    for row in reader.conn.execute(query.order_by(v.c.entity_id, v.c.attribute)):
+    for row in reader.conn.execute(_VALUES_ALL if attributes is None else _VALUES_SOME, params):
         if attributes is not None and row.attribute not in attributes.get(row.entity_type, ()):
             continue
         shown = show(reader, policy, row.entity_type, row.attribute, row.value, row.value_enc, disclosed)
@@ -93,15 +136,11 @@ def entity_view(reader: Reader, policy: Policy, entity_id: str) -> EntityView | 
 def related(reader: Reader, policy: Policy, entity_id: str, disclosed: Disclosure) -> list[Related]:
     """The active entities related to `entity_id` both ways that the policy may see (type, scope and the
     predicate's sensitivity), each with its summary values."""
-    r, e = tables.pub_relation, tables.pub_entity
     found: list[tuple[Any, str]] = []
-    for end, other, direction in ((r.c.subject_id, r.c.object_id, "out"), (r.c.object_id, r.c.subject_id, "in")):
-        query = (sa.select(r.c.predicate, r.c.valid_from, r.c.valid_to, e.c.entity_id, e.c.entity_type, e.c.label)
-                 .join(e, e.c.entity_id == other)
-                 .where(end == entity_id, now_visible(reader, r), now_visible(reader, e), e.c.state == "active",
-                        e.c.entity_type.in_(sorted(policy.entity_types)), in_scope(reader, policy, e.c.entity_id))
-                 .order_by(r.c.predicate, e.c.entity_id))
-        found += [(row, direction) for row in reader.conn.execute(query) if relation_allowed(policy, row.predicate)]
+    params = bound(reader, policy, id=entity_id)
+    for direction in ("out", "in"):
+        rows = reader.conn.execute(_RELATED[(direction, policy.scope is not None)], params)
+        found += [(row, direction) for row in rows if relation_allowed(policy, row.predicate)]
     values = values_of(reader, policy, {row.entity_id for row, _ in found}, disclosed, SUMMARY)
     out = []
     for row, direction in found:
@@ -115,7 +154,5 @@ def related(reader: Reader, policy: Policy, entity_id: str, disclosed: Disclosur
 
 def places_of(reader: Reader, entity_id: str) -> list[PlaceRef]:
     """The community and grid places an entity belongs to."""
-    s = tables.pub_scope
-    rows = reader.conn.execute(sa.select(s.c.place_id, s.c.place_type, s.c.name)
-                               .where(s.c.entity_id == entity_id, now_visible(reader, s)).order_by(s.c.place_id))
+    rows = reader.conn.execute(_PLACES, {"version": reader.version, "id": entity_id})
     return [PlaceRef(id=row.place_id, place_type=row.place_type, name=row.name) for row in rows]
