@@ -172,11 +172,12 @@ class KeyedDigest:
             key = hashlib.sha256(key).digest() if name == "sha256" else _sm3(key)
         padded = key.ljust(block, b"\0")
         inner, outer = _hash_object(name, padded.translate(_IPAD)), _hash_object(name, padded.translate(_OPAD))
+        copy_inner, copy_outer = inner.copy, outer.copy
 
         def hexdigest(data: bytes) -> str:
-            hasher = inner.copy()
+            hasher = copy_inner()
             hasher.update(data)
-            final = outer.copy()
+            final = copy_outer()
             final.update(hasher.digest())
             return final.digest()[: DIGEST_HEX // 2].hex()
 
