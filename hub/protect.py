@@ -142,6 +142,7 @@ class _CryptographyHash:
         self._state.update(data)
 
     def digest(self) -> bytes:
+        """The digest; unlike hashlib's, it ends this object (KeyedDigest finalizes only copies)."""
         return self._state.finalize()
 
 
@@ -299,6 +300,14 @@ class Vault:
         self._older = [_aead(self.profile, key) for key in keys.also_decrypt]
         self._tokens = KeyedDigest(keys.token, self.profile.digest)
         self._hashes = KeyedDigest(keys.hash, self.profile.digest)
+        self._stable = keys.hash
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A 32-byte key for another use of the hub (signing access tokens, hashing credentials, chaining
+        the audit log), by HKDF of the profile from the store's hash key: one per purpose, unrelated to the
+        data keys, and unchanged by `hub keys rotate` (the hash key outlives rotations), so what it signed
+        or hashed stays valid after one."""
+        return _derive(self._stable, b"derived/" + purpose.encode("utf-8"), self.profile)
 
     def encrypt(self, plaintext: bytes, associated: str | None = None) -> bytes:
         """The profile's AEAD (AES-256-GCM or SM4-GCM) with a fresh nonce; `associated`: context the
