@@ -1,0 +1,31 @@
+"""The audit log: every read and write, hash-chained and keyed, appended in the transaction of the request.
+
+`append` in the caller's transaction, `record` in one of its own, `verify` the whole chain; `query`,
+`export` and `prune` (hub.audit.log) for auditors.
+"""
+
+from hub.audit.chain import (
+    GENESIS_HASH,
+    PRUNE_ACTION,
+    AuditEntry,
+    AuditValueError,
+    VerifyResult,
+    append,
+    record,
+    verify,
+)
+from hub.audit.log import (
+    RETENTION,
+    AuditPage,
+    AuditQueryError,
+    AuditRow,
+    ExportResult,
+    PruneResult,
+    export,
+    prune,
+    query,
+)
+
+__all__ = ["GENESIS_HASH", "PRUNE_ACTION", "RETENTION", "AuditEntry", "AuditPage", "AuditQueryError", "AuditRow",
+           "AuditValueError", "ExportResult", "PruneResult", "VerifyResult", "append", "export", "prune", "query",
+           "record", "verify"]

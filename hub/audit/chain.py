@@ -1,0 +1,248 @@
+"""The audit log's hash chain: append one row in the caller's transaction, and verify the whole chain.
+
+Each row's hash is HMAC-SHA256 under the audit key (hub.access.keys) of the previous row's hash and the
+row's own columns as canonical JSON; `audit_head` holds the last seq and hash. So an edited row no longer
+matches its hash, a deleted one leaves a gap in seq, an inserted or reordered one breaks the link to its
+predecessor, a removed tail no longer reaches the head, and without the key none of it can be re-hashed.
+What the chain cannot tell by itself: the tail removed AND the head set back to an earlier row; against
+that, keep the head that `hub audit verify` prints (or an export) somewhere else and compare.
+
+Pruning (hub.audit.log.prune) removes the oldest rows and appends a checkpoint row naming the last pruned
+seq and hash: the chain then starts there, and the checkpoint itself is chained and keyed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine
+
+from hub.access.keys import AccessKeys
+from hub.access.policy import FieldMode, Policy, Role
+from hub.store import tables
+from hub.store.runs import as_utc, now
+
+GENESIS_HASH = "0" * 64
+"""The `prev_hash` of the first row of a store's log."""
+HEAD_ID = 1
+PRUNE_ACTION = "hub audit prune"
+"""The action of a checkpoint row; its detail holds `pruned_through` (seq) and `pruned_hash`."""
+VERIFY_BATCH = 5000
+
+_PERSONAL_LOOKING = re.compile(r"\d{17}[\dXx]|1[3-9]\d{9}")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One request or command as the log records it: who, for what purpose, what, and what it disclosed.
+
+    Never a personal value: entity ids, field names and how each was shown (clear, masked, withheld).
+    """
+
+    actor: str
+    role: Role
+    purpose: str | None
+    action: str
+    """"GET /api/v1/persons/{id}", "hub find", "consumers add", …"""
+    status: int = 0
+    """HTTP status of a request; a command's exit code."""
+    entity_ids: Sequence[str] = ()
+    fields: Mapping[str, FieldMode] = field(default_factory=dict)
+    detail: Mapping[str, Any] | None = None
+    at: datetime | None = None
+    """When; None: the time of the append."""
+
+    @classmethod
+    def of(cls, policy: Policy, action: str, *, status: int = 0, entity_ids: Sequence[str] = (),
+           fields: Mapping[str, FieldMode] | None = None, detail: Mapping[str, Any] | None = None) -> AuditEntry:
+        """The entry of a request or command run under `policy`."""
+        return cls(actor=policy.actor, role=policy.role, purpose=policy.purpose, action=action, status=status,
+                   entity_ids=entity_ids, fields=dict(fields or {}), detail=detail)
+
+
+class AuditValueError(ValueError):
+    """An audit entry carries what looks like a resident ID or phone number: the log must never hold one."""
+
+
+def _check_detail(value: Any, where: str = "detail") -> None:
+    if isinstance(value, str):
+        if _PERSONAL_LOOKING.fullmatch(value):
+            raise AuditValueError(f"audit {where} holds a value shaped like a resident ID or phone number")
+    elif isinstance(value, Mapping):
+        for key, inner in value.items():
+            _check_detail(inner, f"{where}.{key}")
+    elif isinstance(value, (list, tuple)):
+        for inner in value:
+            _check_detail(inner, where)
+
+
+def _json(value: Any) -> str:
+    """Canonical JSON text: sorted keys, no spaces, UTF-8 as is (the stored text IS what is hashed)."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+
+
+def _time_text(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def row_hash(key: bytes, prev_hash: str, row: Mapping[Any, Any]) -> str:
+    """HMAC-SHA256 of the previous hash and the row's columns (seq … detail) as canonical JSON."""
+    at = as_utc(row["at"])
+    assert at is not None
+    canonical = orjson.dumps([row["seq"], _time_text(at), row["actor"], row["role"], row["purpose"], row["action"],
+                              row["status"], row["entity_ids"], row["fields"], row["detail"]])
+    return hmac.new(key, prev_hash.encode("ascii") + b"\n" + canonical, hashlib.sha256).hexdigest()
+
+
+_HEAD = tables.audit_head.c
+
+
+def _take_head(conn: Connection) -> tuple[int, str]:
+    """Lock the head (the row lock of an UPDATE on PostgreSQL, the write lock on SQLite) and move it one on:
+    (the new row's seq, the previous row's hash). Concurrent appenders wait here, one chain results."""
+    moved = conn.execute(sa.update(tables.audit_head).where(_HEAD.id == HEAD_ID).values(seq=_HEAD.seq + 1)
+                         .returning(_HEAD.seq, _HEAD.row_hash)).first()
+    if moved is not None:
+        return int(moved.seq), str(moved.row_hash)
+    # A store whose head row is missing (migration 0009 adds it): the first append makes it.
+    conn.execute(tables.audit_head.insert().values(id=HEAD_ID, seq=1, row_hash=GENESIS_HASH))
+    return 1, GENESIS_HASH
+
+
+def append(conn: Connection, keys: AccessKeys, entry: AuditEntry) -> int:
+    """Append `entry` to the log in the caller's transaction and return its seq.
+
+    Raises on any failure (and then the caller's transaction, its request, fails with it): a read that
+    cannot be logged is not served. Holds the head's lock until the caller commits.
+    """
+    if entry.detail is not None:
+        _check_detail(dict(entry.detail))
+    _check_detail(list(entry.entity_ids), "entity_ids")
+    entity_ids = list(dict.fromkeys(entry.entity_ids))
+    seq, prev = _take_head(conn)
+    row = {
+        "seq": seq, "at": entry.at or now(), "actor": entry.actor, "role": entry.role, "purpose": entry.purpose,
+        "action": entry.action, "status": int(entry.status), "entity_ids": _json(entity_ids),
+        "fields": _json(dict(entry.fields)), "detail": None if entry.detail is None else _json(dict(entry.detail)),
+        "prev_hash": prev,
+    }
+    row["row_hash"] = row_hash(keys.audit, prev, row)
+    conn.execute(tables.audit_log.insert().values(**row))
+    if entity_ids:
+        conn.execute(tables.audit_entity.insert(), [{"seq": seq, "entity_id": e} for e in entity_ids])
+    conn.execute(sa.update(tables.audit_head).where(_HEAD.id == HEAD_ID).values(row_hash=row["row_hash"]))
+    return seq
+
+
+def record(engine: Engine, keys: AccessKeys, policy: Policy, action: str, *, status: int = 0,
+           entity_ids: Sequence[str] = (), fields: Mapping[str, FieldMode] | None = None,
+           detail: Mapping[str, Any] | None = None) -> int:
+    """Append one entry in a transaction of its own: for a command that reads without writing (`hub find`)."""
+    with engine.begin() as conn:
+        return append(conn, keys, AuditEntry.of(policy, action, status=status, entity_ids=entity_ids,
+                                                fields=fields, detail=detail))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Verification
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    rows_checked: int
+    first_bad_seq: int | None
+    """The first position where the chain is wrong: an altered row, the place of a missing one, an inserted one."""
+    problem: str | None
+    head_seq: int
+    head_hash: str
+    """Note these down elsewhere: they are what proves, later, that no tail was cut with the head set back."""
+    start_seq: int
+    """The first seq the chain holds (1, or one past the last pruned row)."""
+
+
+def _log_rows(conn: Connection, start: int, stop: int) -> Iterator[list[sa.RowMapping]]:
+    """The log's rows with seq in [start, stop], in seq order, a batch at a time (keyset)."""
+    a = tables.audit_log.c
+    after = start - 1
+    while True:
+        batch = conn.execute(sa.select(tables.audit_log).where(a.seq > after, a.seq <= stop)
+                             .order_by(a.seq).limit(VERIFY_BATCH)).mappings().all()
+        if not batch:
+            return
+        yield list(batch)
+        after = batch[-1]["seq"]
+
+
+def _entity_index(conn: Connection, first: int, last: int) -> dict[int, set[str]]:
+    e = tables.audit_entity.c
+    found: dict[int, set[str]] = {}
+    for seq, entity_id in conn.execute(sa.select(e.seq, e.entity_id).where(e.seq >= first, e.seq <= last)):
+        found.setdefault(int(seq), set()).add(entity_id)
+    return found
+
+
+def chain_start(conn: Connection, head_seq: int) -> tuple[int, str]:
+    """(seq of the row before the chain's first, its hash): (0, GENESIS_HASH), or what the latest prune recorded."""
+    a = tables.audit_log.c
+    checkpoint = conn.execute(sa.select(a.detail).where(a.action == PRUNE_ACTION, a.seq <= head_seq)
+                              .order_by(a.seq.desc()).limit(1)).scalar()
+    if checkpoint is None:
+        return 0, GENESIS_HASH
+    detail = orjson.loads(checkpoint)
+    return int(detail["pruned_through"]), str(detail["pruned_hash"])
+
+
+def _head(conn: Connection) -> tuple[int, str]:
+    head = conn.execute(sa.select(_HEAD.seq, _HEAD.row_hash).where(_HEAD.id == HEAD_ID)).first()
+    return (0, GENESIS_HASH) if head is None else (int(head.seq), str(head.row_hash))
+
+
+def verify(engine: Engine, keys: AccessKeys) -> VerifyResult:
+    """Walk the whole chain from its start to the head and name the first row that is wrong, if any."""
+    with engine.connect() as conn:
+        head_seq, head_hash = _head(conn)
+        start, prev = chain_start(conn, head_seq)
+        expected, checked = start + 1, 0
+
+        def bad(seq: int, problem: str) -> VerifyResult:
+            return VerifyResult(False, checked, seq, problem, head_seq, head_hash, start + 1)
+
+        for batch in _log_rows(conn, 1, head_seq):
+            index = _entity_index(conn, batch[0]["seq"], batch[-1]["seq"])
+            for row in batch:
+                seq = int(row["seq"])
+                if seq < expected:
+                    return bad(seq, f"row {seq} lies before the chain's start (rows up to {start} were pruned): "
+                                    "inserted")
+                if seq > expected:
+                    gap = (f"row {expected} is missing" if seq == expected + 1
+                           else f"rows {expected}–{seq - 1} are missing")
+                    return bad(expected, f"{gap} (the log goes from row {expected - 1} to row {seq})")
+                if row_hash(keys.audit, row["prev_hash"], row) != row["row_hash"]:
+                    return bad(seq, f"row {seq} was altered: its content does not match its hash")
+                if row["prev_hash"] != prev:
+                    return bad(seq, f"row {seq} does not follow row {seq - 1}: a row was inserted, reordered or "
+                                    "replaced here")
+                if index.get(seq, set()) != set(orjson.loads(row["entity_ids"])):
+                    return bad(seq, f"the entity index of row {seq} (audit_entity) does not match the row")
+                prev, expected, checked = row["row_hash"], expected + 1, checked + 1
+        if expected - 1 != head_seq:
+            missing = f"row {expected}" if expected == head_seq else f"rows {expected}–{head_seq}"
+            return bad(expected, f"{missing} missing: the log ends at row {expected - 1}, its head says {head_seq}")
+        if prev != head_hash:
+            return bad(head_seq, f"row {head_seq} is not the row the head recorded: the last row was replaced")
+        a = tables.audit_log.c
+        beyond = conn.execute(sa.select(sa.func.min(a.seq)).where(a.seq > head_seq)).scalar()
+        if beyond is not None and _head(conn)[0] == head_seq:   # not an append that committed meanwhile
+            return bad(int(beyond), f"row {beyond} lies beyond the head (row {head_seq}): inserted")
+    return VerifyResult(True, checked, None, None, head_seq, head_hash, start + 1)
