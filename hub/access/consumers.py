@@ -110,7 +110,12 @@ def secret_matches(keys: AccessKeys, secret: str, stored_hash: str) -> bool:
 
 
 def policy_of(row: ConsumerRow) -> Policy:
-    fields = None if row.fields is None else {t: frozenset(attrs) for t, attrs in row.fields.items()}
+    """A consumer's policy. Fields restrict only the types they are given for: an allowed type without a
+    field list gets every attribute (what `hub consumers add --field person.name` means)."""
+    fields = None
+    if row.fields is not None:
+        fields = {t: frozenset(row.fields[t]) if t in row.fields else frozenset(schemas.attributes(t))
+                  for t in row.entity_types}
     role: Role = row.role
     return Policy(actor=row.id, role=role, purpose=row.purpose, clearance=row.clearance,
                   entity_types=frozenset(row.entity_types), fields=fields,
