@@ -87,7 +87,7 @@ def test_scope_is_given_by_name_or_code_and_kept_as_place_ids(hub: Hub, keys: Ac
     assert row.scope is not None
     assert row.scope.communities == ("PL-comm-1", "PL-comm-3") and row.scope.grids == ("PL-grid-2",)
     assert row.policy().scope == frozenset({"PL-comm-1", "PL-comm-3", "PL-grid-2"})
-    with pytest.raises(ConsumerError, match="'和平社区' names more than one place.*650102001002.*650102002001"):
+    with pytest.raises(ConsumerError, match=r"'和平社区' names more than one place.*650102001002.*650102002001"):
         add_consumer(hub.engine, keys, "other", "p", "internal", ["person"], scope=["和平社区"])
     with pytest.raises(ConsumerError, match="no community or grid '东门街道'"):   # a street is not a scope
         add_consumer(hub.engine, keys, "other", "p", "internal", ["person"], scope=["东门街道"])
