@@ -189,15 +189,16 @@ def consumers_revoke(consumer: Annotated[str, typer.Argument(help="client id or 
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the whole chain; exit 1 naming the first bad row."""
-    from hub.audit import record, verify
+    from hub.audit import record, seal, verify
 
     hub, keys, operator = _open()
+    seal(hub.engine, keys)
     result = verify(hub.engine, keys)
     record(hub.engine, keys, operator, "hub audit verify", status=0 if result.ok else 1,
            detail={"ok": result.ok, "rows_checked": result.rows_checked, "first_bad_seq": result.first_bad_seq})
     if not result.ok:
         console.print(f"[red]audit chain broken[/red] at row {result.first_bad_seq}: {result.problem} "
-                      f"({result.rows_checked:,} rows checked before it)")
+                      f"({result.rows_checked:,} rows checked before it)", soft_wrap=True)
         raise typer.Exit(code=1)
     console.print(f"audit chain verified: {result.rows_checked:,} rows, seq {result.start_seq}–{result.head_seq}"
                   + (f" (rows before {result.start_seq} pruned)" if result.start_seq > 1 else ""))
@@ -270,7 +271,7 @@ def audit_export(
     from hub.audit import export, record
 
     hub, keys, operator = _open()
-    result = export(hub.engine, path, _when(since, "--since"), _when(until, "--until"))
+    result = export(hub.engine, keys, path, _when(since, "--since"), _when(until, "--until"))
     record(hub.engine, keys, operator, "hub audit export",
            detail={"rows": result.rows, "first_seq": result.first_seq, "last_seq": result.last_seq})
     console.print(f"{result.rows:,} audit rows written to {source_text(result.path)}"

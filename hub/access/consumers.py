@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine
 import schemas
 from hub.access.keys import AccessKeys
 from hub.access.policy import Policy, Role
-from hub.audit import AuditEntry, append
+from hub.audit import AuditEntry, append, seal
 from hub.errors import HubError
 from hub.store import tables
 from hub.store.runs import as_utc, now
@@ -264,9 +264,10 @@ def _new_credential(conn: Connection, keys: AccessKeys, consumer_id: str, kind: 
     return Secret(consumer_id, credential_id, kind, value, expires_at)
 
 
-def _audit(conn: Connection, keys: AccessKeys, by: Policy | None, action: str, detail: dict[str, Any]) -> None:
+def _audit(conn: Connection, by: Policy | None, action: str, detail: dict[str, Any]) -> None:
+    """The change's audit row, in the change's transaction (`seal` chains it once committed)."""
     if by is not None:
-        append(conn, keys, AuditEntry.of(by, action, detail=detail))
+        append(conn, AuditEntry.of(by, action, detail=detail))
 
 
 def add_consumer(engine: Engine, keys: AccessKeys, name: str, purpose: str, clearance: str | schemas.Sensitivity,
@@ -301,8 +302,10 @@ def add_consumer(engine: Engine, keys: AccessKeys, name: str, purpose: str, clea
                                                           "grids": list(places.grids)}),
             state="active", created_at=now(), revoked_at=None))
         secret = _new_credential(conn, keys, consumer_id, "client_secret")
-        _audit(conn, keys, by, "consumers add", {"consumer": consumer_id, "credential": secret.credential_id})
+        _audit(conn, by, "consumers add", {"consumer": consumer_id, "credential": secret.credential_id})
         row = _find(conn, consumer_id)
+    if by is not None:
+        seal(engine, keys)
     return row, secret
 
 
@@ -319,7 +322,9 @@ def issue_api_key(engine: Engine, keys: AccessKeys, consumer: str, *, expires_at
     with engine.begin() as conn:
         row = _active(conn, consumer)
         secret = _new_credential(conn, keys, row.id, "api_key", expires_at)
-        _audit(conn, keys, by, "consumers api-key", {"consumer": row.id, "credential": secret.credential_id})
+        _audit(conn, by, "consumers api-key", {"consumer": row.id, "credential": secret.credential_id})
+    if by is not None:
+        seal(engine, keys)
     return secret
 
 
@@ -341,14 +346,19 @@ def rotate(engine: Engine, keys: AccessKeys, consumer: str, *, keep_old: timedel
             conn.execute(tables.credential.update().where(older & (k.expires_at.is_(None) | (k.expires_at > until)))
                          .values(expires_at=until))
         secret = _new_credential(conn, keys, row.id, kind)
-        _audit(conn, keys, by, "consumers rotate", {"consumer": row.id, "credential": secret.credential_id,
+        _audit(conn, by, "consumers rotate", {"consumer": row.id, "credential": secret.credential_id,
                                                     "kind": kind, "keep_old_seconds": None if keep_old is None
                                                     else int(keep_old.total_seconds())})
+    if by is not None:
+        seal(engine, keys)
     return secret
 
 
 def revoke(engine: Engine, consumer: str, *, keys: AccessKeys | None = None, by: Policy | None = None) -> ConsumerRow:
-    """Revoke a consumer and every credential of it: its tokens stop working at their next request."""
+    """Revoke a consumer and every credential of it: its tokens stop working at their next request.
+    `by`: audit the revocation (then `keys` seal the audit row into the chain)."""
+    if by is not None and keys is None:
+        raise ValueError("auditing a revocation needs the access keys")
     at = now()
     with engine.begin() as conn:
         row = _find(conn, consumer)
@@ -357,8 +367,8 @@ def revoke(engine: Engine, consumer: str, *, keys: AccessKeys | None = None, by:
         k = tables.credential.c
         conn.execute(tables.credential.update().where((k.consumer_id == row.id) & k.revoked_at.is_(None))
                      .values(revoked_at=at))
-        if by is not None:
-            if keys is None:
-                raise ValueError("auditing a revocation needs the access keys")
-            _audit(conn, keys, by, "consumers revoke", {"consumer": row.id})
-        return _find(conn, row.id)
+        _audit(conn, by, "consumers revoke", {"consumer": row.id})
+        revoked = _find(conn, row.id)
+    if by is not None and keys is not None:
+        seal(engine, keys)
+    return revoked

@@ -1,7 +1,8 @@
 """The audit log: every read and write, hash-chained and keyed, appended in the transaction of the request.
 
-`append` in the caller's transaction, `record` in one of its own, `verify` the whole chain; `query`,
-`export` and `prune` (hub.audit.log) for auditors.
+`append` in the caller's transaction, `seal` (or a running `Sealer`) chains what was appended, `record`
+appends in a transaction of its own and seals, `verify` the whole chain; `query`, `export` and `prune`
+(hub.audit.log) for auditors.
 """
 
 from hub.audit.chain import (
@@ -9,9 +10,12 @@ from hub.audit.chain import (
     PRUNE_ACTION,
     AuditEntry,
     AuditValueError,
+    Sealer,
     VerifyResult,
     append,
     record,
+    seal,
+    seal_pending,
     verify,
 )
 from hub.audit.log import (
@@ -27,5 +31,5 @@ from hub.audit.log import (
 )
 
 __all__ = ["GENESIS_HASH", "PRUNE_ACTION", "RETENTION", "AuditEntry", "AuditPage", "AuditQueryError", "AuditRow",
-           "AuditValueError", "ExportResult", "PruneResult", "VerifyResult", "append", "export", "prune", "query",
-           "record", "verify"]
+           "AuditValueError", "ExportResult", "PruneResult", "Sealer", "VerifyResult", "append", "export", "prune",
+           "query", "record", "seal", "seal_pending", "verify"]

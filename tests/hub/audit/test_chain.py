@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from hub.access import AccessKeys, Policy
-from hub.audit import AuditEntry, AuditValueError, append, query, record, verify
+from hub.audit import AuditEntry, AuditValueError, Sealer, append, query, record, seal, verify
 from hub.audit.chain import row_hash
 from hub.pipeline import Hub
 from hub.store import tables
@@ -32,6 +32,12 @@ def _fill(hub: Hub, keys: AccessKeys, n: int = ROWS) -> None:
 
 def _row(conn: Connection, seq: int) -> dict[str, Any]:
     return dict(conn.execute(sa.select(LOG).where(LOG.c.seq == seq)).mappings().one())
+
+
+def _drop(conn: Connection, where: sa.ColumnElement[bool]) -> None:
+    """Delete log rows and their entity index rows, as someone covering their tracks would."""
+    conn.execute(sa.delete(ENTITY).where(ENTITY.c.log_id.in_(sa.select(LOG.c.id).where(where))))
+    conn.execute(sa.delete(LOG).where(where))
 
 
 def _edit(conn: Connection) -> None:
@@ -57,48 +63,47 @@ def _edit_and_rehash_under_another_key(conn: Connection) -> None:
 
 
 def _delete(conn: Connection) -> None:
-    conn.execute(sa.delete(ENTITY).where(ENTITY.c.seq == 5))
-    conn.execute(sa.delete(LOG).where(LOG.c.seq == 5))
+    _drop(conn, LOG.c.seq == 5)
 
 
 def _insert(conn: Connection) -> None:
     """A forged row slipped in as row 5: the rows from 5 on move one up, the head too."""
     for seq in range(ROWS, 4, -1):
-        conn.execute(sa.update(ENTITY).where(ENTITY.c.seq == seq).values(seq=seq + 1))
         conn.execute(sa.update(LOG).where(LOG.c.seq == seq).values(seq=seq + 1))
-    forged = _row(conn, 4) | {"seq": 5, "actor": "nobody", "prev_hash": _row(conn, 4)["row_hash"]}
+    forged = _row(conn, 4) | {"id": 1000, "seq": 5, "actor": "nobody", "prev_hash": _row(conn, 4)["row_hash"]}
     conn.execute(LOG.insert().values(**forged))
     conn.execute(sa.update(HEAD).values(seq=ROWS + 1))
 
 
 def _append_beyond_the_head(conn: Connection) -> None:
     last = _row(conn, ROWS)
-    conn.execute(LOG.insert().values(**(last | {"seq": ROWS + 1, "prev_hash": last["row_hash"]})))
+    conn.execute(LOG.insert().values(**(last | {"id": 1000, "seq": ROWS + 1, "prev_hash": last["row_hash"]})))
 
 
 def _reorder(conn: Connection) -> None:
     """Rows 4 and 5 swap places: each keeps its content and hashes, under the other's seq."""
-    four, five = _row(conn, 4), _row(conn, 5)
-    conn.execute(sa.update(LOG).where(LOG.c.seq == 4).values(**(five | {"seq": 4})))
-    conn.execute(sa.update(LOG).where(LOG.c.seq == 5).values(**(four | {"seq": 5})))
+    conn.execute(sa.update(LOG).where(LOG.c.seq == 4).values(seq=-4))
+    conn.execute(sa.update(LOG).where(LOG.c.seq == 5).values(seq=4))
+    conn.execute(sa.update(LOG).where(LOG.c.seq == -4).values(seq=5))
 
 
 def _cut_tail(conn: Connection) -> None:
-    conn.execute(sa.delete(ENTITY).where(ENTITY.c.seq >= 9))
-    conn.execute(sa.delete(LOG).where(LOG.c.seq >= 9))
+    _drop(conn, LOG.c.seq >= 9)
 
 
 def _cut_first(conn: Connection) -> None:
-    conn.execute(sa.delete(ENTITY).where(ENTITY.c.seq == 1))
-    conn.execute(sa.delete(LOG).where(LOG.c.seq == 1))
+    _drop(conn, LOG.c.seq == 1)
 
 
 def _replace_last(conn: Connection) -> None:
-    conn.execute(sa.update(LOG).where(LOG.c.seq == ROWS).values(**(_row(conn, ROWS - 1) | {"seq": ROWS})))
+    last = _row(conn, ROWS)
+    conn.execute(sa.update(LOG).where(LOG.c.seq == ROWS).values(
+        **(_row(conn, ROWS - 1) | {"id": last["id"], "seq": ROWS})))
 
 
 def _unindex_an_entity(conn: Connection) -> None:
-    conn.execute(sa.update(ENTITY).where(ENTITY.c.seq == 5).values(entity_id="P-ffffffffffffffff"))
+    conn.execute(sa.update(ENTITY).where(ENTITY.c.log_id == _row(conn, 5)["id"]).values(
+        entity_id="P-ffffffffffffffff"))
 
 
 TAMPERING: dict[str, tuple[Callable[[Connection], None], int, str]] = {
@@ -139,39 +144,58 @@ def test_an_append_belongs_to_the_callers_transaction(hub: Hub, keys: AccessKeys
         conn.execute(tables.consumer.insert().values(
             id="app-1", name="app", purpose="p", role="consumer", clearance="internal", entity_types="[]",
             state="active", created_at=sa.func.current_timestamp()))
-        append(conn, keys, AuditEntry.of(OPERATOR, "hub find", detail={"query": "13800138000"}))
+        append(conn, AuditEntry.of(OPERATOR, "hub find", detail={"query": "13800138000"}))
     with pytest.raises(sa.exc.DBAPIError), hub.engine.begin() as conn:   # a failed read is not logged either
-        seq = append(conn, keys, AuditEntry.of(OPERATOR, "hub find", entity_ids=["P-0000000000000001"]))
-        assert seq == 3
+        append(conn, AuditEntry.of(OPERATOR, "hub find", entity_ids=["P-0000000000000001"]))
         conn.execute(sa.text("SELECT * FROM no_such_table"))
+    assert seal(hub.engine, keys) == 0
     with hub.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(tables.consumer)).scalar_one() == 0
-        assert conn.execute(sa.select(HEAD.c.seq)).scalar_one() == 2
+        assert conn.execute(sa.select(sa.func.count()).select_from(LOG)).scalar_one() == 2
     assert verify(hub.engine, keys).ok and verify(hub.engine, keys).rows_checked == 2
-    assert record(hub.engine, keys, OPERATOR, "hub find") == 3
+    record(hub.engine, keys, OPERATOR, "hub find")
+    assert verify(hub.engine, keys).head_seq == 3
+
+
+def test_appended_rows_wait_unsealed_then_join_the_chain_in_order(hub: Hub, keys: AccessKeys) -> None:
+    _fill(hub, keys, 2)
+    with hub.engine.begin() as conn:
+        ids = [append(conn, AuditEntry.of(OPERATOR, "hub find", entity_ids=[f"P-{i:016x}"])) for i in range(3)]
+    waiting = verify(hub.engine, keys)
+    assert waiting.ok and waiting.rows_checked == 2 and waiting.pending == 3
+    assert waiting.oldest_pending_at is not None
+    assert [r.seq for r in query(hub.engine, limit=3).rows] == [None, None, None]
+    assert seal(hub.engine, keys) == 3
+    sealed = verify(hub.engine, keys)
+    assert sealed.ok and sealed.rows_checked == 5 and sealed.pending == 0
+    assert [r.seq for r in query(hub.engine, limit=3).rows] == [5, 4, 3]
+    assert [r.id for r in query(hub.engine, limit=3).rows] == ids[::-1]
 
 
 @pytest.mark.reliability("G10")
-def test_concurrent_appenders_keep_one_chain(hub: Hub, keys: AccessKeys,
-                                             record_property: Callable[[str, object], None]) -> None:
+def test_concurrent_appenders_and_a_sealer_keep_one_chain(hub: Hub, keys: AccessKeys,
+                                                          record_property: Callable[[str, object], None]) -> None:
     per_thread, errors = 60, []
 
     def appender(name: str) -> None:
         try:
             for i in range(per_thread):
                 with hub.engine.begin() as conn:
-                    append(conn, keys, AuditEntry.of(Policy.operator(name), "GET /api/v1/persons/{id}",
-                                                     status=200, entity_ids=[f"P-{i:016x}"]))
+                    append(conn, AuditEntry.of(Policy.operator(name), "GET /api/v1/persons/{id}", status=200,
+                                               entity_ids=[f"P-{i:016x}"]))
         except Exception as exc:   # reported below: a thread's exception would otherwise vanish
             errors.append(exc)
 
+    sealer = Sealer(hub.engine, keys, interval=0.02).start()
     threads = [threading.Thread(target=appender, args=(f"worker-{n}",)) for n in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    sealer.stop()
     assert errors == []
     result = verify(hub.engine, keys)
     record_property("rows appended concurrently", result.rows_checked)
     assert result.ok and result.rows_checked == 3 * per_thread and result.head_seq == 3 * per_thread
+    assert result.pending == 0
     assert len(query(hub.engine, entity_ids=["P-0000000000000000"]).rows) == 3

@@ -27,7 +27,7 @@ def _append(hub: Hub, keys: AccessKeys, days_ago: float, actor: str, entity_ids:
                        entity_ids=entity_ids, fields={"name": "masked", "phone": "withheld"},
                        at=now() - timedelta(days=days_ago))
     with hub.engine.begin() as conn:
-        return append(conn, keys, entry)
+        return append(conn, entry)
 
 
 def _history(hub: Hub, keys: AccessKeys) -> None:
@@ -41,17 +41,17 @@ def _history(hub: Hub, keys: AccessKeys) -> None:
 def test_who_looked_at_a_person_by_whom_and_when(hub: Hub, keys: AccessKeys) -> None:
     _history(hub, keys)
     about = query(hub.engine, entity_ids=[PERSON])
-    assert [r.seq for r in about.rows] == [9, 7, 6, 5, 4, 3, 2, 1] and about.next_cursor is None
+    assert [r.id for r in about.rows] == [9, 7, 6, 5, 4, 3, 2, 1] and about.next_cursor is None
     assert about.rows[0].fields == {"name": "masked", "phone": "withheld"} and about.rows[0].purpose == "核查"
     by_app = query(hub.engine, actor="app-a", since=now() - timedelta(days=30))
-    assert [r.seq for r in by_app.rows] == [10, 9, 8, 7]
+    assert [r.id for r in by_app.rows] == [10, 9, 8, 7]
     first = query(hub.engine, entity_ids=[PERSON, OTHER], limit=4)
     second = query(hub.engine, entity_ids=[PERSON, OTHER], limit=4, cursor=first.next_cursor)
     third = query(hub.engine, entity_ids=[PERSON, OTHER], limit=4, cursor=second.next_cursor)
-    assert [r.seq for r in first.rows + second.rows + third.rows] == list(range(10, 0, -1))
+    assert [r.id for r in first.rows + second.rows + third.rows] == list(range(10, 0, -1))
     assert third.next_cursor is None
     old = query(hub.engine, until=now() - timedelta(days=100))
-    assert [r.seq for r in old.rows] == [6, 5, 4, 3, 2, 1]
+    assert [r.id for r in old.rows] == [6, 5, 4, 3, 2, 1]
     with pytest.raises(AuditQueryError, match="cursor"):
         query(hub.engine, cursor="bm90IGEgY3Vyc29y")
     with pytest.raises(AuditQueryError, match="limit"):
@@ -60,7 +60,7 @@ def test_who_looked_at_a_person_by_whom_and_when(hub: Hub, keys: AccessKeys) -> 
 
 def test_export_writes_json_lines_with_hashes_privately(hub: Hub, keys: AccessKeys, tmp_path: Path) -> None:
     _history(hub, keys)
-    result = export(hub.engine, tmp_path / "out" / "audit.jsonl", since=now() - timedelta(days=30))
+    result = export(hub.engine, keys, tmp_path / "out" / "audit.jsonl", since=now() - timedelta(days=30))
     assert (result.rows, result.first_seq, result.last_seq) == (4, 7, 10)
     lines = [json.loads(line) for line in result.path.read_text().splitlines()]
     assert [line["seq"] for line in lines] == [7, 8, 9, 10]
@@ -81,14 +81,14 @@ def test_prune_keeps_six_months_and_the_chain_verifiable(hub: Hub, keys: AccessK
     assert checkpoint.actor == "app-auditor" and checkpoint.detail is not None
     assert checkpoint.detail["pruned_rows"] == 6
     with hub.engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.min(tables.audit_entity.c.seq))).scalar_one() == 7
+        assert conn.execute(sa.select(sa.func.min(tables.audit_entity.c.log_id))).scalar_one() == 7
     again = prune(hub.engine, keys, now() - timedelta(days=300), by=AUDITOR)
     assert again.rows_removed == 0 and verify(hub.engine, keys).head_seq == 11     # nothing older: no checkpoint
     _append(hub, keys, 0, "app-a", [PERSON])
     assert verify(hub.engine, keys).ok
 
     with hub.engine.begin() as conn:          # after the prune the chain still tells a removed row
-        conn.execute(sa.delete(tables.audit_entity).where(tables.audit_entity.c.seq == 7))
+        conn.execute(sa.delete(tables.audit_entity).where(tables.audit_entity.c.log_id == 7))
         conn.execute(sa.delete(tables.audit_log).where(tables.audit_log.c.seq == 7))
     broken = verify(hub.engine, keys)
     assert not broken.ok and broken.first_bad_seq == 7
@@ -105,5 +105,6 @@ def test_prune_of_every_row_leaves_the_checkpoint_as_the_chain(hub: Hub, keys: A
     assert checked.ok and (checked.start_seq, checked.rows_checked) == (4, 1)
     with hub.engine.begin() as conn:          # a row of the pruned range put back is an insertion
         conn.execute(tables.audit_log.insert().values(**{
-            **{c: v for c, v in conn.execute(sa.select(tables.audit_log)).mappings().one().items()}, "seq": 2}))
+            **{c: v for c, v in conn.execute(sa.select(tables.audit_log)).mappings().one().items()},
+            "id": 99, "seq": 2}))
     assert verify(hub.engine, keys).first_bad_seq == 2
