@@ -201,7 +201,8 @@ def audit_verify() -> None:
                       f"({result.rows_checked:,} rows checked before it)", soft_wrap=True)
         raise typer.Exit(code=1)
     console.print(f"audit chain verified: {result.rows_checked:,} rows, seq {result.start_seq}–{result.head_seq}"
-                  + (f" (rows before {result.start_seq} pruned)" if result.start_seq > 1 else ""))
+                  + (f" (rows before {result.start_seq} pruned)" if result.start_seq > 1 else "")
+                  + (f"; {result.pending:,} rows appended meanwhile wait for their seal" if result.pending else ""))
     console.print(f"head: seq {result.head_seq}, hash {result.head_hash} (note it elsewhere: a later verify "
                   "showing an older head means the log was cut)", soft_wrap=True)
 
@@ -251,7 +252,7 @@ def audit_log(
                    "rows": len(page.rows)})
     table = folding_table("seq", "time (UTC)", "actor", "role", "purpose", "action", "status", "entities", "fields")
     for row in page.rows:
-        table.add_row(str(row.seq), f"{row.at.astimezone(UTC):%Y-%m-%d %H:%M:%S}", source_text(row.actor), row.role,
+        table.add_row(str(row.seq) if row.seq is not None else "sealing", f"{row.at.astimezone(UTC):%Y-%m-%d %H:%M:%S}", source_text(row.actor), row.role,
                       source_text(row.purpose), source_text(row.action), str(row.status),
                       source_text(", ".join(row.entity_ids)),
                       source_text(", ".join(f"{f}:{m}" for f, m in sorted(row.fields.items()))))

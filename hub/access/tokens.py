@@ -13,13 +13,14 @@ Every failure is one AuthError with a stable code and no hint of which part was 
 from __future__ import annotations
 
 import secrets
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 import jwt
 import sqlalchemy as sa
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from hub.access.consumers import API_KEY_PREFIX, ConsumerRow, consumer_from_row, secret_matches
 from hub.access.keys import AccessKeys
@@ -73,12 +74,12 @@ _BY_CREDENTIAL = (sa.select(*tables.consumer.c, _K.id.label("credential_id"), _K
                   .join(tables.credential, _K.consumer_id == _C.id))
 
 
-def issue_token(engine: Engine, keys: AccessKeys, client_id: str, client_secret: str, *,
+def issue_token(engine: Engine | Connection, keys: AccessKeys, client_id: str, client_secret: str, *,
                 lifetime: timedelta = MAX_LIFETIME, at: datetime | None = None) -> Token:
     """A token for a consumer's client id and secret (the client credentials grant); AuthError otherwise."""
     lifetime = min(lifetime, MAX_LIFETIME)
     at = at or now()
-    with engine.connect() as conn:
+    with _connection(engine) as conn:
         rows = conn.execute(_BY_CREDENTIAL.where(_C.id == client_id, _K.kind == "client_secret")).mappings().all()
     matching = [r for r in rows if secret_matches(keys, client_secret, r["secret_hash"])]
     if not matching or not _usable(matching[0], at):
@@ -97,12 +98,14 @@ def _usable(row: sa.RowMapping, at: datetime) -> bool:
     return row["state"] == "active" and row["credential_revoked_at"] is None and (expires is None or expires > at)
 
 
-def authenticate(engine: Engine, keys: AccessKeys, bearer: str, *, at: datetime | None = None) -> Policy:
-    """The policy of the consumer a bearer token or API key belongs to; AuthError otherwise."""
+def authenticate(engine: Engine | Connection, keys: AccessKeys, bearer: str, *, at: datetime | None = None,
+                 ) -> Policy:
+    """The policy of the consumer a bearer token or API key belongs to; AuthError otherwise. Given a
+    Connection (the request's), it runs its one query there."""
     return authenticate_consumer(engine, keys, bearer, at=at).policy()
 
 
-def authenticate_consumer(engine: Engine, keys: AccessKeys, bearer: str, *, at: datetime | None = None,
+def authenticate_consumer(engine: Engine | Connection, keys: AccessKeys, bearer: str, *, at: datetime | None = None,
                           ) -> ConsumerRow:
     at = at or now()
     if bearer.startswith(API_KEY_PREFIX):
@@ -130,9 +133,14 @@ def authenticate_consumer(engine: Engine, keys: AccessKeys, bearer: str, *, at: 
     return consumer_from_row(row)
 
 
-def _lookup(engine: Engine, credential_id: str) -> sa.RowMapping | None:
+def _connection(bind: Engine | Connection) -> AbstractContextManager[Connection]:
+    """The request's own connection when given one (no second checkout from the pool), else a fresh one."""
+    return nullcontext(bind) if isinstance(bind, Connection) else bind.connect()
+
+
+def _lookup(bind: Engine | Connection, credential_id: str) -> sa.RowMapping | None:
     """The one indexed query of a request: the credential (by primary key) and its consumer."""
     if not credential_id or len(credential_id) > 32:
         return None
-    with engine.connect() as conn:
+    with _connection(bind) as conn:
         return conn.execute(_BY_CREDENTIAL.where(_K.id == credential_id)).mappings().first()

@@ -57,6 +57,8 @@ def test_every_bad_token_is_refused_and_a_good_one_gives_the_policy(
     good = issue_token(hub.engine, keys, app.id, secret.value)
     assert good.expires_in == MAX_LIFETIME.total_seconds() and good.token_type == "Bearer"
     assert authenticate(hub.engine, keys, good.access_token) == app.policy()
+    with hub.engine.connect() as conn:      # on the request's own connection, as the API calls it
+        assert authenticate(conn, keys, good.access_token) == app.policy()
     kid = {"kid": secret.credential_id}
     header, payload, signature = good.access_token.split(".")
     forged_payload = json.loads(base64.urlsafe_b64decode(payload + "=="))
