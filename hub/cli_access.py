@@ -252,7 +252,8 @@ def audit_log(
                    "rows": len(page.rows)})
     table = folding_table("seq", "time (UTC)", "actor", "role", "purpose", "action", "status", "entities", "fields")
     for row in page.rows:
-        table.add_row(str(row.seq) if row.seq is not None else "sealing", f"{row.at.astimezone(UTC):%Y-%m-%d %H:%M:%S}", source_text(row.actor), row.role,
+        table.add_row(str(row.seq) if row.seq is not None else "sealing",
+                      f"{row.at.astimezone(UTC):%Y-%m-%d %H:%M:%S}", source_text(row.actor), row.role,
                       source_text(row.purpose), source_text(row.action), str(row.status),
                       source_text(", ".join(row.entity_ids)),
                       source_text(", ".join(f"{f}:{m}" for f, m in sorted(row.fields.items()))))
