@@ -208,8 +208,8 @@ def audit_verify() -> None:
 
 
 def _resident_entities(hub: Hub, id_number: str) -> list[str]:
-    """The published persons holding a resident ID number: the pub_key rows of kind resident_id (hub.publish)
-    carry the vault token of the normalized number, never the number."""
+    """The published persons holding a resident ID number, with the ids merged into them: the pub_key rows of
+    kind resident_id (hub.publish) carry the vault token of the normalized number, never the number."""
     import sqlalchemy as sa
 
     from hub.normalize.resident_id import normalize_resident_id
@@ -218,10 +218,16 @@ def _resident_entities(hub: Hub, id_number: str) -> list[str]:
     normalized = normalize_resident_id(id_number)
     if normalized.value is None:
         raise HubError(f"--resident is not a resident ID number: {normalized.reason}")
-    k = tables.pub_key.c
+    k, e = tables.pub_key.c, tables.entity.c
     with hub.engine.connect() as conn:
-        return list(conn.execute(sa.select(k.entity_id).where(
+        found = list(conn.execute(sa.select(k.entity_id).where(
             k.kind == "resident_id", k.key == hub.vault.token(normalized.value)).distinct()).scalars())
+        frontier = found
+        while frontier:   # the ids merged into them: audit rows written before a merge name the old id
+            frontier = [i for i in conn.execute(sa.select(e.id).where(e.merged_into.in_(frontier))).scalars()
+                        if i not in found]
+            found += frontier
+    return found
 
 
 @audit_app.command("log")

@@ -74,10 +74,16 @@ def test_audit_commands(env: dict[str, str], hub: Hub, keys: AccessKeys, tmp_pat
         conn.execute(tables.pub_key.insert().values(since=1, until=None, kind="resident_id",
                                                     key=hub.vault.token(id_number), entity_id="P-00000000000000aa",
                                                     entity_type="person"))
+        conn.execute(tables.entity.insert().values(     # an earlier id, merged into the person since
+            id="P-00000000000000a0", entity_type="person", state="merged", founding_record="r",
+            merged_into="P-00000000000000aa", records=0, created_run="r", created_at=sa.func.current_timestamp(),
+            updated_run="r", updated_at=sa.func.current_timestamp()))
     record(hub.engine, keys, Policy.operator("someone"), "hub find", entity_ids=["P-00000000000000aa"],
            fields={"name": "masked"})
+    record(hub.engine, keys, Policy.operator("before-the-merge"), "hub find", entity_ids=["P-00000000000000a0"])
     out = cli(env, "audit", "log", "--resident", id_number)
     assert "P-00000000000000aa" in out and "someone" in out and "name:masked" in out
+    assert "before-the-merge" in out
     assert id_number not in "".join(str(r) for r in query(hub.engine).rows)   # the command's own row
     assert "not a resident ID number" in cli(env, "audit", "log", "--resident", "12345", code=2)
     assert "consumers add" in cli(env, "audit", "log", "--actor", query(hub.engine, limit=100).rows[-1].actor)
