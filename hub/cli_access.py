@@ -105,7 +105,8 @@ def _scope_text(hub: Hub, row: ConsumerRow) -> str:
 def consumers_add(
     name: Annotated[str, typer.Argument(help="the app's name, unique")],
     purpose: Annotated[str, typer.Option("--purpose", "-p", help="用途: what the app needs the data for")],
-    entity_types: Annotated[list[str], typer.Option("--type", "-t", help="entity type it may read (repeat)")],
+    entity_types: Annotated[list[str] | None, typer.Option("--type", "-t", help="entity type it may read "
+                                                           "(repeat; an auditor may have none)")] = None,
     clearance: Annotated[str, typer.Option(help="public, internal, sensitive or highly_sensitive: above it, "
                                                 "values are masked or withheld")] = "internal",
     field: Annotated[list[str] | None, typer.Option("--field", help="TYPE.ATTRIBUTE it may receive (repeat); "
@@ -119,10 +120,10 @@ def consumers_add(
     from hub.access.consumers import add_consumer, issue_api_key
 
     hub, keys, operator = _open()
-    row, secret = add_consumer(hub.engine, keys, name, purpose, clearance, entity_types, _fields(field or []),
+    row, secret = add_consumer(hub.engine, keys, name, purpose, clearance, entity_types or [], _fields(field or []),
                                scope, role, by=operator)  # type: ignore[arg-type]
     console.print(f"consumer {source_text(row.name)} added: {row.role}, clearance {row.clearance.value}, "
-                  f"types {', '.join(row.entity_types)}, scope {source_text(_scope_text(hub, row))}")
+                  f"types {', '.join(row.entity_types) or 'none'}, scope {source_text(_scope_text(hub, row))}")
     _show_secret(secret)
     if api_key:
         _show_secret(issue_api_key(hub.engine, keys, row.id, by=operator))

@@ -288,6 +288,8 @@ def add_consumer(engine: Engine, keys: AccessKeys, name: str, purpose: str, clea
         raise ConsumerError(f"role {role!r} is not one of consumer, auditor")
     level = _clearance(clearance)
     types = _entity_types(entity_types)
+    if role == "consumer" and not types:
+        raise ConsumerError("a consumer needs at least one entity type to read (person, house, …)")
     checked_fields = _fields(fields, types)
     consumer_id = "app-" + secrets.token_hex(8)
     with engine.begin() as conn:

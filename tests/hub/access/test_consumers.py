@@ -62,6 +62,7 @@ def test_a_consumer_gets_a_secret_shown_once_and_stored_only_hashed(hub: Hub, ke
     ({"fields": {"house": ["address"]}}, "fields are given for 'house'"),
     ({"purpose": "  "}, "must declare its purpose"),
     ({"role": "operator"}, "role 'operator' is not one of"),
+    ({"entity_types": []}, "needs at least one entity type"),
     ({"scope": ["幸福社区"]}, "no community or grid '幸福社区'"),
 ])
 def test_what_a_consumer_asks_for_is_checked_and_named(hub: Hub, keys: AccessKeys, change: dict[str, object],

@@ -124,7 +124,9 @@ def test_revoked_and_rotated_credentials_stop_at_the_next_request(
     refused.append(_refused_at(hub, keys, after_rotation, timedelta(minutes=31)))   # after it
     assert authenticate(hub.engine, keys, issue_token(hub.engine, keys, app.id, graced.value).access_token)
 
-    api_key = issue_api_key(hub.engine, keys, app.id)
+    first_key = issue_api_key(hub.engine, keys, app.id)
+    api_key = rotate(hub.engine, keys, app.id, kind="api_key")
+    refused.append(_refused(hub, keys, first_key.value))                            # an API key rotated away
     assert authenticate(hub.engine, keys, api_key.value).actor == app.id
     revoke(hub.engine, app.id)
     refused += [_refused(hub, keys, after_rotation), _refused(hub, keys, api_key.value)]
@@ -132,7 +134,7 @@ def test_revoked_and_rotated_credentials_stop_at_the_next_request(
         issue_token(hub.engine, keys, app.id, graced.value)
     assert revoked.value.code == "invalid_client"
     record_property("revoked or rotated credentials accepted", sum(code is None for code in refused))
-    assert refused == ["invalid_token"] * 4
+    assert refused == ["invalid_token"] * 5
 
 
 def _refused_at(hub: Hub, keys: AccessKeys, bearer: str, later: timedelta) -> str | None:
