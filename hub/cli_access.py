@@ -187,14 +187,27 @@ def consumers_revoke(consumer: Annotated[str, typer.Argument(help="client id or 
 # ---------------------------------------------------------------------------------------------------------------
 
 
+def _anchor(text: str | None) -> tuple[int, str] | None:
+    if text is None:
+        return None
+    seq, _, digest = text.partition(":")
+    if not seq.isdigit() or not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise HubError(f"--anchor {text!r} must read SEQ:HASH, as `hub audit verify` prints it")
+    return int(seq), digest
+
+
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    anchor: Annotated[str | None, typer.Option(help="SEQ:HASH noted from an earlier verify: the chain must still "
+                                               "hold that row (finds a cut tail with its head set back)")] = None,
+) -> None:
     """Check the whole chain; exit 1 naming the first bad row."""
     from hub.audit import record, seal, verify
 
+    noted = _anchor(anchor)
     hub, keys, operator = _open()
     seal(hub.engine, keys)
-    result = verify(hub.engine, keys)
+    result = verify(hub.engine, keys, anchor=noted)
     record(hub.engine, keys, operator, "hub audit verify", status=0 if result.ok else 1,
            detail={"ok": result.ok, "rows_checked": result.rows_checked, "first_bad_seq": result.first_bad_seq})
     if not result.ok:
@@ -204,8 +217,9 @@ def audit_verify() -> None:
     console.print(f"audit chain verified: {result.rows_checked:,} rows, seq {result.start_seq}–{result.head_seq}"
                   + (f" (rows before {result.start_seq} pruned)" if result.start_seq > 1 else "")
                   + (f"; {result.pending:,} rows appended meanwhile wait for their seal" if result.pending else ""))
-    console.print(f"head: seq {result.head_seq}, hash {result.head_hash} (note it elsewhere: a later verify "
-                  "showing an older head means the log was cut)", soft_wrap=True)
+    console.print(f"anchor: {result.head_seq}:{result.head_hash}", soft_wrap=True)
+    console.print("  note it elsewhere; `hub audit verify --anchor` with it later proves no row up to it was cut "
+                  "or rewritten")
 
 
 def _resident_entities(hub: Hub, id_number: str) -> list[str]:

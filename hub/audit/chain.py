@@ -11,7 +11,8 @@ that writes or reads the log seals first, so rows wait at most that long for the
 Once sealed, an edited row no longer matches its hash, a deleted one leaves a gap in seq, an inserted or
 reordered one breaks the link to its predecessor, a removed tail no longer reaches the head, and without the
 key none of it can be re-hashed. What the chain cannot tell by itself: the tail removed AND the head set
-back to an earlier row (keep the head `hub audit verify` prints somewhere else and compare), and a row
+back to an earlier row (keep the head `hub audit verify` prints somewhere else and pass it back as the
+anchor: `verify(…, anchor=(seq, hash))`, `hub audit verify --anchor SEQ:HASH`), and a row
 changed in the moment before it is sealed (`verify` reports how many rows wait and since when).
 
 Pruning (hub.audit.log.prune) removes the oldest rows and appends a checkpoint row naming the last pruned
@@ -280,8 +281,12 @@ def _head(conn: Connection) -> tuple[int, str]:
     return (0, GENESIS_HASH) if head is None else (int(head.seq), str(head.row_hash))
 
 
-def verify(engine: Engine, keys: AccessKeys) -> VerifyResult:
-    """Walk the whole sealed chain from its start to the head and name the first row that is wrong, if any."""
+def verify(engine: Engine, keys: AccessKeys, *, anchor: tuple[int, str] | None = None) -> VerifyResult:
+    """Walk the whole sealed chain from its start to the head and name the first row that is wrong, if any.
+
+    `anchor`: a (seq, hash) noted earlier (a head `verify` printed, an export's last row). The chain must
+    still hold that row with that hash, which finds a tail cut together with its head set back.
+    """
     with engine.connect() as conn:
         head_seq, head_hash = _head(conn)
         start, prev = chain_start(conn, head_seq)
@@ -311,6 +316,9 @@ def verify(engine: Engine, keys: AccessKeys) -> VerifyResult:
                 if index.get(int(row["id"]), set()) != set(orjson.loads(row["entity_ids"])):
                     return bad(seq, f"the entity index of row {seq} (audit_entity) does not match the row")
                 prev, expected, checked = row["row_hash"], expected + 1, checked + 1
+                if anchor is not None and seq == anchor[0] and row["row_hash"] != anchor[1]:
+                    return bad(seq, f"row {seq} is not the row noted with hash {anchor[1][:16]}…: the log was "
+                                    "rewritten from there")
         if expected - 1 != head_seq:
             missing = f"row {expected}" if expected == head_seq else f"rows {expected}–{head_seq}"
             return bad(expected, f"{missing} missing: the log ends at row {expected - 1}, its head says {head_seq}")
@@ -319,4 +327,7 @@ def verify(engine: Engine, keys: AccessKeys) -> VerifyResult:
         beyond = conn.execute(sa.select(sa.func.min(_LOG.seq)).where(_LOG.seq > head_seq)).scalar()
         if beyond is not None and _head(conn)[0] == head_seq:   # not a seal that committed meanwhile
             return bad(int(beyond), f"row {beyond} lies beyond the head (row {head_seq}): inserted")
+        if anchor is not None and anchor[0] > head_seq:
+            return bad(head_seq + 1, f"row {anchor[0]} was noted, but the log ends at row {head_seq}: rows "
+                                     f"{head_seq + 1}–{anchor[0]} were cut and the head set back")
     return VerifyResult(True, checked, None, None, head_seq, head_hash, start + 1, pending, oldest)

@@ -138,6 +138,29 @@ def test_tampering_is_found_and_the_first_bad_row_named(
     assert found.first_bad_seq == first_bad and found.problem is not None and problem in found.problem, found
 
 
+@pytest.mark.reliability("G10")
+def test_a_cut_tail_with_its_head_set_back_is_found_against_a_noted_anchor(
+        hub: Hub, keys: AccessKeys, record_property: Callable[[str, object], None]) -> None:
+    _fill(hub, keys)
+    noted = verify(hub.engine, keys)
+    anchor = (noted.head_seq, noted.head_hash)
+    _fill(hub, keys, 2)
+    assert verify(hub.engine, keys, anchor=anchor).ok
+    with hub.engine.begin() as conn:       # rows 9 to 12 gone, the head moved back to row 8: consistent
+        eight = _row(conn, 8)
+        _drop(conn, LOG.c.seq >= 9)
+        conn.execute(sa.update(HEAD).values(seq=8, row_hash=eight["row_hash"]))
+    assert verify(hub.engine, keys).ok          # the chain alone cannot tell (see hub.audit.chain)
+    found = verify(hub.engine, keys, anchor=anchor)
+    record_property("tamperings tried", 1)
+    record_property("tamperings undetected", int(found.ok))
+    assert not found.ok and found.first_bad_seq == 9 and "were cut and the head set back" in (found.problem or "")
+    with hub.engine.begin() as conn:       # or the rows after 8 rewritten under a wrong key: the anchor row differs
+        conn.execute(LOG.insert().values(**(eight | {"id": 1000, "seq": 9, "actor": "x"})))
+        conn.execute(LOG.insert().values(**(eight | {"id": 1001, "seq": 10, "actor": "y"})))
+    assert verify(hub.engine, keys, anchor=anchor).first_bad_seq == 9
+
+
 def test_an_append_belongs_to_the_callers_transaction(hub: Hub, keys: AccessKeys) -> None:
     _fill(hub, keys, 2)
     with pytest.raises(AuditValueError, match="resident ID or phone"), hub.engine.begin() as conn:
