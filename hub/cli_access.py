@@ -291,10 +291,11 @@ def audit_export(
     until: Annotated[str | None, typer.Option(help="before this date or time (UTC)")] = None,
 ) -> None:
     """Write the log's rows (with their hashes) as JSON lines, oldest first: for archives beyond retention."""
-    from hub.audit import export, record
+    from hub.audit import export, record, seal
 
     hub, keys, operator = _open()
-    result = export(hub.engine, keys, path, _when(since, "--since"), _when(until, "--until"))
+    seal(hub.engine, keys)
+    result = export(hub.engine, path, _when(since, "--since"), _when(until, "--until"))
     record(hub.engine, keys, operator, "hub audit export",
            detail={"rows": result.rows, "first_seq": result.first_seq, "last_seq": result.last_seq})
     console.print(f"{result.rows:,} audit rows written to {source_text(result.path)}"

@@ -92,18 +92,20 @@ def _after_cursor(cursor: str) -> int:
         raise AuditQueryError("cursor is not one this log gave out: start again without it") from None
 
 
-def query(engine: Engine, *, entity_ids: Iterable[str] | None = None, actor: str | None = None,
+def query(engine: Engine, *, entity_id: str | None = None, entity_ids: Iterable[str] | None = None,
+          actor: str | None = None,
           since: datetime | None = None, until: datetime | None = None, limit: int = 100,
           cursor: str | None = None) -> AuditPage:
-    """Rows newest first (sealed or not yet): those naming any of `entity_ids` ("who looked at this person"),
+    """Rows newest first (sealed or not yet): those naming `entity_id` or any of `entity_ids` ("who looked at
+    this person": a person's id and the ids merged into it),
     of `actor`, in [since, until). Index lookups (audit_entity.entity_id, audit_log.at / actor, at), a page
     at a time."""
     if not 1 <= limit <= MAX_PAGE:
         raise AuditQueryError(f"limit must be between 1 and {MAX_PAGE}")
     a = tables.audit_log.c
     stmt = sa.select(tables.audit_log)
-    if entity_ids is not None:
-        ids = list(entity_ids)
+    if entity_id is not None or entity_ids is not None:
+        ids = [*(entity_ids or ()), *([entity_id] if entity_id is not None else [])]
         e = tables.audit_entity.c
         stmt = stmt.where(a.id.in_(sa.select(e.log_id).where(e.entity_id.in_(ids))))
     if actor is not None:
@@ -129,11 +131,11 @@ class ExportResult:
     last_seq: int | None
 
 
-def export(engine: Engine, keys: AccessKeys, path: Path, since: datetime | None = None,
-           until: datetime | None = None, *, batch: int = 5000) -> ExportResult:
-    """The rows in [since, until) as JSON lines in chain order, with their hashes (so a copy can be checked
-    against the chain later); the log is sealed first. Written 0600 beside `path`, renamed when complete."""
-    seal(engine, keys)
+def export(engine: Engine, path: Path, since: datetime | None = None, until: datetime | None = None,
+           *, batch: int = 5000) -> ExportResult:
+    """The sealed rows in [since, until) as JSON lines in chain order, with their hashes (so a copy can be
+    checked against the chain later; `seal` first to include the latest). Written 0600 beside `path`,
+    renamed into place when complete."""
     path = Path(path)
     make_private_dir(path.parent)
     partial = path.with_name(f".{path.name}.partial")

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from hub.access import AccessKeys, Policy
-from hub.audit import RETENTION, AuditEntry, AuditQueryError, append, export, prune, query, verify
+from hub.audit import RETENTION, AuditEntry, AuditQueryError, append, export, prune, query, seal, verify
 from hub.pipeline import Hub
 from hub.store import tables
 from hub.store.runs import now
@@ -43,6 +43,7 @@ def test_who_looked_at_a_person_by_whom_and_when(hub: Hub, keys: AccessKeys) -> 
     about = query(hub.engine, entity_ids=[PERSON])
     assert [r.id for r in about.rows] == [9, 7, 6, 5, 4, 3, 2, 1] and about.next_cursor is None
     assert about.rows[0].fields == {"name": "masked", "phone": "withheld"} and about.rows[0].purpose == "核查"
+    assert [r.id for r in query(hub.engine, entity_id=OTHER).rows] == [10, 8, 4, 1]
     by_app = query(hub.engine, actor="app-a", since=now() - timedelta(days=30))
     assert [r.id for r in by_app.rows] == [10, 9, 8, 7]
     first = query(hub.engine, entity_ids=[PERSON, OTHER], limit=4)
@@ -60,7 +61,8 @@ def test_who_looked_at_a_person_by_whom_and_when(hub: Hub, keys: AccessKeys) -> 
 
 def test_export_writes_json_lines_with_hashes_privately(hub: Hub, keys: AccessKeys, tmp_path: Path) -> None:
     _history(hub, keys)
-    result = export(hub.engine, keys, tmp_path / "out" / "audit.jsonl", since=now() - timedelta(days=30))
+    seal(hub.engine, keys)
+    result = export(hub.engine, tmp_path / "out" / "audit.jsonl", since=now() - timedelta(days=30))
     assert (result.rows, result.first_seq, result.last_seq) == (4, 7, 10)
     lines = [json.loads(line) for line in result.path.read_text().splitlines()]
     assert [line["seq"] for line in lines] == [7, 8, 9, 10]
