@@ -300,14 +300,7 @@ class Vault:
         self._older = [_aead(self.profile, key) for key in keys.also_decrypt]
         self._tokens = KeyedDigest(keys.token, self.profile.digest)
         self._hashes = KeyedDigest(keys.hash, self.profile.digest)
-        self._stable = keys.hash
-
-    def derived_key(self, purpose: str) -> bytes:
-        """A 32-byte key for another use of the hub (signing access tokens, hashing credentials, chaining
-        the audit log), by HKDF of the profile from the store's hash key: one per purpose, unrelated to the
-        data keys, and unchanged by `hub keys rotate` (the hash key outlives rotations), so what it signed
-        or hashed stays valid after one."""
-        return _derive(self._stable, b"derived/" + purpose.encode("utf-8"), self.profile)
+        self._hash_key = keys.hash   # what service_key derives from
 
     def encrypt(self, plaintext: bytes, associated: str | None = None) -> bytes:
         """The profile's AEAD (AES-256-GCM or SM4-GCM) with a fresh nonce; `associated`: context the
@@ -364,6 +357,13 @@ class Vault:
     def keyed_hash(self, data: bytes) -> str:
         """Keyed content hash: identifies raw records and statements without revealing their content."""
         return self._hashes.hexdigest(data)
+
+    def service_key(self, purpose: str) -> bytes:
+        """A 32-byte key for one service of the hub (API credentials, token signing, the audit chain), derived by
+        HKDF from the hash key: independent of every other key, and, like the hash key, unchanged by a master
+        key rotation, so issued credentials and the audit chain's MACs outlive `hub keys rotate`. HKDF-SHA256
+        under every crypto profile: the services' own MACs (HMAC-SHA256, JWT HS256) are SHA-256 ones."""
+        return _subkey(self._hash_key, b"service/" + purpose.encode("ascii"))
 
     def tokens(self, values: Iterable[str]) -> list[str]:
         """`token` of a column of values, without a method call per value."""

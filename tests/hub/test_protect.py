@@ -214,12 +214,13 @@ def test_an_unknown_profile_is_a_configuration_error() -> None:
         crypto_profile("sm9")
 
 
-def test_derived_keys_differ_by_purpose_and_profile_and_survive_a_rotation() -> None:
+
+def test_service_keys_differ_by_purpose_and_survive_a_rotation_under_gm() -> None:
     key = os.urandom(32)
     stable = DataKeys.derive(key, GM)
     vault = Vault(key, GM)
     rotated = Vault(DataKeys(encryption_key(os.urandom(32), GM), stable.token, stable.hash), GM)
-    assert vault.derived_key("jwt") == rotated.derived_key("jwt") and len(vault.derived_key("jwt")) == 32
-    assert vault.derived_key("jwt") != vault.derived_key("credential")
-    assert vault.derived_key("jwt") != Vault(key, STANDARD).derived_key("jwt")
-    assert vault.derived_key("jwt") not in (stable.encrypt, stable.token, stable.hash)
+    assert vault.service_key("jwt") == rotated.service_key("jwt") and len(vault.service_key("jwt")) == 32
+    assert vault.service_key("jwt") != vault.service_key("credential")
+    assert vault.service_key("jwt") != Vault(key, STANDARD).service_key("jwt")   # gm's hash key is its own
+    assert vault.service_key("jwt") not in (stable.encrypt, stable.token, stable.hash)
