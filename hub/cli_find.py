@@ -19,7 +19,7 @@ from hub.cli_console import fail as _fail
 from hub.errors import HubError
 
 if TYPE_CHECKING:
-    from hub.access.policy import Policy
+    from hub.pipeline import Hub
     from schemas.views import Disclosure
 
 SEARCHABLE = {"name": ("person", "organization"), "resident_id": ("person",), "phone": ("person",),
@@ -27,10 +27,14 @@ SEARCHABLE = {"name": ("person", "organization"), "resident_id": ("person",), "p
 """The entity types a criterion searches when no type is given."""
 
 
-def record_cli_read(policy: Policy, action: str, disclosed: Disclosure) -> None:
-    """THE AUDIT SEAM of CLI reads: what `hub find` disclosed, to be appended to the audit log by hub.audit
-    (issue 21, Part B) once merged: `hub.audit.record(engine, policy, action, disclosed)`. Until then CLI
-    reads are not audited; nothing here pretends they are."""
+def record_cli_read(hub: Hub, action: str, disclosed: Disclosure, detail: dict[str, object]) -> None:
+    """Audit a command-line read (role operator) before anything is printed: a failed audit write fails the
+    command. Ids, field names and modes only, never a value; `detail` names the criteria, not what was typed."""
+    from hub.access import AccessKeys, Policy
+    from hub.audit import record
+
+    record(hub.engine, AccessKeys.from_vault(hub.vault), Policy.operator(getpass.getuser(), purpose=action), action,
+           entity_ids=disclosed.entity_ids, fields=disclosed.fields, detail=detail)
 
 
 def find_cmd(name: Annotated[str | None, typer.Option("--name", help="a name: Chinese, pinyin or initials")] = None,
@@ -45,6 +49,7 @@ def find_cmd(name: Annotated[str | None, typer.Option("--name", help="a name: Ch
     from hub.mapping.code_tables import display_value
     from hub.pipeline import Hub
     from hub.views import open_reader, search
+    from schemas.views import Disclosure
 
     criteria = {"name": name, "resident_id": id_number, "phone": phone, "address": address}
     given = [k for k, v in criteria.items() if v]
@@ -62,11 +67,14 @@ def find_cmd(name: Annotated[str | None, typer.Option("--name", help="a name: Ch
         with hub.engine.connect() as conn:
             reader = open_reader(conn, hub.vault)
             pages = [(t, search(reader, policy, t, limit=limit, **criteria)) for t in types]
+        disclosed = Disclosure()
+        for _, page in pages:
+            disclosed.merge(page.disclosed)
+        record_cli_read(hub, "hub find", disclosed, {"criteria": given, "entity_types": types})
     except HubError as exc:
         raise _fail(exc) from None
     found = 0
     for entity_type_, page in pages:
-        record_cli_read(policy, "hub find", page.disclosed)
         if not page.items:
             continue
         table = folding_table("id", "score", "label", "values", title=f"{entity_type_}: {len(page.items)} hit(s)")

@@ -190,13 +190,14 @@ def review_reject(a: str, b: str, why: Why = None, who: Who = None) -> None:
 
 def _explain_entity(hub: Hub, entity_id: str) -> None:
     from hub.access.policy import Policy
+    from hub.cli_find import record_cli_read
     from hub.fuse.conflicts import conflict_rows
     from hub.mapping.code_tables import display_value
     from hub.protect import HIDDEN
     from hub.resolve.review import ReviewError
     from hub.resolve.store import entity_changes, entity_row, link_rows, links_of
     from hub.views import entity_view, open_reader
-    from schemas.views import EntityView
+    from schemas.views import Disclosure, EntityView
 
     if "|" in entity_id:              # a record key: explain the entity it belongs to
         linked = link_rows(hub.engine, [entity_id])["entity_id"]
@@ -219,13 +220,13 @@ def _explain_entity(hub: Hub, entity_id: str) -> None:
     golden = folding_table("attribute", "value", "from", "sources", title="golden record (as published)")
     with hub.engine.connect() as conn:
         view = entity_view(open_reader(conn, hub.vault), Policy.operator(getpass.getuser(), "hub explain"), entity_id)
+    record_cli_read(hub, "hub explain", view.disclosed if view is not None else Disclosure(), {"entity_id": entity_id})
     if isinstance(view, EntityView):
         for attribute, shown in view.values.items():
             value = display_value(row["entity_type"], attribute, shown.value)
             golden.add_row(source_text(attribute), source_text(value if value is not None else HIDDEN),
                            source_text(shown.source or ""), str(shown.sources or ""))
         console.print(golden)
-        # audit seam: view.disclosed is what hub.audit records for this read, once Part B is merged
     for c in _rows(conflict_rows(hub.engine, entity_id)):
         sources = ", ".join(json.loads(c["sources"]))
         console.print(f"conflict: {source_text(c['attribute'])} has {c['distinct_values']} values across "

@@ -7,12 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from hub.access.policy import Policy
 from hub.cli import app
 from hub.pipeline import Hub, resolve
 from hub.settings import HubSettings
+from hub.store import tables
 from hub.views import (
     NothingPublished,
     QueryError,
@@ -187,5 +189,10 @@ def test_hub_find_prints_ids_and_masked_values(world: Hub, settings: HubSettings
     assert str(zhang) in result.output and "650102********" in result.output and ZHANG not in result.output
     result = CliRunner().invoke(app, ["find", "--name", "zhangwei"], env=env)
     assert result.exit_code == 0 and str(zhang) in result.output
+    with world.engine.connect() as conn:
+        log = tables.audit_log.c
+        audited = conn.execute(sa.select(log.action, log.role, log.entity_ids, log.detail).order_by(log.seq)).all()
+    assert [(a.action, a.role) for a in audited] == [("hub find", "operator")] * 2
+    assert str(zhang) in audited[0].entity_ids and ZHANG not in str(audited)       # ids, never values
     result = CliRunner().invoke(app, ["find", "--phone", "12"], env=env)
     assert result.exit_code != 0 and "phone" in result.output and "Traceback" not in result.output
