@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from hub.cli_access import audit_app, consumers_app
 from hub.cli_console import HubGroup, console, err, folding_table, source_text
 from hub.cli_console import fail as _fail
+from hub.cli_find import find_cmd
 from hub.cli_mappings import mappings_app
 from hub.cli_resolve import explain_cmd, resolve_cmd, review_app, run_resolve
 from hub.errors import HubError
@@ -34,6 +35,7 @@ app.add_typer(consumers_app, name="consumers")
 app.add_typer(audit_app, name="audit")
 app.command("resolve")(resolve_cmd)
 app.command("explain")(explain_cmd)
+app.command("find")(find_cmd)
 
 
 @app.callback()
