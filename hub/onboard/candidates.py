@@ -9,10 +9,11 @@ and credit codes, plates, mobile numbers, dates equal to the birth date inside t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import schemas
-from hub.onboard.detect import Profile
+from hub.onboard.detect import PERSONAL_KINDS, Profile
 from hub.onboard.dictionary import Entry, Target, match_header
 
 PLACE_AT = 0.5
@@ -131,4 +132,12 @@ def column_candidates(profile: Profile, *, birth_match: float = 0.0) -> list[Can
             out.append(Candidate(target, confidence, [match.how, *([note] if note else [])], match.entry))
     known = {str(c.target) for c in out}
     out += [c for c in _from_values(profile, birth_match) if str(c.target) not in known]
+    if not out and profile.unique and _ID_HEADER.search(str(profile.column)) and not profile.share(*PERSONAL_KINDS):
+        out.append(Candidate(Target("record_id"), 0.7, [f"header {profile.column!r} reads as a number or id, and its "
+                                                        "values are unique and filled"]))
     return sorted(out, key=lambda c: -c.confidence)
+
+
+_ID_HEADER = re.compile(r"(编号|编码|序列号|[a-z0-9](BH|BM)$|^[A-Z]{2,6}BH$|(^|[_\s.-])(no|id|num|number|code)$|[a-z](No|Id|ID)$)",
+                        re.IGNORECASE)
+"""A header that names an identifier: …编号, pinyin …BH, English …_no / …_id / RegNo."""

@@ -23,7 +23,9 @@ from rapidfuzz import fuzz, process
 
 from hub.normalize.codes import lookup_key
 
-SPECIAL = ("record_id", "cursor", "id_type", "address", "unmapped")
+SPECIAL = ("record_id", "cursor", "id_type", "address", "unmapped", "house_role")
+_ENDINGS = ("代码", "名称", "代号")
+_PINYIN_ENDINGS = ("dm", "mc")
 _NOTE = re.compile(r"[(（\[【<《].*?[)）\]】>》]")
 _PUNCT = re.compile(r"[\s_\-.:：*#＊/\\|,，、·'\"“”‘’?？!！]")
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -33,9 +35,10 @@ _TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 @dataclass(frozen=True)
 class Target:
     """Where a column goes: `entity.attribute[@role]`, or a special role (record_id, cursor, id_type,
-    address, unmapped, name_part:surname / name_part:given)."""
+    address, unmapped, house_role, name_part:surname / name_part:given), or `entity.local_id:NAME`, a
+    department-local identifier of the entity."""
 
-    kind: str                      # attribute | record_id | cursor | id_type | address | unmapped | name_part
+    kind: str     # attribute | local_id | record_id | cursor | id_type | address | unmapped | house_role | name_part
     entity: str | None = None
     attribute: str | None = None
     role: str = ""
@@ -48,11 +51,15 @@ class Target:
             return cls("name_part", "person", "name", text.split(":", 1)[1])
         path, _, role = text.partition("@")
         entity, _, attribute = path.partition(".")
+        if attribute.startswith("local_id:"):
+            return cls("local_id", entity, attribute.split(":", 1)[1], role)
         return cls("attribute", entity, attribute, role)
 
     def __str__(self) -> str:
         if self.kind == "name_part":
             return f"name_part:{self.role}"
+        if self.kind == "local_id":
+            return f"{self.entity}.local_id:{self.attribute}"
         if self.kind != "attribute":
             return self.kind
         return f"{self.entity}.{self.attribute}" + (f"@{self.role}" if self.role else "")
@@ -147,6 +154,12 @@ def match_header(header: str) -> list[HeaderMatch]:
             + ("" if exact else " once its note in brackets is dropped"))
     for entry, spelling in derived.get(key, []):
         add(entry, 0.84, f"header {header!r} is the pinyin of {spelling!r}")
+    for ending in (*_ENDINGS, *_PINYIN_ENDINGS):
+        if found or not key.endswith(ending) or len(key) < len(ending) + 2:
+            continue
+        stem = key[:-len(ending)]
+        for entry, spelling in [*listed.get(stem, []), *derived.get(stem, [])]:
+            add(entry, 0.84, f"header {header!r} is {spelling!r} with {ending!r} (its code or name)")
     if not found and _HAN.search(key):
         for spelling_key, items in sorted(listed.items(), key=lambda kv: -len(kv[0])):
             if len(spelling_key) >= 2 and _HAN.search(spelling_key) and spelling_key in key:
