@@ -115,8 +115,53 @@ def _entry(raw: Mapping[str, Any]) -> Entry:
 
 @functools.cache
 def entries() -> tuple[Entry, ...]:
+    return tuple(_entry(raw) for raw in _resource()["entries"])
+
+
+@functools.cache
+def _resource() -> dict[str, Any]:
     text = files("hub.onboard").joinpath("resources", "headers.yaml").read_text(encoding="utf-8")
-    return tuple(_entry(raw) for raw in yaml.safe_load(text)["entries"])
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+@functools.cache
+def keyword_groups() -> tuple[tuple[Entry, tuple[str, ...], str], ...]:
+    """(entry, folded words, pinyin initials of the words or '') per keyword group of headers.yaml; the entry is
+    the first listed one of the target (its map, implies and weakness), else a bare one."""
+    out = []
+    for text, groups in _resource()["keywords"].items():
+        target = Target.parse(text)
+        entry = next((e for e in entries() if target in e.targets), None) or Entry((target,), ())
+        for group in groups:
+            words = tuple(header_key(w) for w in str(group).split("+"))
+            han = all(_HAN.match(c) for w in words for c in w)
+            initials = "".join(lazy_pinyin("".join(words), style=Style.FIRST_LETTER)) if han else ""
+            out.append((entry, words, initials if len(initials) >= 2 else ""))
+    return tuple(out)
+
+
+@functools.cache
+def _affix_initials() -> tuple[str, ...]:
+    return ("", *("".join(lazy_pinyin(str(a), style=Style.FIRST_LETTER)) for a in _resource()["AFFIXES"]))
+
+
+def _keywords(header: str, key: str) -> list[tuple[Entry, float, str]]:
+    """Keyword groups the header holds (Chinese words, English tokens) or spells in pinyin initials."""
+    tokens = set(_tokens(header))
+    caps = str(header).strip()
+    pinyin = caps.isascii() and caps.isalpha() and caps.isupper() and 2 <= len(caps) <= 10
+    out = []
+    for entry, words, initials in keyword_groups():
+        chars = sum(len(w) for w in words)
+        if all(_HAN.search(w) for w in words) and all(w in key for w in words):
+            out.append((entry, min(0.8, 0.69 + 0.02 * chars), f"header {header!r} holds {' + '.join(words)}"))
+        elif all(w.isascii() for w in words) and all(w in tokens for w in words):
+            out.append((entry, min(0.8, 0.6 + 0.02 * chars),
+                        f"header {header!r} holds the word(s) {' + '.join(words)}"))
+        elif pinyin and initials and any(caps.lower() in (a + initials, initials + a) for a in _affix_initials()):
+            out.append((entry, 0.66, f"header {header!r} reads as the pinyin initials of {''.join(words)}"))
+    return out
 
 
 @functools.cache
@@ -176,6 +221,8 @@ def match_header(header: str) -> list[HeaderMatch]:
                             add(entry, 0.68, f"header {header!r} contains the word {spelling!r}")
                 if found:
                     break
+    for entry, score, how in _keywords(header, key):
+        add(entry, score, how)
     if not found and len(key) >= 4:
         close = process.extractOne(key, list(listed), scorer=fuzz.ratio, score_cutoff=80)
         if close is not None:

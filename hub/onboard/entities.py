@@ -62,6 +62,9 @@ def tenure_relations(person: str, house: str, column: str, values: list[str]) ->
         by_predicate.setdefault(_tenure(value), []).append(value)
     out: list[Relation] = []
     notes: list[str] = []
+    if len(by_predicate) == 1:       # every row the same (an export of owners only): no condition needed
+        predicate, seen = next(iter(by_predicate.items()))
+        return [(person, predicate, house, "")], [f"{column} says {' / '.join(seen)} on every sampled row"]
     for predicate in ("owns", "rents", "resides_at"):
         if predicate not in by_predicate:
             continue

@@ -206,7 +206,8 @@ def _record_id(asm: Assembly, ref: SourceRef, sample: Sample, sheets: bool) -> t
                    else f"an identifier, unique and filled in {n} sampled rows")
             return [*prefix, column], why + sheet_note
     strong = [p.column for k, p in asm.placed.items() if p.column in unique and k[2] == "credit_code"]
-    others = [c for c in asm.profiles if c in unique]
+    timely = {c for c, p in asm.profiles.items() if p.share("date", "datetime", "excel_serial", "address") >= 0.5}
+    others = [c for c in asm.profiles if c in unique and c not in timely]
     if strong or others:
         return [*prefix, (strong or others)[0]], f"unique and filled in {n} sampled rows; check it identifies a " \
                                                   f"record{sheet_note}"
