@@ -131,7 +131,10 @@ class Assembly:
         assert t.entity is not None and t.attribute is not None
         key = (t.entity, t.role, t.attribute)
         if candidate.weak and (t.entity, t.role) not in self.entities:
-            return False
+            roles = [r for e, r in self.entities if e == t.entity]
+            if len(roles) != 1:          # a generic header (状态) joins the row's one entity of its type, if any
+                return False
+            key = (t.entity, roles[0], t.attribute)
         if not self.free(key):
             self.lost.setdefault(column, f"also looks like {t} ({candidate.confidence:.2f}), which column "
                                          f"{self.placed[key].column!r} gives")

@@ -71,6 +71,8 @@ def weigh(target: Target, header_score: float, profile: Profile) -> tuple[float,
         return header_score * 0.85, "the column is empty in the sample"
     if target.kind == "local_id" and profile.share("credit_code", *PERSONAL_KINDS) >= 0.5:
         return header_score * 0.5, "but its values are credit codes, ID numbers or phones, not the system's own number"
+    if target.attribute == "name" and profile.share("credit_code", "date", "datetime", *PERSONAL_KINDS) >= 0.8:
+        return header_score * 0.55, "but its values are codes, numbers or dates, not names"
     vetoed = _vocabulary_veto(target, profile)
     if vetoed:
         return header_score * 0.55, vetoed

@@ -304,6 +304,15 @@ def _organization_roles(asm: Assembly, department: str) -> None:
     asm.rekey(("organization", ""), ("organization", role), why)
 
 
+def _one_situation(asm: Assembly) -> None:
+    """Columns that only said "a situation" (a start date) belong to the one situation other columns named (the
+    insurance whose status AAC008 gives), not to a second one."""
+    roles = {r for t, r in asm.entities if t == "situation"}
+    named = sorted(roles - {""})
+    if "" in roles and len(named) == 1:
+        asm.rekey(("situation", ""), ("situation", named[0]), f"the row's one situation is the {named[0]}")
+
+
 def _registered_house(asm: Assembly) -> None:
     """The household-register address (户籍地址) names the house the person is registered at."""
     hukou = asm.placed.get(("person", "", "hukou_address"))
@@ -350,6 +359,7 @@ def suggest_mapping(ref: SourceRef, sample: Sample, *, source_id: str | None = N
     context = [title or "", ref.title, ref.label, *(str(v) for v in ref.settings.get("params", {}).values())]
     unplaced: list[tuple[str, str]] = []
     dept, dept_note = _department(asm, context, department)
+    _one_situation(asm)
     _organization_roles(asm, dept)
     _registered_house(asm)
     _founding_or_registration(asm)
@@ -357,7 +367,7 @@ def suggest_mapping(ref: SourceRef, sample: Sample, *, source_id: str | None = N
     _situation_types(asm, context, unplaced)
     for entity, role in sorted(asm.entities):
         key = ("house", role, "district_code")
-        if district_code and entity == "house" and asm.free(key):
+        if district_code and entity == "house" and role != "registered" and asm.free(key):   # 户籍 may be anywhere
             asm.placed[key] = Placed(key, 0.9, "the district this hub serves (--district-code)", const=district_code)
     _maps(asm)
     _identity_condition(asm)

@@ -245,8 +245,7 @@ def _public_security(b: _Builder, n: int) -> tuple[dict[str, Any], str]:
                    "fields": {**b.person_fields(), "hukou_address": b.h("ga_hukou"), **person_extra,
                               "population_type": b.h("ga_pop")}},
         "house": _finish(house),
-        "registered_house": _finish({"type": "house", "required": ["address"],
-                                     "fields": {"address": b.h("ga_hukou")}}),
+        "registered_house": {"type": "house", "required": ["address"], "fields": {"address": b.h("ga_hukou")}},
         "registration": {"type": "event", "required": ["occurred_at"],
                          "fields": {"event_type": {"const": "registration"}, "occurred_at": b.h("ga_reg")}},
     }
