@@ -131,15 +131,17 @@ def _shape(spec: MappingSpec, out: _Findings) -> None:
                     f"{', '.join(wanted)} from a column, and no local id): its rows cannot be told apart or matched")
 
 
-def _accepted(spec: MappingSpec, frame: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per entity: (rows where its `when` holds, rows where it is loaded), as ingest decides them."""
+def _accepted(spec: MappingSpec, frame: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per entity: (rows where its `when` holds, rows where it is present, rows where it is loaded), as ingest
+    decides them (present but not loaded: rejected into quarantine, which ingest reports on its own)."""
     out = {}
     for local, entity in spec.entities.items():
         results, present = normalize_entity(spec, frame, entity)
-        loaded = np.asarray(present, dtype=bool)
+        there = np.asarray(present, dtype=bool)
+        loaded = there.copy()
         for attribute in entity.required:
             loaded &= np.fromiter((r.value is not None for r in results[attribute]), dtype=bool, count=len(frame))
-        out[local] = (np.asarray(conditions_hold(frame, entity.when), dtype=bool), loaded)
+        out[local] = (np.asarray(conditions_hold(frame, entity.when), dtype=bool), there, loaded)
     return out
 
 
@@ -156,16 +158,13 @@ def _relations(spec: MappingSpec, frame: pd.DataFrame, missing: set[str], out: _
             continue
         holds = np.asarray(conditions_hold(frame, relation.when), dtype=bool)
         for end, other in ((relation.subject, relation.object), (relation.object, relation.subject)):
-            declared, here = loaded[end]
-            lost = int((holds & declared & ~here & loaded[other][1]).sum())
+            declared, there, _ = loaded[end]
+            lost = int((holds & declared & ~there & loaded[other][2]).sum())
             if lost:
-                entity = spec.entities[end]
-                why = (f"required {', '.join(entity.required)} missing or its own columns blank" if entity.required
-                       else "its own columns blank")
                 out.add("warning", ("relations", i), f"{end} can be absent: on {lost} of {n} sampled rows {other} is "
-                        f"there and {end} is not ({why}), so {relation.subject} {relation.predicate} "
-                        f"{relation.object} is not written; if that is meant, say so with `when` on {end} or on the "
-                        "relation")
+                        f"there and {end} is not (its own columns are blank), so {relation.subject} "
+                        f"{relation.predicate} {relation.object} is not written; if that is meant, say so with `when` "
+                        f"on {end} or on the relation")
         for j, condition in enumerate(relation.when):
             if condition.column in frame and not condition.holds(frame[condition.column]).any():
                 out.add("warning", ("relations", i, "when", j),
