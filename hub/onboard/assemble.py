@@ -197,7 +197,11 @@ class Assembly:
 
     def _compose_house_address(self) -> None:
         key = ("house", "", "address")
-        if ("house", "") not in self.entities or not self.free(key):
+        if ("house", "") not in self.entities:
+            return
+        if not self.free(key) and self.placed[key].parts is not None:
+            del self.placed[key]          # composed again: a part was added since
+        if not self.free(key):
             return
         parts = {p: self.placed[("house", "", p)].column or "" for p in HOUSE_PARTS if ("house", "", p) in self.placed}
         if len(parts) >= 2 and set(parts) & {"building", "unit", "room"}:

@@ -71,8 +71,13 @@ def weigh(target: Target, header_score: float, profile: Profile) -> tuple[float,
         return header_score * 0.85, "the column is empty in the sample"
     if target.kind == "local_id" and profile.share("credit_code", *PERSONAL_KINDS) >= 0.5:
         return header_score * 0.5, "but its values are credit codes, ID numbers or phones, not the system's own number"
-    if target.attribute == "name" and profile.share("credit_code", "date", "datetime", *PERSONAL_KINDS) >= 0.8:
+    if target.attribute == "name" and profile.share("credit_code", "date", "datetime", "number",
+                                                    *PERSONAL_KINDS) >= 0.8:
         return header_score * 0.55, "but its values are codes, numbers or dates, not names"
+    if target.entity == "house" and target.attribute in ("building", "unit", "room") and profile.share("long") >= 0.8:
+        return header_score * 0.55, "but its values are longer codes than a house number is"
+    if target.attribute == "household_no" and profile.share("room_number") >= 0.9:
+        return header_score * 0.55, "but its values are room numbers (floor and door)"
     vetoed = _vocabulary_veto(target, profile)
     if vetoed:
         return header_score * 0.55, vetoed
@@ -192,6 +197,6 @@ def column_candidates(profile: Profile, *, birth_match: float = 0.0) -> list[Can
     return sorted(out, key=lambda c: -c.confidence)
 
 
-_ID_HEADER = re.compile(r"(编号|编码|序列号|证号|档案号|登记号|[a-z0-9](BH|BM)$|^[A-Z]{2,6}BH$"
+_ID_HEADER = re.compile(r"(编号|编码|代码$|序列号|证号|档案号|登记号|[a-z0-9](BH|BM)$|^[A-Z]{2,6}(BH|BM|DM|XLH|ID)$"
                         r"|(^|[_\s.-])(no|id|num|number|code)$|[a-z](No|Id|ID)$)", re.IGNORECASE)
 """A header that names an identifier: …编号, pinyin …BH, English …_no / …_id / RegNo."""

@@ -20,7 +20,7 @@ from hub.mapping.code_tables import code_table, resident_id_documents
 from hub.mapping.conditions import Condition, fold
 from hub.normalize import NORMALIZERS
 from hub.normalize.base import is_blank
-from hub.onboard.assemble import Assembly, Placed
+from hub.onboard.assemble import HOUSE_PARTS, Assembly, Placed
 from hub.onboard.candidates import PLACE_AT, column_candidates
 from hub.onboard.detect import PERSONAL_KINDS, Profile, profile
 from hub.onboard.draft import Draft
@@ -199,7 +199,7 @@ def _record_id(asm: Assembly, ref: SourceRef, sample: Sample, sheets: bool) -> t
         return list(ref.keys), "the table's primary key"
     prefix = ["_sheet"] if sheets else []
     sheet_note = "; _sheet: rows are numbered per sheet" if sheets else ""
-    for column, _, weak in sorted(asm.record_ids, key=lambda r: (r[2], -r[1])):
+    for column, _, weak in sorted(asm.record_ids, key=lambda r: (r[2], r[0] in asm.consumed, -r[1])):
         if column in unique or (sheets and weak and _unique_together(sample, ("_sheet", column))):
             row_number = weak and _running_count(sample, column)
             why = ("a row number: stable only while the export keeps its order" if row_number
@@ -304,6 +304,51 @@ def _organization_roles(asm: Assembly, department: str) -> None:
     asm.rekey(("organization", ""), ("organization", role), why)
 
 
+_ESTATE_WORDS = re.compile(r"(花园|花苑|小区|家园|雅居|苑|园|公寓|新村|府邸|府|大厦|新城|天地|山庄|广场|名都|佳园)$")
+
+
+def _numbers(sample: Sample, column: str) -> list[int] | None:
+    values = [str(v).strip().removesuffix(".0") for v in sample.values(column) if not is_blank(v)]
+    if not values or not all(v.isdigit() and len(v) <= 4 for v in values):
+        return None
+    return [int(v) for v in values]
+
+
+def _house_parts_from_values(asm: Assembly, sample: Sample) -> None:
+    """Where a row already has parts of a house (楼栋 found by its header), columns nobody placed whose values
+    are the missing parts: room numbers (1502, 301: floor and door), a handful of small numbers (单元), more of
+    them (楼栋), estate names (…花园, …小区, …苑)."""
+    have = {p for p in HOUSE_PARTS if ("house", "", p) in asm.placed}
+    if not have & {"estate", "building", "unit", "room"}:
+        return
+    free = [c for c in asm.profiles if c not in asm.consumed and c not in {r for r, _, _ in asm.record_ids}]
+    small: list[tuple[int, str]] = []
+    for column in free:
+        numbers = _numbers(sample, column)
+        if numbers is None:
+            texts = [str(v).strip() for v in sample.values(column) if not is_blank(v)]
+            if ("estate" not in have and texts and sum(bool(_ESTATE_WORDS.search(t)) for t in texts) >= 0.8 * len(texts)
+                    and len(set(texts)) < 0.5 * len(texts)):
+                _place_part(asm, column, "estate", "its values are estate names")
+                have.add("estate")
+            continue
+        rooms = sum(1 for n in numbers if 101 <= n <= 9999 and 1 <= n % 100 <= 8)
+        if "room" not in have and rooms >= 0.9 * len(numbers):
+            _place_part(asm, column, "room", "its values are room numbers (floor and door)")
+            have.add("room")
+        elif max(numbers) <= 99:
+            small.append((max(numbers), column))
+    for (_, column), part in zip(sorted(small), [p for p in ("unit", "building") if p not in have], strict=False):
+        _place_part(asm, column, part, f"its values are small numbers, as a {part} number is")
+    asm._compose_house_address()
+
+
+def _place_part(asm: Assembly, column: str, part: str, why: str) -> None:
+    key = ("house", "", part)
+    asm.placed[key] = Placed(key, 0.6, f"header unknown, but the row has a house and {why}", column)
+    asm.consumed[column] = f"house.{part}"
+
+
 def _one_situation(asm: Assembly) -> None:
     """Columns that only said "a situation" (a start date) belong to the one situation other columns named (the
     insurance whose status AAC008 gives), not to a second one."""
@@ -359,6 +404,7 @@ def suggest_mapping(ref: SourceRef, sample: Sample, *, source_id: str | None = N
     context = [title or "", ref.title, ref.label, *(str(v) for v in ref.settings.get("params", {}).values())]
     unplaced: list[tuple[str, str]] = []
     dept, dept_note = _department(asm, context, department)
+    _house_parts_from_values(asm, sample)
     _one_situation(asm)
     _organization_roles(asm, dept)
     _registered_house(asm)
