@@ -119,7 +119,7 @@ def _from_values(profile: Profile, birth_match: float) -> list[Candidate]:
         out.append(Candidate(Target.parse(target), confidence,
                              [f"header unknown; {_percent(s.get(kind, 0.0))} of values are {words}"]))
 
-    if s.get("resident_id", 0) >= 0.8:
+    if s.get("resident_id", 0) + s.get("masked_id", 0) >= 0.8:
         add("person.resident_id", 0.8, "resident_id")
     if s.get("credit_code", 0) >= 0.8:
         add("organization.credit_code", 0.8, "credit_code")
@@ -198,5 +198,6 @@ def column_candidates(profile: Profile, *, birth_match: float = 0.0) -> list[Can
 
 
 _ID_HEADER = re.compile(r"(编号|编码|代码$|序列号|证号|档案号|登记号|[a-z0-9](BH|BM)$|^[A-Z]{2,6}(BH|BM|DM|XLH|ID)$"
-                        r"|(^|[_\s.-])(no|id|num|number|code)$|[a-z](No|Id|ID)$)", re.IGNORECASE)
+                        r"|(^|[_\s.-])(no|id|num|number|code|ref|key)$|[a-z](No|Id|ID)$|[\u4e00-\u9fff]ID$)",
+                        re.IGNORECASE)
 """A header that names an identifier: …编号, pinyin …BH, English …_no / …_id / RegNo."""

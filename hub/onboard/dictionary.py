@@ -142,6 +142,14 @@ def keyword_groups() -> tuple[tuple[Entry, tuple[str, ...], str], ...]:
 
 
 @functools.cache
+def _affixes() -> tuple[str, ...]:
+    """The common words, folded, and their pinyin initials (longest first), for a known spelling beside one."""
+    words = [header_key(str(a)) for a in _resource()["AFFIXES"]]
+    forms = {*words, *("".join(lazy_pinyin(w, style=Style.FIRST_LETTER)) for w in words), "id"}
+    return tuple(sorted((f for f in forms if f), key=len, reverse=True))
+
+
+@functools.cache
 def _affix_initials() -> tuple[str, ...]:
     return ("", *("".join(lazy_pinyin(str(a), style=Style.FIRST_LETTER)) for a in _resource()["AFFIXES"]))
 
@@ -149,12 +157,13 @@ def _affix_initials() -> tuple[str, ...]:
 def _keywords(header: str, key: str) -> list[tuple[Entry, float, str]]:
     """Keyword groups the header holds (Chinese words, English tokens) or spells in pinyin initials."""
     tokens = set(_tokens(header))
-    caps = str(header).strip()
+    caps = str(header).strip().removesuffix("ID")
     pinyin = caps.isascii() and caps.isalpha() and caps.isupper() and 2 <= len(caps) <= 10
+    full = _PUNCT.sub("", lookup_key(str(header)))     # brackets kept: 物业（公司）
     out = []
     for entry, words, initials in keyword_groups():
         chars = sum(len(w) for w in words)
-        if all(_HAN.search(w) for w in words) and all(w in key for w in words):
+        if any(_HAN.search(w) for w in words) and all(w in full for w in words):
             out.append((entry, min(0.8, 0.69 + 0.02 * chars), f"header {header!r} holds {' + '.join(words)}"))
         elif all(w.isascii() for w in words) and all(w in tokens for w in words):
             out.append((entry, min(0.8, 0.6 + 0.02 * chars),
@@ -205,6 +214,18 @@ def match_header(header: str) -> list[HeaderMatch]:
         stem = key[:-len(ending)]
         for entry, spelling in [*listed.get(stem, []), *derived.get(stem, [])]:
             add(entry, 0.84, f"header {header!r} is {spelling!r} with {ending!r} (its code or name)")
+    full = _PUNCT.sub("", lookup_key(str(header)))
+    if not found and full != key:                  # the note in brackets was the word: 单位（名称）
+        for entry, spelling in listed.get(full, []):
+            add(entry, 0.86, f"header {header!r} is {spelling!r} once its brackets are read")
+    if not found:
+        for affix in _affixes():
+            for stem in ({key[len(affix):]} if key.startswith(affix) else set()) | (
+                    {key[:-len(affix)]} if key.endswith(affix) else set()):
+                if len(stem) < 2:
+                    continue
+                for entry, spelling in [*listed.get(stem, []), *derived.get(stem, [])]:
+                    add(entry, 0.8, f"header {header!r} is {spelling!r} with {affix!r} before or after it")
     if not found and _HAN.search(key):
         for spelling_key, items in sorted(listed.items(), key=lambda kv: -len(kv[0])):
             if len(spelling_key) >= 2 and _HAN.search(spelling_key) and spelling_key in key:

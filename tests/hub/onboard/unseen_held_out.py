@@ -5,8 +5,9 @@ only through what it does for any header (known spellings, endings such as 代�
 inside a header, values). Series A drove the generic improvements of suggest; series B was then measured once
 (73.4 % of columns right, 7.33 lines per source) and drove a second round; series C was written before B's
 failures were looked at and measured once (84.1 %, 5.08 lines per source), then drove a third round; series D
-was written before C's failures were looked at and measured once, at the end, as the figure nobody tuned on. 金保 field codes are a
-national standard and stay as in the tuned series (a 人社 export in 金保 codes has no other spelling).
+was written before C's failures were looked at and measured once, at the end, as the figure nobody tuned on.
+金保 field codes are a national standard and stay as in the tuned series (a 人社 export in 金保 codes has no
+other spelling).
 """
 
 from __future__ import annotations
