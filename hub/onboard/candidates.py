@@ -78,6 +78,10 @@ def weigh(target: Target, header_score: float, profile: Profile) -> tuple[float,
         return header_score * 0.55, "but its values are longer codes than a house number is"
     if target.attribute == "household_no" and profile.share("room_number") >= 0.9:
         return header_score * 0.55, "but its values are room numbers (floor and door)"
+    meta = schemas.attribute_spec(target.entity or "", target.attribute or "") if target.kind == "attribute" else None
+    categorical = meta is not None and (meta.allowed_values or meta.normalizer in _CATEGORIES)
+    if categorical and profile.unique and profile.rows > 10:
+        return header_score * 0.55, "but every value differs, as no category's values do"
     vetoed = _vocabulary_veto(target, profile)
     if vetoed:
         return header_score * 0.55, vetoed
@@ -94,6 +98,9 @@ def weigh(target: Target, header_score: float, profile: Profile) -> tuple[float,
     if kinds[0] in _SOFT:
         return header_score - 0.15, f"only {_percent(share)} of values look like {words}"
     return header_score * 0.55, f"but only {_percent(share)} of values are {words}"
+
+
+_CATEGORIES = ("gender", "ethnicity", "population_type", "relation_to_head")
 
 
 def _vocabulary_veto(target: Target, profile: Profile) -> str:
@@ -192,12 +199,19 @@ def column_candidates(profile: Profile, *, birth_match: float = 0.0) -> list[Can
     if (profile.unique and _ID_HEADER.search(str(profile.column)) and not profile.share(*PERSONAL_KINDS)
             and not any(c.target.kind == "record_id" for c in out)
             and profile.share("date", "datetime", "address") < 0.5):
-        out.append(Candidate(Target("record_id"), 0.7, [f"header {profile.column!r} reads as a number or id, and its "
-                                                        "values are unique and filled"]))
+        # an id named for the row's person outranks one named for a house or an organization in the row
+        confidence = 0.72 if _PERSON_WORDS.search(str(profile.column)) else 0.66 if _OTHER_WORDS.search(
+            str(profile.column)) else 0.7
+        out.append(Candidate(Target("record_id"), confidence, [f"header {profile.column!r} reads as a number or id, "
+                                                               "and its values are unique and filled"]))
     return sorted(out, key=lambda c: -c.confidence)
 
 
-_ID_HEADER = re.compile(r"(编号|编码|代码$|序列号|证号|档案号|登记号|[a-z0-9](BH|BM)$|^[A-Z]{2,6}(BH|BM|DM|XLH|ID)$"
+_PERSON_WORDS = re.compile(r"(人员|住户|个人|人口|对象|person|resident|occupant|population|insured|member|^ZH|^RY|^GR)",
+                           re.IGNORECASE)
+_OTHER_WORDS = re.compile(r"(房屋|房产|单位|企业|机构|house|flat|unit|room|premises|company|employer|org|^FW|^DW)",
+                          re.IGNORECASE)
+_ID_HEADER = re.compile(r"(编号|编码|代码$|序列号|证号|档案号|登记号|[a-z0-9](BH|BM)$|^[A-Z]{2,6}(BH|BM|DM|XLH|DAH|ID)$"
                         r"|(^|[_\s.-])(no|id|num|number|code|ref|key)$|[a-z](No|Id|ID)$|[\u4e00-\u9fff]ID$)",
                         re.IGNORECASE)
 """A header that names an identifier: …编号, pinyin …BH, English …_no / …_id / RegNo."""

@@ -163,10 +163,11 @@ def _keywords(header: str, key: str) -> list[tuple[Entry, float, str]]:
     out = []
     for entry, words, initials in keyword_groups():
         chars = sum(len(w) for w in words)
+        several = 0.04 if len(words) > 1 else 0.0      # two words that must meet say more than one
         if any(_HAN.search(w) for w in words) and all(w in full for w in words):
-            out.append((entry, min(0.8, 0.69 + 0.02 * chars), f"header {header!r} holds {' + '.join(words)}"))
+            out.append((entry, min(0.8, 0.69 + 0.02 * chars) + several, f"header {header!r} holds {' + '.join(words)}"))
         elif all(w.isascii() for w in words) and all(w in tokens for w in words):
-            out.append((entry, min(0.8, 0.6 + 0.02 * chars),
+            out.append((entry, min(0.8, 0.6 + 0.02 * chars) + several,
                         f"header {header!r} holds the word(s) {' + '.join(words)}"))
         elif pinyin and initials and any(caps.lower() in (a + initials, initials + a) for a in _affix_initials()):
             out.append((entry, 0.66, f"header {header!r} reads as the pinyin initials of {''.join(words)}"))
