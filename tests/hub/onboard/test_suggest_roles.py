@@ -119,3 +119,14 @@ def test_a_business_id_is_not_called_a_row_number_and_reasons_are_sentences(tmp_
     for _, why in draft.unplaced:
         assert why[0].isalpha() and " None " not in why
     load_mapping(path)
+
+
+def test_an_organization_the_person_belongs_to_is_member_of(tmp_path: Path) -> None:
+    rows = ["序号,居民姓名,联系方式,所在党支部",
+            *(f"{i},张{'伟芳娜敏静'[i % 5]},1390000{i:04d},天山区幸福路社区第{i % 3 + 1}党支部" for i in range(1, 31))]
+    path = tmp_path / "党员名册.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    ref = locate_file(path, base_dir=tmp_path)
+    draft = suggest_mapping(ref, ref.sample(100))
+    local, fields = _entity(draft, "organization", "所在党支部")
+    assert fields["name"] == {"column": "所在党支部"} and ("person", "member_of", local) in draft.triples
