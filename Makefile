@@ -40,6 +40,7 @@ bench: install $(SPLINK_PYTHON)  ## ingest 1,000,000 records; matching vs Splink
 	HUB_BENCH_CACHE=$(BENCH_CACHE) $(BIN)/python -m bench.resolve --residents 100000 --runs 3 --splink-python $(SPLINK_PYTHON)
 	HUB_BENCH_CACHE=$(BENCH_CACHE) $(BIN)/python -m bench.resolve.store_increment --residents 100000 --runs 3
 	$(BIN)/python -m bench.onboarding
+	$(BIN)/python -m tests.hub.onboard.unseen --vocabulary held_out_e
 
 docs: install  ## regenerate docs/data-model.md and the mapping JSON Schema from the models
 	$(BIN)/python -m schemas.docs > docs/data-model.md

@@ -120,6 +120,12 @@ def _summary(draft: object) -> None:
         for f in entity.fields:
             source = "+".join(f.columns) or f"const {f.spec.get('const')}"
             table.add_row(source_text(source), source_text(f"{entity.name}.{f.attribute}"), f"{f.confidence:.2f}")
+        for name, spec in entity.local_ids.items():
+            table.add_row(source_text(str(spec.get("column"))), source_text(f"{entity.name} local id {name}"), "")
+    for subject, predicate, obj, when in draft.relations:
+        if when:
+            table.add_row(source_text(when.split(" ", 1)[0]), source_text(f"{subject} {predicate} {obj} where {when}"),
+                          "")
     console.print(table)
     for column, why in draft.unplaced:
         console.print(f"[yellow]not placed[/yellow] {source_text(column)}: {source_text(why)}", highlight=False)

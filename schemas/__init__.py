@@ -30,12 +30,14 @@ from schemas.relations import (
     predicate_allows,
 )
 from schemas.situation import Situation, SituationStatus, SituationType
-from schemas.statement import Statement
+from schemas.statement import LOCAL_ID_METHOD, LOCAL_ID_PREFIX, Statement, is_local_id, local_id_attribute
 from schemas.thing import Thing, ThingType
 
 __all__ = [
     "DEPARTMENT_NAMES_ZH",
     "ENTITY_MODELS",
+    "LOCAL_ID_METHOD",
+    "LOCAL_ID_PREFIX",
     "PREDICATES",
     "PREDICATE_MEANINGS",
     "PREDICATE_SENSITIVITY",
@@ -66,5 +68,7 @@ __all__ = [
     "attribute_spec",
     "attributes",
     "entity_types",
+    "is_local_id",
+    "local_id_attribute",
     "predicate_allows",
 ]

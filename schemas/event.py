@@ -21,10 +21,11 @@ class EventType(StrEnum):
     death = "death"  # 死亡
     move_in = "move_in"  # 迁入
     move_out = "move_out"  # 迁出
+    registration = "registration"  # 登记: a person registered with a department (实有人口登记, 住户登记)
 
 
 class Event(CanonicalEntity):
-    """事 Event: a repair, complaint, access, death or move that concerns people and houses.
+    """事 Event: a repair, complaint, access, death, move or registration that concerns people and houses.
 
     事件。报修、门禁以物业为准；投诉、迁入迁出以网格为准；死亡以公安为准。 An event is located at a
     house (located_at) and concerns persons (concerns); its status follows it until closed.

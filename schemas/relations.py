@@ -18,6 +18,8 @@ class RelationPredicate(StrEnum):
     rents = "rents"
     employed_by = "employed_by"
     member_of = "member_of"
+    cared_for_by = "cared_for_by"
+    served_by = "served_by"
     legal_representative_of = "legal_representative_of"
     owned_by = "owned_by"
     located_at = "located_at"
@@ -48,6 +50,11 @@ _RULES: dict[RelationPredicate, _PredicateRule] = {
                                   "就职于 works for the organization"),
     _P.member_of: _PredicateRule(_types("person"), _types("organization"), Sensitivity.internal,
                                 "成员 is a member of the (social) organization"),
+    _P.cared_for_by: _PredicateRule(_types("person"), _types("organization"), Sensitivity.sensitive,
+                                   "供养/照料于 is cared for by the institution (a care home, a 供养机构); "
+                                   "sensitive, since the link alone tells that someone receives support"),
+    _P.served_by: _PredicateRule(_types("person"), _types("organization"), Sensitivity.internal,
+                                "物业服务 the person's home is served by the property company"),
     _P.legal_representative_of: _PredicateRule(
         _types("person"), _types("organization"), Sensitivity.public,
         "法定代表人 is the legal representative, a public register fact",

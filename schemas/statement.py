@@ -6,6 +6,23 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+LOCAL_ID_PREFIX = "local_id:"
+"""Statement attribute prefix of a department-local identifier (a mapping's `local_ids`): `local_id:flat_no`.
+
+Such an id names the entity only within its source (the property system's flat number, an employer number):
+resolution may treat equal values within one source as one entity; fusion never makes it a golden value."""
+LOCAL_ID_METHOD = "local_id"
+"""The statement method of a local identifier's value."""
+
+
+def local_id_attribute(name: str) -> str:
+    """The statement attribute that holds the local identifier `name` of an entity."""
+    return f"{LOCAL_ID_PREFIX}{name}"
+
+
+def is_local_id(attribute: str) -> bool:
+    return attribute.startswith(LOCAL_ID_PREFIX)
+
 
 class Statement(BaseModel):
     """陈述 Statement: one normalized value of one attribute, from one source record, in one run.

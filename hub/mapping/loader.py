@@ -125,6 +125,10 @@ def _check_entities(spec: MappingSpec, problems: _Problems) -> None:
                 problems.add((*loc, "normalize"),
                              f"unknown normalizer {field.normalize!r}{suggest(field.normalize, NORMALIZERS)}")
             _check_values(entity.type, attr, field, loc, problems)
+        for name, field in entity.local_ids.items():
+            if field.normalize is not None and field.normalize not in NORMALIZERS:
+                problems.add((*base, "local_ids", name, "normalize"),
+                             f"unknown normalizer {field.normalize!r}{suggest(field.normalize, NORMALIZERS)}")
         for attr in entity.required:
             if attr not in entity.fields:
                 problems.add((*base, "required"), f"required attribute {attr!r} is not among the fields"
@@ -173,8 +177,10 @@ def _known_keys(loc: Sequence[str | int]) -> list[str]:
             model = EntitySpec
             if len(loc) > 3 and loc[2] == "when":
                 model = Condition
-            elif len(loc) >= 5 and loc[2] == "fields":
+            elif len(loc) >= 5 and loc[2] in ("fields", "local_ids"):
                 model = Condition if len(loc) >= 7 and loc[4] == "when" else FieldSpec
+        elif head == "relations" and len(loc) > 3 and loc[2] == "when":
+            model = Condition
         elif head in nested:
             model = nested[head]
         else:

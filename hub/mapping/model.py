@@ -14,6 +14,7 @@ schemas/mapping.schema.json is generated from these models for editors.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -163,21 +164,50 @@ class EntitySpec(Strict):
         description="the entity exists only on rows where this holds (elsewhere it is simply absent)",
     )
     fields: dict[str, FieldSpec] = Field(description="canonical attribute → how to read it (a bare string is a column)")
+    local_ids: dict[str, FieldSpec] = Field(
+        default_factory=dict,
+        description="department-local identifiers: name → how to read it (a bare string is a column). An id the "
+        "source system gives the entity (a property system's flat number, an employer number), meaningful only "
+        "within this source: stored as the statement attribute `local_id:<name>` in clear, never fused into "
+        "golden values; resolution may treat equal values within the source as the same entity",
+    )
 
     _when = field_validator("when", mode="before", json_schema_input_type=WHEN_INPUT)(_conditions)
 
-    @field_validator("fields", mode="before", json_schema_input_type=dict[str, FieldSpec | str])
+    @field_validator("fields", "local_ids", mode="before", json_schema_input_type=dict[str, FieldSpec | str])
     @classmethod
     def _short_form(cls, value: Any) -> Any:
         if isinstance(value, dict):
             return {k: ({"column": v} if isinstance(v, str) else v) for k, v in value.items()}
         return value
 
+    @field_validator("local_ids")
+    @classmethod
+    def _local_ids(cls, value: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
+        for name, spec in value.items():
+            if not re.fullmatch(IDENT, name):
+                raise ValueError(f"local id name {name!r} must be lower case letters, digits and _ (e.g. flat_no)")
+            if spec.const is not None:
+                raise ValueError(f"local id {name!r} is a constant: an identifier must come from the row's columns")
+        return value
+
+    @property
+    def own_fields(self) -> list[FieldSpec]:
+        """The fields and local ids read from the row's columns (not constants): where they are all blank,
+        the entity is absent from the row."""
+        return [f for f in (*self.fields.values(), *self.local_ids.values()) if f.const is None]
+
 
 class RelationSpec(Strict):
     subject: str = Field(description="local entity name of the subject")
     predicate: str = Field(description="relation predicate from schemas.RelationPredicate")
     object: str = Field(description="local entity name of the object")
+    when: list[Condition] = Field(
+        default_factory=list,
+        description="the relation holds only on rows where this holds (身份 == 业主 → owns, 身份 == 租户 → rents)",
+    )
+
+    _when = field_validator("when", mode="before", json_schema_input_type=WHEN_INPUT)(_conditions)
 
 
 class DateHints(Strict):
@@ -250,9 +280,11 @@ class MappingSpec(Strict):
             cols.add(self.record_versions.ordered_by)
         for entity in self.entities.values():
             cols.update(c.column for c in entity.when)
-            for spec in entity.fields.values():
+            for spec in (*entity.fields.values(), *entity.local_ids.values()):
                 cols.update(spec.source_columns)
                 cols.update(spec.condition_columns)
+        for relation in self.relations:
+            cols.update(c.column for c in relation.when)
         return cols
 
     def is_authoritative(self, entity_type: str, attribute: str) -> bool:

@@ -48,10 +48,14 @@ class Assembly:
     address_column: str | None = None
     name_parts: dict[str, str] = field(default_factory=dict)
     lost: dict[str, str] = field(default_factory=dict)          # column → why its best target went elsewhere
+    local_ids: dict[EntityKey, dict[str, tuple[str, str]]] = field(default_factory=dict)  # name → (column, evidence)
+    house_role: str | None = None                               # 业主 / 租户: decides owns or rents
+    placeholders: dict[str, list[str]] = field(default_factory=dict)   # column → values that are no organization
+    organization_columns: set[str] = field(default_factory=set)   # a query's columns from an organization table
 
     @property
     def entities(self) -> set[EntityKey]:
-        found = {(t, r) for t, r, _ in self.placed}
+        found = {(t, r) for t, r, _ in self.placed} | set(self.local_ids)
         if self.name_parts:
             found.add(("person", ""))
         return found
@@ -64,6 +68,19 @@ class Assembly:
 
     def free(self, key: AttrKey) -> bool:
         return key not in self.placed
+
+    def rekey(self, old: EntityKey, new: EntityKey, why: str) -> None:
+        """Move what was placed into one entity to another (an organization whose role the row decides)."""
+        for key in [k for k in self.placed if (k[0], k[1]) == old]:
+            target = (new[0], new[1], key[2])
+            if self.free(target):
+                placed = self.placed.pop(key)
+                placed.key, placed.evidence = target, f"{placed.evidence}; {why}".lstrip("; ")
+                self.placed[target] = placed
+        if old in self.local_ids:
+            moved = self.local_ids.pop(old)
+            self.local_ids.setdefault(new, {}).update({k: v for k, v in moved.items()
+                                                       if k not in self.local_ids.get(new, {})})
 
     def _try(self, column: str, candidate: Candidate, *, weak_ok: bool) -> bool:
         """Place one candidate if its target is free; True when the column is used up."""
@@ -91,6 +108,20 @@ class Assembly:
                 self.consumed[column] = "address"
                 return True
             return False
+        if t.kind == "house_role":
+            if self.house_role is None:
+                self.house_role = column
+                self.consumed[column] = "house_role"
+                return True
+            return False
+        if t.kind == "local_id":
+            assert t.entity is not None and t.attribute is not None
+            ids = self.local_ids.setdefault((t.entity, t.role), {})
+            if t.attribute in ids:
+                return False
+            ids[t.attribute] = (column, "; ".join(candidate.evidence))
+            self.consumed[column] = f"{t.entity} local id {t.attribute}"
+            return True
         if t.kind == "name_part":
             if t.role not in self.name_parts:
                 self.name_parts[t.role] = column
@@ -100,7 +131,10 @@ class Assembly:
         assert t.entity is not None and t.attribute is not None
         key = (t.entity, t.role, t.attribute)
         if candidate.weak and (t.entity, t.role) not in self.entities:
-            return False
+            roles = [r for e, r in self.entities if e == t.entity]
+            if len(roles) != 1:          # a generic header (状态) joins the row's one entity of its type, if any
+                return False
+            key = (t.entity, roles[0], t.attribute)
         if not self.free(key):
             self.lost.setdefault(column, f"also looks like {t} ({candidate.confidence:.2f}), which column "
                                          f"{self.placed[key].column!r} gives")
@@ -139,7 +173,11 @@ class Assembly:
             return
         column, candidate = self.address_column, self.address
         has = self.entities
-        if ("person", "") in has or self.name_parts:
+        if column in self.organization_columns and ("organization", "") in has:
+            targets = [("organization", "", "address")]   # read from the organization's table of a query
+        elif (("person", "") in has or self.name_parts) and self.house_role is not None:
+            targets = [("house", "", "address")]       # the house a person owns or rents: not always their home
+        elif ("person", "") in has or self.name_parts:
             targets = [("person", "", "residence_address"), ("house", "", "address")]
         elif ("organization", "") in has:
             targets = [("organization", "", "address")]
@@ -159,7 +197,11 @@ class Assembly:
 
     def _compose_house_address(self) -> None:
         key = ("house", "", "address")
-        if ("house", "") not in self.entities or not self.free(key):
+        if ("house", "") not in self.entities:
+            return
+        if not self.free(key) and self.placed[key].parts is not None:
+            del self.placed[key]          # composed again: a part was added since
+        if not self.free(key):
             return
         parts = {p: self.placed[("house", "", p)].column or "" for p in HOUSE_PARTS if ("house", "", p) in self.placed}
         if len(parts) >= 2 and set(parts) & {"building", "unit", "room"}:

@@ -9,10 +9,11 @@ and credit codes, plates, mobile numbers, dates equal to the birth date inside t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import schemas
-from hub.onboard.detect import Profile
+from hub.onboard.detect import PERSONAL_KINDS, Profile
 from hub.onboard.dictionary import Entry, Target, match_header
 
 PLACE_AT = 0.5
@@ -68,6 +69,22 @@ def weigh(target: Target, header_score: float, profile: Profile) -> tuple[float,
     """A header's score adjusted by how well the column's values fit the target."""
     if profile.empty:
         return header_score * 0.85, "the column is empty in the sample"
+    if target.kind == "local_id" and profile.share("credit_code", *PERSONAL_KINDS) >= 0.5:
+        return header_score * 0.5, "but its values are credit codes, ID numbers or phones, not the system's own number"
+    if target.attribute == "name" and profile.share("credit_code", "date", "datetime", "number",
+                                                    *PERSONAL_KINDS) >= 0.8:
+        return header_score * 0.55, "but its values are codes, numbers or dates, not names"
+    if target.entity == "house" and target.attribute in ("building", "unit", "room") and profile.share("long") >= 0.8:
+        return header_score * 0.55, "but its values are longer codes than a house number is"
+    if target.attribute == "household_no" and profile.share("room_number") >= 0.9:
+        return header_score * 0.55, "but its values are room numbers (floor and door)"
+    meta = schemas.attribute_spec(target.entity or "", target.attribute or "") if target.kind == "attribute" else None
+    categorical = meta is not None and (meta.allowed_values or meta.normalizer in _CATEGORIES)
+    if categorical and profile.unique and profile.rows > 10:
+        return header_score * 0.55, "but every value differs, as no category's values do"
+    vetoed = _vocabulary_veto(target, profile)
+    if vetoed:
+        return header_score * 0.55, vetoed
     kinds = expected_kinds(target)
     if not kinds:
         return header_score, ""
@@ -83,6 +100,22 @@ def weigh(target: Target, header_score: float, profile: Profile) -> tuple[float,
     return header_score * 0.55, f"but only {_percent(share)} of values are {words}"
 
 
+_CATEGORIES = ("gender", "ethnicity", "population_type", "relation_to_head")
+
+
+def _vocabulary_veto(target: Target, profile: Profile) -> str:
+    """A closed attribute (situation type, status) none of whose words appear in a short list of words."""
+    from hub.onboard.vocab import closed_attributes, value_map
+
+    name = f"{target.entity}.{target.attribute}"
+    words = [c for c in profile.codes or [] if not c.isdigit()]
+    if (target.kind != "attribute" or name not in closed_attributes() or not words
+            or len(words) != len(profile.codes or [])):
+        return ""
+    mapped, _ = value_map(name, words)
+    return "" if mapped else f"but none of its values ({', '.join(words[:4])}) is a word of {name}"
+
+
 def _from_values(profile: Profile, birth_match: float) -> list[Candidate]:
     """Candidates from the values alone, for shapes that are hard to mistake."""
     s = profile.shares
@@ -93,7 +126,7 @@ def _from_values(profile: Profile, birth_match: float) -> list[Candidate]:
         out.append(Candidate(Target.parse(target), confidence,
                              [f"header unknown; {_percent(s.get(kind, 0.0))} of values are {words}"]))
 
-    if s.get("resident_id", 0) >= 0.8:
+    if s.get("resident_id", 0) + s.get("masked_id", 0) >= 0.8:
         add("person.resident_id", 0.8, "resident_id")
     if s.get("credit_code", 0) >= 0.8:
         add("organization.credit_code", 0.8, "credit_code")
@@ -107,12 +140,44 @@ def _from_values(profile: Profile, birth_match: float) -> list[Candidate]:
         add("person.gender", 0.72, "gender")
     if s.get("ethnicity", 0) >= 0.9 and profile.codes and any("族" in c for c in profile.codes):
         add("person.ethnicity", 0.72, "ethnicity")
-    if s.get("person_name", 0) >= 0.8:
+    if s.get("person_name", 0) >= 0.8 and profile.distinct > 0.5 * profile.filled:   # names hardly repeat
         add("person.name", 0.52, "person_name")
+    out += _from_words(profile)
     if birth_match >= 0.8:
         out.append(Candidate(Target.parse("person.birth_date"), 0.86,
                              [f"header unknown; {_percent(birth_match)} equal the birth date in the row's ID number"]))
     return out
+
+
+_TENURE = {"owns": ("业主", "产权人", "房主", "owner"), "rents": ("租户", "承租人", "租客", "承租", "tenant", "renter"),
+           "resides_at": ("家属", "同住", "共同居住", "亲属", "借住", "family", "occupant")}
+_WEAK_STATUS = Entry((Target.parse("situation.status"),), (), weak=True)
+
+
+def _from_words(profile: Profile) -> list[Candidate]:
+    """Candidates from a short list of words every value of which a vocabulary understands: 业主 / 租户 (which
+    relation to the house), 户籍人口 / 流动人口 (population type), 城市低保 / 特困供养 (the kind of situation),
+    正常 / 暂停 / 终止 (a situation's status, where the row has a situation)."""
+    from hub.normalize import NORMALIZERS
+    from hub.onboard.vocab import value_map
+
+    codes = [c for c in profile.codes or [] if not c.isdigit()]
+    if not codes or len(codes) != len(profile.codes or []) or len(codes) > 8:
+        return []
+    listed = ", ".join(codes[:4])
+    if all(any(w in c.lower() for ws in _TENURE.values() for w in ws) for c in codes):
+        return [Candidate(Target("house_role"), 0.8, [f"header unknown; its values ({listed}) say how the person holds "
+                                                      "the house"])]
+    if all(NORMALIZERS["population_type"](c).ok for c in codes):
+        return [Candidate(Target.parse("person.population_type"), 0.76,
+                          [f"header unknown; its values ({listed}) are population types"])]
+    for attribute, confidence, entry in (("situation.situation_type", 0.74, None),
+                                         ("situation.status", 0.7, _WEAK_STATUS)):
+        mapped, unknown = value_map(attribute, codes)
+        if mapped and not unknown and any(k != v for k, v in mapped.items()):
+            return [Candidate(Target.parse(attribute), confidence,
+                              [f"header unknown; its values ({listed}) are words of {attribute}"], entry)]
+    return []
 
 
 def column_candidates(profile: Profile, *, birth_match: float = 0.0) -> list[Candidate]:
@@ -131,4 +196,22 @@ def column_candidates(profile: Profile, *, birth_match: float = 0.0) -> list[Can
             out.append(Candidate(target, confidence, [match.how, *([note] if note else [])], match.entry))
     known = {str(c.target) for c in out}
     out += [c for c in _from_values(profile, birth_match) if str(c.target) not in known]
+    if (profile.unique and _ID_HEADER.search(str(profile.column)) and not profile.share(*PERSONAL_KINDS)
+            and not any(c.target.kind == "record_id" for c in out)
+            and profile.share("date", "datetime", "address") < 0.5):
+        # an id named for the row's person outranks one named for a house or an organization in the row
+        confidence = 0.72 if _PERSON_WORDS.search(str(profile.column)) else 0.66 if _OTHER_WORDS.search(
+            str(profile.column)) else 0.7
+        out.append(Candidate(Target("record_id"), confidence, [f"header {profile.column!r} reads as a number or id, "
+                                                               "and its values are unique and filled"]))
     return sorted(out, key=lambda c: -c.confidence)
+
+
+_PERSON_WORDS = re.compile(r"(人员|住户|个人|人口|对象|person|resident|occupant|population|insured|member|^ZH|^RY|^GR)",
+                           re.IGNORECASE)
+_OTHER_WORDS = re.compile(r"(房屋|房产|单位|企业|机构|house|flat|unit|room|premises|company|employer|org|^FW|^DW)",
+                          re.IGNORECASE)
+_ID_HEADER = re.compile(r"(编号|编码|代码$|序列号|证号|档案号|登记号|[a-z0-9](BH|BM)$|^[A-Z]{2,6}(BH|BM|DM|XLH|DAH|ID)$"
+                        r"|(^|[_\s.-])(no|id|num|number|code|ref|key)$|[a-z](No|Id|ID)$|[\u4e00-\u9fff]ID$)",
+                        re.IGNORECASE)
+"""A header that names an identifier: …编号, pinyin …BH, English …_no / …_id / RegNo."""

@@ -15,16 +15,18 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 import schemas
 from hub.mapping import FieldSpec, MappingSpec
+from hub.mapping.conditions import conditions_hold
 from hub.mapping.nearest import suggest
 from hub.mapping.yaml_lines import Path_, nearest_line
 from hub.normalize.base import is_blank
 from hub.onboard.detect import PERSONAL_KINDS, profile
 from hub.onboard.sample import Sample
-from hub.statements.columns import normalize_field, raw_values, unmapped_values
+from hub.statements.columns import normalize_entity, normalize_field, raw_values, unmapped_values
 
 FAILING = 0.2
 _LONG_NUMBER = re.compile(r"\d{7,}")
@@ -92,7 +94,92 @@ def _columns(spec: MappingSpec, sample: Sample, out: _Findings) -> set[str]:
                 need(column, (*base, "columns", i))
             for i, condition in enumerate(field.when):
                 need(condition.column, (*base, "when", i))
+        for name, field in entity.local_ids.items():
+            for column in field.source_columns:
+                need(column, ("entities", local, "local_ids", name))
+            for i, condition in enumerate(field.when):
+                need(condition.column, ("entities", local, "local_ids", name, "when", i))
+    for i, relation in enumerate(spec.relations):
+        for j, condition in enumerate(relation.when):
+            need(condition.column, ("relations", i, "when", j))
     return missing
+
+
+IDENTIFYING = {
+    "person": ("name", "resident_id", "resident_id_masked", "resident_id_unchecked", "household_no"),
+    "organization": ("name", "credit_code"),
+    "house": ("address", "room"),
+    "thing": ("plate_no", "parking_space_no", "name"),
+    "place": ("code", "name"),
+}
+"""Per entity type, the attributes that tell one entity from another (a local id does too). A situation or an
+event is told apart by the person it applies to, so it needs none of its own."""
+
+
+def _shape(spec: MappingSpec, out: _Findings) -> None:
+    """What the file alone says is odd: an entity nothing identifies, an entity made of constants only."""
+    for local, entity in spec.entities.items():
+        loc = ("entities", local)
+        if not entity.own_fields:
+            out.add("warning", (*loc, "fields"), f"{entity.type} {local!r} has only constants: a constant alone never "
+                    "makes an entity, so it never appears; read at least one field from a column")
+            continue
+        wanted = IDENTIFYING.get(entity.type, ())
+        identifying = [a for a in wanted if a in entity.fields and entity.fields[a].const is None]
+        if wanted and not identifying and not entity.local_ids:
+            out.add("warning", (*loc, "fields"), f"{entity.type} {local!r} has no identifying attribute (none of "
+                    f"{', '.join(wanted)} from a column, and no local id): its rows cannot be told apart or matched")
+
+
+def _accepted(spec: MappingSpec, frame: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per entity: (rows where its `when` holds, rows where it is present, rows where it is loaded), as ingest
+    decides them (present but not loaded: rejected into quarantine, which ingest reports on its own)."""
+    out = {}
+    for local, entity in spec.entities.items():
+        results, present = normalize_entity(spec, frame, entity)
+        there = np.asarray(present, dtype=bool)
+        loaded = there.copy()
+        for attribute in entity.required:
+            loaded &= np.fromiter((r.value is not None for r in results[attribute]), dtype=bool, count=len(frame))
+        out[local] = (np.asarray(conditions_hold(frame, entity.when), dtype=bool), there, loaded)
+    return out
+
+
+def _relations(spec: MappingSpec, frame: pd.DataFrame, missing: set[str], out: _Findings) -> None:
+    """A relation one of whose ends is absent on rows where the other is loaded, for no declared reason (the
+    end's own `when`, or the relation's): the relation silently goes unwritten there."""
+    usable = [r for r in spec.relations if not {c.column for c in r.when} & missing]
+    if not usable:
+        return
+    loaded = _accepted(spec, frame)
+    n = len(frame)
+    for i, relation in enumerate(spec.relations):
+        if relation not in usable:
+            continue
+        holds = np.asarray(conditions_hold(frame, relation.when), dtype=bool)
+        for end, other in ((relation.subject, relation.object), (relation.object, relation.subject)):
+            declared, there, _ = loaded[end]
+            lost = int((holds & declared & ~there & loaded[other][2]).sum())
+            if lost:
+                out.add("warning", ("relations", i), f"{end} can be absent: on {lost} of {n} sampled rows {other} is "
+                        f"there and {end} is not (its own columns are blank), so {relation.subject} "
+                        f"{relation.predicate} {relation.object} is not written; if that is meant, say so with `when` "
+                        f"on {end} or on the relation")
+        for j, condition in enumerate(relation.when):
+            if condition.column in frame and not condition.holds(frame[condition.column]).any():
+                out.add("warning", ("relations", i, "when", j),
+                        f"condition '{condition.describe()}' holds for no sampled row: the relation is never written")
+
+
+def _local_ids(spec: MappingSpec, frame: pd.DataFrame, missing: set[str], out: _Findings) -> None:
+    for local, entity in spec.entities.items():
+        for name, field in entity.local_ids.items():
+            if set(field.source_columns) & missing:
+                continue
+            values = raw_values(frame, field).tolist()
+            if profile(name, values).share(*PERSONAL_KINDS) >= 0.3:
+                out.add("error", ("entities", local, "local_ids", name), f"local id {name!r} is or carries resident "
+                        "ID numbers or phones; local ids are stored in clear: use the system's own number instead")
 
 
 def _field(spec: MappingSpec, frame: pd.DataFrame, local: str, attr: str, field: FieldSpec, out: _Findings) -> None:
@@ -163,6 +250,7 @@ def _versions(ordered_by: str, frame: pd.DataFrame, keys: pd.Series, out: _Findi
 def check_mapping(spec: MappingSpec, lines: dict[Path_, int], sample: Sample, *, file: str) -> list[Finding]:
     """Everything wrong between a loaded mapping and a sample of its source (errors first)."""
     out = _Findings(file, lines)
+    _shape(spec, out)
     missing = _columns(spec, sample, out)
     if spec.connector.kind == "file" and len(missing) * 2 > len(spec.columns_read):
         out.add("warning", ("connector", "settings"), f"{len(missing)} of the {len(spec.columns_read)} columns the "
@@ -176,6 +264,8 @@ def check_mapping(spec: MappingSpec, lines: dict[Path_, int], sample: Sample, *,
         out.add("warning", ("connector",), "the source returned no rows: nothing to check values against")
         return out.items
     _record_id(spec, frame, out)
+    _local_ids(spec, frame, missing, out)
+    _relations(spec, frame, missing, out)
     for local, entity in spec.entities.items():
         for i, condition in enumerate(entity.when):
             if condition.column in frame and not condition.holds(frame[condition.column]).any():

@@ -83,9 +83,14 @@ def _date_kinds(value: str) -> set[str]:
     return kinds
 
 
+_ORGANIZATION_END = re.compile(r"(公司|福利院|敬老院|养老院|医院|学校|中心|机构"
+                               r"|协会|委员会|服务站|管理站|事务所|局|厂|店)$")
+"""How the name of an institution ends: 天山区社会福利院 has a district in it, but it is no address."""
+
+
 def _address(value: str) -> bool:
     result = NORMALIZERS["address"](value)
-    if not result.ok or len(value) < 6:
+    if not result.ok or len(value) < 6 or _ORGANIZATION_END.search(value):
         return False
     return sum(1 for part in _ADDRESS_PARTS if part in result.derived) >= 2
 
@@ -113,6 +118,10 @@ def classify(value: str) -> set[str]:
         kinds.add("person_name")
     if _ok("decimal", value):
         kinds.add("number")
+        if compact.isdigit() and 101 <= int(compact) <= 9999 and 1 <= int(compact) % 100 <= 8:
+            kinds.add("room_number")
+    if len(compact) > 6:
+        kinds.add("long")
     if re.search(r"[\u3400-\u9fff]", value) and _address(value):
         kinds.add("address")
     return kinds

@@ -23,7 +23,9 @@ from rapidfuzz import fuzz, process
 
 from hub.normalize.codes import lookup_key
 
-SPECIAL = ("record_id", "cursor", "id_type", "address", "unmapped")
+SPECIAL = ("record_id", "cursor", "id_type", "address", "unmapped", "house_role")
+_ENDINGS = ("代码", "名称", "代号")
+_PINYIN_ENDINGS = ("dm", "mc")
 _NOTE = re.compile(r"[(（\[【<《].*?[)）\]】>》]")
 _PUNCT = re.compile(r"[\s_\-.:：*#＊/\\|,，、·'\"“”‘’?？!！]")
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -33,9 +35,10 @@ _TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 @dataclass(frozen=True)
 class Target:
     """Where a column goes: `entity.attribute[@role]`, or a special role (record_id, cursor, id_type,
-    address, unmapped, name_part:surname / name_part:given)."""
+    address, unmapped, house_role, name_part:surname / name_part:given), or `entity.local_id:NAME`, a
+    department-local identifier of the entity."""
 
-    kind: str                      # attribute | record_id | cursor | id_type | address | unmapped | name_part
+    kind: str     # attribute | local_id | record_id | cursor | id_type | address | unmapped | house_role | name_part
     entity: str | None = None
     attribute: str | None = None
     role: str = ""
@@ -48,11 +51,15 @@ class Target:
             return cls("name_part", "person", "name", text.split(":", 1)[1])
         path, _, role = text.partition("@")
         entity, _, attribute = path.partition(".")
+        if attribute.startswith("local_id:"):
+            return cls("local_id", entity, attribute.split(":", 1)[1], role)
         return cls("attribute", entity, attribute, role)
 
     def __str__(self) -> str:
         if self.kind == "name_part":
             return f"name_part:{self.role}"
+        if self.kind == "local_id":
+            return f"{self.entity}.local_id:{self.attribute}"
         if self.kind != "attribute":
             return self.kind
         return f"{self.entity}.{self.attribute}" + (f"@{self.role}" if self.role else "")
@@ -108,8 +115,63 @@ def _entry(raw: Mapping[str, Any]) -> Entry:
 
 @functools.cache
 def entries() -> tuple[Entry, ...]:
+    return tuple(_entry(raw) for raw in _resource()["entries"])
+
+
+@functools.cache
+def _resource() -> dict[str, Any]:
     text = files("hub.onboard").joinpath("resources", "headers.yaml").read_text(encoding="utf-8")
-    return tuple(_entry(raw) for raw in yaml.safe_load(text)["entries"])
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+@functools.cache
+def keyword_groups() -> tuple[tuple[Entry, tuple[str, ...], str], ...]:
+    """(entry, folded words, pinyin initials of the words or '') per keyword group of headers.yaml; the entry is
+    the first listed one of the target (its map, implies and weakness), else a bare one."""
+    out = []
+    for text, groups in _resource()["keywords"].items():
+        target = Target.parse(text)
+        entry = next((e for e in entries() if target in e.targets), None) or Entry((target,), ())
+        for group in groups:
+            words = tuple(header_key(w) for w in str(group).split("+"))
+            han = all(_HAN.match(c) for w in words for c in w)
+            initials = "".join(lazy_pinyin("".join(words), style=Style.FIRST_LETTER)) if han else ""
+            out.append((entry, words, initials if len(initials) >= 2 else ""))
+    return tuple(out)
+
+
+@functools.cache
+def _affixes() -> tuple[str, ...]:
+    """The common words, folded, and their pinyin initials (longest first), for a known spelling beside one."""
+    words = [header_key(str(a)) for a in _resource()["AFFIXES"]]
+    forms = {*words, *("".join(lazy_pinyin(w, style=Style.FIRST_LETTER)) for w in words), "id"}
+    return tuple(sorted((f for f in forms if f), key=len, reverse=True))
+
+
+@functools.cache
+def _affix_initials() -> tuple[str, ...]:
+    return ("", *("".join(lazy_pinyin(str(a), style=Style.FIRST_LETTER)) for a in _resource()["AFFIXES"]))
+
+
+def _keywords(header: str, key: str) -> list[tuple[Entry, float, str]]:
+    """Keyword groups the header holds (Chinese words, English tokens) or spells in pinyin initials."""
+    tokens = set(_tokens(header))
+    caps = str(header).strip().removesuffix("ID")
+    pinyin = caps.isascii() and caps.isalpha() and caps.isupper() and 2 <= len(caps) <= 10
+    full = _PUNCT.sub("", lookup_key(str(header)))     # brackets kept: 物业（公司）
+    out = []
+    for entry, words, initials in keyword_groups():
+        chars = sum(len(w) for w in words)
+        several = 0.04 if len(words) > 1 else 0.0      # two words that must meet say more than one
+        if any(_HAN.search(w) for w in words) and all(w in full for w in words):
+            out.append((entry, min(0.8, 0.69 + 0.02 * chars) + several, f"header {header!r} holds {' + '.join(words)}"))
+        elif all(w.isascii() for w in words) and all(w in tokens for w in words):
+            out.append((entry, min(0.8, 0.6 + 0.02 * chars) + several,
+                        f"header {header!r} holds the word(s) {' + '.join(words)}"))
+        elif pinyin and initials and any(caps.lower() in (a + initials, initials + a) for a in _affix_initials()):
+            out.append((entry, 0.66, f"header {header!r} reads as the pinyin initials of {''.join(words)}"))
+    return out
 
 
 @functools.cache
@@ -147,6 +209,24 @@ def match_header(header: str) -> list[HeaderMatch]:
             + ("" if exact else " once its note in brackets is dropped"))
     for entry, spelling in derived.get(key, []):
         add(entry, 0.84, f"header {header!r} is the pinyin of {spelling!r}")
+    for ending in (*_ENDINGS, *_PINYIN_ENDINGS):
+        if found or not key.endswith(ending) or len(key) < len(ending) + 2:
+            continue
+        stem = key[:-len(ending)]
+        for entry, spelling in [*listed.get(stem, []), *derived.get(stem, [])]:
+            add(entry, 0.84, f"header {header!r} is {spelling!r} with {ending!r} (its code or name)")
+    full = _PUNCT.sub("", lookup_key(str(header)))
+    if not found and full != key:                  # the note in brackets was the word: 单位（名称）
+        for entry, spelling in listed.get(full, []):
+            add(entry, 0.86, f"header {header!r} is {spelling!r} once its brackets are read")
+    if not found:
+        for affix in _affixes():
+            for stem in ({key[len(affix):]} if key.startswith(affix) else set()) | (
+                    {key[:-len(affix)]} if key.endswith(affix) else set()):
+                if len(stem) < 2:
+                    continue
+                for entry, spelling in [*listed.get(stem, []), *derived.get(stem, [])]:
+                    add(entry, 0.8, f"header {header!r} is {spelling!r} with {affix!r} before or after it")
     if not found and _HAN.search(key):
         for spelling_key, items in sorted(listed.items(), key=lambda kv: -len(kv[0])):
             if len(spelling_key) >= 2 and _HAN.search(spelling_key) and spelling_key in key:
@@ -163,6 +243,8 @@ def match_header(header: str) -> list[HeaderMatch]:
                             add(entry, 0.68, f"header {header!r} contains the word {spelling!r}")
                 if found:
                     break
+    for entry, score, how in _keywords(header, key):
+        add(entry, score, how)
     if not found and len(key) >= 4:
         close = process.extractOne(key, list(listed), scorer=fuzz.ratio, score_cutoff=80)
         if close is not None:

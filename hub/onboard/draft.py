@@ -46,8 +46,10 @@ class DraftEntity:
     role: str = ""
     fields: list[DraftField] = field(default_factory=list)
     required: list[str] = field(default_factory=list)
-    when: str = ""
+    when: list[str] = field(default_factory=list)
     note: str = ""
+    local_ids: dict[str, dict[str, Any]] = field(default_factory=dict)   # name → FieldSpec content
+    local_notes: dict[str, str] = field(default_factory=dict)
 
     def field(self, attribute: str) -> DraftField | None:
         return next((f for f in self.fields if f.attribute == attribute), None)
@@ -61,7 +63,7 @@ class Draft:
     record_id: list[str]
     title: str = ""
     entities: list[DraftEntity] = field(default_factory=list)
-    relations: list[tuple[str, str, str]] = field(default_factory=list)
+    relations: list[tuple[str, str, str, str]] = field(default_factory=list)   # subject, predicate, object, when
     authority: list[str] = field(default_factory=list)
     dates: dict[str, Any] | None = None
     notes: dict[str, str] = field(default_factory=dict)        # top-level key → comment
@@ -69,6 +71,12 @@ class Draft:
     columns: list[str] = field(default_factory=list)
     origin: str = ""
     status: str = "draft"       # `hub ingest` leaves a draft alone until the operator marks it ready
+    relation_notes: list[str] = field(default_factory=list)    # a comment per relation
+
+    @property
+    def triples(self) -> set[tuple[str, str, str]]:
+        """(subject, predicate, object) of every relation, whatever its condition."""
+        return {r[:3] for r in self.relations}
 
     def entity(self, name: str) -> DraftEntity | None:
         return next((e for e in self.entities if e.name == name), None)
@@ -84,15 +92,27 @@ class Draft:
             out["dates"] = self.dates
         out["entities"] = {
             e.name: {"type": e.type, **({"required": e.required} if e.required else {}),
-                     **({"when": e.when} if e.when else {}),
-                     "fields": {f.attribute: _field_value(f.spec) for f in e.fields}}
+                     **({"when": _when_value(e.when)} if e.when else {}),
+                     "fields": {f.attribute: _field_value(f.spec) for f in e.fields},
+                     **({"local_ids": {k: _field_value(v) for k, v in e.local_ids.items()}} if e.local_ids else {})}
             for e in self.entities
         }
         if self.relations:
-            out["relations"] = [{"subject": s, "predicate": p, "object": o} for s, p, o in self.relations]
+            out["relations"] = [_relation(*r) for r in self.relations]
         if self.authority:
             out["authority"] = self.authority
         return out
+
+
+def _when_value(when: list[str]) -> str | list[str]:
+    return when[0] if len(when) == 1 else when
+
+
+def _relation(subject: str, predicate: str, obj: str, when: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"subject": subject, "predicate": predicate, "object": obj}
+    if when:
+        out["when"] = when
+    return out
 
 
 def _field_value(spec: dict[str, Any]) -> Any:
@@ -181,16 +201,21 @@ def render(draft: Draft, *, comments: bool = True, schema: str = "../schemas/map
         if entity.required:
             lines.add(f"    required: {flow(entity.required)}")
         if entity.when:
-            lines.add(f"    when: {flow(entity.when)}", entity.note)
+            lines.add(f"    when: {flow(_when_value(entity.when))}", entity.note)
         lines.add("    fields:")
         for f in entity.fields:
             value = _field_value(f.spec)
             text = f"      {flow(f.attribute)}: {flow(value)}"
             lines.add(text, f"{f.confidence:.2f} {f.evidence}".strip() if f.evidence else "")
+        if entity.local_ids:
+            lines.add("    local_ids:")
+            for name, spec in entity.local_ids.items():
+                lines.add(f"      {flow(name)}: {flow(_field_value(spec))}", entity.local_notes.get(name, ""))
     if draft.relations:
         lines.add("relations:")
-        for subject, predicate, obj in draft.relations:
-            lines.add(f"  - {flow({'subject': subject, 'predicate': predicate, 'object': obj})}")
+        for i, relation in enumerate(draft.relations):
+            note = draft.relation_notes[i] if i < len(draft.relation_notes) else ""
+            lines.add(f"  - {flow(_relation(*relation))}", note)
     if draft.authority:
         lines.add(f"authority: {flow(draft.authority)}", notes.get("authority", ""))
     if draft.unplaced and comments:

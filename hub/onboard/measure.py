@@ -54,6 +54,12 @@ def column_targets(spec: MappingSpec) -> dict[str, set[str]]:
                 out[column].add(f"{entity.type}.{attribute}")
             for column in spec_field.condition_columns:
                 out[column].add(f"when:{entity.type}.{attribute}")
+        for spec_field in entity.local_ids.values():
+            for column in spec_field.source_columns:
+                out[column].add(f"{entity.type}.local_id")
+    for relation in spec.relations:
+        for condition in relation.when:
+            out[condition.column].add(f"when:{relation.predicate}")
     return out
 
 
@@ -77,7 +83,9 @@ def _canonical(spec: MappingSpec, names: dict[str, str] | None = None, order: li
         wanted = (field_order or {}).get(name, [])
         fields.sort(key=lambda kv: (wanted.index(kv[0]) if kv[0] in wanted else len(wanted)))
         draft_entity = DraftEntity(name, entity.type, required=list(entity.required),
-                                   when=" & ".join(c.describe() for c in entity.when))
+                                   when=[c.describe() for c in entity.when],
+                                   local_ids={k: v.model_dump(exclude_defaults=True, by_alias=True, mode="json")
+                                              for k, v in sorted(entity.local_ids.items())})
         draft_entity.fields = [DraftField(a, f.model_dump(exclude_defaults=True, by_alias=True, mode="json"))
                                for a, f in fields]
         for f in draft_entity.fields:
@@ -88,9 +96,9 @@ def _canonical(spec: MappingSpec, names: dict[str, str] | None = None, order: li
     entities.sort(key=lambda e: rank.get(e.name, len(rank)))
     connector = spec.connector.model_dump(exclude_defaults=True)
     draft = Draft(spec.source, spec.department, connector, list(spec.record_id), spec.title, entities,
-                  sorted((names.get(r.subject, r.subject), r.predicate, names.get(r.object, r.object))
-                         for r in spec.relations), sorted(spec.authority),
-                  spec.dates.model_dump(exclude_defaults=True) or None)
+                  relations=sorted((names.get(r.subject, r.subject), r.predicate, names.get(r.object, r.object),
+                                    " & ".join(c.describe() for c in r.when)) for r in spec.relations),
+                  authority=sorted(spec.authority), dates=spec.dates.model_dump(exclude_defaults=True) or None)
     return render(draft, comments=False)
 
 

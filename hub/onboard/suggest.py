@@ -26,8 +26,22 @@ from hub.onboard.detect import PERSONAL_KINDS, Profile, profile
 from hub.onboard.draft import Draft
 from hub.onboard.entities import draft_entities, entity_names, relations
 from hub.onboard.locate import SourceRef
+from hub.onboard.roles import (
+    founding_or_registration,
+    house_parts_from_values,
+    one_situation,
+    organization_roles,
+    organization_table_columns,
+    placeholders,
+    registered_house,
+)
 from hub.onboard.sample import Sample
-from hub.onboard.vocab import closed_attributes, department_scores, situation_from_context, value_map
+from hub.onboard.vocab import (
+    closed_attributes,
+    department_scores,
+    situation_from_context,
+    value_map,
+)
 
 _DATE_ATTRS = {"date", "datetime"}
 
@@ -56,6 +70,37 @@ def _slug(text: str) -> str:
     return slug[:48].rstrip("_")
 
 
+def _proposed(table: str, code: str) -> str | None:
+    """A value for a code the shipped table lacks: a number past the table's codes reads like the last code
+    before it (金保 AAC008 '4' after '3' 终止), a word like the table's word it contains."""
+    entries = code_table(table).index
+    if code.isdigit():
+        lower = [int(c) for c in entries if c.isdigit() and int(c) < int(code)]
+        return entries[str(max(lower))] if lower else None
+    key = fold(code)
+    hits = [(len(k), v) for k, v in entries.items() if fold(k) and fold(k) in key]
+    return max(hits)[1] if hits else None
+
+
+def _table_with_proposals(placed: Placed, table: str, codes: list[str]) -> None:
+    """The code table, or where the sample holds codes it lacks an inline map of the codes seen with an entry
+    proposed for each missing one (said in the comment, for the operator to confirm)."""
+    lookup = code_table(table).lookup
+    missing = [c for c in codes if lookup(c) is None]
+    proposals = {c: v for c in missing if (v := _proposed(table, c)) is not None}
+    if not proposals:
+        placed.extra["map"] = table
+        return
+    placed.extra["map"] = {c: (lookup(c) or proposals.get(c) or c) for c in sorted(codes, key=_code_order)}
+    placed.evidence += (f"; the sample holds {', '.join(repr(c) for c in proposals)}, which {table} lacks: the map is "
+                        f"{table} for the codes seen plus a proposed "
+                        + ", ".join(f"{c}: {v}" for c, v in proposals.items()) + " (confirm it)")
+
+
+def _code_order(code: str) -> tuple[int, int, str]:
+    return (0, int(code), "") if code.isdigit() else (1, 0, code)
+
+
 def _maps(asm: Assembly) -> None:
     """Value maps: the dictionary's code table or map for the column, else one built from its values."""
     closed = set(closed_attributes())
@@ -64,7 +109,9 @@ def _maps(asm: Assembly) -> None:
             continue
         codes = asm.profiles[placed.column].codes
         table = placed.entry.map if placed.entry is not None else None
-        if isinstance(table, str):
+        if isinstance(table, str) and codes:
+            _table_with_proposals(placed, table, codes)
+        elif isinstance(table, str):
             placed.extra["map"] = table
         elif table is not None:
             seen = {fold(c) for c in codes or []}
@@ -73,6 +120,8 @@ def _maps(asm: Assembly) -> None:
             mapped, unknown = value_map(f"{entity}.{attribute}", codes)
             if not mapped and set(codes) <= set(code_table("jinbao_status").index):
                 placed.extra["map"] = "jinbao_status"
+            elif not mapped and sum(c in code_table("jinbao_status").index for c in codes) * 2 > len(codes):
+                _table_with_proposals(placed, "jinbao_status", codes)
             elif mapped and (unknown or any(k != v for k, v in mapped.items())):
                 placed.extra["map"] = mapped
                 placed.evidence += "; map written from its values"
@@ -158,13 +207,15 @@ def _record_id(asm: Assembly, ref: SourceRef, sample: Sample, sheets: bool) -> t
         return list(ref.keys), "the table's primary key"
     prefix = ["_sheet"] if sheets else []
     sheet_note = "; _sheet: rows are numbered per sheet" if sheets else ""
-    for column, _, weak in sorted(asm.record_ids, key=lambda r: (r[2], -r[1])):
+    for column, _, weak in sorted(asm.record_ids, key=lambda r: (r[2], r[0] in asm.consumed, -r[1])):
         if column in unique or (sheets and weak and _unique_together(sample, ("_sheet", column))):
-            why = ("a row number: stable only while the export keeps its order" if weak
-                   else f"known identifier header, unique and filled in {n} sampled rows")
+            row_number = weak and _running_count(sample, column)
+            why = ("a row number: stable only while the export keeps its order" if row_number
+                   else f"an identifier, unique and filled in {n} sampled rows")
             return [*prefix, column], why + sheet_note
     strong = [p.column for k, p in asm.placed.items() if p.column in unique and k[2] == "credit_code"]
-    others = [c for c in asm.profiles if c in unique]
+    timely = {c for c, p in asm.profiles.items() if p.share("date", "datetime", "excel_serial", "address") >= 0.5}
+    others = [c for c in asm.profiles if c in unique and c not in timely]
     if strong or others:
         return [*prefix, (strong or others)[0]], f"unique and filled in {n} sampled rows; check it identifies a " \
                                                   f"record{sheet_note}"
@@ -175,6 +226,15 @@ def _record_id(asm: Assembly, ref: SourceRef, sample: Sample, sheets: bool) -> t
                                 "check they identify a record")
     return [CHOOSE_RECORD_ID], (f"NO column or set of up to {COMBINED_UP_TO} columns is unique in the {n} sampled "
                                 "rows (rows repeat): name the column(s) that identify a record")
+
+
+def _running_count(sample: Sample, column: str) -> bool:
+    """The column counts the rows (1, 2, 3 …, per sheet): a row number, not a business id such as MZ2024…"""
+    values = [str(v).strip().removesuffix(".0") for v in sample.values(column) if not is_blank(v)]
+    if not values or not all(v.isdigit() for v in values):
+        return False
+    numbers = sorted(int(v) for v in values)
+    return numbers[-1] - numbers[0] < 2 * len(numbers) and numbers[0] <= 1 + len(numbers)
 
 
 CHOOSE_RECORD_ID = "CHOOSE_THE_RECORD_ID"
@@ -207,8 +267,11 @@ def _unplaced(asm: Assembly, used: set[str]) -> list[tuple[str, str]]:
         best = next((c for c in asm.candidates[column] if c.target.kind not in ("record_id", "cursor")), None)
         if best is not None and best.confidence < PLACE_AT:
             out.append((column, f"best guess {best.target} ({best.confidence:.2f}): {'; '.join(best.evidence)}"))
+        elif best is not None and best.target.entity is not None:
+            out.append((column, f"{best.target} would fit, but nothing else in the row describes a "
+                                f"{best.target.entity}, so it was left out"))
         elif best is not None:
-            out.append((column, f"{best.target} would fit, but the row has no {best.target.entity} otherwise"))
+            out.append((column, f"it looks like {best.target}, but another column was taken for that"))
         else:
             kinds = sorted(p.shares.items(), key=lambda kv: -kv[1])[:2]
             shape = ", ".join(f"{round(100 * s)} % {k}" for k, s in kinds if s >= 0.3) or "no recognised shape"
@@ -224,13 +287,22 @@ def suggest_mapping(ref: SourceRef, sample: Sample, *, source_id: str | None = N
                 for c in columns}
     births = _birth_match(sample, profiles)
     asm = Assembly(profiles, {c: column_candidates(profiles[c], birth_match=births.get(c, 0.0)) for c in columns})
+    asm.organization_columns = organization_table_columns(str(ref.settings.get("query") or ""))
     asm.run()
     context = [title or "", ref.title, ref.label, *(str(v) for v in ref.settings.get("params", {}).values())]
     unplaced: list[tuple[str, str]] = []
+    dept, dept_note = _department(asm, context, department)
+    house_parts_from_values(asm, sample)
+    one_situation(asm)
+    organization_roles(asm, dept)
+    registered_house(asm)
+    founding_or_registration(asm)
+    placeholders(asm, sample)
     _situation_types(asm, context, unplaced)
-    if district_code and ("house", "") in asm.entities and asm.free(("house", "", "district_code")):
-        key = ("house", "", "district_code")
-        asm.placed[key] = Placed(key, 0.9, "the district this hub serves (--district-code)", const=district_code)
+    for entity, role in sorted(asm.entities):
+        key = ("house", role, "district_code")
+        if district_code and entity == "house" and role != "registered" and asm.free(key):   # 户籍 may be anywhere
+            asm.placed[key] = Placed(key, 0.9, "the district this hub serves (--district-code)", const=district_code)
     _maps(asm)
     _identity_condition(asm)
     dates, dates_note = _date_order(asm)
@@ -249,7 +321,6 @@ def suggest_mapping(ref: SourceRef, sample: Sample, *, source_id: str | None = N
         settings["key"] = [c for c in record_id if c != "_sheet"]
     if "incremental" in settings:
         used.add(str(settings["incremental"]["field"]))
-    dept, dept_note = _department(asm, context, department)
     entities = draft_entities(asm, names)
     authority = [f"{e.type}.{f.attribute}" for e in entities for f in e.fields
                  if (meta := schemas.attribute_spec(e.type, f.attribute)) is not None
@@ -260,6 +331,10 @@ def suggest_mapping(ref: SourceRef, sample: Sample, *, source_id: str | None = N
     notes = {"source": "" if source_id else "from the source's name", "department": dept_note,
              "settings": "; ".join(ref.notes.values()), "record_id": record_note, "dates": dates_note,
              "authority": f"schemas/ names {dept} authoritative for these" if authority else ""}
+    tenure = None
+    if asm.house_role is not None:
+        tenure = (asm.house_role, [str(v) for v in asm.profiles[asm.house_role].codes or []])
+    found, relation_notes = relations(names, context, tenure)
     return Draft(
         source=source_id or _slug(ref.label.rsplit(".", 1)[0]),
         department=dept,
@@ -267,7 +342,8 @@ def suggest_mapping(ref: SourceRef, sample: Sample, *, source_id: str | None = N
         connector=connector,
         record_id=record_id,
         entities=entities,
-        relations=relations(names, context),
+        relations=found,
+        relation_notes=relation_notes,
         authority=list(dict.fromkeys(authority)),
         dates=dates,
         notes=notes,

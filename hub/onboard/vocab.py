@@ -67,3 +67,9 @@ def situation_from_context(texts: Iterable[str]) -> str | None:
     """The situation type a title or file name names (持证残疾人名册 → disability)."""
     joined = " ".join(str(t) for t in texts if t)
     return _best(joined, _data()["situation_context"]) if joined else None
+
+
+def not_organizations(values: Iterable[str]) -> list[str]:
+    """The values that name no organization (灵活就业人员, 城乡居民, 无), in the vocabulary's order."""
+    seen = {lookup_key(str(v)) for v in values}
+    return [str(w) for w in _data()["not_organizations"] if lookup_key(str(w)) in seen]

@@ -16,13 +16,15 @@ from datetime import datetime
 from itertools import repeat
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 import schemas
 from hub.mapping import EntitySpec, MappingSpec
+from hub.mapping.conditions import conditions_hold
 from hub.normalize.base import Normalized
 from hub.protect import Vault
-from hub.statements.columns import normalize_entity
+from hub.statements.columns import normalize_entity, normalize_local_id
 from hub.statements.entries import ciphertext_text, encode, row_id
 
 QUARANTINE_COLUMNS = (
@@ -157,6 +159,21 @@ def _emit_entity(em: _Emitter, local: str, entity: EntitySpec, results: dict[str
             em.statements(emit_rows, entity.type, local, derived_attr, emit_values, "derived", source_field)
 
 
+def _emit_local_ids(em: _Emitter, local: str, entity: EntitySpec, frame: pd.DataFrame, accepted: list[bool]) -> None:
+    """Statements of the entity's department-local identifiers (`local_id:<name>`, method local_id)."""
+    rows = np.asarray(accepted, dtype=bool)
+    for name, spec_field in entity.local_ids.items():
+        column = normalize_local_id(em.spec, frame, spec_field, rows)
+        source_field = "+".join(spec_field.source_columns) or None
+        for i, res in enumerate(column):
+            if res.value is None and res.reason is not None and accepted[i]:
+                em.out.quarantined_values += 1
+                em.problem(i, local, source_field or name, "value", res.reason)
+        emit = [i for i, res in enumerate(column) if res.value is not None and accepted[i]]
+        em.statements(emit, entity.type, local, schemas.local_id_attribute(name),
+                      [column[i].value for i in emit], schemas.LOCAL_ID_METHOD, source_field)  # type: ignore[misc]
+
+
 def build_statements(spec: MappingSpec, frame: pd.DataFrame, refs: RecordRefs, *, run_id: str,
                      now: datetime | str, vault: Vault) -> StatementBatch:
     """Statements and quarantine rows for the new records of one batch (frame rows align with refs)."""
@@ -165,11 +182,8 @@ def build_statements(spec: MappingSpec, frame: pd.DataFrame, refs: RecordRefs, *
     n = len(frame)
     accepted_by_entity: dict[str, list[bool]] = {}
     for local, entity in spec.entities.items():
-        results, accepted = normalize_entity(spec, frame, entity)   # rows outside the entity's `when`: absent
-        for i in range(n):  # an entity with no value at all is simply absent from this row: nothing to reject
-            if accepted[i] and all(column[i].value is None and column[i].reason is None and not column[i].derived
-                                   for column in results.values()):
-                accepted[i] = False
+        # absent where its `when` does not hold or none of its own columns is filled (a const alone is no entity)
+        results, accepted = normalize_entity(spec, frame, entity)
         for attribute in entity.required:
             for i, res in enumerate(results[attribute]):
                 if accepted[i] and res.value is None:
@@ -177,10 +191,12 @@ def build_statements(spec: MappingSpec, frame: pd.DataFrame, refs: RecordRefs, *
                     why = "is missing" if res.reason is None else f"is invalid ({res.reason})"
                     em.problem(i, local, attribute, "entity", f"{entity.type} rejected: required {attribute} {why}")
         _emit_entity(em, local, entity, results, accepted)
+        _emit_local_ids(em, local, entity, frame, accepted)
         accepted_by_entity[local] = accepted
     for rel in spec.relations:
         subject_ok, object_ok = accepted_by_entity[rel.subject], accepted_by_entity[rel.object]
-        both = [i for i in range(n) if subject_ok[i] and object_ok[i]]
+        holds = conditions_hold(frame, rel.when).tolist() if rel.when else [True] * n
+        both = [i for i in range(n) if subject_ok[i] and object_ok[i] and holds[i]]
         em.statements(both, spec.entities[rel.subject].type, rel.subject, rel.predicate, [rel.object] * len(both),
                       "relation", None)
     for i in range(n):

@@ -163,15 +163,40 @@ def normalize_field(mapping: MappingSpec, frame: pd.DataFrame, entity_type: str,
     return [outside if r.value is not None and r.value not in allowed else r for r in results]
 
 
+def own_columns_filled(frame: pd.DataFrame, entity: EntitySpec) -> np.ndarray:
+    """Rows where some field or local id of the entity that reads the row's columns has a value (where its
+    own `when` holds): a constant or a default alone never makes an entity appear on a row."""
+    filled = np.zeros(len(frame), dtype=bool)
+    for spec in entity.own_fields:
+        values = raw_values(frame, spec)
+        has = np.fromiter((not is_blank(v) for v in values.tolist()), dtype=bool, count=len(frame))
+        if spec.when:
+            has &= np.asarray(conditions_hold(frame, spec.when), dtype=bool)
+        filled |= has
+    return filled
+
+
+def normalize_local_id(mapping: MappingSpec, frame: pd.DataFrame, spec: FieldSpec,
+                       rows: np.ndarray | None = None) -> list[Normalized]:
+    """A department-local identifier of every row: read like a field, normalized as text unless it names
+    another normalizer."""
+    values = field_values(frame, spec)
+    if rows is not None and not rows.all():
+        values = values.where(rows, None)
+    name = spec.normalize or "text"
+    return normalize_column(get_normalizer(name), values, _memo(name, mapping, spec))
+
+
 def normalize_entity(mapping: MappingSpec, frame: pd.DataFrame,
                      entity: EntitySpec) -> tuple[dict[str, list[Normalized]], list[bool]]:
-    """Every field of an entity, normalized, and the rows where the entity applies (its `when`)."""
-    present = conditions_hold(frame, entity.when)
+    """Every field of an entity, normalized, and the rows where the entity is present: its `when` holds and
+    one of its own columns is filled (see `own_columns_filled`)."""
+    present = np.asarray(conditions_hold(frame, entity.when), dtype=bool) & own_columns_filled(frame, entity)
     rows = None if present.all() else present
     results = {attribute: normalize_field(mapping, frame, entity.type, attribute, spec, rows)
                for attribute, spec in entity.fields.items()}
     return results, [bool(p) for p in present]
 
 
-__all__ = ["EMPTY", "field_values", "map_values", "normalize_entity", "normalize_field", "normalizer_name",
-           "raw_values", "unmapped_values"]
+__all__ = ["EMPTY", "field_values", "map_values", "normalize_entity", "normalize_field", "normalize_local_id",
+           "normalizer_name", "own_columns_filled", "raw_values", "unmapped_values"]

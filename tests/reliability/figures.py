@@ -43,6 +43,7 @@ FIGURES: dict[str, str] = {
     "F12": "a killed run is shown as interrupted, and the next run takes over",
     "F13": "drafts are not ingested until marked ready",
     "F14": "what the operator reads is exact: counts, masks, codes, exit codes",
+    "F15": "suggest on department exports it has never seen: columns right with no edit, lines changed per source",
 }
 
 ZERO_TARGET: frozenset[str] = frozenset({

@@ -15,6 +15,8 @@ def test_all_is_exactly_the_public_surface() -> None:
         "EventType",
         "Gender",
         "House",
+        "LOCAL_ID_METHOD",
+        "LOCAL_ID_PREFIX",
         "Organization",
         "PREDICATES",
         "PREDICATE_MEANINGS",
@@ -37,6 +39,8 @@ def test_all_is_exactly_the_public_surface() -> None:
         "attribute_spec",
         "attributes",
         "entity_types",
+        "is_local_id",
+        "local_id_attribute",
         "predicate_allows",
     ]
 

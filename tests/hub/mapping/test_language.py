@@ -181,10 +181,14 @@ entities:
     fields:
       situation_type: {const: disability}
       status: {column: 状态, default: active}
-""".replace("record_id: [编号]", "record_id: [编号]"))
-    values, _ = _run(spec, [{"编号": 1, "状态": ""}, {"编号": 2, "状态": "ended"}])
+      amount: 金额
+""")
+    values, _ = _run(spec, [{"编号": 1, "状态": "", "金额": "100"}, {"编号": 2, "状态": "ended", "金额": ""},
+                            {"编号": 3, "状态": "", "金额": ""}])
     assert values[("1", "s", "situation_type")] == values[("2", "s", "situation_type")] == "disability"
     assert values[("1", "s", "status")] == "active" and values[("2", "s", "status")] == "ended"
+    # a constant and a default alone make no entity: row 3 fills none of the situation's own columns
+    assert not any(key[0] == "3" for key in values)
     several = load_mapping(_write(tmp_path, (HEAD + "entities: {p: {type: person, fields: {name: 姓名}}}\n")
                                   .replace("record_id: [编号]", "record_id: [_sheet, 序号]")))
     assert several.record_id == ["_sheet", "序号"] and {"_sheet", "序号"} <= several.columns_read
@@ -201,3 +205,80 @@ def _write(tmp_path: Path, text: str) -> Path:
 def test_per_source_reading_hints_are_connector_settings(tmp_path: Path, settings: str) -> None:
     text = HEAD.replace("{path: t.csv}", settings) + "entities: {p: {type: person, fields: {name: 姓名}}}\n"
     assert load_mapping(_write(tmp_path, text)).connector.settings
+
+
+def test_a_relation_holds_only_where_its_condition_does(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, """\
+entities:
+  person: {type: person, required: [name], fields: {name: 姓名}}
+  house: {type: house, required: [address], fields: {address: 房屋地址, district_code: {const: "650102"}}}
+relations:
+  - {subject: person, predicate: owns, object: house, when: 身份 == 业主}
+  - {subject: person, predicate: rents, object: house, when: "身份 in (租户, 承租人)"}
+  - {subject: person, predicate: resides_at, object: house, when: 身份 is blank}
+""")
+    rows = [{"编号": 1, "姓名": "张三", "房屋地址": "明珠花园3号楼2单元1502室", "身份": "业主"},
+            {"编号": 2, "姓名": "李四", "房屋地址": "明珠花园3号楼2单元1501室", "身份": "租户"},
+            {"编号": 3, "姓名": "王五", "房屋地址": "明珠花园3号楼2单元1503室", "身份": ""}]
+    values, quarantine = _run(spec, rows)
+    relations = {(k[0], k[2]) for k in values if k[2] in ("owns", "rents", "resides_at")}
+    assert relations == {("1", "owns"), ("2", "rents"), ("3", "resides_at")} and not quarantine
+    assert "身份" in spec.columns_read
+
+
+def test_a_constant_alone_never_makes_an_entity(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, """\
+entities:
+  person: {type: person, required: [name], fields: {name: 姓名}}
+  house: {type: house, required: [address], fields: {address: 地址, district_code: {const: "650102"}}}
+relations:
+  - {subject: person, predicate: resides_at, object: house}
+""")
+    values, quarantine = _run(spec, [{"编号": 1, "姓名": "张三", "地址": ""},
+                                     {"编号": 2, "姓名": "李四", "地址": "明珠花园3号楼2单元1502室"}])
+    assert not any(k[0] == "1" and k[1] == "house" for k in values) and not quarantine   # absent, not rejected
+    assert values[("2", "house", "district_code")] == "650102" and values[("2", "person", "resides_at")] == "house"
+
+
+def test_local_identifiers_are_stored_per_entity_and_make_it_present(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, """\
+entities:
+  house:
+    type: house
+    required: [address]
+    fields: {address: 地址}
+    local_ids: {flat_no: 房屋编号}
+  company:
+    type: organization
+    local_ids: {company_no: {column: 企业编号, normalize: text}}
+    fields: {name: 物业公司}
+""")
+    values, quarantine = _run(spec, [{"编号": 1, "地址": "明珠花园3号楼2单元1502室", "房屋编号": " F-0031 ",
+                                      "物业公司": "", "企业编号": "WY07"},
+                                     {"编号": 2, "地址": "", "房屋编号": "F-0032", "物业公司": "", "企业编号": ""}])
+    assert values[("1", "house", "local_id:flat_no")] == "F-0031"
+    assert values[("1", "company", "local_id:company_no")] == "WY07"      # an id alone: the entity is there
+    assert ("2", "house", "local_id:flat_no") not in values                # rejected: its address is missing
+    assert quarantine[0] == "2:address:house rejected: required address is missing"
+    assert {"房屋编号", "企业编号"} <= spec.columns_read
+
+
+def test_local_identifiers_cannot_be_constants_or_badly_named(tmp_path: Path) -> None:
+    from hub.errors import MappingError
+
+    for bad, message in (("{flat_no: {const: x}}", "is a constant"), ("{房号: 房屋编号}", "lower case letters")):
+        with pytest.raises(MappingError, match=message):
+            _spec(tmp_path, f"entities:\n  house: {{type: house, fields: {{address: 地址}}, local_ids: {bad}}}\n")
+
+
+@pytest.mark.parametrize("predicate", ["cared_for_by", "served_by", "member_of"])
+def test_person_organization_predicates_beyond_employment(tmp_path: Path, predicate: str) -> None:
+    spec = _spec(tmp_path, f"""\
+entities:
+  person: {{type: person, fields: {{name: 姓名}}}}
+  org: {{type: organization, fields: {{name: 机构}}}}
+relations:
+  - {{subject: person, predicate: {predicate}, object: org}}
+""")
+    values, _ = _run(spec, [{"编号": 1, "姓名": "张三", "机构": "天山区社会福利院"}])
+    assert values[("1", "person", predicate)] == "org"

@@ -92,3 +92,50 @@ def test_a_record_id_carrying_id_numbers_is_an_error(settings: HubSettings) -> N
     findings = _check(settings, MAPPING.replace("record_id: [编号]", "record_id: [编号, 证件号码]"))
     errors = [f for f in findings if f.level == "error" and f.where == "record_id.1"]
     assert errors and errors[0].line == 4 and "stored and logged in clear" in errors[0].message
+
+
+def test_an_entity_nothing_identifies_and_a_const_only_entity_are_warned(settings: HubSettings) -> None:
+    text = MAPPING + """\
+  employer:
+    type: organization
+    fields: {phone: 备注}
+  house:
+    type: house
+    fields: {district_code: {const: "650102"}}
+"""
+    findings = {f.where: f for f in _check(settings, text)}
+    nameless = findings["entities.employer.fields"]
+    assert nameless.level == "warning" and "no identifying attribute (none of name, credit_code" in nameless.message
+    assert nameless.line == 19
+    const_only = findings["entities.house.fields"]
+    assert "only constants" in const_only.message and const_only.line == 22
+    fixed = text.replace("fields: {phone: 备注}", "fields: {phone: 备注}\n    local_ids: {employer_no: 编号}")
+    assert "entities.employer.fields" not in {f.where for f in _check(settings, fixed)}
+
+
+def test_a_relation_whose_end_can_be_absent_is_warned_until_said(settings: HubSettings) -> None:
+    text = MAPPING + """\
+  remark:
+    type: event
+    required: [description]
+    fields: {description: 备注, event_type: {const: complaint}}
+relations:
+  - {subject: remark, predicate: concerns, object: person}
+  - {subject: disability, predicate: applies_to, object: person, when: 人员状态 == 迁出}
+"""
+    findings = [f for f in _check(settings, text) if f.where.startswith("relations")]
+    absent = next(f for f in findings if f.where == "relations.0")
+    assert absent.level == "warning"
+    assert "remark can be absent: on 3 of 4 sampled rows person is there" in absent.message
+    never = next(f for f in findings if f.where == "relations.1.when.0")
+    assert "holds for no sampled row: the relation is never written" in never.message
+    said = text.replace("fields: {description: 备注, event_type",
+                        "when: 备注 is not blank\n    fields: {description: 备注, event_type")
+    assert "relations.0" not in {f.where for f in _check(settings, said)}
+
+
+def test_a_local_id_carrying_id_numbers_is_an_error(settings: HubSettings) -> None:
+    text = MAPPING.replace("      birth_date: 出生日期\n",
+                           "      birth_date: 出生日期\n    local_ids: {card: 证件号码}\n")
+    errors = [f for f in _check(settings, text) if f.level == "error" and "local_ids" in f.where]
+    assert errors and "stored in clear" in errors[0].message

@@ -60,10 +60,11 @@ def test_every_free_text_of_a_draft_stays_valid_yaml(texts: list[str], confidenc
     field_ = DraftField("name", {"column": column, "map": {code: value}, "default": value, "when": when},
                         confidence, evidence)
     entity = DraftEntity("person", "person", fields=[field_, DraftField("phone", {"column": other})],
-                         when=when, note=note)
+                         when=[when], note=note, local_ids={"flat_no": {"column": other}},
+                         local_notes={"flat_no": note})
     connector = {"kind": "file", **({"connection": key} if key else {}), "settings": {"path": path, key: value}}
     draft = Draft(label or "x", "grid", connector,
-                  [column, other], title, [entity], [("person", "resides_at", "home")], ["person.name"],
+                  [column, other], title, [entity], [("person", "resides_at", "home", when)], ["person.name"],
                   {"order": "dmy"}, {"source": note, "settings": why, "record_id": evidence},
                   [(column, why), (other, evidence)], [column, other], origin)
     assert_valid_draft(draft, render(draft, schema=schema))

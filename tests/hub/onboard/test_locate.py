@@ -18,7 +18,7 @@ def test_a_table_gives_its_primary_key_and_a_cursor(district: DemoManifest) -> N
     assert draft.connector == {"kind": "sql", "connection": "gongan",
                                "settings": {"table": "RK_SYRK", "cursor": "GXSJ", "key": ["RYBH"]}}
     assert draft.record_id == ["RYBH"] and draft.department == "public_security"
-    assert ("person", "resides_at", "house") in draft.relations
+    assert ("person", "resides_at", "house") in draft.triples
 
 
 def test_a_query_over_two_tables_gives_person_employer_and_insurance(district: DemoManifest) -> None:
@@ -29,7 +29,7 @@ def test_a_query_over_two_tables_gives_person_employer_and_insurance(district: D
     assert insurance is not None
     fields = {f.attribute: f.spec for f in insurance.fields}
     assert fields == {"situation_type": {"const": "insured"}, "status": {"column": "AAC008", "map": "jinbao_status"}}
-    assert ("person", "employed_by", "employer") in draft.relations
+    assert ("person", "employed_by", "employer") in draft.triples
     with pytest.raises(ConfigurationError, match="a table or a query"):
         locate_sql(Connection.from_value(district.renshe_url), connection_name="renshe")
 
@@ -45,7 +45,7 @@ def test_an_endpoint_is_probed_for_records_paging_auth_and_changes(district: Dem
             "incremental": {"param": "modified_since", "field": "updated_at", "ordered": True},
         }
         draft = suggest_mapping(ref, ref.sample(200))
-        assert ("person", "rents", "house") in draft.relations      # 租户 in the request: tenants rent
+        assert ("person", "rents", "house") in draft.triples      # 租户 in the request: tenants rent
         assert draft.department == "property"
         with pytest.raises(ConfigurationError, match="401"):
             locate_http(f"{base}/api/v1/houses", connection=None, connection_name=None)

@@ -1,0 +1,67 @@
+"""`suggest` measured on department exports it has never seen (tests/hub/onboard/unseen.py): columns mapped
+right with no edit, and lines an operator changes, against floors; the generator's own promises checked too.
+
+Two series are measured: `tuned` (header spellings the dictionary was extended with while the generator was
+written: what a draft makes of headers it knows) and `held_out_e` (spellings never put into the dictionary
+nor tuned on: the honest figure for headers nobody listed). The target of issue 19 is 95 % of columns right
+and at most 3 changed lines per source; the held-out floor guards against regressions below what was
+measured (94.0 %, 2.21 lines at seed 11).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from hub.mapping import load_mappings
+from hub.mapping.loader import parse_mapping
+from hub.onboard import check_mapping, locate_file
+from tests.hub.onboard.unseen import STYLES, VOCABULARIES, generate, run, table
+
+MAPPINGS = Path(__file__).resolve().parents[3] / "mappings"
+EXPORTS, SEED = 24, 11
+FLOORS = {"tuned": (0.95, 3.0), "held_out_e": (0.93, 2.5)}
+"""Per series: (share of columns right with no edit at least, lines changed per source at most)."""
+
+
+@pytest.mark.parametrize("vocabulary", list(VOCABULARIES))
+def test_exports_never_use_the_demo_headers_and_their_final_mappings_check_clean(tmp_path: Path,
+                                                                                 vocabulary: str) -> None:
+    demo = set().union(*(spec.columns_read for spec in load_mappings(MAPPINGS).ready))
+    styles: set[tuple[str, str]] = set()
+    for index in range(8):
+        export = generate(tmp_path, index, seed=SEED, rows=60, vocabulary=vocabulary)
+        styles.add((export.department, export.style))
+        headers = set(export.final.columns_read)
+        if export.style != "jb":          # 金保 field codes are a national standard, shared by every system
+            assert not headers & demo, (export.path.name, headers & demo)
+        spec, lines = parse_mapping(export.path.with_suffix(".final.yaml"))
+        ref = locate_file(export.path, base_dir=tmp_path)
+        assert check_mapping(spec, lines, ref.sample(500), file=export.path.name) == []
+    assert {d for d, _ in styles} == set(STYLES) and len({s for _, s in styles}) >= 3
+
+
+def test_the_series_is_seeded(tmp_path: Path) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+    one, two = (generate(tmp_path / folder, 5, seed=3, rows=20) for folder in ("a", "b"))
+    assert one.path.read_bytes() == two.path.read_bytes() and one.final == two.final
+
+
+@pytest.mark.slow
+@pytest.mark.reliability("F15")
+@pytest.mark.parametrize("vocabulary", list(FLOORS))
+def test_suggest_on_unseen_exports(tmp_path: Path, record_property: Callable[[str, object], None],
+                                   vocabulary: str) -> None:
+    results = run(tmp_path, EXPORTS, SEED, vocabulary=vocabulary)
+    print("\n" + table(results))
+    columns = sum(r.columns for _, r in results)
+    right = sum(r.right for _, r in results)
+    changed = sum(r.lines_changed for _, r in results) / len(results)
+    record_property(f"{vocabulary}: share of columns right with no edit", round(right / columns, 3))
+    record_property(f"{vocabulary}: lines changed per source", round(changed, 2))
+    least, most = FLOORS[vocabulary]
+    assert right / columns >= least, table(results)
+    assert changed <= most, table(results)
