@@ -10,6 +10,7 @@ import typer
 from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
+from hub.cli_api import serve_cmd
 from hub.cli_console import HubGroup, console, err, folding_table, source_text
 from hub.cli_console import fail as _fail
 from hub.cli_mappings import mappings_app
@@ -31,6 +32,7 @@ app.add_typer(mappings_app, name="mappings")
 app.add_typer(review_app, name="review")
 app.command("resolve")(resolve_cmd)
 app.command("explain")(explain_cmd)
+app.command("serve")(serve_cmd)
 
 
 @app.callback()
