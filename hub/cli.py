@@ -10,7 +10,7 @@ import typer
 from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
-from hub.cli_api import serve_cmd
+from hub.cli_api import serve_cmd, serve_demo
 from hub.cli_console import HubGroup, console, err, folding_table, source_text
 from hub.cli_console import fail as _fail
 from hub.cli_mappings import mappings_app
@@ -244,8 +244,11 @@ def demo(
     residents: Annotated[int, typer.Option(help="residents in the simulated district")] = 20_000,
     seed: Annotated[int, typer.Option(help="random seed")] = 7,
     port: Annotated[int, typer.Option(help="port of the simulated 物业 API")] = 8765,
+    serve: Annotated[bool, typer.Option(help="end by serving the hub's API (HUB_API_HOST:HUB_API_PORT) with a "
+                                             "demo consumer's credentials, until Ctrl-C")] = True,
 ) -> None:
-    """What `make run` does: build the district (once), serve the 物业 API, ingest everything, resolve, report."""
+    """What `make run` does: build the district (once), serve the 物业 API, ingest everything, resolve and
+    publish, report; then serve the hub's API to a demo app."""
     from sqlalchemy.engine import make_url
 
     from hub.demo import demo_world
@@ -267,3 +270,8 @@ def demo(
                   "while their simulated API runs, which `hub demo` starts and stops)")
     if any(r.status == "failed" for r in results):
         raise typer.Exit(code=1)
+    if serve:
+        try:
+            serve_demo(settings)
+        except HubError as exc:
+            raise _fail(exc) from None

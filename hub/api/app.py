@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException
 
 from hub.api.context import ApiContext
+from hub.audit import Sealer
 from hub.api.problems import PROBLEM_MEDIA_TYPE, ApiProblem, CatchAll, problem_handler
 from hub.api.routes import ROUTERS
 from hub.settings import HubSettings
@@ -65,9 +66,13 @@ def create_app(settings: HubSettings, context: ApiContext | None = None) -> Fast
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if context is None:
-            ctx.close()
+        sealer = Sealer(ctx.engine, ctx.keys).start()     # chains the audit rows the requests append
+        try:
+            yield
+        finally:
+            sealer.stop()
+            if context is None:
+                ctx.close()
 
     docs = settings.api_docs
     app = FastAPI(title=API_TITLE, version=API_VERSION, description=API_DESCRIPTION, openapi_tags=TAGS,

@@ -28,7 +28,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hub.access.tokens import AuthError
+from hub.audit import AuditQueryError
+from hub.views import NothingPublished, QueryError
+
 log = logging.getLogger("hub.api")
+
+REALM = "community-hub"
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:community-hub:problem:"
@@ -43,7 +49,7 @@ class ProblemKind:
 PROBLEMS: dict[str, ProblemKind] = {
     "invalid_request": ProblemKind(422, "The request does not have the form the API expects"),
     "bad_request": ProblemKind(400, "The request cannot be read"),
-    "invalid_cursor": ProblemKind(400, "The cursor was not issued by this API, or belongs to another query"),
+    "invalid_query": ProblemKind(400, "The query cannot be answered as asked"),
     "missing_token": ProblemKind(401, "No access token was sent"),
     "invalid_token": ProblemKind(401, "The access token is not valid"),
     "expired_token": ProblemKind(401, "The access token has expired"),
@@ -142,6 +148,13 @@ def problem_response(request_or_scope: Request | Scope, exc: BaseException) -> J
     extra: dict[str, Any] = {}
     if isinstance(exc, ApiProblem):
         code, detail, headers, extra = exc.code, exc.detail, exc.headers, exc.extra
+    elif isinstance(exc, AuthError):
+        code, detail = exc.code, str(exc)
+        headers = {"WWW-Authenticate": f'Bearer realm="{REALM}", error="{exc.code}"'}
+    elif isinstance(exc, NothingPublished):
+        code, detail = "not_published", "nothing has been published yet: the hub's operator runs `hub resolve`"
+    elif isinstance(exc, (QueryError, AuditQueryError)):
+        code, detail = "invalid_query", str(exc)
     elif isinstance(exc, RequestValidationError):
         code = "invalid_request"
         detail, extra = _validation(exc)
@@ -195,3 +208,14 @@ class CatchAll:
                 _unexpected(exc, scope)
                 return
             await problem_response(scope, exc)(scope, receive, send)
+
+
+_DESCRIPTIONS = {400: "the query cannot be answered as asked", 401: "no valid token",
+                 403: "outside your grant (type or role)", 404: "unknown, of another type, or outside your scope",
+                 422: "the request does not validate: `errors` names each field", 503: "nothing published yet, or "
+                 "the store does not answer"}
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error responses of a route for its OpenAPI entry, as problem+json (app.py moves the media type)."""
+    return {status: {"model": Problem, "description": _DESCRIPTIONS.get(status, "error")} for status in statuses}

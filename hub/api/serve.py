@@ -20,6 +20,10 @@ from hub.api.app import create_app
 from hub.api.context import ApiContext
 from hub.settings import HubSettings
 
+WORKER_STARTUP_SECONDS = 60
+"""How long uvicorn lets a worker take to answer its supervisor: a worker imports the whole read path (pandas
+and the normalizers come with hub.views) before it answers, which takes several seconds on a busy machine;
+uvicorn's default of 5 s killed and restarted such workers in a loop."""
 ACCESS_FORMAT = '%(asctime)s %(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s'
 
 
@@ -52,7 +56,8 @@ def serve(settings: HubSettings, *, host: str, port: int, workers: int, access_l
     """Run the API until interrupted. The store is opened first, so a wrong URL or key fails here with the
     hub's message instead of in every worker."""
     common: dict[str, Any] = {"host": host, "port": port, "log_config": log_config(), "access_log": access_log,
-                              "server_header": False, "proxy_headers": False}
+                              "server_header": False, "proxy_headers": False,
+                              "timeout_worker_healthcheck": WORKER_STARTUP_SECONDS}
     if workers <= 1:
         uvicorn.run(create_app(settings), **common)
         return

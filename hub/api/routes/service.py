@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub.api.deps import Context
-from hub.api.problems import ApiProblem, Problem
+from hub.api.deps import Caller, Context, Gate
+from hub.api.models import Publication
+from hub.api.problems import ApiProblem, Problem, documented
+from hub.views.publication import publication
 
 router = APIRouter(tags=["service"])
 
@@ -30,3 +32,10 @@ def health(ctx: Context) -> Health:
     except SQLAlchemyError:
         raise ApiProblem("store_unavailable", "the hub's store did not answer") from None
     return Health(status="ok", store="ok")
+
+
+@router.get("/api/v1/publication", response_model=Publication, responses=documented(401, 503),
+            summary="Which version of the data is served")
+def get_publication(_caller: Caller, gate: Gate) -> Any:
+    """The published version requests are answered from, and when it was published."""
+    return gate.describe(publication)

@@ -8,7 +8,8 @@ API (audit rows, consumers they add).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from hub.access.consumers import add_consumer
 from hub.api import create_app
 from hub.api.context import ApiContext
 from hub.demo import DemoManifest, running_property_api, write_connections_file
@@ -27,6 +29,7 @@ from hub.settings import HubSettings
 from tests.conftest import _generate_sqlite, fresh_pg_schema
 
 RESIDENTS = 500
+ALL_TYPES = ("person", "house", "organization", "thing")
 SEED = 17
 MAPPINGS = Path(__file__).parents[3] / "mappings"
 
@@ -75,3 +78,28 @@ def client(fused: FusedDistrict) -> Iterator[TestClient]:
     """A client that sees what a remote one would: unexpected errors as 500 responses, not exceptions."""
     with TestClient(fused.app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """A registered consumer of the fused store: its client credentials, as the operator hands them out."""
+
+    client_id: str
+    secret: str
+
+    def token(self, client: TestClient) -> dict[str, str]:
+        """Authorization headers with a fresh token from POST /api/v1/token."""
+        response = client.post("/api/v1/token", data={"grant_type": "client_credentials", "client_id": self.client_id,
+                                                      "client_secret": self.secret})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def register(fused: FusedDistrict, clearance: str, entity_types: Iterable[str] = ALL_TYPES, *,
+             role: str = "consumer", scope: Iterable[str] | None = None,
+             fields: dict[str, list[str]] | None = None) -> Consumer:
+    """A new consumer (a unique name each time: the store is shared by the session's tests)."""
+    row, secret = add_consumer(fused.hub.engine, fused.context.keys, f"test-{uuid.uuid4().hex[:10]}", "测试用途",
+                               clearance, list(entity_types), fields, None if scope is None else list(scope),
+                               role)  # type: ignore[arg-type]
+    return Consumer(row.id, secret.value)
