@@ -10,6 +10,7 @@ import typer
 from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
+from hub.cli_access import audit_app, consumers_app
 from hub.cli_api import serve_cmd, serve_demo
 from hub.cli_console import HubGroup, console, err, folding_table, source_text
 from hub.cli_console import fail as _fail
@@ -30,6 +31,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(mappings_app, name="mappings")
 app.add_typer(review_app, name="review")
+app.add_typer(consumers_app, name="consumers")
+app.add_typer(audit_app, name="audit")
 app.command("resolve")(resolve_cmd)
 app.command("explain")(explain_cmd)
 app.command("serve")(serve_cmd)

@@ -178,6 +178,12 @@ class Vault:
         """Keyed content hash: identifies raw records and statements without revealing their content."""
         return hashlib.blake2b(data, key=self._hash_key, digest_size=16).hexdigest()
 
+    def service_key(self, purpose: str) -> bytes:
+        """A 32-byte key for one service of the hub (API credentials, token signing, the audit chain), derived by
+        HKDF from the hash key: independent of every other key, and, like the hash key, unchanged by a master
+        key rotation, so issued credentials and the audit chain's MACs outlive `hub keys rotate`."""
+        return _subkey(self._hash_key, b"service/" + purpose.encode("ascii"))
+
     def tokens(self, values: Iterable[str]) -> list[str]:
         """`token` of a column of values, without a method call per value."""
         return _keyed_hexdigests(self._token_key, values)

@@ -443,9 +443,12 @@ credential = Table(
 )
 
 audit_log = Table(
+    # Appended in the request's transaction with `seq` NULL (no lock: requests never wait for each other), then
+    # sealed into the chain by hub.audit.chain.seal, which numbers rows in `id` order and hashes them.
     "audit_log",
     metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("seq", BigInteger().with_variant(Integer, "sqlite")),   # place in the chain; NULL until sealed
     Column("at", DateTime(timezone=True), nullable=False),
     Column("actor", String(100), nullable=False),           # consumer id, or the operator's login
     Column("role", String(16), nullable=False),             # consumer | auditor | operator
@@ -455,8 +458,9 @@ audit_log = Table(
     Column("entity_ids", Text, nullable=False),             # JSON list
     Column("fields", Text, nullable=False),                 # JSON {attribute: "clear" | "masked" | "withheld"}
     Column("detail", Text),                                 # JSON, never a personal value
-    Column("prev_hash", String(64), nullable=False),
-    Column("row_hash", String(64), nullable=False),
+    Column("prev_hash", String(64)),                        # NULL until sealed
+    Column("row_hash", String(64)),
+    Index(None, "seq", unique=True),
     Index(None, "at"),
     Index(None, "actor", "at"),
 )
@@ -465,13 +469,13 @@ audit_entity = Table(
     # One row per entity an audit row names: "who looked at this person" is an index lookup.
     "audit_entity",
     metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("log_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
     Column("entity_id", ENTITY_ID, primary_key=True),
     Index(None, "entity_id"),
 )
 
 audit_head = Table(
-    # The chain's tail: its last seq and hash, locked by each append (one writer at a time) and compared by
+    # The chain's tail: its last seq and hash, locked by each seal (one sealer at a time) and compared by
     # `hub audit verify`, so removing the last rows is detected too.
     "audit_head",
     metadata,

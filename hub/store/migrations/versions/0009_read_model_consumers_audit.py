@@ -21,9 +21,9 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table('audit_entity',
-    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('log_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
     sa.Column('entity_id', sa.String(length=24), nullable=False),
-    sa.PrimaryKeyConstraint('seq', 'entity_id', name=op.f('pk_audit_entity'))
+    sa.PrimaryKeyConstraint('log_id', 'entity_id', name=op.f('pk_audit_entity'))
     )
     with op.batch_alter_table('audit_entity', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_entity_entity_id'), ['entity_id'], unique=False)
@@ -34,8 +34,11 @@ def upgrade() -> None:
     sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_head'))
     )
+    # The chain's head before its first row (hub.audit.chain: HEAD_ID, GENESIS_HASH): every seal locks it.
+    op.execute("INSERT INTO audit_head (id, seq, row_hash) VALUES (1, 0, '" + "0" * 64 + "')")
     op.create_table('audit_log',
-    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=100), nullable=False),
     sa.Column('role', sa.String(length=16), nullable=False),
@@ -45,13 +48,14 @@ def upgrade() -> None:
     sa.Column('entity_ids', sa.Text(), nullable=False),
     sa.Column('fields', sa.Text(), nullable=False),
     sa.Column('detail', sa.Text(), nullable=True),
-    sa.Column('prev_hash', sa.String(length=64), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
-    sa.PrimaryKeyConstraint('seq', name=op.f('pk_audit_log'))
+    sa.Column('prev_hash', sa.String(length=64), nullable=True),
+    sa.Column('row_hash', sa.String(length=64), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
     )
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_log_actor_at'), ['actor', 'at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_log_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_log_seq'), ['seq'], unique=True)
 
     op.create_table('consumer',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -227,6 +231,7 @@ def downgrade() -> None:
     op.drop_table('credential')
     op.drop_table('consumer')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_log_seq'))
         batch_op.drop_index(batch_op.f('ix_audit_log_at'))
         batch_op.drop_index(batch_op.f('ix_audit_log_actor_at'))
 

@@ -1,0 +1,146 @@
+"""OAuth2 client credentials → short-lived signed tokens, and the one check every API request passes.
+
+A token is a JWT signed HS256 under AccessKeys.jwt: iss, aud "community-hub-api", sub = consumer id,
+kid (header) = the credential it was issued for, iat, nbf, exp (15 minutes at most), jti. `authenticate`
+accepts HS256 only (so alg=none and an RSA public key passed off as an HMAC secret are refused), requires
+every claim, then asks the store in one indexed query whether the consumer is still active and the
+credential neither revoked nor expired, so a revocation takes effect at the next request, not at the
+token's expiry. An API key (`hk_<credential id>_<secret>`) is checked against its keyed hash.
+
+Every failure is one AuthError with a stable code and no hint of which part was wrong.
+"""
+
+from __future__ import annotations
+
+import secrets
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+import jwt
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine
+
+from hub.access.consumers import API_KEY_PREFIX, ConsumerRow, consumer_from_row, secret_matches
+from hub.access.keys import AccessKeys
+from hub.access.policy import Policy
+from hub.errors import HubError
+from hub.store import tables
+from hub.store.runs import as_utc, now
+
+AUDIENCE = "community-hub-api"
+ISSUER = "community-hub"
+ALGORITHM = "HS256"
+MAX_LIFETIME = timedelta(minutes=15)
+REQUIRED_CLAIMS = ["iss", "aud", "sub", "iat", "nbf", "exp", "jti"]
+
+AuthCode = Literal["invalid_client", "invalid_token", "expired_token"]
+_MESSAGES: dict[AuthCode, str] = {
+    "invalid_client": "the client id or secret is not valid",
+    "invalid_token": "the access token is not valid",
+    "expired_token": "the access token has expired: ask /token for a new one",
+}
+
+
+class AuthError(HubError):
+    """Authentication failed (HTTP 401). `code`: invalid_client (token request), invalid_token, expired_token."""
+
+    status = 401
+
+    def __init__(self, code: AuthCode):
+        self.code = code
+        super().__init__(_MESSAGES[code])
+
+
+@dataclass(frozen=True, repr=False)
+class Token:
+    access_token: str
+    expires_at: datetime
+    expires_in: int
+    """Seconds, as RFC 6749 gives it."""
+    consumer_id: str
+    credential_id: str
+    token_type: str = "Bearer"
+
+    def __repr__(self) -> str:
+        return (f"Token(consumer_id={self.consumer_id!r}, credential_id={self.credential_id!r}, "
+                f"expires_at={self.expires_at})")
+
+
+_C, _K = tables.consumer.c, tables.credential.c
+_BY_CREDENTIAL = (sa.select(*tables.consumer.c, _K.id.label("credential_id"), _K.consumer_id, _K.kind, _K.secret_hash,
+                            _K.expires_at.label("credential_expires_at"), _K.revoked_at.label("credential_revoked_at"))
+                  .join(tables.credential, _K.consumer_id == _C.id))
+
+
+def issue_token(engine: Engine | Connection, keys: AccessKeys, client_id: str, client_secret: str, *,
+                lifetime: timedelta = MAX_LIFETIME, at: datetime | None = None) -> Token:
+    """A token for a consumer's client id and secret (the client credentials grant); AuthError otherwise."""
+    lifetime = min(lifetime, MAX_LIFETIME)
+    at = at or now()
+    with _connection(engine) as conn:
+        rows = conn.execute(_BY_CREDENTIAL.where(_C.id == client_id, _K.kind == "client_secret")).mappings().all()
+    matching = [r for r in rows if secret_matches(keys, client_secret, r["secret_hash"])]
+    if not matching or not _usable(matching[0], at):
+        raise AuthError("invalid_client")
+    row = matching[0]
+    expires = at + lifetime
+    credential_id = str(row["credential_id"])
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": row["id"], "iat": at, "nbf": at, "exp": expires,
+              "jti": secrets.token_urlsafe(12)}
+    token = jwt.encode(claims, keys.jwt, algorithm=ALGORITHM, headers={"kid": credential_id})
+    return Token(token, expires, int(lifetime.total_seconds()), row["id"], credential_id)
+
+
+def _usable(row: sa.RowMapping, at: datetime) -> bool:
+    expires = as_utc(row["credential_expires_at"])
+    return row["state"] == "active" and row["credential_revoked_at"] is None and (expires is None or expires > at)
+
+
+def authenticate(engine: Engine | Connection, keys: AccessKeys, bearer: str, *, at: datetime | None = None,
+                 ) -> Policy:
+    """The policy of the consumer a bearer token or API key belongs to; AuthError otherwise. Given a
+    Connection (the request's), it runs its one query there."""
+    return authenticate_consumer(engine, keys, bearer, at=at).policy()
+
+
+def authenticate_consumer(engine: Engine | Connection, keys: AccessKeys, bearer: str, *, at: datetime | None = None,
+                          ) -> ConsumerRow:
+    at = at or now()
+    if bearer.startswith(API_KEY_PREFIX):
+        credential_id, _, secret = bearer[len(API_KEY_PREFIX):].partition("_")
+        row = _lookup(engine, credential_id)
+        if row is None or row["kind"] != "api_key" or not secret_matches(keys, secret, row["secret_hash"]):
+            raise AuthError("invalid_token")
+    else:
+        try:
+            decoded = jwt.decode_complete(bearer, keys.jwt, algorithms=[ALGORITHM], audience=AUDIENCE,
+                                          issuer=ISSUER, options={"require": REQUIRED_CLAIMS})
+        except jwt.ExpiredSignatureError:
+            raise AuthError("expired_token") from None
+        except (jwt.InvalidTokenError, ValueError, TypeError):
+            raise AuthError("invalid_token") from None
+        claims, credential_id = decoded["payload"], decoded["header"].get("kid")
+        lifetime = claims["exp"] - claims["iat"] if all(isinstance(claims[c], int) for c in ("exp", "iat")) else None
+        if not isinstance(credential_id, str) or lifetime is None or lifetime > MAX_LIFETIME.total_seconds():
+            raise AuthError("invalid_token")
+        row = _lookup(engine, credential_id)
+        if row is None or row["consumer_id"] != claims["sub"] or row["kind"] != "client_secret":
+            raise AuthError("invalid_token")
+    if not _usable(row, at):
+        raise AuthError("invalid_token")
+    return consumer_from_row(row)
+
+
+def _connection(bind: Engine | Connection) -> AbstractContextManager[Connection]:
+    """The request's own connection when given one (no second checkout from the pool), else a fresh one."""
+    return nullcontext(bind) if isinstance(bind, Connection) else bind.connect()
+
+
+def _lookup(bind: Engine | Connection, credential_id: str) -> sa.RowMapping | None:
+    """The one indexed query of a request: the credential (by primary key) and its consumer."""
+    if not credential_id or len(credential_id) > 32:
+        return None
+    with _connection(bind) as conn:
+        return conn.execute(_BY_CREDENTIAL.where(_K.id == credential_id)).mappings().first()
