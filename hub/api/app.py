@@ -15,12 +15,13 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from hub.api.context import ApiContext
-from hub.audit import Sealer
-from hub.api.problems import PROBLEM_MEDIA_TYPE, ApiProblem, CatchAll, problem_handler
+from hub.api.problems import PROBLEM_MEDIA_TYPE, ApiProblem, CatchAll, log, problem_handler
 from hub.api.routes import ROUTERS
+from hub.audit import Sealer
 from hub.settings import HubSettings
 
 API_TITLE = "Community Data Hub API · 智慧社区数据汇聚中枢"
@@ -70,7 +71,11 @@ def create_app(settings: HubSettings, context: ApiContext | None = None) -> Fast
         try:
             yield
         finally:
-            sealer.stop()
+            try:
+                sealer.stop()
+            except SQLAlchemyError:     # the store is gone: the rows wait for the next sealer or `hub audit`
+                log.warning("the audit rows of the last moments could not be sealed at shutdown: the store did "
+                            "not answer; the next API start or `hub audit verify` seals them")
             if context is None:
                 ctx.close()
 

@@ -60,7 +60,7 @@ Caller = Annotated[Policy, Depends(caller_policy)]
 def api_call(request: Request, policy: Caller) -> Call:
     route = request.scope.get("route")
     template = getattr(route, "path", None) or request.url.path
-    return Call(policy, f"{request.method} {template}", request.url.path)
+    return Call(policy, f"{request.method} {template}", request.url.path, request.url.query)
 
 
 ApiCall = Annotated[Call, Depends(api_call)]

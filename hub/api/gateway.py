@@ -40,6 +40,8 @@ class Call:
     action: str
     """The method and the route's template, "GET /api/v1/persons/{entity_id}": never a concrete value."""
     path: str
+    query: str = ""
+    """The query string as sent (a redirect keeps it); never audited."""
 
 
 def _disclosed(result: object) -> Disclosure:
@@ -116,7 +118,7 @@ class Gateway:
         if result is None:
             raise ApiProblem("not_found", f"no {entity_type} {entity_id} that you may see")
         if isinstance(result, Moved):
-            location = call.path.replace(entity_id, result.merged_into, 1)
+            location = call.path.replace(entity_id, result.merged_into, 1) + (f"?{call.query}" if call.query else "")
             return RedirectResponse(location, status_code=REDIRECT_STATUS)
         return result
 

@@ -44,9 +44,9 @@ class FusedDistrict:
     app: FastAPI
 
 
-def build_fused(store_url: str, tmp: Path) -> tuple[Hub, DemoManifest]:
+def build_fused(store_url: str, tmp: Path, residents: int = RESIDENTS) -> tuple[Hub, DemoManifest]:
     """Generate, ingest and resolve (which publishes) the district into the store at `store_url`."""
-    manifest = _generate_sqlite(tmp / "district", RESIDENTS, seed=SEED)
+    manifest = _generate_sqlite(tmp / "district", residents, seed=SEED)
     settings = HubSettings(home=tmp / "home", database_url=store_url, sources_dir=manifest.out_dir,
                            secret_key=new_key_text(), mappings_dir=MAPPINGS)
     assert settings.connections_file is not None
