@@ -269,8 +269,8 @@ def demo(
                   f"(ground truth in {source_text(settings.sources_dir)}/truth)\n"
                   f"mappings: {source_text(settings.mappings_dir)}\n"
                   "next: `.venv/bin/hub status`, `.venv/bin/hub review list`, `.venv/bin/hub explain ENTITY`, "
-                  "`make run` again (re-runs change nothing; a bare `hub ingest` reaches the 物业 sources only "
-                  "while their simulated API runs, which `hub demo` starts and stops)")
+                  "`make run` again (re-runs change no data, only the demo app's secret; a bare `hub ingest` "
+                  "reaches the 物业 sources only while their simulated API runs, which `hub demo` starts and stops)")
     if any(r.status == "failed" for r in results):
         raise typer.Exit(code=1)
     if serve:
