@@ -25,6 +25,13 @@ batch it commits, that the store's key state (check value, pending next key) is 
 opened with (`check_key_unchanged`), else that batch rolls back and its run fails. On PostgreSQL the
 rotation then waits for the batches that checked before it began to commit, so the sweep sees them
 (the check follows the run's heartbeat, a write to the run table; on SQLite writers are serialized).
+
+A store also records its crypto profile (hub.protect.CryptoProfile; row crypto_profile): the one
+HUB_CRYPTO_PROFILE named when it was created (`standard` by default, or `gm`). Its ids and lookup tokens
+are keyed digests of that profile, so it keeps it: opening it with the other setting is refused like a
+wrong key. A store created before the profiles existed is `legacy-blake2b` (AES-256-GCM and keyed
+BLAKE2b, which it has always used), recorded on its first open for writing; the `standard` setting
+opens it, since both are the internationally standardized algorithms, and every id it holds stays valid.
 """
 
 from __future__ import annotations
@@ -44,9 +51,12 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.errors import ConfigurationError, HubError
 from hub.protect import (
+    LEGACY_BLAKE2B,
+    CryptoProfile,
     DataKeys,
     MasterKey,
     Vault,
+    crypto_profile,
     encryption_key,
     fingerprint,
     read_key,
@@ -65,6 +75,7 @@ CHECK, TOKEN, HASH = "key_check", "token_key", "hash_key"
 NEXT_CHECK, NEXT_TOKEN, NEXT_HASH = "next_key_check", "next_token_key", "next_hash_key"
 NEXT_ENCRYPT = "next_encrypt_key"   # the new encryption key, wrapped by the OLD master key: old-key readers open both
 PROGRESS = "rotation_progress"
+PROFILE = "crypto_profile"
 HOW_TO_SET = "Set HUB_SECRET_KEY (base64 key) or HUB_KEY_FILE (path of the key file)"
 
 
@@ -114,9 +125,33 @@ KeyState = tuple[str | None, str | None]
 class StoreVault(Vault):
     """A vault opened from a store, knowing the key state it was opened in (see check_key_unchanged)."""
 
-    def __init__(self, keys: bytes | DataKeys, key_state: KeyState):
-        super().__init__(keys)
+    def __init__(self, keys: bytes | DataKeys, key_state: KeyState, profile: CryptoProfile):
+        super().__init__(keys, profile)
         self.key_state = key_state
+
+
+def store_profile(meta: dict[str, str], has_data: bool) -> CryptoProfile | None:
+    """The crypto profile a store holds data under: the one it recorded; a store with keys or data but no
+    record is older than the profiles (legacy-blake2b); None for an empty store (the setting decides)."""
+    if PROFILE in meta:
+        return crypto_profile(meta[PROFILE])
+    return LEGACY_BLAKE2B if CHECK in meta or has_data else None
+
+
+def accepts(stored: CryptoProfile, setting: str) -> bool:
+    """Whether HUB_CRYPTO_PROFILE=`setting` opens a store of profile `stored`: its own name, and `standard`
+    for a legacy-blake2b store (the same AES-256-GCM; its keyed BLAKE2b ids stay as they are)."""
+    return stored.name == setting or (stored is LEGACY_BLAKE2B and setting == "standard")
+
+
+def _profile_mismatch(engine: Engine, stored: CryptoProfile, setting: str) -> ConfigurationError:
+    wanted = crypto_profile(setting)
+    fits = "standard (or leave it unset)" if stored.name != "gm" else "gm"
+    return ConfigurationError(
+        f"crypto profile mismatch for the store at {_where(engine)}: it was created with the crypto profile "
+        f"{stored.label}, and HUB_CRYPTO_PROFILE={setting} asks for {wanted.label}. A store keeps the profile it "
+        f"was created with (its ids and lookup tokens are keyed digests of it): set HUB_CRYPTO_PROFILE={fits}, "
+        "or HUB_DATABASE_URL to a store created under this profile. Nothing was read or written.")
 
 
 class KeyChanged(HubError):
@@ -148,12 +183,24 @@ def check_key_unchanged(conn: Connection, vault: Vault) -> None:
 def _vault(meta: dict[str, str], given: MasterKey) -> StoreVault:
     """The data keys of a store whose check value matched `given`: while a rotation runs, new ciphertexts are
     sealed with the new encryption key and both keys open."""
+    profile = store_profile(meta, True)
+    assert profile is not None
     token, hash_ = unwrap_key(given.material, meta[TOKEN]), unwrap_key(given.material, meta[HASH])
-    current = encryption_key(given.material)
+    current = encryption_key(given.material, profile)
     if NEXT_ENCRYPT in meta:
         return StoreVault(DataKeys(unwrap_key(given.material, meta[NEXT_ENCRYPT]), token, hash_,
-                                   also_decrypt=(current,)), _key_state(meta))
-    return StoreVault(DataKeys(current, token, hash_), _key_state(meta))
+                                   also_decrypt=(current,)), _key_state(meta), profile)
+    return StoreVault(DataKeys(current, token, hash_), _key_state(meta), profile)
+
+
+def _record_profile(engine: Engine, profile: CryptoProfile) -> None:
+    """Record the profile of a store that has keys but no profile row yet (a store older than profiles)."""
+    try:
+        with engine.begin() as conn:
+            conn.execute(tables.store_key.insert(), [{"name": PROFILE, "value": profile.name}])
+    except IntegrityError:   # another process recorded it first: the same name, from the same rule
+        return
+    log.info("the store at %s recorded its crypto profile: %s", _where(engine), profile.label)
 
 
 def _verify_against_data(conn: Connection, engine: Engine, given: MasterKey) -> None:
@@ -165,7 +212,7 @@ def _verify_against_data(conn: Connection, engine: Engine, given: MasterKey) -> 
     if sample is None:
         return
     try:
-        Vault(given.material).decrypt(bytes(sample))
+        Vault(given.material, LEGACY_BLAKE2B).decrypt(bytes(sample))
     except InvalidTag:
         raise ConfigurationError(
             f"wrong key for the store at {_where(engine)}: the key given ({given.origin}, fingerprint "
@@ -178,20 +225,28 @@ def open_vault(engine: Engine, settings: HubSettings, *, write: bool) -> StoreVa
 
     `write`: the caller writes to the store. Only then is a key created (for an empty store without one)
     and are the check value and wrapped keys recorded (new stores, and stores written before migration
-    0007 once their key has opened their data). A reader never writes.
+    0007 once their key has opened their data), and the crypto profile (a new store takes
+    HUB_CRYPTO_PROFILE's; an older one is legacy-blake2b). A reader never writes.
     """
     given = read_key(settings)
+    setting = settings.crypto_profile
     with engine.connect() as conn:
         meta = _meta(conn)
+        has_data = CHECK in meta or _has_data(conn)
+        stored = store_profile(meta, has_data)
+        if stored is not None and not accepts(stored, setting):
+            raise _profile_mismatch(engine, stored, setting)
         if CHECK in meta:
             if given is None:
                 raise _missing_key(engine, settings, meta[CHECK], True)
             if given.check_value != meta[CHECK]:
                 raise _wrong_key(engine, meta, given)
+            if write and PROFILE not in meta:
+                _record_profile(engine, LEGACY_BLAKE2B)
             return _vault(meta, given)
-        has_data = _has_data(conn)
         if given is not None and has_data:
             _verify_against_data(conn, engine, given)
+    profile = stored or crypto_profile(setting)
     if given is None:
         if has_data or not write:
             raise _missing_key(engine, settings, None, has_data)
@@ -200,18 +255,19 @@ def open_vault(engine: Engine, settings: HubSettings, *, write: bool) -> StoreVa
         log.warning("created the hub key %s (fingerprint %s): keep it safe, the store cannot be read without it",
                     settings.key_file, given.fingerprint)
     if not write:
-        return StoreVault(given.material, (None, None))
-    keys = DataKeys.derive(given.material)
+        return StoreVault(given.material, (None, None), profile)
+    keys = DataKeys.derive(given.material, profile)
     try:
         with engine.begin() as conn:
             conn.execute(tables.store_key.insert(), [
                 {"name": CHECK, "value": given.check_value},
                 {"name": TOKEN, "value": wrap_key(given.material, keys.token)},
                 {"name": HASH, "value": wrap_key(given.material, keys.hash)},
+                {"name": PROFILE, "value": profile.name},
             ])
     except IntegrityError:   # another process recorded them first: check against what it recorded
         return open_vault(engine, settings, write=False)
-    return StoreVault(keys, (given.check_value, None))
+    return StoreVault(keys, (given.check_value, None), profile)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -301,12 +357,14 @@ def _begin(engine: Engine, meta: dict[str, str], old: MasterKey, new: MasterKey)
                 f"{new.fingerprint}): run `hub keys rotate --new-key-file` with the file of that key to finish it")
         return True
     token, hash_ = unwrap_key(old.material, meta[TOKEN]), unwrap_key(old.material, meta[HASH])
+    profile = store_profile(meta, True)
+    assert profile is not None
     with engine.begin() as conn:
         conn.execute(tables.store_key.insert(), [
             {"name": NEXT_CHECK, "value": new.check_value},
             {"name": NEXT_TOKEN, "value": wrap_key(new.material, token)},
             {"name": NEXT_HASH, "value": wrap_key(new.material, hash_)},
-            {"name": NEXT_ENCRYPT, "value": wrap_key(old.material, encryption_key(new.material))},
+            {"name": NEXT_ENCRYPT, "value": wrap_key(old.material, encryption_key(new.material, profile))},
             {"name": PROGRESS, "value": json.dumps({"table": SWEEPS[0].table.name, "after": None})},
         ])
     return False
@@ -438,5 +496,5 @@ def rotate_key(engine: Engine, settings: HubSettings, new_key_file: Path | None 
     return RotationReport(new, new_key_file, resumed, resealed, batches, removed)
 
 
-__all__ = ["SWEEPS", "KeyChanged", "RotationRefused", "RotationReport", "StoreVault", "check_key_unchanged",
-           "next_key", "next_key_file", "open_vault", "rotate_key"]
+__all__ = ["SWEEPS", "KeyChanged", "RotationRefused", "RotationReport", "StoreVault", "accepts",
+           "check_key_unchanged", "next_key", "next_key_file", "open_vault", "rotate_key", "store_profile"]

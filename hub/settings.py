@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -34,6 +34,11 @@ class HubSettings(BaseSettings):
         default=None, description="base64 key material (32 bytes); else read or created at key_file"
     )
     key_file: Path | None = Field(default=None, description="file holding the key; default HOME/hub.key")
+    crypto_profile: Literal["standard", "gm"] = Field(
+        default="standard",
+        description="algorithms a NEW store seals and keys its data with: standard (AES-256-GCM, HMAC-SHA256) "
+                    "or gm (国密: SM4-GCM, HMAC-SM3); a store keeps the profile it was created with "
+                    "(hub.keys), and one made before profiles existed opens under standard")
     batch_size: int = Field(default=5000, gt=0, description="records per landed batch (one transaction)")
     run_stale_after: float = Field(
         default=1800, gt=0,

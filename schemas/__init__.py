@@ -6,7 +6,15 @@ docs/data-model.md is generated from here (`python -m schemas.docs`).
 """
 
 from schemas.codes import Gender
-from schemas.common import DEPARTMENT_NAMES_ZH, CanonicalEntity, Department, Sensitivity, attr
+from schemas.common import (
+    DEPARTMENT_NAMES_ZH,
+    CanonicalEntity,
+    DataGrade,
+    Department,
+    PersonalInfo,
+    Sensitivity,
+    attr,
+)
 from schemas.event import Event, EventType
 from schemas.house import House
 from schemas.organization import Organization
@@ -33,6 +41,7 @@ __all__ = [
     "PREDICATE_SENSITIVITY",
     "AttributeSpec",
     "CanonicalEntity",
+    "DataGrade",
     "Department",
     "Event",
     "EventType",
@@ -40,6 +49,7 @@ __all__ = [
     "House",
     "Organization",
     "Person",
+    "PersonalInfo",
     "Place",
     "PlaceType",
     "PopulationType",

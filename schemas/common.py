@@ -1,9 +1,10 @@
-"""What every canonical model shares: sensitivity levels, departments, and `attr()`.
+"""What every canonical model shares: sensitivity levels, data grades, departments, and `attr()`.
 
-`attr()` is the single place where a field's sensitivity and authoritative departments are
-declared. Storage (encryption, lookup tokens), API masking, GX suites and docs/data-model.md all
-read this metadata back through `schemas.attributes()`, so changing a level here changes it
-everywhere at once instead of in five hand-kept lists.
+`attr()` is the single place where a field's sensitivity, data grade (GB/T 43697), personal-information
+category (GB/T 35273, PIPL) and authoritative departments are declared. Storage (encryption, lookup
+tokens), API masking, GX suites and docs/data-model.md all read this metadata back through
+`schemas.attributes()`, so changing a level here changes it everywhere at once instead of in five
+hand-kept lists.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ AUTHORITY_KEY = "x-authority"
 NORMALIZER_KEY = "x-normalizer"
 CODE_SYSTEM_KEY = "x-code-system"
 TOKENIZED_KEY = "x-tokenized"
+GRADE_KEY = "x-data-grade"
+PERSONAL_INFO_KEY = "x-personal-info"
 
 
 class Sensitivity(StrEnum):
@@ -45,6 +48,51 @@ class Sensitivity(StrEnum):
     def covers(self, level: Sensitivity) -> bool:
         """True when a consumer cleared to `self` may see values of sensitivity `level`."""
         return self.rank >= level.rank
+
+
+class DataGrade(StrEnum):
+    """The data grade of GB/T 43697-2024 (数据安全技术 数据分类分级规则): 一般数据, 重要数据, 核心数据.
+
+    A grade judges the harm of a field's data of the whole store, leaked or tampered with, to national
+    security, the economy, social order and public interests, where the sensitivity level judges the
+    harm to one person. Important and core data must be encrypted at rest (enforced by `attr()`).
+    """
+
+    general = "general"
+    important = "important"
+    core = "core"
+
+    @property
+    def name_zh(self) -> str:
+        return {"general": "一般数据", "important": "重要数据", "core": "核心数据"}[self.value]
+
+
+class PersonalInfo(StrEnum):
+    """Whether a field is personal information and, if so, sensitive personal information (敏感个人信息:
+    PIPL art. 28, GB/T 35273-2020 annex B: identity documents, health, welfare, marital history, ...)."""
+
+    none = "none"
+    personal = "personal"
+    sensitive = "sensitive"
+
+    @property
+    def name_zh(self) -> str:
+        return {"none": "非个人信息", "personal": "个人信息", "sensitive": "敏感个人信息"}[self.value]
+
+
+def default_grade(sensitivity: Sensitivity) -> DataGrade:
+    """The grade a field has unless it declares one: a highly sensitive identifier, held for a whole
+    district's population, is important data (it opens every other record of every resident); the rest
+    is general data. Fields whose grade differs declare it (`attr(grade=...)`)."""
+    return DataGrade.important if sensitivity is Sensitivity.highly_sensitive else DataGrade.general
+
+
+def default_personal_info(sensitivity: Sensitivity) -> PersonalInfo:
+    """The category a field has unless it declares one: encrypted levels are sensitive personal information,
+    internal data is personal information, public data is not. Fields that differ declare it."""
+    if sensitivity.encrypted:
+        return PersonalInfo.sensitive
+    return PersonalInfo.personal if sensitivity is Sensitivity.internal else PersonalInfo.none
 
 
 class Department(StrEnum):
@@ -82,6 +130,8 @@ def attr(
     normalizer: str,
     code_system: str | None = None,
     tokenized: bool = False,
+    grade: DataGrade | None = None,
+    personal_info: PersonalInfo | None = None,
     examples: list[Any] | None = None,
     pattern: str | None = None,
     ge: int | None = None,
@@ -91,18 +141,28 @@ def attr(
     `authority` lists departments in order of trust (the first is authoritative). `tokenized`
     asks for a keyed HMAC lookup token next to the ciphertext, for the identifiers that
     blocking and lookup need (resident ID, phone); it only makes sense for encrypted levels.
+    `grade` and `personal_info` default from the sensitivity (`default_grade`, `default_personal_info`);
+    important or core data and sensitive personal information must be at an encrypted level.
     Mistakes raise here, at import time, so a wrong declaration never reaches a running hub.
     """
     if not authority:
         raise ValueError(f"attribute {description!r} names no authoritative department")
     if tokenized and not sensitivity.encrypted:
         raise ValueError(f"attribute {description!r} is tokenized but {sensitivity} values are not encrypted")
+    grade = grade if grade is not None else default_grade(sensitivity)
+    personal_info = personal_info if personal_info is not None else default_personal_info(sensitivity)
+    if grade is not DataGrade.general and not sensitivity.encrypted:
+        raise ValueError(f"attribute {description!r} is {grade.name_zh} but {sensitivity} values are not encrypted")
+    if personal_info is PersonalInfo.sensitive and not sensitivity.encrypted:
+        raise ValueError(f"attribute {description!r} is 敏感个人信息 but {sensitivity} values are not encrypted")
     extra: dict[str, Any] = {
         SENSITIVITY_KEY: sensitivity.value,
         AUTHORITY_KEY: [department.value for department in authority],
         NORMALIZER_KEY: normalizer,
         CODE_SYSTEM_KEY: code_system,
         TOKENIZED_KEY: tokenized,
+        GRADE_KEY: grade.value,
+        PERSONAL_INFO_KEY: personal_info.value,
     }
     return Field(
         default=None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import sys
 
-from schemas.common import CanonicalEntity, Department, Sensitivity
+from schemas.common import CanonicalEntity, DataGrade, Department, PersonalInfo, Sensitivity
 from schemas.registry import ENTITY_MODELS, AttributeSpec, attributes
 from schemas.relations import PREDICATE_MEANINGS, PREDICATE_SENSITIVITY, PREDICATES
 
@@ -20,8 +20,10 @@ _HEADER = """\
 
 Every value the hub publishes belongs to one attribute of one entity type below. Each attribute
 declares, in its model (schemas/), the departments whose value is authoritative (first = most
-trusted), its sensitivity level, the national code system its values follow, and the normalizer
-that turns raw department values into this form. Departments: {departments}.
+trusted), its sensitivity level, its data grade after GB/T 43697-2024 and whether it is (sensitive)
+personal information, how it is shown to a caller whose clearance is below its level, the national
+code system its values follow, and the normalizer that turns raw department values into this form.
+Departments: {departments}.
 """
 
 _NEVER_LOGGED = "Never the value; record keys and canonical ids only."
@@ -39,12 +41,14 @@ _LEVELS: dict[Sensitivity, tuple[str, str, str]] = {
     ),
     Sensitivity.sensitive: (
         "Data whose disclosure harms the person: contact, ethnicity, welfare, health, disability.",
-        "Encrypted at rest (AES-GCM); tokenized attributes also keep a keyed HMAC lookup token.",
+        "Encrypted at rest (AES-256-GCM, or SM4-GCM under the gm crypto profile); tokenized attributes also "
+        "keep a keyed lookup token (HMAC-SHA256 or HMAC-SM3).",
         "Shown only to consumers cleared for sensitive or above; masked otherwise.",
     ),
     Sensitivity.highly_sensitive: (
         "Identifiers that open every other record of a person: the resident ID number.",
-        "Encrypted at rest (AES-GCM) plus a keyed HMAC lookup token for blocking and lookup.",
+        "Encrypted at rest (AES-256-GCM or SM4-GCM) plus a keyed lookup token (HMAC-SHA256 or HMAC-SM3) "
+        "for blocking and lookup.",
         "Shown only to consumers cleared for highly_sensitive; masked otherwise.",
     ),
 }
@@ -54,14 +58,14 @@ def render_data_model_markdown() -> str:
     departments = ", ".join(_department(d) for d in Department)
     parts = [_HEADER.format(departments=departments)]
     parts += [_entity_section(model) for model in ENTITY_MODELS.values()]
-    parts += [_relations_section(), _sensitivity_section()]
+    parts += [_relations_section(), _sensitivity_section(), _grades_section()]
     return "\n".join(parts)
 
 
 def _entity_section(model: type[CanonicalEntity]) -> str:
     rows = [
         _row("`id`", "str", "Canonical id, stable across runs; after a merge the older id survives.",
-             "assigned by the hub", "", "", ""),
+             "assigned by the hub", "", "", "", "", "", ""),
         *(_attribute_row(spec) for spec in attributes(model.entity_type).values()),
     ]
     return "\n".join([
@@ -69,8 +73,9 @@ def _entity_section(model: type[CanonicalEntity]) -> str:
         "",
         inspect.cleandoc(model.__doc__ or ""),
         "",
-        _row("field", "type", "meaning", "authority", "sensitivity", "code system", "normalizer"),
-        _row(*["---"] * 7),
+        _row("field", "type", "meaning", "authority", "sensitivity", "grade", "personal information",
+             "below clearance", "code system", "normalizer"),
+        _row(*["---"] * 10),
         *rows,
         "",
     ])
@@ -86,8 +91,41 @@ def _attribute_row(spec: AttributeSpec) -> str:
     sensitivity += ", token" if spec.tokenized else ""
     return _row(
         f"`{spec.name}`", kind, spec.description, ", ".join(_department(d) for d in spec.authority),
-        sensitivity, spec.code_system or "", f"`{spec.normalizer}`",
+        sensitivity, _grade(spec.grade), _personal(spec.personal_info), masking_shown(spec),
+        spec.code_system or "", f"`{spec.normalizer}`",
     )
+
+
+MASK_EXAMPLES = {"resident_id": "650102********1234", "phone": "138****5678", "name": "张*明"}
+"""GB/T 35273's patterns, as hub.protect.mask_identifier applies them."""
+
+
+def masking_kind(spec: AttributeSpec) -> str:
+    """How hub.protect.present shows a value of `spec` to a caller whose clearance is below its level:
+    "clear" (public: every caller sees it), a masking pattern ("resident_id", "phone", "name") or
+    "withheld". tests/schemas/test_data_model_doc.py checks this against `present` for every field."""
+    if spec.sensitivity is Sensitivity.public:
+        return "clear"
+    if spec.tokenized:
+        return "phone" if spec.name == "phone" else "resident_id"
+    if spec.entity_type == "person" and spec.name == "name":
+        return "name"
+    return "withheld"
+
+
+def masking_shown(spec: AttributeSpec) -> str:
+    kind = masking_kind(spec)
+    if kind == "clear":
+        return "shown to every caller"
+    return "withheld (null)" if kind == "withheld" else f"masked: {MASK_EXAMPLES[kind]}"
+
+
+def _grade(grade: DataGrade) -> str:
+    return f"{grade.name_zh} {grade.value}"
+
+
+def _personal(category: PersonalInfo) -> str:
+    return "" if category is PersonalInfo.none else f"{category.name_zh} {category.value}"
 
 
 def _relations_section() -> str:
@@ -116,12 +154,48 @@ def _sensitivity_section() -> str:
         "## Sensitivity levels",
         "",
         "The level of each attribute decides how it is stored and who sees it. Logs never carry a value",
-        "at any level, only record keys and canonical ids. In the API, masking is applied by the API",
-        "layer, in one place for every route, by these levels: a consumer sees a value only when its",
-        "clearance covers the attribute's level; otherwise the value is returned as null.",
+        "at any level, only record keys and canonical ids. Masking is decided in one place for every view,",
+        "API response, export and CLI output (`hub.protect.present`): a caller sees a value in clear only",
+        "when its clearance covers the attribute's level; otherwise it is masked where GB/T 35273 gives a",
+        "pattern, else withheld (null), as each table's column \"below clearance\" says.",
         "",
         _row("level", "meaning", "storage", "logs", "API"),
         _row(*["---"] * 5),
+        *rows,
+        "",
+    ])
+
+
+_GRADES: dict[DataGrade, str] = {
+    DataGrade.general: "Data whose leak or tampering harms persons or organizations but not, at the scale the hub "
+                       "holds it, the public interest. Every field unless it declares otherwise.",
+    DataGrade.important: "Data that, held for a whole district, could harm social order or public interests if "
+                         "leaked or tampered with: the residents' ID numbers (the default for highly sensitive "
+                         "fields) and the register of who receives welfare or has a disability. Encrypted at rest "
+                         "(enforced when the field is declared).",
+    DataGrade.core: "Data bearing on national security or the lifelines of the economy. No field of the hub is "
+                    "core data; the grade exists so that a deployment could declare one.",
+}
+
+
+def _grades_section() -> str:
+    rows = [_row(f"`{grade.value}`", grade.name_zh, meaning) for grade, meaning in _GRADES.items()]
+    return "\n".join([
+        "## Data grades (GB/T 43697-2024) and personal information",
+        "",
+        "Each field carries its data grade after GB/T 43697-2024 (数据安全技术 数据分类分级规则), judged for the",
+        "field's data of the whole store, beside its sensitivity level, judged for one person. Unless a field",
+        "declares otherwise, highly sensitive fields are important data and the rest general data. Personal",
+        "information (个人信息) and sensitive personal information (敏感个人信息, PIPL art. 28, GB/T 35273-2020",
+        "annex B: identity documents, health and disability, welfare, marital history) are marked per field:",
+        "by default encrypted levels are sensitive personal information, internal fields personal information",
+        "and public fields neither; a person's phone (GB/T 35273: basic personal data, encrypted here for the",
+        "fraud it invites) and a house's address and floor area (not personal until linked to a resident) say",
+        "so explicitly. Important or core data and sensitive personal information must be at an encrypted",
+        "level: `schemas.common.attr()` refuses any other declaration.",
+        "",
+        _row("grade", "等级", "meaning"),
+        _row(*["---"] * 3),
         *rows,
         "",
     ])

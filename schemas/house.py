@@ -8,6 +8,7 @@ from typing import ClassVar
 from schemas.codes import DISTRICT_CODE_PATTERN, GB_T_2260
 from schemas.common import CanonicalEntity, attr
 from schemas.common import Department as D
+from schemas.common import PersonalInfo as P
 from schemas.common import Sensitivity as S
 
 _PROPERTY = (D.property,)
@@ -30,6 +31,7 @@ class House(CanonicalEntity):
         "Full normalized address; public security's standard address (一标三实) is the second source.",
         sensitivity=S.internal, authority=(D.property, D.public_security), normalizer="address",
         examples=["新疆维吾尔自治区乌鲁木齐市天山区幸福路街道明珠社区明珠花园3号楼2单元1502室"],
+        personal_info=P.none,   # a dwelling's address: personal only once linked to who lives there
     )
     district_code: str | None = attr(
         "County-level division code (区县代码).", sensitivity=S.public, authority=_DIVISIONS,
@@ -61,7 +63,7 @@ class House(CanonicalEntity):
     )
     floor_area: Decimal | None = attr(
         "Floor area in square metres (建筑面积).", sensitivity=S.internal, authority=_PROPERTY,
-        normalizer="decimal", ge=0, examples=["89.50"],
+        normalizer="decimal", ge=0, examples=["89.50"], personal_info=P.none,
     )
     usage: str | None = attr(
         "Usage (用途): residential, commercial, office, ...", sensitivity=S.public, authority=_PROPERTY,

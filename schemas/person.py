@@ -18,6 +18,7 @@ from schemas.codes import (
 )
 from schemas.common import CanonicalEntity, attr
 from schemas.common import Department as D
+from schemas.common import PersonalInfo as P
 from schemas.common import Sensitivity as S
 
 _HUKOU = (D.public_security,)
@@ -81,6 +82,7 @@ class Person(CanonicalEntity):
         "rarely has one.",
         sensitivity=S.sensitive, authority=(D.grid, D.property, D.social_insurance), normalizer="phone",
         tokenized=True, pattern=PHONE_PATTERN, examples=["13800138000", "0991-1234567"],
+        personal_info=P.personal,   # GB/T 35273 annex B: 个人基本资料; encrypted for the fraud it invites
     )
     household_no: str | None = attr(
         "Hukou household number (户号).", sensitivity=S.internal, authority=_HUKOU, normalizer="text",

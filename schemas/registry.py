@@ -18,11 +18,15 @@ from pydantic.fields import FieldInfo
 from schemas.common import (
     AUTHORITY_KEY,
     CODE_SYSTEM_KEY,
+    GRADE_KEY,
     NORMALIZER_KEY,
+    PERSONAL_INFO_KEY,
     SENSITIVITY_KEY,
     TOKENIZED_KEY,
     CanonicalEntity,
+    DataGrade,
     Department,
+    PersonalInfo,
     Sensitivity,
 )
 from schemas.event import Event
@@ -51,6 +55,8 @@ class AttributeSpec:
     code_system: str | None
     tokenized: bool
     type_name: str
+    grade: DataGrade = DataGrade.general
+    personal_info: PersonalInfo = PersonalInfo.none
     pattern: str | None = None
     allowed_values: tuple[str, ...] | None = None
 
@@ -85,7 +91,8 @@ def _specs(entity_type: str) -> dict[str, AttributeSpec]:
 
 def _spec(entity_type: str, name: str, field: FieldInfo) -> AttributeSpec:
     extra = field.json_schema_extra
-    if not isinstance(extra, dict) or not {SENSITIVITY_KEY, AUTHORITY_KEY, NORMALIZER_KEY} <= extra.keys():
+    if not isinstance(extra, dict) or not {SENSITIVITY_KEY, AUTHORITY_KEY, NORMALIZER_KEY, GRADE_KEY,
+                                           PERSONAL_INFO_KEY} <= extra.keys():
         raise TypeError(f"{entity_type}.{name} is not declared with schemas.common.attr()")
     inner = _without_none(field.annotation)
     authority = extra[AUTHORITY_KEY]
@@ -101,6 +108,8 @@ def _spec(entity_type: str, name: str, field: FieldInfo) -> AttributeSpec:
         code_system=_optional_str(extra.get(CODE_SYSTEM_KEY)),
         tokenized=bool(extra.get(TOKENIZED_KEY, False)),
         type_name=getattr(inner, "__name__", str(inner)),
+        grade=DataGrade(str(extra[GRADE_KEY])),
+        personal_info=PersonalInfo(str(extra[PERSONAL_INFO_KEY])),
         pattern=next((p for m in field.metadata if (p := getattr(m, "pattern", None))), None),
         allowed_values=_enum_values(inner),
     )

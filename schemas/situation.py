@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from schemas.common import CanonicalEntity, attr
+from schemas.common import DataGrade as G
 from schemas.common import Department as D
 from schemas.common import Sensitivity as S
 
@@ -46,6 +47,7 @@ class Situation(CanonicalEntity):
     situation_type: SituationType | None = attr(
         "Which status: dibao 低保, tekun 特困, disability 残疾, elderly_allowance 高龄津贴, insured 参保, "
         "pension 养老金.", sensitivity=S.sensitive, authority=_WELFARE, normalizer="text",
+        grade=G.important,   # a district's register of welfare and disability recipients: a target list
     )
     status: SituationStatus | None = attr(
         "Whether the status currently holds.", sensitivity=S.sensitive, authority=_WELFARE, normalizer="text",

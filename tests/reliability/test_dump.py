@@ -15,11 +15,13 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+import sqlalchemy as sa
 
 from hub.demo import running_property_api, write_connections_file
 from hub.pipeline import Hub, ingest, resolve
 from hub.protect import new_key_text
 from hub.settings import HubSettings
+from hub.store import tables
 from tests.conftest import MakeDistrict
 from tests.reliability.clear_values import clear_hits, truth_values
 
@@ -39,14 +41,17 @@ def _dump(hub: Hub, out: Path) -> bytes:
 
 @pytest.mark.slow
 @pytest.mark.reliability("G11")
+@pytest.mark.parametrize("crypto_profile", ["standard", "gm"])
 def test_a_dump_after_ingest_and_resolution_holds_no_clear_id_or_phone(
-        store_url: str, tmp_path: Path, make_district: MakeDistrict,
+        store_url: str, tmp_path: Path, make_district: MakeDistrict, crypto_profile: str,
         record_property: Callable[[str, object], None]) -> None:
+    """Also the whole pipeline (ingest, resolution, fusion) under each crypto profile (HUB_CRYPTO_PROFILE)."""
     manifest = make_district(tmp_path / "district", 400, seed=17)
     needles = truth_values(manifest.truth_dir)
     with running_property_api(manifest.property_db, manifest.property_token) as base_url:
         settings = HubSettings(home=tmp_path / "home", database_url=store_url, sources_dir=manifest.out_dir,
-                               secret_key=new_key_text(), mappings_dir=Path(__file__).parents[2] / "mappings")
+                               secret_key=new_key_text(), mappings_dir=Path(__file__).parents[2] / "mappings",
+                               crypto_profile=crypto_profile)
         assert settings.connections_file is not None
         write_connections_file(manifest, settings.connections_file, port=urlparse(base_url).port or 0)
         hub = Hub.open(settings)
@@ -61,6 +66,12 @@ def test_a_dump_after_ingest_and_resolution_holds_no_clear_id_or_phone(
     record_property("MB searched", round((len(dump) + sum(map(len, state))) / 1e6, 1))
     assert all(r.status == "succeeded" for r in results), [(r.source, r.error) for r in results]
     assert sum(run.links_written for run in report.runs) > 0 and len(dump) > 500_000
+    assert hub.vault.profile.name == crypto_profile
+    with hub.engine.connect() as conn:
+        golden = conn.execute(sa.select(tables.golden_value.c.value_enc, tables.golden_value.c.token).where(
+            tables.golden_value.c.attribute == "resident_id")).all()
+    assert len(golden) > 100 and all(hub.vault.token(hub.vault.decrypt_text(bytes(enc))) == token
+                                     for enc, token in golden)   # fused values open and keep their tokens
     assert clear_hits({"13800138000"}, [b"\x00x+86 138-0013-8000\x01"]) == {"13800138000"}   # the search works
     assert len(needles) > 500
     assert in_dump == set(), f"{len(in_dump)} clear values in the dump"

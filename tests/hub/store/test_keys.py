@@ -25,6 +25,7 @@ from hub.errors import ConfigurationError
 from hub.keys import SWEEPS, KeyChanged, RotationRefused, rotate_key
 from hub.pipeline import Hub, ingest, resolve
 from hub.protect import (
+    LEGACY_BLAKE2B,
     DataKeys,
     MasterKey,
     Vault,
@@ -39,6 +40,7 @@ from hub.statements.entries import stored_statements
 from hub.store import make_engine, runs, tables
 from hub.store.migrate import upgrade
 from tests.hub.fuse.world import ROWS, build_world, write_rows
+from tests.hub.store.legacy_store import forget_watermarks, store_as_before_profiles
 
 REPO = Path(__file__).parents[3]
 runner = CliRunner()
@@ -137,6 +139,7 @@ def test_a_store_with_data_and_no_key_is_an_error_and_makes_no_key(
 @pytest.mark.reliability("F4")
 def test_a_store_from_before_check_values_gets_one_from_the_key_that_opens_it(
         settings: HubSettings, tmp_path: Path) -> None:
+    store_as_before_profiles(settings)    # written with keyed BLAKE2b ids, as stores of that time were
     hub = build_world(settings, tmp_path)
     with hub.engine.begin() as conn:
         conn.execute(tables.store_key.delete())
@@ -145,7 +148,11 @@ def test_a_store_from_before_check_values_gets_one_from_the_key_that_opens_it(
     with hub.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(tables.store_key)).scalar_one() == 0
     reopened = Hub.open(hub.settings)
-    assert all(r.loaded == 0 for r in ingest(reopened))     # the same keys: every id found again
+    assert reopened.vault.profile is LEGACY_BLAKE2B
+    forget_watermarks(reopened.engine)
+    again = ingest(reopened)
+    assert sum(r.extracted for r in again) >= 10
+    assert all(r.loaded == 0 for r in again)     # the same keys and digests: every id found again
     with pytest.raises(ConfigurationError, match="wrong key"):
         Hub.open(hub.settings.model_copy(update={"secret_key": SecretStr(new_key_text())}))
 
@@ -186,7 +193,8 @@ def _snapshot(hub: Hub) -> dict[str, Any]:
 def _explain(settings: HubSettings, *args: str) -> str:
     assert settings.secret_key is not None
     env = {"HUB_HOME": str(settings.home), "HUB_DATABASE_URL": settings.database_url,
-           "HUB_SECRET_KEY": settings.secret_key.get_secret_value(), "HUB_MAPPINGS_DIR": str(settings.mappings_dir)}
+           "HUB_SECRET_KEY": settings.secret_key.get_secret_value(), "HUB_MAPPINGS_DIR": str(settings.mappings_dir),
+           "HUB_CRYPTO_PROFILE": settings.crypto_profile}
     from hub.cli import app
 
     result = runner.invoke(app, ["explain", *args], env=env)
@@ -208,13 +216,17 @@ def _new_key_only(hub: Hub, new_key: bytes) -> Vault:
     """A vault that opens only what is sealed under the new key (no older key accepted)."""
     with hub.engine.connect() as conn:
         meta = dict(conn.execute(sa.select(tables.store_key.c.name, tables.store_key.c.value)).all())
-    return Vault(DataKeys(encryption_key(new_key), unwrap_key(new_key, meta["token_key"]),
-                          unwrap_key(new_key, meta["hash_key"])))
+    profile = hub.vault.profile
+    return Vault(DataKeys(encryption_key(new_key, profile), unwrap_key(new_key, meta["token_key"]),
+                          unwrap_key(new_key, meta["hash_key"])), profile)
 
 
 @pytest.mark.reliability("F4")
-def test_rotation_keeps_ids_tokens_and_values(settings: HubSettings, tmp_path: Path, record_property: Any) -> None:
-    hub = _world(settings, tmp_path)
+@pytest.mark.parametrize("crypto_profile", ["standard", "gm"])
+def test_rotation_keeps_ids_tokens_and_values(settings: HubSettings, tmp_path: Path, crypto_profile: str,
+                                              record_property: Any) -> None:
+    hub = _world(settings.model_copy(update={"crypto_profile": crypto_profile}), tmp_path)
+    assert hub.vault.profile.name == crypto_profile
     _quarantine_a_raw_row(hub)
     before = _snapshot(hub)
     entity = before["links"][0][1]
