@@ -159,9 +159,12 @@ def problem_response(request_or_scope: Request | Scope, exc: BaseException) -> J
         code = "invalid_request"
         detail, extra = _validation(exc)
     elif isinstance(exc, HTTPException):
-        code = _BY_STATUS.get(exc.status_code, "bad_request" if exc.status_code < 500 else "internal_error")
-        detail = _http_detail(exc, scope)
         headers = dict(exc.headers or {})
+        if exc.status_code == 401 and headers.get("WWW-Authenticate", "").startswith("Basic"):
+            code, detail = "invalid_client", "the HTTP Basic credentials cannot be read (base64 of id:secret)"
+        else:
+            code = _BY_STATUS.get(exc.status_code, "bad_request" if exc.status_code < 500 else "internal_error")
+            detail = _http_detail(exc, scope)
     else:
         code, detail, extra = _unexpected(exc, scope)
     body = problem_body(code, detail, instance, **extra)

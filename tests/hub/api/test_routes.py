@@ -54,6 +54,9 @@ def test_token_by_form_and_by_basic_and_refused_secrets(client: TestClient, sens
     assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_client"
     grant = client.post("/api/v1/token", data={**form, "grant_type": "password"})
     assert grant.status_code == 400 and grant.json()["code"] == "unsupported_grant_type"
+    garbled = client.post("/api/v1/token", data={"grant_type": "client_credentials"},
+                          headers={"Authorization": "Basic not-base64!"})
+    assert garbled.status_code == 401 and garbled.json()["code"] == "invalid_client"
     missing = client.post("/api/v1/token", data={"client_id": sensitive.client_id})
     assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "body.grant_type"
 
