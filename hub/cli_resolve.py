@@ -54,7 +54,7 @@ def run_resolve(entity_types: list[str] | None, *, full: bool = False, train: bo
     from hub.resolve.runner import ENTITY_TYPES
 
     hub = _hub(create=True)
-    steps = 5 * len(entity_types or ENTITY_TYPES) + 2
+    steps = 5 * len(entity_types or ENTITY_TYPES) + 6
     with Progress(SpinnerColumn(), TextColumn("{task.description:<48}"), BarColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task("resolution", total=steps)
@@ -73,6 +73,13 @@ def run_resolve(entity_types: list[str] | None, *, full: bool = False, train: bo
                       f"{run.seconds:.1f}")
     console.print(table)
     print_summary(hub)
+    published = report.publication
+    if published.changed:
+        added = sum(c["added"] for c in published.counts.values())
+        retired = sum(c["retired"] for c in published.counts.values())
+        console.print(f"published read model version {published.version}: {added:,} rows added, {retired:,} retired")
+    else:
+        console.print(f"read model unchanged: version {published.version} still served")
     return report
 
 
@@ -182,12 +189,15 @@ def review_reject(a: str, b: str, why: Why = None, who: Who = None) -> None:
 
 
 def _explain_entity(hub: Hub, entity_id: str) -> None:
+    from hub.access.policy import Policy
+    from hub.cli_find import record_cli_read
     from hub.fuse.conflicts import conflict_rows
-    from hub.fuse.golden import golden_rows
     from hub.mapping.code_tables import display_value
-    from hub.protect import HIDDEN, mask_attribute
+    from hub.protect import HIDDEN
     from hub.resolve.review import ReviewError
     from hub.resolve.store import entity_changes, entity_row, link_rows, links_of
+    from hub.views import entity_view, open_reader
+    from schemas.views import Disclosure, EntityView
 
     if "|" in entity_id:              # a record key: explain the entity it belongs to
         linked = link_rows(hub.engine, [entity_id])["entity_id"]
@@ -207,15 +217,16 @@ def _explain_entity(hub: Hub, entity_id: str) -> None:
         links.add_row(source_text(link["record_key"]), score, source_text(link["linked_to"] or ""),
                       source_text(link["decided_by"]))
     console.print(links)
-    golden = folding_table("attribute", "value", "from", "statements", "sources", title="golden record")
-    for g in _rows(golden_rows(hub.engine, entity_id)):
-        value = g["value"]
-        if value is None and g["value_enc"] is not None:
-            value = mask_attribute(row["entity_type"], g["attribute"], hub.vault.decrypt_text(bytes(g["value_enc"])))
-        value = display_value(row["entity_type"], g["attribute"], value)
-        golden.add_row(source_text(g["attribute"]), source_text(value if value is not None else HIDDEN),
-                       source_text(g["source"]), str(g["statements"]), str(g["sources"]))
-    console.print(golden)
+    golden = folding_table("attribute", "value", "from", "sources", title="golden record (as published)")
+    with hub.engine.connect() as conn:
+        view = entity_view(open_reader(conn, hub.vault), Policy.operator(getpass.getuser(), "hub explain"), entity_id)
+    record_cli_read(hub, "hub explain", view.disclosed if view is not None else Disclosure(), {"entity_id": entity_id})
+    if isinstance(view, EntityView):
+        for attribute, shown in view.values.items():
+            value = display_value(row["entity_type"], attribute, shown.value)
+            golden.add_row(source_text(attribute), source_text(value if value is not None else HIDDEN),
+                           source_text(shown.source or ""), str(shown.sources or ""))
+        console.print(golden)
     for c in _rows(conflict_rows(hub.engine, entity_id)):
         sources = ", ".join(json.loads(c["sources"]))
         console.print(f"conflict: {source_text(c['attribute'])} has {c['distinct_values']} values across "

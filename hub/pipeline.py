@@ -37,6 +37,7 @@ from hub.store.initial_load import initial_load, restore_indexes
 
 if TYPE_CHECKING:
     from hub.fuse import FuseResult
+    from hub.publish import PublishResult
     from hub.resolve.runner import Progress, TypeRun
 
 log = logging.getLogger(__name__)
@@ -188,12 +189,14 @@ def _ingest_specs(hub: Hub, chosen: list[MappingSpec], on_batch: Callable[[str, 
 class ResolveReport:
     runs: list[TypeRun]
     fusion: FuseResult
+    publication: PublishResult
 
 
 def resolve(hub: Hub, entity_types: list[str] | None = None, *, full: bool = False, train: bool | None = None,
             progress: Progress | None = None) -> ResolveReport:
-    """Resolve the entity types (all when None) into stable canonical ids, then fuse golden records,
-    conflicts, relations and places for what changed. See hub.resolve.runner for full and incremental runs."""
+    """Resolve the entity types (all when None) into stable canonical ids, fuse golden records, conflicts,
+    relations and places for what changed, then publish the read model (`publish`). See hub.resolve.runner
+    for full and incremental runs."""
     from hub.fuse import fuse
     from hub.resolve.runner import ENTITY_TYPES, resolve_type
 
@@ -207,4 +210,20 @@ def resolve(hub: Hub, entity_types: list[str] | None = None, *, full: bool = Fal
     runs = [resolve_type(hub.engine, hub.vault, entity_type, full=full, train=train, progress=progress,
                          state_dir=hub.settings.home / "state", stale_after=stale_after) for entity_type in wanted]
     touched = {run.entity_type: run.touched for run in runs}
-    return ResolveReport(runs, fuse(hub.engine, hub.vault, mappings, touched, progress, stale_after=stale_after))
+    fusion = fuse(hub.engine, hub.vault, mappings, touched, progress, stale_after=stale_after)
+    changed = (any(run.links_written or any(run.changes.values()) for run in runs)
+               or any(fusion.golden_entities.values()) or fusion.relations > 0 or fusion.places > 0)
+    return ResolveReport(runs, fusion, publish(hub, progress=progress, mappings=mappings, fusion_changed=changed))
+
+
+def publish(hub: Hub, *, full: bool = False, progress: Callable[[str], None] | None = None,
+            mappings: list[MappingSpec] | None = None, fusion_changed: bool = True) -> PublishResult:
+    """Publish the fused state as the read model's next version (hub.publish): what `hub resolve` ends with,
+    and the last task of the fusion DAG. Unchanged fusion publishes no new version; told that fusion changed
+    nothing (`fusion_changed` False) after a successful publication, it does not even compare."""
+    from hub.publish import publish as publish_read_model
+
+    specs = hub.mappings() if mappings is None else mappings
+    return publish_read_model(hub.engine, hub.vault, full=full, progress=progress,
+                              departments={spec.source: spec.department for spec in specs},
+                              fusion_changed=fusion_changed, stale_after=hub.settings.stale_after)

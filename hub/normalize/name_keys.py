@@ -116,3 +116,9 @@ def sorted_key(name: str) -> str:
     if not isinstance(name, str):
         return ""
     return "".join(sorted(_letters(clean(name))))
+
+
+def loose_latin(text: str) -> str:
+    """Latin pinyin as typed ("zhangsan"), loosened like `loose_pinyin_key` where the rules need no syllable
+    boundaries: a typed query finds the translit keys of names spelled the other way."""
+    return _loosen(text)

@@ -364,10 +364,13 @@ pub_value = _versioned(
     indexes=(Index(None, "entity_id", "since"),),
 )
 
+PUB_KEY = String(200).with_variant(String(200, collation="C"), "postgresql")
+"""Search keys compared by code point on PostgreSQL too, so that a prefix is one index range (hub.views.search)."""
+
 pub_key = _versioned(
     "pub_key",
     Column("kind", String(24), nullable=False),             # resident_id | phone | name | pinyin | address …
-    Column("key", String(200), nullable=False),             # a token for identifiers, a normalized key otherwise
+    Column("key", PUB_KEY, nullable=False),                 # a token for identifiers, a normalized key otherwise
     Column("entity_id", ENTITY_ID, nullable=False),
     Column("entity_type", String(32), nullable=False),
     indexes=(Index(None, "kind", "key"), Index(None, "entity_id")),
@@ -391,6 +394,7 @@ pub_scope = _versioned(
     Column("entity_id", ENTITY_ID, nullable=False),
     Column("place_id", String(24), nullable=False),         # a community or grid place the entity belongs to
     Column("place_type", String(16), nullable=False),
+    Column("name", Text),                                   # the place's name, for profiles and filters by name
     indexes=(Index(None, "entity_id"), Index(None, "place_id")),
 )
 
@@ -400,6 +404,7 @@ pub_claim = _versioned(
     Column("entity_type", String(32), nullable=False),
     Column("attribute", String(64), nullable=False),
     Column("source", String(64), nullable=False),
+    Column("record_key", RECORD_KEY, nullable=False),      # the source record (source|record id|entity)
     Column("department", String(32)),
     Column("value", Text),
     Column("value_enc", LargeBinary),

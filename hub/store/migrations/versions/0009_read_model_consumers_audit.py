@@ -93,6 +93,7 @@ def upgrade() -> None:
     sa.Column('entity_type', sa.String(length=32), nullable=False),
     sa.Column('attribute', sa.String(length=64), nullable=False),
     sa.Column('source', sa.String(length=64), nullable=False),
+    sa.Column('record_key', sa.String(length=400), nullable=False),
     sa.Column('department', sa.String(length=32), nullable=True),
     sa.Column('value', sa.Text(), nullable=True),
     sa.Column('value_enc', sa.LargeBinary(), nullable=True),
@@ -127,7 +128,8 @@ def upgrade() -> None:
     sa.Column('since', sa.Integer(), nullable=False),
     sa.Column('until', sa.Integer(), nullable=True),
     sa.Column('kind', sa.String(length=24), nullable=False),
-    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('key', sa.String(length=200).with_variant(sa.String(length=200, collation='C'), 'postgresql'),
+              nullable=False),
     sa.Column('entity_id', sa.String(length=24), nullable=False),
     sa.Column('entity_type', sa.String(length=32), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pub_key'))
@@ -161,6 +163,7 @@ def upgrade() -> None:
     sa.Column('entity_id', sa.String(length=24), nullable=False),
     sa.Column('place_id', sa.String(length=24), nullable=False),
     sa.Column('place_type', sa.String(length=16), nullable=False),
+    sa.Column('name', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pub_scope'))
     )
     with op.batch_alter_table('pub_scope', schema=None) as batch_op:

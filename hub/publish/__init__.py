@@ -1,0 +1,147 @@
+"""Publication: the fused state made into the read model (pub_* tables) that the API, `hub find` and exports read.
+
+`publish()` builds what the read model should hold from the fusion tables, compares it with the published rows
+and, in ONE transaction, retires changed rows (`until = v`), adds new ones (`since = v`) and marks version v
+published. A reader pins the latest published version once (`current_version`) and reads only rows visible at
+it, so it never sees half a publication, and a reader pinned to the previous version keeps its rows: only rows
+retired at or before the previous version are deleted afterwards. Nothing changed: no new version (G2).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine
+
+from hub.protect import Vault
+from hub.publish import build, versioned
+from hub.resolve.store import failure_text, finish_run, guard_write
+from hub.store import runs, tables
+from hub.store.runs import DEFAULT_STALE_AFTER, now
+
+STAGE, SOURCE = "publish", "all"
+PUBLISHED = "published"
+
+
+@dataclass
+class PublishResult:
+    version: int | None
+    """The version now served (the new one, or the previous one when nothing changed; None: nothing fused)."""
+    previous: int | None
+    changed: bool
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per table: rows added and retired by this publication."""
+    pruned: int = 0
+    run_id: str = ""
+    seconds: float = 0.0
+
+
+def current_version(conn: Connection) -> int | None:
+    """The latest published version, None before the first publication."""
+    p = tables.publication.c
+    value = conn.execute(sa.select(sa.func.max(p.version)).where(p.state == PUBLISHED)).scalar()
+    return None if value is None else int(value)
+
+
+def _next_version(conn: Connection) -> int:
+    value = conn.execute(sa.select(sa.func.max(tables.publication.c.version))).scalar()
+    return 1 if value is None else int(value) + 1
+
+
+PUB_TABLES = (
+    ("pub_entity", build.ENTITY_COLUMNS),
+    ("pub_value", build.VALUE_COLUMNS),
+    ("pub_key", build.KEY_COLUMNS),
+    ("pub_relation", build.RELATION_COLUMNS),
+    ("pub_scope", build.SCOPE_COLUMNS),
+    ("pub_claim", build.CLAIM_COLUMNS),
+)
+
+
+def _frames(engine: Engine, departments: Mapping[str, str], say: Callable[[str], None]) -> dict[str, pd.DataFrame]:
+    say("publication: golden values")
+    golden = build.golden_rows(engine)
+    entities = build.entity_rows(engine, golden)
+    say("publication: claims and search keys")
+    claims = build.claim_frame(engine, golden, departments)
+    active = set(entities.loc[entities["state"] == "active", "entity_id"])
+    relations = build.relation_rows(engine, active)
+    return {
+        "pub_entity": entities,
+        "pub_value": build.value_rows(golden),
+        "pub_key": build.key_rows(golden, claims),
+        "pub_relation": relations,
+        "pub_scope": build.scope_rows(engine, entities, relations, golden),
+        "pub_claim": claims,
+    }
+
+
+def up_to_date(engine: Engine, *, stale_after: timedelta = DEFAULT_STALE_AFTER) -> int | None:
+    """The served version when the last publication succeeded (so it holds the fused state as it then was);
+    None when there is none or the last one failed or was interrupted."""
+    if runs.latest_status(engine, STAGE, SOURCE, stale_after=stale_after) != "succeeded":
+        return None
+    with engine.connect() as conn:
+        return current_version(conn)
+
+
+def publish(engine: Engine, vault: Vault, *, full: bool = False, progress: Callable[[str], None] | None = None,
+            departments: Mapping[str, str] | None = None, fusion_changed: bool = True,
+            stale_after: timedelta = DEFAULT_STALE_AFTER) -> PublishResult:
+    """Publish the fused state as a new read-model version, writing only differences (`full`: every row anew).
+
+    `departments`: source → department, for lineage (pipeline.publish passes the mappings'); a run row of stage
+    "publish" records the outcome. A failure rolls everything back: the previous version stays served.
+    `fusion_changed` False (a resolution that changed no link, entity, golden value, relation or place): when
+    the last publication succeeded, nothing is built or compared and its version stays served.
+    """
+    started = time.perf_counter()
+    if not fusion_changed and not full:
+        served = up_to_date(engine, stale_after=stale_after)
+        if served is not None:
+            return PublishResult(served, served, False, seconds=time.perf_counter() - started)
+    run = runs.start_run(engine, STAGE, SOURCE, stale_after=stale_after)
+    say = runs.with_heartbeat(engine, run.id, progress)
+    try:
+        frames = _frames(engine, departments or {}, say)
+        say("publication: writing differences")
+        with engine.begin() as conn:
+            guard_write(conn, run.id, vault)
+            previous = current_version(conn)
+            diffs = [versioned.diff(conn, getattr(tables, name), frames[name], columns, full=full)
+                     for name, columns in PUB_TABLES]
+            counts = {d.table.name: {"added": len(d.add), "retired": len(d.retire)} for d in diffs}
+            changes = sum(d.changes for d in diffs)
+            if changes == 0 and previous is not None and not full:
+                finish_run(conn, run.id, status="succeeded", records=sum(len(f) for f in frames.values()),
+                           changed=0)
+                return PublishResult(previous, previous, False, counts, run_id=run.id,
+                                     seconds=time.perf_counter() - started)
+            version = _next_version(conn)
+            conn.execute(tables.publication.insert().values(version=version, run_id=run.id, state="building",
+                                                            started_at=run.started_at))
+            for change in diffs:
+                versioned.apply(conn, change, version)
+            # the switch: one UPDATE, committed with the rows it makes visible
+            conn.execute(tables.publication.update().where(tables.publication.c.version == version).values(
+                state=PUBLISHED, published_at=now(), counts=json.dumps(counts, sort_keys=True)))
+            finish_run(conn, run.id, status="succeeded", records=sum(len(f) for f in frames.values()),
+                       changed=changes)
+    except Exception as exc:
+        with engine.begin() as conn:
+            finish_run(conn, run.id, status="failed", error=failure_text(exc))
+        raise
+    pruned = 0
+    if previous is not None:
+        with engine.begin() as conn:
+            pruned = sum(versioned.prune(conn, getattr(tables, name), previous) for name, _ in PUB_TABLES)
+    return PublishResult(version, previous, True, counts, pruned, run.id, time.perf_counter() - started)
+
+
+__all__ = ["PublishResult", "current_version", "publish"]

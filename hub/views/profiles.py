@@ -1,0 +1,98 @@
+"""The profiles: 一人一档 (person), 一房一档 (house), 一企一档 (organization).
+
+Each is the entity's view plus its related entities, sorted into the lists the profile names; the related
+entities pass the same checks as the subject (type, scope, and the relation's own sensitivity: a caller
+below `sensitive` never learns that a situation such as 低保 applies to the person).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from hub.access.policy import Policy
+from hub.publish.keys import address_key
+from hub.store import tables
+from hub.views.entity import SUMMARY, entity_view, places_of, related, values_of
+from hub.views.reader import Reader, in_scope, now_visible
+from schemas.views import EntityView, HouseProfile, Moved, OrganizationProfile, PersonProfile, Related
+
+RESIDENT_LINKS = ("resides_at", "registered_at", "rents")
+
+
+def _subject(reader: Reader, policy: Policy, entity_id: str, entity_type: str) -> EntityView | Moved | None:
+    view = entity_view(reader, policy, entity_id)
+    if isinstance(view, EntityView) and view.entity_type != entity_type:
+        return None
+    return view
+
+
+def person_profile(reader: Reader, policy: Policy, entity_id: str) -> PersonProfile | Moved | None:
+    """一人一档: the person, the houses they live at, are registered at, own or rent, their organizations,
+    things (vehicles, parking spaces), the situations (情) that apply to them and the events (事) concerning them."""
+    view = _subject(reader, policy, entity_id, "person")
+    if not isinstance(view, EntityView):
+        return view
+    disclosed = view.disclosed
+    profile = PersonProfile(person=view, places=places_of(reader, entity_id), disclosed=disclosed)
+    lists = {"house": profile.houses, "organization": profile.organizations, "thing": profile.things,
+             "situation": profile.situations, "event": profile.events}
+    for item in related(reader, policy, entity_id, disclosed):
+        if item.entity_type in lists:
+            lists[item.entity_type].append(item)
+    return profile
+
+
+def house_profile(reader: Reader, policy: Policy, entity_id: str) -> HouseProfile | Moved | None:
+    """一房一档: the house, its community and grid, its owners, its residents (living there, registered there,
+    renting it), the things and events located at it."""
+    view = _subject(reader, policy, entity_id, "house")
+    if not isinstance(view, EntityView):
+        return view
+    profile = HouseProfile(house=view, places=places_of(reader, entity_id), disclosed=view.disclosed)
+    for item in related(reader, policy, entity_id, view.disclosed):
+        if item.entity_type == "person" and item.predicate == "owns":
+            profile.owners.append(item)
+        elif item.entity_type == "person" and item.predicate in RESIDENT_LINKS:
+            profile.residents.append(item)
+        elif item.entity_type == "thing":
+            profile.things.append(item)
+        elif item.entity_type == "event":
+            profile.events.append(item)
+    return profile
+
+
+def _premises(reader: Reader, policy: Policy, view: EntityView) -> list[Related]:
+    """Houses at the organization's address (no source states premises as a relation; the address key does)."""
+    address = view.values.get("address")
+    key = address_key(str(address.value), normalized=True) if address is not None and address.mode == "clear" else None
+    if key is None or not policy.allows_type("house"):
+        return []
+    k = tables.pub_key
+    rows = reader.conn.execute(sa.select(k.c.entity_id).where(
+        k.c.kind == "address", k.c.key == key, k.c.entity_type == "house", now_visible(reader, k),
+        in_scope(reader, policy, k.c.entity_id)).distinct().order_by(k.c.entity_id).limit(50)).all()
+    ids = [row.entity_id for row in rows]
+    values = values_of(reader, policy, ids, view.disclosed, SUMMARY)
+    e = tables.pub_entity
+    labels = dict(reader.conn.execute(sa.select(e.c.entity_id, e.c.label).where(
+        e.c.entity_id.in_(ids), now_visible(reader, e))).all()) if ids else {}
+    for house in ids:
+        view.disclosed.add(house)
+    return [Related(id=house, entity_type="house", predicate="located_at", direction="out", label=labels.get(house),
+                    values=values.get(house, {})) for house in ids]
+
+
+def organization_profile(reader: Reader, policy: Policy, entity_id: str) -> OrganizationProfile | Moved | None:
+    """一企一档: the organization, its people (employees, members, legal representative), its premises (houses at
+    its address) and the things it owns."""
+    view = _subject(reader, policy, entity_id, "organization")
+    if not isinstance(view, EntityView):
+        return view
+    profile = OrganizationProfile(organization=view, places=places_of(reader, entity_id), disclosed=view.disclosed)
+    for item in related(reader, policy, entity_id, view.disclosed):
+        if item.entity_type == "person":
+            profile.people.append(item)
+        elif item.entity_type == "thing":
+            profile.things.append(item)
+    profile.premises = _premises(reader, policy, view)
+    return profile

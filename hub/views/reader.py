@@ -1,0 +1,111 @@
+"""The reader every view takes: one connection, one pinned publication version, the vault; and the pieces
+all views share (row visibility, scope as SQL, values shown through `present`, cursors).
+
+Pinning the version once per request is what makes a request see one publication whole (G13): every query
+of the request adds `visible(table, version)`, whatever is published meanwhile.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Table
+
+import schemas
+from hub.access.policy import Policy
+from hub.errors import HubError
+from hub.protect import Vault, present
+from hub.publish import current_version
+from hub.publish.versioned import visible
+from hub.store import tables
+from schemas.views import Disclosure, FieldValue
+
+
+def utc(moment: datetime) -> datetime:
+    """A stored time as UTC: SQLite gives times back without their zone, and the hub writes UTC only."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class NothingPublished(HubError):
+    """No publication yet: the read model is empty until `hub resolve` (which publishes) has run."""
+
+
+class QueryError(HubError):
+    """A query the caller must correct (a malformed ID number, a bad cursor): says what, never the value."""
+
+
+@dataclass(frozen=True)
+class Reader:
+    conn: Connection
+    version: int
+    vault: Vault
+
+
+def open_reader(conn: Connection, vault: Vault) -> Reader:
+    """A reader pinned to the latest published version."""
+    version = current_version(conn)
+    if version is None:
+        raise NothingPublished("nothing published yet: run `hub resolve`")
+    return Reader(conn, version, vault)
+
+
+def now_visible(reader: Reader, table: Table) -> sa.ColumnElement[bool]:
+    return visible(table, reader.version)
+
+
+def in_scope(reader: Reader, policy: Policy, entity_id: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """The policy's scope as a condition of the query: an entity belongs to one of its places, or no scope."""
+    if policy.scope is None:
+        return sa.true()
+    s = tables.pub_scope
+    return sa.exists(sa.select(1).select_from(s).where(
+        s.c.entity_id == entity_id, s.c.place_id.in_(sorted(policy.scope)), now_visible(reader, s)))
+
+
+def allowed_types(policy: Policy, wanted: Iterable[str] | None = None) -> list[str]:
+    types = sorted(policy.entity_types)
+    return types if wanted is None else [t for t in types if t in set(wanted)]
+
+
+def show(reader: Reader, policy: Policy, entity_type: str, attribute: str, value: object,
+         value_enc: bytes | memoryview | None,
+         disclosed: Disclosure) -> FieldValue | None:
+    """A stored value as the policy may see it (None: the field is not the caller's to receive at all)."""
+    if not policy.allows_field(entity_type, attribute):
+        return None
+    if value is None and value_enc is not None:
+        value = reader.vault.decrypt_text(bytes(value_enc))
+    shown, mode = present(entity_type, attribute, value, policy.clearance)
+    disclosed.add(field=f"{entity_type}.{attribute}", mode=mode)
+    return FieldValue(value=shown, mode=mode)
+
+
+def relation_allowed(policy: Policy, predicate: str) -> bool:
+    """Whether the caller may learn that a relation exists: its predicate's sensitivity against the clearance."""
+    try:
+        level = schemas.PREDICATE_SENSITIVITY[schemas.RelationPredicate(predicate)]
+    except ValueError:
+        level = schemas.Sensitivity.highly_sensitive
+    return policy.clearance.covers(level)
+
+
+def encode_cursor(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, kind: str) -> dict[str, Any] | None:
+    if cursor is None:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:
+        raise QueryError("cursor is not one this service gave out") from None
+    if not isinstance(data, dict) or data.get("k") != kind:
+        raise QueryError("cursor is not one this service gave out for this query")
+    return data
