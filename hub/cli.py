@@ -11,6 +11,7 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from hub.cli_access import audit_app, consumers_app
+from hub.cli_api import serve_cmd, serve_demo
 from hub.cli_console import HubGroup, console, err, folding_table, source_text
 from hub.cli_console import fail as _fail
 from hub.cli_find import find_cmd
@@ -35,6 +36,7 @@ app.add_typer(consumers_app, name="consumers")
 app.add_typer(audit_app, name="audit")
 app.command("resolve")(resolve_cmd)
 app.command("explain")(explain_cmd)
+app.command("serve")(serve_cmd)
 app.command("find")(find_cmd)
 
 
@@ -247,8 +249,11 @@ def demo(
     residents: Annotated[int, typer.Option(help="residents in the simulated district")] = 20_000,
     seed: Annotated[int, typer.Option(help="random seed")] = 7,
     port: Annotated[int, typer.Option(help="port of the simulated 物业 API")] = 8765,
+    serve: Annotated[bool, typer.Option(help="end by serving the hub's API (HUB_API_HOST:HUB_API_PORT) with a "
+                                             "demo consumer's credentials, until Ctrl-C")] = True,
 ) -> None:
-    """What `make run` does: build the district (once), serve the 物业 API, ingest everything, resolve, report."""
+    """What `make run` does: build the district (once), serve the 物业 API, ingest everything, resolve and
+    publish, report; then serve the hub's API to a demo app."""
     from sqlalchemy.engine import make_url
 
     from hub.demo import demo_world
@@ -266,7 +271,12 @@ def demo(
                   f"(ground truth in {source_text(settings.sources_dir)}/truth)\n"
                   f"mappings: {source_text(settings.mappings_dir)}\n"
                   "next: `.venv/bin/hub status`, `.venv/bin/hub review list`, `.venv/bin/hub explain ENTITY`, "
-                  "`make run` again (re-runs change nothing; a bare `hub ingest` reaches the 物业 sources only "
-                  "while their simulated API runs, which `hub demo` starts and stops)")
+                  "`make run` again (re-runs change no data, only the demo app's secret; a bare `hub ingest` "
+                  "reaches the 物业 sources only while their simulated API runs, which `hub demo` starts and stops)")
     if any(r.status == "failed" for r in results):
         raise typer.Exit(code=1)
+    if serve:
+        try:
+            serve_demo(settings)
+        except HubError as exc:
+            raise _fail(exc) from None

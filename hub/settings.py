@@ -45,6 +45,12 @@ class HubSettings(BaseSettings):
         description="seconds without a heartbeat after which a run started on another host, or before the "
                     "store recorded processes, counts as interrupted (hub.store.runs)")
 
+    api_host: str = Field(default="127.0.0.1", description="address `hub serve` listens on; loopback unless "
+                                                             "a reverse proxy in front needs another")
+    api_port: int = Field(default=8000, gt=0, lt=65536, description="port `hub serve` listens on")
+    api_workers: int = Field(default=1, gt=0, description="processes `hub serve` starts (uvicorn workers)")
+    api_docs: bool = Field(default=True, description="serve Swagger UI at /docs and the spec at /openapi.json")
+
     @property
     def stale_after(self) -> timedelta:
         return timedelta(seconds=self.run_stale_after)

@@ -67,9 +67,9 @@ def entity_rows(engine: Engine, golden: pd.DataFrame) -> pd.DataFrame:
     final = []
     for target in frame["merged_into"]:
         seen = 0
-        while target is not None and survivor.get(target) is not None and seen < 64:
+        while isinstance(target, str) and isinstance(survivor.get(target), str) and seen < 64:
             target, seen = survivor[target], seen + 1
-        final.append(target)
+        final.append(target if isinstance(target, str) else None)
     frame["merged_into"] = final
     frame["label"] = _labels(frame, golden)
     return frame[list(ENTITY_COLUMNS)]

@@ -161,7 +161,8 @@ def link_details(links: pd.DataFrame, pairs: pd.DataFrame, judgements: Sequence[
         partner = dict([*judged, *((b, a) for a, b in judged)])
         hit = out["record_key"].isin(partner.keys())
         out.loc[hit, "decided_by"] = "judgement"
-        out.loc[hit & out["linked_to"].isna(), "linked_to"] = out.loc[hit, "record_key"].map(partner)
+        unlinked = hit & out["linked_to"].isna()
+        out.loc[unlinked, "linked_to"] = out.loc[unlinked, "record_key"].map(partner)
     return out[["record_key", "entity_id", "score", "linked_to", "decided_by"]]
 
 

@@ -79,6 +79,12 @@ ZERO_TARGET: frozenset[str] = frozenset({
     "records ingested from a draft",
     "runs left running after the take-over",
     "codes shown without their label",
+    # the API (G6, G7, G8)
+    "5xx responses",
+    "errors not problem+json",
+    "values above clearance",
+    "out-of-scope answers with data",
+    "refusals not audited",
     "field names cut",
     "items of one entity waiting",
     "records extracted by a run with nothing new",

@@ -1,0 +1,66 @@
+"""Annotated dependencies of the routes: the process's context, the caller's policy, the call as audited.
+
+Every data route declares `call: ApiCall`: the bearer token (or API key) is checked by hub.access
+(`authenticate`: signature, audience, expiry, then one indexed query that the consumer and credential are
+still valid) and becomes the Policy the views run under; the route's template becomes the audited action.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
+from fastapi.security import OAuth2
+
+from hub.access import Policy
+from hub.access.tokens import authenticate
+from hub.api.context import ApiContext
+from hub.api.gateway import Call, Gateway
+from hub.api.problems import REALM, ApiProblem
+
+TOKEN_PATH = "/api/v1/token"
+
+bearer = OAuth2(flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_PATH)),
+                scheme_name="clientCredentials", auto_error=False,
+                description="OAuth2 client credentials: POST /api/v1/token gives a bearer token valid for at most "
+                            "15 minutes. An API key (hk_…) is sent the same way: `Authorization: Bearer hk_…`.")
+
+
+def api_context(request: Request) -> ApiContext:
+    context: ApiContext = request.app.state.hub
+    return context
+
+
+Context = Annotated[ApiContext, Depends(api_context)]
+
+
+def gateway(ctx: Context) -> Gateway:
+    return ctx.gateway
+
+
+Gate = Annotated[Gateway, Depends(gateway)]
+
+
+def caller_policy(ctx: Context, authorization: Annotated[str | None, Depends(bearer)]) -> Policy:
+    """The policy of the consumer whose token or API key the request carries; 401 otherwise."""
+    challenge = {"WWW-Authenticate": f'Bearer realm="{REALM}"'}
+    if not authorization:
+        raise ApiProblem("missing_token", f"send `Authorization: Bearer <token>`; POST {TOKEN_PATH} gives one",
+                         headers=challenge)
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        raise ApiProblem("invalid_token", "the Authorization header must read `Bearer <token>`", headers=challenge)
+    return authenticate(ctx.engine, ctx.keys, credentials.strip())
+
+
+Caller = Annotated[Policy, Depends(caller_policy)]
+
+
+def api_call(request: Request, policy: Caller) -> Call:
+    route = request.scope.get("route")
+    template = getattr(route, "path", None) or request.url.path
+    return Call(policy, f"{request.method} {template}", request.url.path, request.url.query)
+
+
+ApiCall = Annotated[Call, Depends(api_call)]

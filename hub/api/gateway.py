@@ -1,0 +1,137 @@
+"""The one path of every data request: policy → one transaction (pinned reader → core view → audit row) → result.
+
+A route hands the gateway its caller (policy, endpoint, path) and the core view to run. The gateway opens
+ONE database transaction, pins the published version (hub.views.open_reader), runs the view, appends the
+audit row in that same transaction (hub.audit.append) and commits; only then is anything answered. So a
+read whose audit row cannot be written fails as a whole and returns nothing, and the audit log names exactly
+what was disclosed (the view's `disclosed`: entity ids, fields and how each was shown). The row takes no lock;
+the Sealer the app runs (hub.audit) chains it a fraction of a second later.
+
+Refusals are audited too, with what was asked and nothing disclosed: a type outside the grant (403), an
+endpoint for another role (403), an id that is unknown or out of scope (404, indistinguishable by design),
+a query that cannot be answered as asked (400). Masking already happened inside the views (hub.protect.present).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine
+from starlette.responses import RedirectResponse
+
+from hub.access import AccessKeys, Policy
+from hub.api.problems import ApiProblem
+from hub.audit import AuditEntry, append
+from hub.protect import Vault
+from hub.views import QueryError, Reader, open_reader
+from schemas.views import Disclosure, Moved
+
+R = TypeVar("R")
+REDIRECT_STATUS = 308
+
+
+@dataclass(frozen=True)
+class Call:
+    """Who calls which endpoint: what an audit row says about the request besides its result."""
+
+    policy: Policy
+    action: str
+    """The method and the route's template, "GET /api/v1/persons/{entity_id}": never a concrete value."""
+    path: str
+    query: str = ""
+    """The query string as sent (a redirect keeps it); never audited."""
+
+
+def _disclosed(result: object) -> Disclosure:
+    disclosed = getattr(result, "disclosed", None)
+    return disclosed if isinstance(disclosed, Disclosure) else Disclosure()
+
+
+class Gateway:
+    def __init__(self, engine: Engine, vault: Vault, keys: AccessKeys):
+        self.engine = engine
+        self.vault = vault
+        self.keys = keys
+
+    def _audit(self, conn: Connection, call: Call, status: int, entity_ids: list[str] | None = None,
+               disclosed: Disclosure | None = None, detail: Mapping[str, Any] | None = None) -> None:
+        shown = disclosed or Disclosure()
+        append(conn, AuditEntry.of(call.policy, call.action, status=status,
+                                   entity_ids=entity_ids if entity_ids is not None else shown.entity_ids,
+                                   fields=shown.fields, detail=detail))
+
+    def refuse(self, call: Call, code: str, detail: str, *, entity_id: str | None = None) -> ApiProblem:
+        """Audit a refusal in a transaction of its own and give the problem to raise."""
+        problem = ApiProblem(code, detail)
+        with self.engine.begin() as conn:
+            self._audit(conn, call, problem.kind.status, [entity_id] if entity_id else [])
+        return problem
+
+    def require_type(self, call: Call, entity_type: str, entity_id: str | None = None) -> None:
+        if not call.policy.allows_type(entity_type):
+            raise self.refuse(call, "type_not_allowed", f"your grant does not cover {entity_type} entities",
+                              entity_id=entity_id)
+
+    def require_role(self, call: Call, role: str) -> None:
+        if call.policy.role != role:
+            raise self.refuse(call, "role_not_allowed", f"this endpoint is for the {role} role")
+
+    def read(self, call: Call, entity_type: str, view: Callable[..., R], **query: Any) -> R:
+        """A search or a list: `view(reader, policy, entity_type, **query)` on a reader pinned to the published
+        version, audited with what it disclosed and which criteria (never their values) were given, in one
+        transaction. A QueryError (the query cannot be answered as asked) is audited as 400."""
+        self.require_type(call, entity_type)
+        given = {"given": sorted(name for name, value in query.items() if value is not None)}
+        with self.engine.begin() as conn:
+            reader = open_reader(conn, self.vault)
+            try:
+                result = view(reader, call.policy, entity_type, **query)
+            except QueryError as exc:
+                problem = ApiProblem("invalid_query", str(exc))
+            else:
+                items = getattr(result, "items", None)
+                detail = given if items is None else {**given, "results": len(items)}
+                self._audit(conn, call, 200, disclosed=_disclosed(result), detail=detail)
+                return result
+            self._audit(conn, call, problem.kind.status, detail=given)
+        raise problem
+
+    def fetch(self, call: Call, entity_type: str, entity_id: str, view: Callable[..., R | Moved | None],
+              **options: Any) -> R | RedirectResponse:
+        """`view(reader, policy, entity_id, **options)`: an entity, one of its profiles, its lineage. Answers the
+        result, a 308 to the survivor of a merged id, or 404 for an id that is unknown, of another type or out
+        of scope: each audited in the read's transaction."""
+        self.require_type(call, entity_type, entity_id)
+        with self.engine.begin() as conn:
+            reader = open_reader(conn, self.vault)
+            result = view(reader, call.policy, entity_id, **options)
+            if result is not None and getattr(result, "entity_type", entity_type) != entity_type:
+                result = None            # an id of another type, asked for on this type's path
+            if result is None:
+                self._audit(conn, call, 404, [entity_id])
+            elif isinstance(result, Moved):
+                self._audit(conn, call, REDIRECT_STATUS, disclosed=result.disclosed)
+            else:
+                self._audit(conn, call, 200, disclosed=_disclosed(result))
+        if result is None:
+            raise ApiProblem("not_found", f"no {entity_type} {entity_id} that you may see")
+        if isinstance(result, Moved):
+            location = call.path.replace(entity_id, result.merged_into, 1) + (f"?{call.query}" if call.query else "")
+            return RedirectResponse(location, status_code=REDIRECT_STATUS)
+        return result
+
+    def describe(self, view: Callable[[Reader], R]) -> R:
+        """A view that discloses nothing personal (which version is served): no transaction, no audit row."""
+        with self.engine.connect() as conn:
+            return view(open_reader(conn, self.vault))
+
+    def examine(self, call: Call, action: Callable[[], R], *, detail: Callable[[R], Mapping[str, Any]]) -> R:
+        """An auditor's request (the audit log, its verification): auditors only; the auditor's own read is
+        appended to the log before anything is answered."""
+        self.require_role(call, "auditor")
+        result = action()
+        with self.engine.begin() as conn:
+            self._audit(conn, call, 200, detail=detail(result))
+        return result

@@ -1,0 +1,7 @@
+"""The API's routers, in the order they appear in the OpenAPI document. Routes only wire."""
+
+from fastapi import APIRouter
+
+from hub.api.routes import audit, auth, entities, search, service
+
+ROUTERS: list[APIRouter] = [auth.router, entities.router, search.router, audit.router, service.router]

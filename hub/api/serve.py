@@ -1,0 +1,65 @@
+"""`hub serve`: the API under uvicorn, with an access log that never shows a query string or a body.
+
+Identifiers travel in request bodies (POST …/search), which uvicorn never logs; a query string may
+still carry a cursor or a filter, so the access log's request line is cut at "?" before it is written.
+With several workers uvicorn starts fresh processes that each build the app from the environment
+(`app_from_environment`), opening their own connections to the store.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from uvicorn.config import LOGGING_CONFIG
+
+from hub.api.app import create_app
+from hub.api.context import ApiContext
+from hub.settings import HubSettings
+
+WORKER_STARTUP_SECONDS = 60
+"""How long uvicorn lets a worker take to answer its supervisor: a worker imports the whole read path (pandas
+and the normalizers come with hub.views) before it answers, which takes several seconds on a busy machine;
+uvicorn's default of 5 s killed and restarted such workers in a loop."""
+ACCESS_FORMAT = '%(asctime)s %(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s'
+
+
+class WithoutQueryString(logging.Filter):
+    """Drops the query string from uvicorn's access records (args: client, method, path, version, status)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (args[0], args[1], args[2].split("?", 1)[0], args[3], args[4])
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging setup, with the access filter on its access logger and times on each line."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"without_query_string": {"()": f"{__name__}.WithoutQueryString"}}
+    config["loggers"]["uvicorn.access"]["filters"] = ["without_query_string"]
+    config["formatters"]["access"]["fmt"] = ACCESS_FORMAT
+    config["loggers"]["hub"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
+def app_from_environment() -> FastAPI:
+    """uvicorn's factory in each worker process: settings from the HUB_ environment."""
+    return create_app(HubSettings())
+
+
+def serve(settings: HubSettings, *, host: str, port: int, workers: int, access_log: bool = True) -> None:
+    """Run the API until interrupted. The store is opened first, so a wrong URL or key fails here with the
+    hub's message instead of in every worker."""
+    common: dict[str, Any] = {"host": host, "port": port, "log_config": log_config(), "access_log": access_log,
+                              "server_header": False, "proxy_headers": False,
+                              "timeout_worker_healthcheck": WORKER_STARTUP_SECONDS}
+    if workers <= 1:
+        uvicorn.run(create_app(settings), **common)
+        return
+    ApiContext.open(settings).close()
+    uvicorn.run(f"{__name__}:app_from_environment", factory=True, workers=workers, **common)
