@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2
 
@@ -57,10 +57,10 @@ def caller_policy(ctx: Context, authorization: Annotated[str | None, Depends(bea
 Caller = Annotated[Policy, Depends(caller_policy)]
 
 
-def api_call(request: Request, policy: Caller) -> Call:
+def api_call(request: Request, response: Response, policy: Caller) -> Call:
     route = request.scope.get("route")
     template = getattr(route, "path", None) or request.url.path
-    return Call(policy, f"{request.method} {template}", request.url.path, request.url.query)
+    return Call(policy, f"{request.method} {template}", request.url.path, request.url.query, response.headers)
 
 
 ApiCall = Annotated[Call, Depends(api_call)]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
+from starlette.datastructures import MutableHeaders
 from starlette.responses import RedirectResponse
 
 from hub.access import AccessKeys, Policy
@@ -30,6 +31,9 @@ from schemas.views import Disclosure, Moved
 
 R = TypeVar("R")
 REDIRECT_STATUS = 308
+PUBLICATION_HEADER = "X-Hub-Publication"
+"""Every data answer names the published version it was read from: a reader can tell two answers of
+different versions apart, and G13 checks that no answer ever comes from a version not yet published."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,12 @@ class Call:
     path: str
     query: str = ""
     """The query string as sent (a redirect keeps it); never audited."""
+    headers: MutableHeaders | None = None
+    """The response's headers: the gateway names the published version it read (PUBLICATION_HEADER)."""
+
+    def served(self, reader: Reader) -> None:
+        if self.headers is not None:
+            self.headers[PUBLICATION_HEADER] = str(reader.version)
 
 
 def _disclosed(result: object) -> Disclosure:
@@ -86,6 +96,7 @@ class Gateway:
         given = {"given": sorted(name for name, value in query.items() if value is not None)}
         with self.engine.begin() as conn:
             reader = open_reader(conn, self.vault)
+            call.served(reader)
             try:
                 result = view(reader, call.policy, entity_type, **query)
             except QueryError as exc:
@@ -106,6 +117,7 @@ class Gateway:
         self.require_type(call, entity_type, entity_id)
         with self.engine.begin() as conn:
             reader = open_reader(conn, self.vault)
+            call.served(reader)
             result = view(reader, call.policy, entity_id, **options)
             if result is not None and getattr(result, "entity_type", entity_type) != entity_type:
                 result = None            # an id of another type, asked for on this type's path

@@ -23,6 +23,7 @@ from hub.protect import Vault
 from hub.publish import build, versioned
 from hub.resolve.store import failure_text, finish_run, guard_write
 from hub.store import runs, tables
+from hub.store.initial_load import refresh_statistics
 from hub.store.runs import DEFAULT_STALE_AFTER, now
 
 STAGE, SOURCE = "publish", "all"
@@ -141,6 +142,9 @@ def publish(engine: Engine, vault: Vault, *, full: bool = False, progress: Calla
     if previous is not None:
         with engine.begin() as conn:
             pruned = sum(versioned.prune(conn, getattr(tables, name), previous) for name, _ in PUB_TABLES)
+    # The API's plans (a profile joins relations to entities) need statistics of tables that may have grown from
+    # empty in this run; without them PostgreSQL scanned every entity of a 2,000-resident district per profile.
+    refresh_statistics(engine, [getattr(tables, name) for name, _ in PUB_TABLES])
     return PublishResult(version, previous, True, counts, pruned, run.id, time.perf_counter() - started)
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from hub import audit
+from hub.publish import current_version
 from hub.store import tables
 from tests.hub.api.conftest import Consumer, FusedDistrict, register
 
@@ -72,6 +73,13 @@ def test_requests_without_a_valid_token_are_401(client: TestClient, fused: Fused
     assert basic.status_code == 401 and basic.json()["code"] == "invalid_token"
 
 
+def _published(fused: FusedDistrict) -> int:
+    with fused.hub.engine.connect() as conn:
+        version = current_version(conn)
+    assert version is not None
+    return version
+
+
 def test_reads_by_id_profiles_and_lineage(client: TestClient, fused: FusedDistrict, sensitive: Consumer) -> None:
     headers = sensitive.token(client)
     for plural, entity_type in (("persons", "person"), ("houses", "house"), ("organizations", "organization"),
@@ -80,6 +88,7 @@ def test_reads_by_id_profiles_and_lineage(client: TestClient, fused: FusedDistri
             view = client.get(f"/api/v1/{plural}/{entity_id}", headers=headers)
             assert view.status_code == 200, view.text
             assert view.json()["id"] == entity_id and view.json()["entity_type"] == entity_type
+            assert view.headers["X-Hub-Publication"] == str(_published(fused))
             assert "disclosed" not in view.json()
             lineage = client.get(f"/api/v1/{plural}/{entity_id}/lineage", headers=headers)
             assert lineage.status_code == 200 and lineage.json()["entity_id"] == entity_id
