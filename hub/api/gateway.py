@@ -131,7 +131,8 @@ class Gateway:
             raise ApiProblem("not_found", f"no {entity_type} {entity_id} that you may see")
         if isinstance(result, Moved):
             location = call.path.replace(entity_id, result.merged_into, 1) + (f"?{call.query}" if call.query else "")
-            return RedirectResponse(location, status_code=REDIRECT_STATUS)
+            return RedirectResponse(location, status_code=REDIRECT_STATUS,
+                                    headers={PUBLICATION_HEADER: str(reader.version)})
         return result
 
     def describe(self, view: Callable[[Reader], R]) -> R:

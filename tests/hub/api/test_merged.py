@@ -36,6 +36,7 @@ def test_a_merged_id_redirects_to_its_survivor(tmp_path: Path) -> None:
         for suffix in ("", "/profile", "/lineage?attribute=name"):
             moved = client.get(f"/api/v1/persons/{merged}{suffix}", headers=headers)
             assert moved.status_code == 308 and moved.headers["location"] == f"/api/v1/persons/{survivor}{suffix}"
+            assert moved.headers["X-Hub-Publication"].isdigit()
             followed = client.get(moved.headers["location"], headers=headers)
             assert followed.status_code == 200
         row = audit.query(hub.engine, actor=consumer.client_id, limit=10).rows[-1]
