@@ -35,12 +35,13 @@ $(SPLINK_PYTHON):  ## Splink 5 in a virtualenv of its own (its pyarrow would cha
 	$(PYTHON) -m venv $(BENCH_CACHE)/splink-venv
 	$(SPLINK_PYTHON) -m pip install --quiet splink==5.0.0 pandas
 
-bench: install $(SPLINK_PYTHON)  ## ingest 1,000,000 records; matching vs Splink, and increments through the store, at 100,000 residents; suggest accuracy
+bench: install $(SPLINK_PYTHON)  ## ingest 1,000,000 records; matching vs Splink, and increments through the store, at 100,000 residents; suggest accuracy; the API under load
 	$(BIN)/python -m bench.ingest
 	HUB_BENCH_CACHE=$(BENCH_CACHE) $(BIN)/python -m bench.resolve --residents 100000 --runs 3 --splink-python $(SPLINK_PYTHON)
 	HUB_BENCH_CACHE=$(BENCH_CACHE) $(BIN)/python -m bench.resolve.store_increment --residents 100000 --runs 3
 	$(BIN)/python -m bench.onboarding
 	$(BIN)/python -m tests.hub.onboard.unseen --vocabulary held_out_e
+	HUB_BENCH_CACHE=$(BENCH_CACHE) $(BIN)/python -m bench.api --residents 100000 --runs 3
 
 docs: install  ## regenerate docs/data-model.md and the mapping JSON Schema from the models
 	$(BIN)/python -m schemas.docs > docs/data-model.md
