@@ -475,17 +475,16 @@ def mask_identifier(text: str, kind: MaskKind | None = None) -> str:
 
 
 def mask_attribute(entity_type: str, attribute: str, value: object) -> object:
-    """A value as people may see it by its attribute's sensitivity (schemas/): resident IDs and phones
-    masked by `mask_identifier`, other encrypted values (ethnicity, welfare status) hidden, the rest as is."""
+    """A value as an operator's tables show it: `present` at the operator's clearance (internal), with
+    HIDDEN where it withholds (ethnicity, welfare status), so a table cell says that something is there.
+    A name the schemas do not declare (a comparison's derived key in `hub explain`) is shown as is: such
+    keys are built from values the operator's clearance covers."""
     if value is None or (isinstance(value, float) and value != value):   # None or NaN: nothing to show
         return None
-    meta = schemas.attribute_spec(entity_type, attribute)
-    if meta is None or not meta.encrypted:
+    if schemas.attribute_spec(entity_type, attribute) is None:
         return value
-    text = str(value)
-    if not meta.tokenized or len(text) < 7:
-        return HIDDEN
-    return mask_identifier(text, "phone" if attribute == "phone" else "resident_id")
+    shown, mode = present(entity_type, attribute, value, schemas.Sensitivity.internal)
+    return HIDDEN if mode == "withheld" else shown
 
 
 def present(entity_type: str, attribute: str, value: object, clearance: schemas.Sensitivity,
