@@ -30,6 +30,8 @@ class LoadResult:
     statuses: dict[int, int]
     header_values: dict[str, int] = field(default_factory=dict)
     """With `watch_header`: each value that response header took, and how many responses carried it."""
+    unanswered: int = 0
+    """Open loop: requests still unanswered `grace` seconds after the last was sent (counted in `errors`)."""
 
     @property
     def rate(self) -> float:
@@ -43,6 +45,7 @@ class LoadResult:
 
     def summary(self) -> dict[str, float]:
         return {"requests": self.requests, "rate": round(self.rate, 1), "errors": self.errors,
+                "unanswered": self.unanswered,
                 "p50_ms": round(self.percentile(50), 2), "p90_ms": round(self.percentile(90), 2),
                 "p99_ms": round(self.percentile(99), 2),
                 "mean_ms": round(statistics.fmean(self.latencies_ms), 2) if self.latencies_ms else float("nan")}
@@ -83,11 +86,13 @@ async def _read_response(reader: asyncio.StreamReader, watch: bytes | None = Non
 
 
 async def _run(host: str, port: int, requests: Sequence[bytes], *, seconds: float, rate: float | None,
-               connections: int, ok: Callable[[int], bool], watch_header: str | None) -> LoadResult:
+               connections: int, ok: Callable[[int], bool], watch_header: str | None,
+               grace: float) -> LoadResult:
     pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
     for _ in range(connections):
         pool.put_nowait(await asyncio.open_connection(host, port))
     latencies: list[float] = []
+    unanswered = 0
     statuses: dict[int, int] = {}
     header_values: dict[str, int] = {}
     watch = watch_header.lower().encode("latin-1") if watch_header else None
@@ -133,16 +138,23 @@ async def _run(host: str, port: int, requests: Sequence[bytes], *, seconds: floa
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             n += 1
-        await asyncio.gather(*tasks)
+        if tasks:   # what the server has not answered `grace` seconds after the last send counts as an error
+            _, late = await asyncio.wait(set(tasks), timeout=grace)
+            for task in late:
+                task.cancel()
+            errors += len(late)
+            unanswered = len(late)
     elapsed = time.perf_counter() - start
     while not pool.empty():
         pool.get_nowait()[1].close()
-    return LoadResult(len(latencies), elapsed, errors, latencies, statuses, header_values)
+    return LoadResult(len(latencies), elapsed, errors, latencies, statuses, header_values, unanswered)
 
 
 def run_load(host: str, port: int, requests: Sequence[bytes], *, seconds: float, rate: float | None = None,
              connections: int = 32, ok: Callable[[int], bool] = lambda s: s < 400,
-             watch_header: str | None = None) -> LoadResult:
-    """Send `requests` round robin for `seconds`: at `rate` per second (open loop) or flat out (None)."""
+             watch_header: str | None = None, grace: float = 5.0) -> LoadResult:
+    """Send `requests` round robin for `seconds`: at `rate` per second (open loop) or flat out (None). In open
+    loop a server slower than `rate` leaves requests unanswered `grace` seconds after the last send: they are
+    cancelled and counted as errors, so an overloaded server gives a bounded run and a visible figure."""
     return asyncio.run(_run(host, port, requests, seconds=seconds, rate=rate, connections=connections, ok=ok,
-                            watch_header=watch_header))
+                            watch_header=watch_header, grace=grace))
