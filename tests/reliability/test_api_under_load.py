@@ -42,6 +42,9 @@ MAPPINGS = Path(__file__).parents[2] / "mappings"
 LATER = ["minzheng_allowance", "minzheng_assistance", "renshe_insured", "renshe_pension", "wuye_tenants"]
 """Departments that arrive while the API is serving: their records add statements, links and relations."""
 HOST = "127.0.0.1"
+LATE = 300.0
+"""Seconds an answer may take and still count as answered: G13 asks that every read be answered, from a
+published version; how late is the p99 it reports."""
 
 
 def _free_port() -> int:
@@ -125,7 +128,7 @@ def test_readers_see_published_versions_only_while_ingest_and_resolution_run(
         started, chunks = time.monotonic(), []
         while writer.is_alive() or time.monotonic() - started < seconds:   # read until the writing is done
             chunks.append(run_load(HOST, port, reads, seconds=5, rate=rate, connections=64,
-                                   watch_header="X-Hub-Publication"))
+                                   watch_header="X-Hub-Publication", grace=LATE))
         writer.join()
         later, report, writing_seconds = outcome["ingest"], outcome["resolve"], outcome["seconds"]
         with hub.engine.connect() as conn:
