@@ -1,13 +1,14 @@
 """One entity by id (`entity_view`), and the related entities profiles are made of.
 
-Two or three indexed queries per call: the entity row (type and scope checked in the SQL), its values, and
-for profiles its relations joined to the other ends (their type and scope checked in the same SQL). An
-entity the caller may not see is answered exactly as an unknown one: None.
+One query per view or profile (hub.views.gather): the entity row (type and scope checked in the SQL), its
+values, and for profiles its relations joined to the other ends (their type and scope checked in the same
+SQL), their summary values and the entity's places. An entity the caller may not see is answered exactly
+as an unknown one: None.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from hub.access.policy import Policy
 from hub.store import tables
 from hub.store.runs import as_utc
+from hub.views.gather import TYPES, Gathered, gather, scoped_by, visible_at
 from hub.views.reader import Reader, relation_allowed, show, utc
 from schemas.views import Disclosure, EntityView, FieldValue, Moved, PlaceRef, Related
 
@@ -30,50 +32,18 @@ SUMMARY: dict[str, tuple[str, ...]] = {
 
 
 # The request path's statements, built once at import with bound parameters (version, types, scope, ids): a
-# profile then costs its queries' execution, not building and hashing SQLAlchemy expressions each time.
-_V: sa.BindParameter[int] = sa.bindparam("version")
-_TYPES: sa.BindParameter[list[str]] = sa.bindparam("types", expanding=True)
-_SCOPE: sa.BindParameter[list[str]] = sa.bindparam("scope", expanding=True)
-_E, _VAL, _R, _S = tables.pub_entity, tables.pub_value, tables.pub_relation, tables.pub_scope
+# request then costs its queries' execution, not building and hashing SQLAlchemy expressions each time.
+_E, _VAL = tables.pub_entity, tables.pub_value
 
-
-def _visible_at(table: sa.Table) -> sa.ColumnElement[bool]:
-    return sa.and_(table.c.since <= _V, sa.or_(table.c.until.is_(None), table.c.until > _V))
-
-
-def _scoped(entity_id: sa.ColumnElement[Any], scoped: bool) -> sa.ColumnElement[bool]:
-    if not scoped:
-        return sa.true()
-    return sa.exists(sa.select(1).select_from(_S).where(_S.c.entity_id == entity_id, _S.c.place_id.in_(_SCOPE),
-                                                         _visible_at(_S)))
-
-
-_ENTITY_ROW = {scoped: sa.select(_E.c.entity_id, _E.c.entity_type, _E.c.state, _E.c.merged_into, _E.c.label,
-                                 _E.c.records, _E.c.updated_at)
-               .where(_E.c.entity_id == sa.bindparam("id"), _visible_at(_E), _E.c.entity_type.in_(_TYPES),
-                      sa.or_(_E.c.state == "merged", _scoped(_E.c.entity_id, scoped)))
-               for scoped in (False, True)}
 _ACTIVE_ROW = {scoped: sa.select(_E.c.entity_id, _E.c.entity_type, _E.c.label, _E.c.records, _E.c.updated_at)
-               .where(_E.c.entity_id == sa.bindparam("id"), _E.c.state == "active", _visible_at(_E),
-                      _E.c.entity_type.in_(_TYPES), _scoped(_E.c.entity_id, scoped))
+               .where(_E.c.entity_id == sa.bindparam("id"), _E.c.state == "active", visible_at(_E),
+                      _E.c.entity_type.in_(TYPES), scoped_by(_E.c.entity_id, scoped))
                for scoped in (False, True)}
-_VALUES = sa.select(_VAL.c.entity_id, _VAL.c.entity_type, _VAL.c.attribute, _VAL.c.value, _VAL.c.value_enc,
+_VALUES = sa.select(_VAL.c.entity_id, _VAL.c.entity_type, _VAL.c.attribute.label("name"), _VAL.c.value,
+                    _VAL.c.value_enc,
                     _VAL.c.source, _VAL.c.sources).where(_VAL.c.entity_id.in_(sa.bindparam("ids", expanding=True)),
-                                                        _visible_at(_VAL))
-_VALUES_ALL = _VALUES.order_by(_VAL.c.entity_id, _VAL.c.attribute)
-_VALUES_SOME = _VALUES.where(_VAL.c.attribute.in_(sa.bindparam("attributes", expanding=True))).order_by(
-    _VAL.c.entity_id, _VAL.c.attribute)
-_RELATED = {(direction, scoped): sa.select(_R.c.predicate, _R.c.valid_from, _R.c.valid_to, _E.c.entity_id,
-                                          _E.c.entity_type, _E.c.label)
-            .join(_E, _E.c.entity_id == other)
-            .where(end == sa.bindparam("id"), _visible_at(_R), _visible_at(_E), _E.c.state == "active",
-                   _E.c.entity_type.in_(_TYPES), _scoped(_E.c.entity_id, scoped))
-            .order_by(_R.c.predicate, _E.c.entity_id)
-            for direction, end, other in (("out", _R.c.subject_id, _R.c.object_id),
-                                          ("in", _R.c.object_id, _R.c.subject_id))
-            for scoped in (False, True)}
-_PLACES = sa.select(_S.c.place_id, _S.c.place_type, _S.c.name).where(
-    _S.c.entity_id == sa.bindparam("id"), _visible_at(_S)).order_by(_S.c.place_id)
+                                                        visible_at(_VAL))
+_VALUES_SOME = _VALUES.where(_VAL.c.attribute.in_(sa.bindparam("attributes", expanding=True)))
 
 
 def bound(reader: Reader, policy: Policy, **more: Any) -> dict[str, Any]:
@@ -82,11 +52,6 @@ def bound(reader: Reader, policy: Policy, **more: Any) -> dict[str, Any]:
     if policy.scope is not None:
         params["scope"] = sorted(policy.scope)
     return params
-
-
-def _entity_row(reader: Reader, policy: Policy, entity_id: str) -> Any:
-    """The entity's row if the policy may see it; a merged id's row whatever the scope (its survivor is checked)."""
-    return reader.conn.execute(_ENTITY_ROW[policy.scope is not None], bound(reader, policy, id=entity_id)).first()
 
 
 def _visible_active(reader: Reader, policy: Policy, entity_id: str) -> Any:
@@ -101,21 +66,19 @@ def values_of(reader: Reader, policy: Policy, entity_ids: Collection[str], discl
     params: dict[str, Any] = {"version": reader.version, "ids": sorted(entity_ids)}
     if attributes is not None:
         params["attributes"] = sorted({a for names in attributes.values() for a in names})
-    out: dict[str, dict[str, FieldValue]] = {}
-    for row in reader.conn.execute(_VALUES_ALL if attributes is None else _VALUES_SOME, params):
-        if attributes is not None and row.attribute not in attributes.get(row.entity_type, ()):
-            continue
-        shown = show(reader, policy, row.entity_type, row.attribute, row.value, row.value_enc, disclosed)
-        if shown is not None:
-            shown.source, shown.sources = row.source, row.sources
-            out.setdefault(row.entity_id, {})[row.attribute] = shown
-    return out
+    rows = reader.conn.execute(_VALUES if attributes is None else _VALUES_SOME, params)
+    return _shown(reader, policy, rows, disclosed, attributes)
 
 
 def entity_view(reader: Reader, policy: Policy, entity_id: str) -> EntityView | Moved | None:
     """The entity with its golden values as the policy may see them; a merged id: where it moved to; an entity
     of a type the policy does not allow, out of its scope, or unknown: None."""
-    row = _entity_row(reader, policy, entity_id)
+    return view_of(reader, policy, entity_id, gather(reader, policy, entity_id, with_related=False))
+
+
+def view_of(reader: Reader, policy: Policy, entity_id: str, gathered: Gathered) -> EntityView | Moved | None:
+    """`entity_view` from rows already gathered (a profile gathers its subject with everything else)."""
+    row = gathered.subject
     if row is None:
         return None
     if row.state == "merged":
@@ -128,31 +91,46 @@ def entity_view(reader: Reader, policy: Policy, entity_id: str) -> EntityView | 
         return moved
     disclosed = Disclosure()
     disclosed.add(entity_id)
-    values = values_of(reader, policy, [entity_id], disclosed).get(entity_id, {})
+    values = _shown(reader, policy, gathered.values, disclosed).get(entity_id, {})
     return EntityView(id=row.entity_id, entity_type=row.entity_type, label=row.label, records=row.records,
-                      updated_at=utc(row.updated_at), values=values, disclosed=disclosed)
+                      updated_at=utc(row.at), values=values, disclosed=disclosed)
 
 
-def related(reader: Reader, policy: Policy, entity_id: str, disclosed: Disclosure) -> list[Related]:
-    """The active entities related to `entity_id` both ways that the policy may see (type, scope and the
-    predicate's sensitivity), each with its summary values."""
-    found: list[tuple[Any, str]] = []
-    params = bound(reader, policy, id=entity_id)
-    for direction in ("out", "in"):
-        rows = reader.conn.execute(_RELATED[(direction, policy.scope is not None)], params)
-        found += [(row, direction) for row in rows if relation_allowed(policy, row.predicate)]
-    values = values_of(reader, policy, {row.entity_id for row, _ in found}, disclosed, SUMMARY)
-    out = []
-    for row, direction in found:
-        disclosed.add(row.entity_id)
-        out.append(Related(id=row.entity_id, entity_type=row.entity_type, predicate=row.predicate,
-                           direction=direction,  # type: ignore[arg-type]
-                           label=row.label, valid_from=as_utc(row.valid_from), valid_to=as_utc(row.valid_to),
-                           values=values.get(row.entity_id, {})))
+def _shown(reader: Reader, policy: Policy, rows: Iterable[Any], disclosed: Disclosure,
+           attributes: Mapping[str, Sequence[str]] | None = None) -> dict[str, dict[str, FieldValue]]:
+    """Gathered value rows as the policy shows them, per entity, in attribute order."""
+    out: dict[str, dict[str, FieldValue]] = {}
+    for row in sorted(rows, key=lambda r: (r.entity_id, r.name)):
+        if attributes is not None and row.name not in attributes.get(row.entity_type, ()):
+            continue
+        shown = show(reader, policy, row.entity_type, row.name, row.value, row.value_enc, disclosed)
+        if shown is not None:
+            shown.source, shown.sources = row.source, row.sources
+            out.setdefault(row.entity_id, {})[row.name] = shown
     return out
 
 
-def places_of(reader: Reader, entity_id: str) -> list[PlaceRef]:
+def related_of(reader: Reader, policy: Policy, gathered: Gathered, disclosed: Disclosure) -> list[Related]:
+    """The active entities related both ways that the policy may see (type and scope checked in the SQL,
+    the predicate's sensitivity here), each with its summary values: outgoing first, by predicate and id."""
+    found = sorted((row for row in gathered.related if relation_allowed(policy, row.name)),
+                   key=lambda r: (r.state != "out", r.name, r.entity_id))
+    values = _shown(reader, policy, [v for v in gathered.related_values
+                                     if v.entity_id in {row.entity_id for row in found}], disclosed, SUMMARY)
+    out = []
+    for row in found:
+        disclosed.add(row.entity_id)
+        out.append(Related(id=row.entity_id, entity_type=row.entity_type, predicate=row.name,
+                           direction=row.state, label=row.label, valid_from=as_utc(row.at),
+                           valid_to=as_utc(row.valid_to), values=values.get(row.entity_id, {})))
+    return out
+
+
+def places_in(gathered: Gathered) -> list[PlaceRef]:
     """The community and grid places an entity belongs to."""
-    rows = reader.conn.execute(_PLACES, {"version": reader.version, "id": entity_id})
-    return [PlaceRef(id=row.place_id, place_type=row.place_type, name=row.name) for row in rows]
+    return [PlaceRef(id=row.name, place_type=row.entity_type, name=row.label)
+            for row in sorted(gathered.places, key=lambda r: r.name)]
+
+
+def summary_attributes() -> list[str]:
+    return sorted({a for names in SUMMARY.values() for a in names})

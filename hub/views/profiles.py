@@ -12,31 +12,35 @@ import sqlalchemy as sa
 from hub.access.policy import Policy
 from hub.publish.keys import address_key
 from hub.store import tables
-from hub.views.entity import SUMMARY, entity_view, places_of, related, values_of
+from hub.views.entity import SUMMARY, places_in, related_of, summary_attributes, values_of, view_of
+from hub.views.gather import Gathered, gather
 from hub.views.reader import Reader, in_scope, now_visible
 from schemas.views import EntityView, HouseProfile, Moved, OrganizationProfile, PersonProfile, Related
 
 RESIDENT_LINKS = ("resides_at", "registered_at", "rents")
 
 
-def _subject(reader: Reader, policy: Policy, entity_id: str, entity_type: str) -> EntityView | Moved | None:
-    view = entity_view(reader, policy, entity_id)
+def _subject(reader: Reader, policy: Policy, entity_id: str, entity_type: str,
+             ) -> tuple[EntityView | Moved | None, Gathered]:
+    """The subject's view and, gathered with it in one query, its related entities and places."""
+    gathered = gather(reader, policy, entity_id, with_related=True, summary=summary_attributes())
+    view = view_of(reader, policy, entity_id, gathered)
     if isinstance(view, EntityView) and view.entity_type != entity_type:
-        return None
-    return view
+        return None, gathered
+    return view, gathered
 
 
 def person_profile(reader: Reader, policy: Policy, entity_id: str) -> PersonProfile | Moved | None:
     """一人一档: the person, the houses they live at, are registered at, own or rent, their organizations,
     things (vehicles, parking spaces), the situations (情) that apply to them and the events (事) concerning them."""
-    view = _subject(reader, policy, entity_id, "person")
+    view, gathered = _subject(reader, policy, entity_id, "person")
     if not isinstance(view, EntityView):
         return view
     disclosed = view.disclosed
-    profile = PersonProfile(person=view, places=places_of(reader, entity_id), disclosed=disclosed)
+    profile = PersonProfile(person=view, places=places_in(gathered), disclosed=disclosed)
     lists = {"house": profile.houses, "organization": profile.organizations, "thing": profile.things,
              "situation": profile.situations, "event": profile.events}
-    for item in related(reader, policy, entity_id, disclosed):
+    for item in related_of(reader, policy, gathered, disclosed):
         if item.entity_type in lists:
             lists[item.entity_type].append(item)
     return profile
@@ -45,11 +49,11 @@ def person_profile(reader: Reader, policy: Policy, entity_id: str) -> PersonProf
 def house_profile(reader: Reader, policy: Policy, entity_id: str) -> HouseProfile | Moved | None:
     """一房一档: the house, its community and grid, its owners, its residents (living there, registered there,
     renting it), the things and events located at it."""
-    view = _subject(reader, policy, entity_id, "house")
+    view, gathered = _subject(reader, policy, entity_id, "house")
     if not isinstance(view, EntityView):
         return view
-    profile = HouseProfile(house=view, places=places_of(reader, entity_id), disclosed=view.disclosed)
-    for item in related(reader, policy, entity_id, view.disclosed):
+    profile = HouseProfile(house=view, places=places_in(gathered), disclosed=view.disclosed)
+    for item in related_of(reader, policy, gathered, view.disclosed):
         if item.entity_type == "person" and item.predicate == "owns":
             profile.owners.append(item)
         elif item.entity_type == "person" and item.predicate in RESIDENT_LINKS:
@@ -85,11 +89,11 @@ def _premises(reader: Reader, policy: Policy, view: EntityView) -> list[Related]
 def organization_profile(reader: Reader, policy: Policy, entity_id: str) -> OrganizationProfile | Moved | None:
     """一企一档: the organization, its people (employees, members, legal representative), its premises (houses at
     its address) and the things it owns."""
-    view = _subject(reader, policy, entity_id, "organization")
+    view, gathered = _subject(reader, policy, entity_id, "organization")
     if not isinstance(view, EntityView):
         return view
-    profile = OrganizationProfile(organization=view, places=places_of(reader, entity_id), disclosed=view.disclosed)
-    for item in related(reader, policy, entity_id, view.disclosed):
+    profile = OrganizationProfile(organization=view, places=places_in(gathered), disclosed=view.disclosed)
+    for item in related_of(reader, policy, gathered, view.disclosed):
         if item.entity_type == "person":
             profile.people.append(item)
         elif item.entity_type == "thing":

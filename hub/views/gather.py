@@ -1,0 +1,124 @@
+"""An entity and everything its view or profile shows, read in ONE query.
+
+A profile used to cost seven round trips to the store (entity, values, relations out and in, the related
+entities' values, places, and the version before them); under load each round trip waits for the server,
+and their sum, not the work, set the profile's latency. This module asks for all of it at once: a UNION ALL
+of the parts, each row tagged with the part it belongs to, every part filtered by the same visibility,
+type and scope conditions as the separate queries were (the related ends' type and scope in the SQL, the
+relation's sensitivity and each value's disclosure afterwards in `show`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.access.policy import Policy
+from hub.store import tables
+from hub.views.reader import Reader
+
+_V: sa.BindParameter[int] = sa.bindparam("version")
+_ID: sa.BindParameter[str] = sa.bindparam("id")
+TYPES: sa.BindParameter[list[str]] = sa.bindparam("types", expanding=True)
+_SCOPE: sa.BindParameter[list[str]] = sa.bindparam("scope", expanding=True)
+_SUMMARY: sa.BindParameter[list[str]] = sa.bindparam("summary", expanding=True)
+_E, _VAL, _R, _S = tables.pub_entity, tables.pub_value, tables.pub_relation, tables.pub_scope
+
+COLUMNS: dict[str, sa.types.TypeEngine[Any]] = {
+    "part": sa.String(), "entity_id": sa.String(), "entity_type": sa.String(), "name": sa.String(),
+    "label": sa.Text(), "value": sa.Text(), "value_enc": sa.LargeBinary(), "source": sa.String(),
+    "sources": sa.Integer(), "state": sa.String(), "merged_into": sa.String(), "records": sa.Integer(),
+    "at": sa.DateTime(timezone=True), "valid_to": sa.DateTime(timezone=True),
+}
+"""The union's columns. `name`: a value's attribute, a relation's predicate, a place's id; `label`: an
+entity's label, a place's name; `state`: a relation's direction; `at`: updated_at or valid_from."""
+
+
+def visible_at(table: sa.Table) -> sa.ColumnElement[bool]:
+    return sa.and_(table.c.since <= _V, sa.or_(table.c.until.is_(None), table.c.until > _V))
+
+
+def scoped_by(entity_id: sa.ColumnElement[Any], scoped: bool) -> sa.ColumnElement[bool]:
+    if not scoped:
+        return sa.true()
+    return sa.exists(sa.select(1).select_from(_S).where(_S.c.entity_id == entity_id, _S.c.place_id.in_(_SCOPE),
+                                                         visible_at(_S)))
+
+
+def _part(part_name: str, /, **given: sa.ColumnElement[Any]) -> list[sa.ColumnElement[Any]]:
+    """The union's columns in order: those given, typed NULLs for the rest (PostgreSQL needs the types)."""
+    return [sa.literal(part_name, sa.String()).label("part") if column == "part"
+            else (given[column] if column in given else sa.cast(sa.null(), kind)).label(column)
+            for column, kind in COLUMNS.items()]
+
+
+def _statement(scoped: bool, with_related: bool) -> sa.CompoundSelect[Any]:
+    subject = sa.select(*_part("subject", entity_id=_E.c.entity_id, entity_type=_E.c.entity_type, label=_E.c.label,
+                               state=_E.c.state, merged_into=_E.c.merged_into, records=_E.c.records,
+                               at=_E.c.updated_at)).where(
+        _E.c.entity_id == _ID, visible_at(_E), _E.c.entity_type.in_(TYPES),
+        sa.or_(_E.c.state == "merged", scoped_by(_E.c.entity_id, scoped)))
+    values = sa.select(*_part("value", entity_id=_VAL.c.entity_id, entity_type=_VAL.c.entity_type,
+                              name=_VAL.c.attribute, value=_VAL.c.value, value_enc=_VAL.c.value_enc,
+                              source=_VAL.c.source, sources=_VAL.c.sources)).where(
+        _VAL.c.entity_id == _ID, visible_at(_VAL))
+    parts: list[sa.Select[Any]] = [subject, values]
+    if with_related:
+        ends = []
+        for direction, end, other in (("out", _R.c.subject_id, _R.c.object_id),
+                                      ("in", _R.c.object_id, _R.c.subject_id)):
+            ends.append(sa.select(*_part("related", entity_id=_E.c.entity_id, entity_type=_E.c.entity_type,
+                                         name=_R.c.predicate, label=_E.c.label,
+                                         state=sa.literal(direction, sa.String()), at=_R.c.valid_from,
+                                         valid_to=_R.c.valid_to))
+                        .join(_E, _E.c.entity_id == other)
+                        .where(end == _ID, visible_at(_R), visible_at(_E), _E.c.state == "active",
+                               _E.c.entity_type.in_(TYPES), scoped_by(_E.c.entity_id, scoped)))
+        related = sa.union_all(*ends).cte("related_end")
+        related_values = sa.select(*_part("related_value", entity_id=_VAL.c.entity_id,
+                                          entity_type=_VAL.c.entity_type, name=_VAL.c.attribute,
+                                          value=_VAL.c.value, value_enc=_VAL.c.value_enc, source=_VAL.c.source,
+                                          sources=_VAL.c.sources)).where(
+            _VAL.c.entity_id.in_(sa.select(related.c.entity_id)), _VAL.c.attribute.in_(_SUMMARY),
+            visible_at(_VAL))
+        places = sa.select(*_part("place", entity_id=_S.c.entity_id, name=_S.c.place_id, label=_S.c.name,
+                                  entity_type=_S.c.place_type)).where(_S.c.entity_id == _ID, visible_at(_S))
+        parts += [sa.select(*[related.c[c] for c in COLUMNS]), related_values, places]
+    return sa.union_all(*parts)
+
+
+_STATEMENTS = {(scoped, with_related): _statement(scoped, with_related)
+               for scoped in (False, True) for with_related in (False, True)}
+
+
+@dataclass
+class Gathered:
+    """The rows of one entity's view, by part; `subject` None: no such entity the policy may see."""
+
+    subject: Any = None
+    values: list[Any] = field(default_factory=list)
+    related: list[Any] = field(default_factory=list)
+    related_values: list[Any] = field(default_factory=list)
+    places: list[Any] = field(default_factory=list)
+
+
+def gather(reader: Reader, policy: Policy, entity_id: str, *, with_related: bool,
+           summary: Sequence[str] = ()) -> Gathered:
+    """The entity's row, its values, and with `with_related` its related ends (both ways), their values of
+    the `summary` attributes, and its places: one round trip."""
+    params: dict[str, Any] = {"version": reader.version, "id": entity_id, "types": sorted(policy.entity_types)}
+    if policy.scope is not None:
+        params["scope"] = sorted(policy.scope)
+    if with_related:
+        params["summary"] = sorted(set(summary)) or [""]
+    out = Gathered()
+    parts = {"value": out.values, "related": out.related, "related_value": out.related_values, "place": out.places}
+    for row in reader.conn.execute(_STATEMENTS[(policy.scope is not None, with_related)], params):
+        if row.part == "subject":
+            out.subject = row
+        else:
+            parts[row.part].append(row)
+    return out
