@@ -34,6 +34,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
+from sqlalchemy.dialects import postgresql
 
 from hub.access.keys import AccessKeys
 from hub.access.policy import FieldMode, Policy, Role
@@ -129,14 +130,33 @@ def append(conn: Connection, entry: AuditEntry) -> int:
         _check_detail(dict(entry.detail))
     _check_detail(list(entry.entity_ids), "entity_ids")
     entity_ids = list(dict.fromkeys(entry.entity_ids))
-    log_id = conn.execute(tables.audit_log.insert().values(
-        seq=None, at=entry.at or now(), actor=entry.actor, role=entry.role, purpose=entry.purpose,
-        action=entry.action, status=int(entry.status), entity_ids=_json(entity_ids), fields=_json(dict(entry.fields)),
-        detail=None if entry.detail is None else _json(dict(entry.detail)), prev_hash=None, row_hash=None,
-    ).returning(_LOG.id)).scalar_one()
+    values = {"at": entry.at or now(), "actor": entry.actor, "role": entry.role, "purpose": entry.purpose,
+              "action": entry.action, "status": int(entry.status), "entity_ids": _json(entity_ids),
+              "fields": _json(dict(entry.fields)),
+              "detail": None if entry.detail is None else _json(dict(entry.detail))}
+    if conn.dialect.name == "postgresql" and entity_ids:
+        # One statement, one round trip, atomic without a transaction: the row and its entity index rows.
+        return int(conn.execute(_APPEND_WITH_ENTITIES, {**values, "ids": entity_ids}).scalars().first())  # type: ignore[arg-type]
+    log_id = conn.execute(_APPEND, values).scalar_one()
     if entity_ids:
         conn.execute(tables.audit_entity.insert(), [{"log_id": log_id, "entity_id": e} for e in entity_ids])
     return int(log_id)
+
+
+_APPEND = tables.audit_log.insert().values(
+    seq=None, prev_hash=None, row_hash=None,
+    **{name: sa.bindparam(name) for name in ("at", "actor", "role", "purpose", "action", "status", "entity_ids",
+                                             "fields", "detail")}).returning(_LOG.id)
+_APPENDED = _APPEND.cte("appended")
+_IDS = (sa.func.unnest(sa.bindparam("ids", type_=postgresql.ARRAY(sa.String())))
+        .table_valued("entity_id").render_derived("ids"))
+_APPEND_WITH_ENTITIES = (tables.audit_entity.insert()
+                         .from_select(["log_id", "entity_id"],
+                                      sa.select(_APPENDED.c.id, _IDS.c.entity_id).select_from(_APPENDED).join(
+                                          _IDS, sa.true()))
+                         .returning(tables.audit_entity.c.log_id))
+"""PostgreSQL: the log row and its entity index rows in one INSERT (the row's insert as a CTE); returns the
+row's id once per entity."""
 
 
 def _lock_head(conn: Connection) -> tuple[int, str]:
