@@ -13,10 +13,11 @@ Every failure is one AuthError with a stable code and no hint of which part was 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import jwt
 import sqlalchemy as sa
@@ -93,44 +94,83 @@ def issue_token(engine: Engine | Connection, keys: AccessKeys, client_id: str, c
     return Token(token, expires, int(lifetime.total_seconds()), row["id"], credential_id)
 
 
-def _usable(row: sa.RowMapping, at: datetime) -> bool:
+def _usable(row: Mapping[Any, Any], at: datetime) -> bool:
     expires = as_utc(row["credential_expires_at"])
     return row["state"] == "active" and row["credential_revoked_at"] is None and (expires is None or expires > at)
+
+
+@dataclass(frozen=True, repr=False)
+class Presented:
+    """A bearer token or API key as far as it can be checked without the store: a token's signature, audience,
+    issuer and lifetime, or an API key's shape. `admit` finishes the check against the credential's row, which
+    the API reads in the request's first query (hub/api/gateway.py), so authentication costs no round trip."""
+
+    credential_id: str
+    kind: Literal["client_secret", "api_key"]
+    consumer_id: str | None = None
+    """A token's subject; an API key names only its credential."""
+    secret: str | None = None
+    """An API key's secret, compared with the stored keyed hash by `admit`."""
+
+
+def present(keys: AccessKeys, bearer: str) -> Presented:
+    """The credential a bearer claims to be, its signature and claims checked; AuthError otherwise."""
+    if bearer.startswith(API_KEY_PREFIX):
+        credential_id, _, secret = bearer[len(API_KEY_PREFIX):].partition("_")
+        if not credential_id or len(credential_id) > 32 or not secret:
+            raise AuthError("invalid_token")
+        return Presented(credential_id, "api_key", secret=secret)
+    try:
+        decoded = jwt.decode_complete(bearer, keys.jwt, algorithms=[ALGORITHM], audience=AUDIENCE,
+                                      issuer=ISSUER, options={"require": REQUIRED_CLAIMS})
+    except jwt.ExpiredSignatureError:
+        raise AuthError("expired_token") from None
+    except (jwt.InvalidTokenError, ValueError, TypeError):
+        raise AuthError("invalid_token") from None
+    claims, credential_id = decoded["payload"], decoded["header"].get("kid")
+    exp, iat = claims["exp"], claims["iat"]
+    if not isinstance(exp, int) or not isinstance(iat, int) or exp - iat > MAX_LIFETIME.total_seconds():
+        raise AuthError("invalid_token")
+    if not isinstance(credential_id, str) or not credential_id or len(credential_id) > 32 \
+            or not isinstance(claims["sub"], str):
+        raise AuthError("invalid_token")
+    return Presented(credential_id, "client_secret", consumer_id=claims["sub"])
+
+
+def admit(keys: AccessKeys, presented: Presented, row: Mapping[Any, Any] | None, *,
+          at: datetime | None = None) -> ConsumerRow:
+    """The consumer, if the credential's row (`credential_query`) confirms what was presented: the credential
+    exists, is of the kind presented, belongs to the token's subject or matches the API key's secret, and it
+    and its consumer are still valid now. AuthError otherwise."""
+    if row is None or row["kind"] != presented.kind:
+        raise AuthError("invalid_token")
+    if presented.kind == "api_key":
+        if presented.secret is None or not secret_matches(keys, presented.secret, row["secret_hash"]):
+            raise AuthError("invalid_token")
+    elif row["consumer_id"] != presented.consumer_id:
+        raise AuthError("invalid_token")
+    if not _usable(row, at or now()):
+        raise AuthError("invalid_token")
+    return consumer_from_row(row)
+
+
+def credential_query(*columns: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """The credential (by primary key, bound as `credential_id`) and its consumer, with `columns` more: the API
+    adds the published version, so one query both admits the caller and pins what it reads."""
+    return _BY_CREDENTIAL.add_columns(*columns).where(_K.id == sa.bindparam("credential_id"))
 
 
 def authenticate(engine: Engine | Connection, keys: AccessKeys, bearer: str, *, at: datetime | None = None,
                  ) -> Policy:
     """The policy of the consumer a bearer token or API key belongs to; AuthError otherwise. Given a
-    Connection (the request's), it runs its one query there."""
+    Connection, it runs its one query there."""
     return authenticate_consumer(engine, keys, bearer, at=at).policy()
 
 
 def authenticate_consumer(engine: Engine | Connection, keys: AccessKeys, bearer: str, *, at: datetime | None = None,
                           ) -> ConsumerRow:
-    at = at or now()
-    if bearer.startswith(API_KEY_PREFIX):
-        credential_id, _, secret = bearer[len(API_KEY_PREFIX):].partition("_")
-        row = _lookup(engine, credential_id)
-        if row is None or row["kind"] != "api_key" or not secret_matches(keys, secret, row["secret_hash"]):
-            raise AuthError("invalid_token")
-    else:
-        try:
-            decoded = jwt.decode_complete(bearer, keys.jwt, algorithms=[ALGORITHM], audience=AUDIENCE,
-                                          issuer=ISSUER, options={"require": REQUIRED_CLAIMS})
-        except jwt.ExpiredSignatureError:
-            raise AuthError("expired_token") from None
-        except (jwt.InvalidTokenError, ValueError, TypeError):
-            raise AuthError("invalid_token") from None
-        claims, credential_id = decoded["payload"], decoded["header"].get("kid")
-        lifetime = claims["exp"] - claims["iat"] if all(isinstance(claims[c], int) for c in ("exp", "iat")) else None
-        if not isinstance(credential_id, str) or lifetime is None or lifetime > MAX_LIFETIME.total_seconds():
-            raise AuthError("invalid_token")
-        row = _lookup(engine, credential_id)
-        if row is None or row["consumer_id"] != claims["sub"] or row["kind"] != "client_secret":
-            raise AuthError("invalid_token")
-    if not _usable(row, at):
-        raise AuthError("invalid_token")
-    return consumer_from_row(row)
+    presented = present(keys, bearer)
+    return admit(keys, presented, _lookup(engine, presented.credential_id), at=at)
 
 
 def _connection(bind: Engine | Connection) -> AbstractContextManager[Connection]:

@@ -16,6 +16,7 @@ from hub.api.gateway import Gateway
 from hub.pipeline import Hub
 from hub.protect import Vault
 from hub.settings import HubSettings
+from hub.store.engine import serving_engine
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,10 @@ class ApiContext:
         """The store at its current schema, never created or migrated by the API (a reading process),
         and the vault opened with the store's wrapped keys."""
         hub = Hub.open(settings, create=False)
-        return cls(settings, hub.engine, hub.vault)
+        engine = serving_engine(hub.engine)
+        if engine is not hub.engine:
+            hub.engine.dispose()
+        return cls(settings, engine, hub.vault)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -1,8 +1,10 @@
 """Annotated dependencies of the routes: the process's context, the caller's policy, the call as audited.
 
-Every data route declares `call: ApiCall`: the bearer token (or API key) is checked by hub.access
-(`authenticate`: signature, audience, expiry, then one indexed query that the consumer and credential are
-still valid) and becomes the Policy the views run under; the route's template becomes the audited action.
+Every data route declares `call: ApiCall`: the bearer token (or API key) is checked here as far as it can be
+without the store (hub.access.tokens.present: signature, audience, issuer, expiry); the gateway then admits
+it in the request's first query (the consumer and credential still valid) and runs the views under the
+consumer's Policy; the route's template becomes the audited action. These dependencies do no I/O and are
+`async`, so they run on the event loop instead of costing a trip through the thread pool each.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ from fastapi import Depends, Request, Response
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2
 
-from hub.access import Policy
-from hub.access.tokens import authenticate
+from hub.access.tokens import Presented, present
 from hub.api.context import ApiContext
 from hub.api.gateway import Call, Gateway
 from hub.api.problems import REALM, ApiProblem
@@ -27,7 +28,7 @@ bearer = OAuth2(flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(to
                             "15 minutes. An API key (hk_…) is sent the same way: `Authorization: Bearer hk_…`.")
 
 
-def api_context(request: Request) -> ApiContext:
+async def api_context(request: Request) -> ApiContext:
     context: ApiContext = request.app.state.hub
     return context
 
@@ -35,15 +36,16 @@ def api_context(request: Request) -> ApiContext:
 Context = Annotated[ApiContext, Depends(api_context)]
 
 
-def gateway(ctx: Context) -> Gateway:
+async def gateway(ctx: Context) -> Gateway:
     return ctx.gateway
 
 
 Gate = Annotated[Gateway, Depends(gateway)]
 
 
-def caller_policy(ctx: Context, authorization: Annotated[str | None, Depends(bearer)]) -> Policy:
-    """The policy of the consumer whose token or API key the request carries; 401 otherwise."""
+async def caller_credential(ctx: Context, authorization: Annotated[str | None, Depends(bearer)]) -> Presented:
+    """The credential the request's token or API key presents, checked as far as it can be without the store;
+    401 otherwise."""
     challenge = {"WWW-Authenticate": f'Bearer realm="{REALM}"'}
     if not authorization:
         raise ApiProblem("missing_token", f"send `Authorization: Bearer <token>`; POST {TOKEN_PATH} gives one",
@@ -51,16 +53,16 @@ def caller_policy(ctx: Context, authorization: Annotated[str | None, Depends(bea
     scheme, _, credentials = authorization.partition(" ")
     if scheme.lower() != "bearer" or not credentials.strip():
         raise ApiProblem("invalid_token", "the Authorization header must read `Bearer <token>`", headers=challenge)
-    return authenticate(ctx.engine, ctx.keys, credentials.strip())
+    return present(ctx.keys, credentials.strip())
 
 
-Caller = Annotated[Policy, Depends(caller_policy)]
+Caller = Annotated[Presented, Depends(caller_credential)]
 
 
-def api_call(request: Request, response: Response, policy: Caller) -> Call:
+async def api_call(request: Request, response: Response, presented: Caller) -> Call:
     route = request.scope.get("route")
     template = getattr(route, "path", None) or request.url.path
-    return Call(policy, f"{request.method} {template}", request.url.path, request.url.query, response.headers)
+    return Call(presented, f"{request.method} {template}", request.url.path, request.url.query, response.headers)
 
 
 ApiCall = Annotated[Call, Depends(api_call)]

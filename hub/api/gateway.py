@@ -1,11 +1,18 @@
-"""The one path of every data request: policy → one transaction (pinned reader → core view → audit row) → result.
+"""The one path of every data request: admission → pinned reader → core view → audit row → result.
 
-A route hands the gateway its caller (policy, endpoint, path) and the core view to run. The gateway opens
-ONE database transaction, pins the published version (hub.views.open_reader), runs the view, appends the
-audit row in that same transaction (hub.audit.append) and commits; only then is anything answered. So a
-read whose audit row cannot be written fails as a whole and returns nothing, and the audit log names exactly
-what was disclosed (the view's `disclosed`: entity ids, fields and how each was shown). The row takes no lock;
-the Sealer the app runs (hub.audit) chains it a fraction of a second later.
+A route hands the gateway its call (the credential presented, endpoint, path) and the core view to run. On
+one connection the gateway admits the caller and pins the published version in ONE query (the credential
+and its consumer still valid, the latest version: hub.access.tokens.credential_query), runs the view, and
+appends the audit row (hub.audit.append); only once the row is stored is anything answered. So a read whose
+audit row cannot be written fails as a whole and returns nothing, and the audit log names exactly what was
+disclosed (the view's `disclosed`: entity ids, fields and how each was shown). The row takes no lock; the
+Sealer the app runs (hub.audit) chains it a fraction of a second later.
+
+Round trips, not work, set a read's latency under load, so a read makes three on PostgreSQL: admission,
+the view's one query (hub.views.gather), and the audit row as one statement. The connection runs in
+autocommit there: the reads need no transaction (a reader pinned to a version sees the same rows whatever
+is published meanwhile, hub.publish.versioned), and the audit row, one statement, is atomic by itself. On
+SQLite, where a round trip costs nothing, the request is one transaction as before.
 
 Refusals are audited too, with what was asked and nothing disclosed: a type outside the grant (403), an
 endpoint for another role (403), an id that is unknown or out of scope (404, indistinguishable by design),
@@ -18,15 +25,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlalchemy import Connection, Engine
 from starlette.datastructures import MutableHeaders
-from starlette.responses import RedirectResponse
+from starlette.responses import RedirectResponse, Response
 
 from hub.access import AccessKeys, Policy
+from hub.access.tokens import Presented, admit, credential_query
 from hub.api.problems import ApiProblem
 from hub.audit import AuditEntry, append
 from hub.protect import Vault
-from hub.views import QueryError, Reader, open_reader
+from hub.publish import PUBLISHED
+from hub.store import tables
+from hub.views import NothingPublished, QueryError, Reader
 from schemas.views import Disclosure, Moved
 
 R = TypeVar("R")
@@ -36,11 +48,18 @@ PUBLICATION_HEADER = "X-Hub-Publication"
 different versions apart, and G13 checks that no answer ever comes from a version not yet published."""
 
 
-@dataclass(frozen=True)
+_P = tables.publication.c
+ADMISSION = credential_query(sa.select(sa.func.max(_P.version)).where(_P.state == PUBLISHED)
+                             .scalar_subquery().label("published_version"))
+"""The caller's credential and consumer, and the version to read: the first query of every request."""
+
+
+@dataclass
 class Call:
     """Who calls which endpoint: what an audit row says about the request besides its result."""
 
-    policy: Policy
+    presented: Presented
+    """The credential the request carries, its signature checked (hub.api.deps); the gateway admits it."""
     action: str
     """The method and the route's template, "GET /api/v1/persons/{entity_id}": never a concrete value."""
     path: str
@@ -49,9 +68,28 @@ class Call:
     headers: MutableHeaders | None = None
     """The response's headers: the gateway names the published version it read (PUBLICATION_HEADER)."""
 
+    admitted: Policy | None = None
+    """The consumer's policy once the gateway admitted the credential."""
+
+    @property
+    def policy(self) -> Policy:
+        if self.admitted is None:
+            raise RuntimeError("the call has not been admitted")
+        return self.admitted
+
     def served(self, reader: Reader) -> None:
         if self.headers is not None:
             self.headers[PUBLICATION_HEADER] = str(reader.version)
+
+
+def answer(result: R, reader: Reader) -> R | Response:
+    """A view's model as the response, serialized once by pydantic: FastAPI would dump it to a dict,
+    validate that against the response model and encode it again, which costs a large profile about as much
+    as reading it. The route's `response_model` still documents it."""
+    if isinstance(result, BaseModel):
+        return Response(result.model_dump_json(), media_type="application/json",
+                        headers={PUBLICATION_HEADER: str(reader.version)})
+    return result
 
 
 def _disclosed(result: object) -> Disclosure:
@@ -64,6 +102,18 @@ class Gateway:
         self.engine = engine
         self.vault = vault
         self.keys = keys
+        self.requests = (engine.execution_options(isolation_level="AUTOCOMMIT")
+                         if engine.dialect.name == "postgresql" else engine)
+        """Where requests run: autocommit on PostgreSQL (see the module's docstring)."""
+
+    def admit(self, conn: Connection, call: Call) -> Reader:
+        """Admit the caller (401 otherwise) and pin the published version, in one query."""
+        row = conn.execute(ADMISSION, {"credential_id": call.presented.credential_id}).mappings().first()
+        call.admitted = admit(self.keys, call.presented, row).policy()
+        assert row is not None
+        if row["published_version"] is None:
+            raise NothingPublished("nothing published yet: run `hub resolve`")
+        return Reader(conn, int(row["published_version"]), self.vault)
 
     def _audit(self, conn: Connection, call: Call, status: int, entity_ids: list[str] | None = None,
                disclosed: Disclosure | None = None, detail: Mapping[str, Any] | None = None) -> None:
@@ -79,70 +129,80 @@ class Gateway:
             self._audit(conn, call, problem.kind.status, [entity_id] if entity_id else [])
         return problem
 
-    def require_type(self, call: Call, entity_type: str, entity_id: str | None = None) -> None:
-        if not call.policy.allows_type(entity_type):
-            raise self.refuse(call, "type_not_allowed", f"your grant does not cover {entity_type} entities",
-                              entity_id=entity_id)
+    def _type_refused(self, conn: Connection, call: Call, entity_type: str,
+                      entity_id: str | None = None) -> ApiProblem | None:
+        """The refusal of a type outside the caller's grant, audited on the request's connection; None: allowed."""
+        if call.policy.allows_type(entity_type):
+            return None
+        problem = ApiProblem("type_not_allowed", f"your grant does not cover {entity_type} entities")
+        self._audit(conn, call, problem.kind.status, [entity_id] if entity_id else [])
+        return problem
 
     def require_role(self, call: Call, role: str) -> None:
         if call.policy.role != role:
             raise self.refuse(call, "role_not_allowed", f"this endpoint is for the {role} role")
 
-    def read(self, call: Call, entity_type: str, view: Callable[..., R], **query: Any) -> R:
+    def read(self, call: Call, entity_type: str, view: Callable[..., R], **query: Any) -> R | Response:
         """A search or a list: `view(reader, policy, entity_type, **query)` on a reader pinned to the published
         version, audited with what it disclosed and which criteria (never their values) were given, in one
         transaction. A QueryError (the query cannot be answered as asked) is audited as 400."""
-        self.require_type(call, entity_type)
         given = {"given": sorted(name for name, value in query.items() if value is not None)}
-        with self.engine.begin() as conn:
-            reader = open_reader(conn, self.vault)
-            call.served(reader)
-            try:
-                result = view(reader, call.policy, entity_type, **query)
-            except QueryError as exc:
-                problem = ApiProblem("invalid_query", str(exc))
-            else:
-                items = getattr(result, "items", None)
-                detail = given if items is None else {**given, "results": len(items)}
-                self._audit(conn, call, 200, disclosed=_disclosed(result), detail=detail)
-                return result
-            self._audit(conn, call, problem.kind.status, detail=given)
+        with self.requests.begin() as conn:
+            reader = self.admit(conn, call)
+            problem = self._type_refused(conn, call, entity_type)
+            if problem is None:
+                call.served(reader)
+                try:
+                    result = view(reader, call.policy, entity_type, **query)
+                except QueryError as exc:
+                    problem = ApiProblem("invalid_query", str(exc))
+                else:
+                    items = getattr(result, "items", None)
+                    detail = given if items is None else {**given, "results": len(items)}
+                    self._audit(conn, call, 200, disclosed=_disclosed(result), detail=detail)
+                    return answer(result, reader)
+                self._audit(conn, call, problem.kind.status, detail=given)
         raise problem
 
     def fetch(self, call: Call, entity_type: str, entity_id: str, view: Callable[..., R | Moved | None],
-              **options: Any) -> R | RedirectResponse:
+              **options: Any) -> R | Response:
         """`view(reader, policy, entity_id, **options)`: an entity, one of its profiles, its lineage. Answers the
         result, a 308 to the survivor of a merged id, or 404 for an id that is unknown, of another type or out
         of scope: each audited in the read's transaction."""
-        self.require_type(call, entity_type, entity_id)
-        with self.engine.begin() as conn:
-            reader = open_reader(conn, self.vault)
-            call.served(reader)
-            result = view(reader, call.policy, entity_id, **options)
-            if result is not None and getattr(result, "entity_type", entity_type) != entity_type:
-                result = None            # an id of another type, asked for on this type's path
-            if result is None:
-                self._audit(conn, call, 404, [entity_id])
-            elif isinstance(result, Moved):
-                self._audit(conn, call, REDIRECT_STATUS, disclosed=result.disclosed)
-            else:
-                self._audit(conn, call, 200, disclosed=_disclosed(result))
+        with self.requests.begin() as conn:
+            reader = self.admit(conn, call)
+            refused = self._type_refused(conn, call, entity_type, entity_id)
+            if refused is None:
+                call.served(reader)
+                result = view(reader, call.policy, entity_id, **options)
+                if result is not None and getattr(result, "entity_type", entity_type) != entity_type:
+                    result = None            # an id of another type, asked for on this type's path
+                if result is None:
+                    self._audit(conn, call, 404, [entity_id])
+                elif isinstance(result, Moved):
+                    self._audit(conn, call, REDIRECT_STATUS, disclosed=result.disclosed)
+                else:
+                    self._audit(conn, call, 200, disclosed=_disclosed(result))
+        if refused is not None:
+            raise refused
         if result is None:
             raise ApiProblem("not_found", f"no {entity_type} {entity_id} that you may see")
         if isinstance(result, Moved):
             location = call.path.replace(entity_id, result.merged_into, 1) + (f"?{call.query}" if call.query else "")
             return RedirectResponse(location, status_code=REDIRECT_STATUS,
                                     headers={PUBLICATION_HEADER: str(reader.version)})
-        return result
+        return answer(result, reader)
 
-    def describe(self, view: Callable[[Reader], R]) -> R:
-        """A view that discloses nothing personal (which version is served): no transaction, no audit row."""
-        with self.engine.connect() as conn:
-            return view(open_reader(conn, self.vault))
+    def describe(self, call: Call, view: Callable[[Reader], R]) -> R:
+        """A view that discloses nothing personal (which version is served): the caller admitted, no audit row."""
+        with self.requests.connect() as conn:
+            return view(self.admit(conn, call))
 
     def examine(self, call: Call, action: Callable[[], R], *, detail: Callable[[R], Mapping[str, Any]]) -> R:
         """An auditor's request (the audit log, its verification): auditors only; the auditor's own read is
         appended to the log before anything is answered."""
+        with self.requests.connect() as conn:
+            self.admit(conn, call)
         self.require_role(call, "auditor")
         result = action()
         with self.engine.begin() as conn:

@@ -51,6 +51,16 @@ def make_engine(url: str) -> Engine:
     return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
 
 
+def serving_engine(engine: Engine) -> Engine:
+    """The engine an API process serves requests from: on PostgreSQL one without the pre-ping of every
+    checkout. The ping is a round trip per request, a third of a profile's; without it, a connection the
+    server dropped fails the one request that finds it (503, hub.api.problems) and SQLAlchemy, seeing a
+    disconnect, replaces every pooled connection before the next. SQLite: the engine as it is."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return create_engine(engine.url, pool_pre_ping=False, hide_parameters=True)
+
+
 def driver_message(exc: DBAPIError) -> str:
     """What the database driver said about a failure, first line only: never the SQL or its parameters,
     which SQLAlchemy's own text carries (and parameters may be personal data)."""

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub.api.deps import Caller, Context, Gate
+from hub.api.deps import ApiCall, Context, Gate
 from hub.api.models import Publication
 from hub.api.problems import ApiProblem, Problem, documented
 from hub.views.publication import publication
@@ -36,6 +36,6 @@ def health(ctx: Context) -> Health:
 
 @router.get("/api/v1/publication", response_model=Publication, responses=documented(401, 503),
             summary="Which version of the data is served")
-def get_publication(_caller: Caller, gate: Gate) -> Any:
+def get_publication(call: ApiCall, gate: Gate) -> Any:
     """The published version requests are answered from, and when it was published."""
-    return gate.describe(publication)
+    return gate.describe(call, publication)
