@@ -74,6 +74,13 @@ def weigh(target: Target, header_score: float, profile: Profile) -> tuple[float,
     if target.attribute == "name" and profile.share("credit_code", "date", "datetime", "number",
                                                     *PERSONAL_KINDS) >= 0.8:
         return header_score * 0.55, "but its values are codes, numbers or dates, not names"
+    if (target.attribute in ("name", "address") or target.kind == "address") and profile.share("system_code") >= 0.8:
+        return header_score * 0.55, "but its values are system codes (letters and digits), not names or addresses"
+    if (target.kind == "attribute" and profile.unique and profile.rows > 10 and profile.share("system_code") >= 0.8
+            and set(expected_kinds(target)) <= {"gender", "ethnicity"} and target.attribute not in _HOUSE_NUMBERS):
+        return header_score * 0.55, "but its values are a different system code on every row: an identifier"
+    if target.kind in ("house_role", "id_type") and not profile.codes:
+        return header_score * 0.55, "but its values are no short list of words, as a role or a document type is"
     if target.entity == "house" and target.attribute in ("building", "unit", "room") and profile.share("long") >= 0.8:
         return header_score * 0.55, "but its values are longer codes than a house number is"
     if target.attribute == "household_no" and profile.share("room_number") >= 0.9:
@@ -100,6 +107,7 @@ def weigh(target: Target, header_score: float, profile: Profile) -> tuple[float,
     return header_score * 0.55, f"but only {_percent(share)} of values are {words}"
 
 
+_HOUSE_NUMBERS = ("building", "unit", "floor", "room")
 _CATEGORIES = ("gender", "ethnicity", "population_type", "relation_to_head")
 
 
@@ -207,11 +215,12 @@ def column_candidates(profile: Profile, *, birth_match: float = 0.0) -> list[Can
     return sorted(out, key=lambda c: -c.confidence)
 
 
-_PERSON_WORDS = re.compile(r"(人员|住户|个人|人口|对象|person|resident|occupant|population|insured|member|^ZH|^RY|^GR)",
-                           re.IGNORECASE)
-_OTHER_WORDS = re.compile(r"(房屋|房产|单位|企业|机构|house|flat|unit|room|premises|company|employer|org|^FW|^DW)",
-                          re.IGNORECASE)
-_ID_HEADER = re.compile(r"(编号|编码|代码$|序列号|证号|档案号|登记号|[a-z0-9](BH|BM)$|^[A-Z]{2,6}(BH|BM|DM|XLH|DAH|ID)$"
-                        r"|(^|[_\s.-])(no|id|num|number|code|ref|key)$|[a-z](No|Id|ID)$|[\u4e00-\u9fff]ID$)",
+_PERSON_WORDS = re.compile(r"(人员|住户|个人|人口|对象|person|resident|occupant|household|population|insured|member"
+                           r"|^ZH|^RY|^GR)", re.IGNORECASE)
+_OTHER_WORDS = re.compile(r"(房屋|房产|单位|企业|机构|house|flat|unit|room|premises|dwelling|property"
+                          r"|company|employer|org|^FW|^DW)", re.IGNORECASE)
+_ID_HEADER = re.compile(r"(编号|编码|代码$|序列号|证号|档案号|登记号|[a-z0-9](BH|BM)$"
+                        r"|^[A-Z]{2,6}(BH|BM|DM|XLH|DAH|ZH|ID)$"
+                        r"|(^|[_\s.-])(no|id|num|number|nbr|nr|code|ref|key|uid|record)$|[a-z](No|Id|ID)$|[\u4e00-\u9fff]ID$)",
                         re.IGNORECASE)
 """A header that names an identifier: …编号, pinyin …BH, English …_no / …_id / RegNo."""

@@ -26,6 +26,8 @@ _NOT_A_NAME = re.compile(
     r"(小区|花园|家园|公寓|大厦|公司|中心|委员会|社区|街道|医院|学校|协会|商会|基金|工作室|门店|超市|族)$"
 )
 _EMBEDDED_ID = re.compile(r"(?=(\d{17}[\dXx]))")
+_SYSTEM_CODE = re.compile(r"^[A-Za-z0-9_\-/.]{3,}$")
+"""A system's own code (F0102030, MZ2024000123, 650102-3): letters and digits, no Chinese, no spaces."""
 _SHORT_CODE = re.compile(r"^[^\d]*\d{0,6}[^\d]*$")
 _ADDRESS_PARTS = ("district", "street", "community", "road", "estate", "building", "unit", "room")
 CODE_LIST_LIMIT = 30
@@ -122,6 +124,8 @@ def classify(value: str) -> set[str]:
             kinds.add("room_number")
     if len(compact) > 6:
         kinds.add("long")
+    if _SYSTEM_CODE.match(compact) and any(c.isdigit() for c in compact):
+        kinds.add("system_code")
     if re.search(r"[\u3400-\u9fff]", value) and _address(value):
         kinds.add("address")
     return kinds

@@ -29,6 +29,8 @@ _PINYIN_ENDINGS = ("dm", "mc")
 _NOTE = re.compile(r"[(（\[【<《].*?[)）\]】>》]")
 _PUNCT = re.compile(r"[\s_\-.:：*#＊/\\|,，、·'\"“”‘’?？!！]")
 _HAN = re.compile(r"[\u3400-\u9fff]")
+_BRACKETS = re.compile(r"[(（\[【<《)）\]】>》]")
+_INITIALS = re.compile(r"^([A-Z]{2,12}?)(ID|\d{1,2})?$")
 _TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
@@ -193,10 +195,15 @@ def _tokens(header: str) -> list[str]:
 
 def match_header(header: str) -> list[HeaderMatch]:
     """Dictionary entries a header may stand for, best first (empty when nothing fits)."""
+    return list(_match_header(str(header)))
+
+
+@functools.lru_cache(maxsize=20000)
+def _match_header(header: str) -> tuple[HeaderMatch, ...]:
     listed, derived = _index()
     key = header_key(header)
     if not key:
-        return []
+        return ()
     found: dict[int, HeaderMatch] = {}
 
     def add(entry: Entry, score: float, how: str) -> None:
@@ -216,8 +223,9 @@ def match_header(header: str) -> list[HeaderMatch]:
         for entry, spelling in [*listed.get(stem, []), *derived.get(stem, [])]:
             add(entry, 0.84, f"header {header!r} is {spelling!r} with {ending!r} (its code or name)")
     full = _PUNCT.sub("", lookup_key(str(header)))
+    unbracketed = _BRACKETS.sub("", full)
     if not found and full != key:                  # the note in brackets was the word: 单位（名称）
-        for entry, spelling in listed.get(full, []):
+        for entry, spelling in [*listed.get(full, []), *listed.get(unbracketed, [])]:
             add(entry, 0.86, f"header {header!r} is {spelling!r} once its brackets are read")
     if not found:
         for affix in _affixes():
@@ -245,12 +253,92 @@ def match_header(header: str) -> list[HeaderMatch]:
                     break
     for entry, score, how in _keywords(header, key):
         add(entry, score, how)
+    if not any(m.score >= 0.84 for m in found.values()):
+        for entry, score, how in _decoded(header):
+            add(entry, score, how)
     if not found and len(key) >= 4:
         close = process.extractOne(key, list(listed), scorer=fuzz.ratio, score_cutoff=80)
         if close is not None:
             for entry, spelling in listed[close[0]]:
                 add(entry, 0.6, f"header {header!r} is close to {spelling!r}")
-    return sorted(found.values(), key=lambda m: -m.score)
+    return tuple(sorted(found.values(), key=lambda m: -m.score))
+
+
+@functools.cache
+def _lexicon() -> dict[str, tuple[str, ...]]:
+    """Pinyin initials → the Chinese header words they may abbreviate: the listed words of headers.yaml (WORDS),
+    the words of its keyword groups, its affixes and its short listed spellings."""
+    data = _resource()
+    words = {str(w) for w in data.get("WORDS", [])} | {str(a) for a in data["AFFIXES"]}
+    words |= {w for groups in data["keywords"].values() for g in groups for w in str(g).split("+")}
+    words |= {s for e in entries() for s in e.spellings if 2 <= len(s) <= 4}
+    out: dict[str, set[str]] = {}
+    for word in words:
+        if word and all(_HAN.match(c) for c in word):
+            out.setdefault("".join(lazy_pinyin(word, style=Style.FIRST_LETTER)), set()).add(word)
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+DECODINGS = 96
+"""Readings of a pinyin-initials header tried at most (fewest words first)."""
+
+
+def _readings(letters: str) -> list[str]:
+    """Chinese strings whose words' pinyin initials spell `letters` (JZQSSJ → 救助起始时间, 居住起始时间 …), the
+    readings with fewest words first."""
+    lexicon = _lexicon()
+    longest = max(map(len, lexicon), default=0)
+
+    @functools.cache
+    def split(start: int) -> list[tuple[str, ...]]:
+        if start == len(letters):
+            return [()]
+        out: list[tuple[str, ...]] = []
+        for end in range(min(len(letters), start + longest), start, -1):
+            words = lexicon.get(letters[start:end])
+            if words:
+                for rest in split(end):
+                    out += [(w, *rest) for w in words]
+                    if len(out) > 4 * DECODINGS:
+                        return out
+        return out
+
+    common = _word_counts()
+    ranked = sorted(set(split(0)), key=lambda r: (len(r), -min(common.get(w, 0) for w in r),
+                                                  -sum(common.get(w, 0) for w in r)))
+    return list(dict.fromkeys("".join(r) for r in ranked))[:DECODINGS]
+
+
+@functools.cache
+def _word_counts() -> dict[str, int]:
+    """How plausible each lexicon word is in a header: the words of WORDS, the keyword groups and the affixes
+    count five times, then each listed spelling or keyword holding the word once (救助 before 截止 for JZ)."""
+    data = _resource()
+    curated = {str(w) for w in data.get("WORDS", [])} | {str(a) for a in data["AFFIXES"]}
+    curated |= {w for groups in data["keywords"].values() for g in groups for w in str(g).split("+")}
+    texts = [s for e in entries() for s in e.spellings if _HAN.search(s)]
+    texts += [str(g) for groups in data["keywords"].values() for g in groups]
+    return {w: 5 * (w in curated) + sum(w in t for t in texts) for words in _lexicon().values() for w in words}
+
+
+READINGS = 6
+"""Readings of a pinyin-initials header matched (the most plausible first, each a little less trusted)."""
+
+
+def _decoded(header: str) -> list[tuple[Entry, float, str]]:
+    """A header in pinyin initials nobody listed (NRJZRQ, HKDJDZ, FWWYBM), read as the Chinese header whose
+    words' initials it spells: the best reading's match, with less confidence than a header written out."""
+    match = _INITIALS.match(str(header).strip())
+    if match is None or len(match.group(1)) < (2 if match.group(2) else 3):
+        return []
+    best: dict[int, tuple[Entry, float, str]] = {}
+    for rank, reading in enumerate(_readings(match.group(1).lower())[:READINGS]):
+        for m in _match_header(reading + (match.group(2) or "")):
+            score = round(m.score * (0.9 - 0.01 * rank), 3)
+            if m.entry.targets[0].kind != "unmapped" and score > best.get(id(m.entry), (m.entry, 0.0, ""))[1]:
+                best[id(m.entry)] = (m.entry, score, f"header {header!r} reads as the pinyin initials of {reading!r} "
+                                                     f"({m.how.split(' ', 2)[-1]})")
+    return list(best.values())
 
 
 def _names(entry: Entry) -> str:

@@ -140,8 +140,23 @@ def draft_entities(asm: Assembly, names: dict[EntityKey, str]) -> list[DraftEnti
         if first in placed:
             entity.required = [first]
             _only_where_filled(asm, entity, placed[first], key, set(names))
+        _identified_in_an_event_log(asm, entity, placed, key, set(names))
         out.append(entity)
     return out
+
+
+def _identified_in_an_event_log(asm: Assembly, entity: DraftEntity, placed: dict[str, Placed], key: EntityKey,
+                                present: set[EntityKey]) -> None:
+    """In a log of events and nothing else (door access), the person of a row whose ID number is blank is a
+    visitor's name only: it cannot say who it was, so there is no person on that row."""
+    others = {t for t, _ in present} - {"event", "person"}
+    ids = placed.get("resident_id")
+    if (key != ("person", "") or others or not any(t == "event" for t, _ in present) or entity.when
+            or ids is None or ids.column is None or ids.extra.get("when")):
+        return
+    p = asm.profiles[ids.column]
+    if p.rows and 1 - p.filled / p.rows >= 0.1:
+        entity.when = [Condition.model_validate({"column": ids.column, "blank": False}).describe()]
 
 
 def _only_where_filled(asm: Assembly, entity: DraftEntity, first: Placed, key: EntityKey,

@@ -14,6 +14,7 @@ import re
 
 from hub.normalize.base import is_blank
 from hub.onboard.assemble import HOUSE_PARTS, Assembly, Placed
+from hub.onboard.candidates import PLACE_AT
 from hub.onboard.sample import Sample
 from hub.onboard.vocab import not_organizations
 
@@ -102,6 +103,28 @@ def one_situation(asm: Assembly) -> None:
     named = sorted(roles - {""})
     if "" in roles and len(named) == 1:
         asm.rekey(("situation", ""), ("situation", named[0]), f"the row's one situation is the {named[0]}")
+
+
+def dated_by_the_row(asm: Assembly) -> None:
+    """A start date that alone would make a situation (开始居住日期 in a property export: nothing else in the row
+    is a welfare or insurance case) dates what its header also names, such as a move-in, when it can."""
+    for entity, role in sorted(asm.entities):
+        keys = [k for k in asm.placed if k[:2] == (entity, role)]
+        start = asm.placed.get((entity, role, "start_date"))
+        if entity != "situation" or start is None or start.column is None:
+            continue
+        if any(asm.placed[k].column not in (None, start.column) or asm.placed[k].parts for k in keys):
+            continue
+        event = next((c for c in asm.candidates[start.column] if c.confidence >= PLACE_AT
+                      and c.target.entity == "event" and c.target.attribute == "occurred_at"), None)
+        if event is None or not asm.free(("event", event.target.role, "occurred_at")):
+            continue
+        for k in keys:
+            del asm.placed[k]
+        asm.place(start.column, event, ("event", event.target.role, "occurred_at"))
+        asm.placed[("event", event.target.role, "occurred_at")].evidence += (
+            "; nothing else in the row makes it a situation's start")
+        asm.consumed[start.column] = "event.occurred_at"
 
 
 def registered_house(asm: Assembly) -> None:

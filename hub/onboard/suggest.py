@@ -27,6 +27,7 @@ from hub.onboard.draft import Draft
 from hub.onboard.entities import draft_entities, entity_names, relations
 from hub.onboard.locate import SourceRef
 from hub.onboard.roles import (
+    dated_by_the_row,
     founding_or_registration,
     house_parts_from_values,
     one_situation,
@@ -294,6 +295,7 @@ def suggest_mapping(ref: SourceRef, sample: Sample, *, source_id: str | None = N
     dept, dept_note = _department(asm, context, department)
     house_parts_from_values(asm, sample)
     one_situation(asm)
+    dated_by_the_row(asm)
     organization_roles(asm, dept)
     registered_house(asm)
     founding_or_registration(asm)

@@ -43,3 +43,13 @@ def test_folding_and_the_dictionary_itself() -> None:
     assert header_key(" 身份證號碼（必填） ") == header_key("身份证号码") == "身份证号码"
     targets = {str(t) for e in entries() for t in e.targets}
     assert {"person.resident_id", "house.room", "event.device", "record_id", "cursor", "unmapped"} <= targets
+
+
+@pytest.mark.parametrize(("header", "target", "reading"), [
+    ("HKXXDZ", "person.hukou_address", "户口详细地址"),     # no spelling of 户口 … 地址 lists these initials
+    ("BZKSRQ", "situation.start_date", "保障开始日期"),
+])
+def test_pinyin_initials_nobody_listed_are_read_as_header_words(header: str, target: str, reading: str) -> None:
+    found = match_header(header)[0]
+    assert str(found.entry.targets[0]) == target and reading in found.how
+    assert found.score < match_header("HJDZ")[0].score      # a reading is trusted less than a listed spelling

@@ -130,3 +130,22 @@ def test_an_organization_the_person_belongs_to_is_member_of(tmp_path: Path) -> N
     draft = suggest_mapping(ref, ref.sample(100))
     local, fields = _entity(draft, "organization", "所在党支部")
     assert fields["name"] == {"column": "所在党支部"} and ("person", "member_of", local) in draft.triples
+
+
+def test_a_door_log_has_a_person_only_where_the_id_number_is_filled(tmp_path: Path) -> None:
+    import random
+
+    from stdnum.cn import ric
+
+    rng = random.Random(5)
+    lines = ["姓名,身份证号,刷卡时间,门禁编号"]
+    for i in range(60):
+        body = f"650102{1950 + i % 50}0{1 + i % 9}1{i % 10}{rng.randrange(100, 999)}"
+        number = body + ric.calc_check_digit(body + "0") if i % 4 else ""      # a visitor gives a name only
+        lines.append(f"{rng.choice('王李张刘')}{rng.choice('伟芳敏静')},{number},2026-03-0{1 + i % 9} 08:{i:02d}:00,"
+                     f"MJ0{i % 3}")
+    (tmp_path / "door.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ref = locate_file(tmp_path / "door.csv", base_dir=tmp_path)
+    draft = suggest_mapping(ref, ref.sample(500), source_id="door", district_code=DISTRICT_CODE)
+    person = next(e for e in draft.entities if e.type == "person")
+    assert person.when == ["身份证号 is not blank"]

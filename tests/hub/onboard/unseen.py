@@ -36,7 +36,14 @@ import schemas
 from hub.mapping import MappingSpec, load_mapping
 from hub.onboard import compare, locate_file, render, suggest_mapping
 from hub.onboard.measure import Comparison
-from tests.hub.onboard.unseen_held_out import HELD_OUT_A, HELD_OUT_B, HELD_OUT_C, HELD_OUT_D, HELD_OUT_E
+from tests.hub.onboard.unseen_held_out import (
+    HELD_OUT_A,
+    HELD_OUT_B,
+    HELD_OUT_C,
+    HELD_OUT_D,
+    HELD_OUT_E,
+    HELD_OUT_F,
+)
 
 DISTRICT_CODE = "650102"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程"
@@ -117,10 +124,14 @@ H: dict[str, dict[str, tuple[str, ...]]] = {
     "wy_move_in": {"zh": ("入住日期", "入住时间"), "py": ("RZRQ", "RZSJ"), "en": ("move_in_date", "checkin_date")},
 }
 VOCABULARIES = {"tuned": H, "held_out_a": HELD_OUT_A, "held_out_b": HELD_OUT_B, "held_out_c": HELD_OUT_C,
-                "held_out_d": HELD_OUT_D, "held_out_e": HELD_OUT_E}
+                "held_out_d": HELD_OUT_D, "held_out_e": HELD_OUT_E, "held_out_f": HELD_OUT_F}
 """tuned: spellings the header dictionary was extended with while this generator was written (so a measure on
-them shows what the draft makes of known headers); held_out_a / held_out_b: spellings never put into the
-dictionary (see unseen_held_out.py), the measure of headers `suggest` has really never seen."""
+them shows what the draft makes of known headers); held_out_a … held_out_f: spellings never put into the
+dictionary (see unseen_held_out.py), the measure of headers `suggest` has really never seen; held_out_f's
+exports also change shape (SHAPED)."""
+SHAPED = {"held_out_f"}
+"""Series whose exports also change shape (value formats, a row number, a remark, the clerk): the older series
+keep the shapes they were measured on, seed for seed."""
 ETHNICITY = {"汉族": "01", "回族": "03", "维吾尔族": "05", "哈萨克族": "17"}
 PLACEHOLDERS = ("灵活就业人员", "城乡居民")
 
@@ -171,10 +182,27 @@ class _Builder:
         self.vocabulary = VOCABULARIES[vocabulary]
         self.headers: dict[str, str] = {}
         self.rows: list[dict[str, Any]] = []
+        self.shaped = vocabulary in SHAPED
+        self.genders, self.ethnic_suffix, self.phone_form = ("男", "女"), True, "plain"
+        if self.shaped:        # one office's habits, the same on every row of its export
+            self.genders = rng.choice([("男", "女"), ("男性", "女性")])
+            self.ethnic_suffix = rng.random() < 0.5
+            self.phone_form = rng.choice(["plain", "dashes", "spaces"])
+
+    def date(self, day: dt.date) -> str:
+        if not self.shaped:
+            return _date(self.rng, day)
+        return self.rng.choice([f"{day:%Y-%m-%d}", f"{day:%Y%m%d}", f"{day.year}.{day.month}.{day.day}",
+                                f"{day:%Y-%m-%d} 00:00:00", f"{day.year}年{day.month}月{day.day}日"])
+
+    def phone(self, number: str) -> str:
+        if self.phone_form == "dashes":
+            return f"{number[:3]}-{number[3:7]}-{number[7:]}"
+        return f"{number[:3]} {number[3:7]} {number[7:]}" if self.phone_form == "spaces" else number
 
     def h(self, key: str) -> str:
         if key not in self.headers:
-            table = H if self.style == "jb" else self.vocabulary      # 金保 codes: one national spelling
+            table = H if self.style == "jb" and key in H else self.vocabulary      # 金保 codes: one national spelling
             spellings = table[key].get(self.style) or table[key].get("zh") or table[key]["en"]
             taken = set(self.headers.values())
             self.headers[key] = self.rng.choice([s for s in spellings if s not in taken] or list(spellings))
@@ -183,12 +211,13 @@ class _Builder:
     def person_cells(self, p: dict[str, Any], *, birth: bool = True, ethnicity: bool = True) -> dict[str, Any]:
         coded = self.style in ("jb", "py")
         cells = {self.h("p_name"): p["name"], self.h("p_id"): p["id"],
-                 self.h("p_gender"): ("1" if p["male"] else "2") if coded else ("男" if p["male"] else "女")}
+                 self.h("p_gender"): ("1" if p["male"] else "2") if coded else self.genders[0 if p["male"] else 1]}
         if ethnicity:
-            cells[self.h("p_eth")] = ETHNICITY[p["ethnicity"]] if coded else p["ethnicity"]
+            cells[self.h("p_eth")] = (ETHNICITY[p["ethnicity"]] if coded else p["ethnicity"] if self.ethnic_suffix
+                                      else p["ethnicity"].removesuffix("族"))
         if birth:
-            cells[self.h("p_birth")] = f"{p['born']:%Y%m%d}" if self.style == "jb" else _date(self.rng, p["born"])
-        cells[self.h("p_phone")] = p["phone"]
+            cells[self.h("p_birth")] = f"{p['born']:%Y%m%d}" if self.style == "jb" else self.date(p["born"])
+        cells[self.h("p_phone")] = self.phone(p["phone"])
         return cells
 
     def person_fields(self, *, birth: bool = True, ethnicity: bool = True) -> dict[str, Any]:
@@ -271,7 +300,7 @@ def _civil_affairs(b: _Builder, n: int) -> tuple[dict[str, Any], str]:
         row = {b.h("mz_id"): f"MZ{2020 + i % 5}{rng.randrange(10**6):06d}{i:03d}", **b.person_cells(p, birth=False),
                **b.address_cells(p), b.h("mz_type"): kind,
                b.h("mz_status"): rng.choice(["正常"] * 4 + ["暂停", "终止"]),
-               b.h("mz_amount"): rng.choice([450, 730, 816, 1200]), b.h("mz_start"): _date(rng, start),
+               b.h("mz_amount"): rng.choice([450, 730, 816, 1200]), b.h("mz_start"): b.date(start),
                b.h("mz_care"): home[0], b.h("mz_care_code"): home[1]}
         if with_community:
             row[b.h("mz_community")] = p["community"]
@@ -314,7 +343,7 @@ def _social_insurance(b: _Builder, n: int) -> tuple[dict[str, Any], str]:
         b.rows.append({b.h("rs_id"): f"65{rng.randrange(10**6):06d}{i:05d}", **b.person_cells(p),
                        **b.address_cells(p), b.h("rs_emp_no"): emp[2], b.h("rs_emp"): emp[0],
                        b.h("rs_emp_code"): emp[1], b.h("rs_status"): status if coded else status_words[status],
-                       b.h("rs_since"): f"{since:%Y%m%d}" if coded else _date(rng, since),
+                       b.h("rs_since"): f"{since:%Y%m%d}" if coded else b.date(since),
                        b.h("rs_done"): f"{done:%Y-%m-%d %H:%M:%S}"})
     house, person_extra = b.house()
     placeholders = ", ".join(PLACEHOLDERS)
@@ -353,7 +382,7 @@ def _property(b: _Builder, n: int) -> tuple[dict[str, Any], str]:
         b.rows.append({b.h("wy_id"): f"ZH{i + 1:06d}", **cells, b.h("wy_role"): role,
                        b.h("wy_flat"): f"F{p['building']:02d}{p['unit']:02d}{p['room']:04d}{rng.randrange(10)}",
                        **b.address_cells(p, "wy_addr"), b.h("wy_company"): company[0],
-                       b.h("wy_company_code"): company[1], b.h("wy_move_in"): _date(rng, moved)})
+                       b.h("wy_company_code"): company[1], b.h("wy_move_in"): b.date(moved)})
     house, _ = b.house("wy_addr", person_residence=False)
     house["local_ids"] = {"flat_no": b.h("wy_flat")}
     role_column = b.h("wy_role")
@@ -409,6 +438,17 @@ def _write(path: Path, frame: pd.DataFrame, form: str, title: str | None) -> Non
         frame.to_csv(handle, index=False)
 
 
+def _unread_columns(b: _Builder, frame: pd.DataFrame) -> None:
+    """What a street office's export carries besides the data: a row number first, a remark now and then, and
+    the clerk who entered the row (a person's name that is no resident's). No mapping reads them."""
+    rng, n = b.rng, len(frame)
+    frame.insert(0, b.h("x_row"), [str(i + 1) for i in range(n)])
+    remarks = ["", "", "", "", "独居", "已核实", "电话空号", "人户分离", "待走访"]
+    frame.insert(rng.randrange(1, len(frame.columns) + 1), b.h("x_remark"), [rng.choice(remarks) for _ in range(n)])
+    clerks = [rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, 2)) for _ in range(3)]
+    frame.insert(rng.randrange(1, len(frame.columns) + 1), b.h("x_clerk"), [rng.choice(clerks) for _ in range(n)])
+
+
 def generate(out: Path, index: int, seed: int, rows: int = 120, vocabulary: str = "tuned") -> Export:
     """Export number `index` of the seeded series, written under `out`, with its final mapping beside it."""
     rng = random.Random(seed * 1000 + index)
@@ -420,6 +460,8 @@ def generate(out: Path, index: int, seed: int, rows: int = 120, vocabulary: str 
     body, stem = BUILDERS[department](builder, rows)
     frame = pd.DataFrame(builder.rows)
     frame = frame[rng.sample(list(frame.columns), len(frame.columns))]
+    if builder.shaped:
+        _unread_columns(builder, frame)
     zh, short = DEPARTMENT_FILES[department]
     title = f"{zh}{stem}导出（{rng.choice(['2025年', '截至6月', '第二季度'])}）" if rng.random() < 0.4 else None
     name = f"{short}_{index:02d}_{stem}.{'xlsx' if form == 'xlsx' else 'csv'}"
