@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import secrets
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -170,3 +171,13 @@ def test_a_master_key_rotation_keeps_tokens_secrets_and_the_audit_chain(hub: Hub
         assert verify(rotated.engine, after).ok and verify(rotated.engine, after).rows_checked == 1
     finally:
         rotated.engine.dispose()
+
+
+def test_a_token_remembered_as_verified_still_expires(hub: Hub, keys: AccessKeys) -> None:
+    """The process remembers a token it verified (hub.access.tokens.present), but not past its expiry."""
+    app, secret = add_consumer(hub.engine, keys, "brief", "核查", "internal", ["person"])
+    token = issue_token(hub.engine, keys, app.id, secret.value, lifetime=timedelta(seconds=2)).access_token
+    assert authenticate(hub.engine, keys, token).actor == app.id
+    assert authenticate(hub.engine, keys, token).actor == app.id        # remembered
+    time.sleep(2.2)
+    assert _refused(hub, keys, token) == "expired_token"
