@@ -8,7 +8,7 @@ as an unknown one: None.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from hub.access.policy import Policy
 from hub.store import tables
 from hub.store.runs import as_utc
 from hub.views.gather import TYPES, Gathered, gather, scoped_by, visible_at
-from hub.views.reader import Reader, relation_allowed, show, utc
+from hub.views.reader import Reader, label_shown, relation_allowed, show, utc
 from schemas.views import Disclosure, EntityView, FieldValue, Moved, PlaceRef, Related
 
 SUMMARY: dict[str, tuple[str, ...]] = {
@@ -58,18 +58,6 @@ def _visible_active(reader: Reader, policy: Policy, entity_id: str) -> Any:
     return reader.conn.execute(_ACTIVE_ROW[policy.scope is not None], bound(reader, policy, id=entity_id)).first()
 
 
-def values_of(reader: Reader, policy: Policy, entity_ids: Collection[str], disclosed: Disclosure,
-              attributes: Mapping[str, Sequence[str]] | None = None) -> dict[str, dict[str, FieldValue]]:
-    """Golden values of entities (all attributes, or per type those of `attributes`), shown by the policy."""
-    if not entity_ids:
-        return {}
-    params: dict[str, Any] = {"version": reader.version, "ids": sorted(entity_ids)}
-    if attributes is not None:
-        params["attributes"] = sorted({a for names in attributes.values() for a in names})
-    rows = reader.conn.execute(_VALUES if attributes is None else _VALUES_SOME, params)
-    return _shown(reader, policy, rows, disclosed, attributes)
-
-
 def entity_view(reader: Reader, policy: Policy, entity_id: str) -> EntityView | Moved | None:
     """The entity with its golden values as the policy may see them; a merged id: where it moved to; an entity
     of a type the policy does not allow, out of its scope, or unknown: None."""
@@ -92,7 +80,8 @@ def view_of(reader: Reader, policy: Policy, entity_id: str, gathered: Gathered) 
     disclosed = Disclosure()
     disclosed.add(entity_id)
     values = _shown(reader, policy, gathered.values, disclosed).get(entity_id, {})
-    return EntityView(id=row.entity_id, entity_type=row.entity_type, label=row.label, records=row.records,
+    return EntityView(id=row.entity_id, entity_type=row.entity_type,
+                      label=label_shown(policy, row.entity_type, row.label), records=row.records,
                       updated_at=utc(row.at), values=values, disclosed=disclosed)
 
 
@@ -121,7 +110,8 @@ def related_of(reader: Reader, policy: Policy, gathered: Gathered, disclosed: Di
     for row in found:
         disclosed.add(row.entity_id)
         out.append(Related(id=row.entity_id, entity_type=row.entity_type, predicate=row.name,
-                           direction=row.state, label=row.label, valid_from=as_utc(row.at),
+                           direction=row.state,
+                           label=label_shown(policy, row.entity_type, row.label), valid_from=as_utc(row.at),
                            valid_to=as_utc(row.valid_to), values=values.get(row.entity_id, {})))
     return out
 
@@ -130,6 +120,31 @@ def places_in(gathered: Gathered) -> list[PlaceRef]:
     """The community and grid places an entity belongs to."""
     return [PlaceRef(id=row.name, place_type=row.entity_type, name=row.label)
             for row in sorted(gathered.places, key=lambda r: r.name)]
+
+
+_SUMMARIES = sa.union_all(
+    sa.select(_E.c.entity_id, _E.c.entity_type, sa.literal("", sa.String()).label("name"), _E.c.label.label("value"),
+              sa.cast(sa.null(), sa.LargeBinary()).label("value_enc"), sa.cast(sa.null(), sa.String()).label("source"),
+              sa.cast(sa.null(), sa.Integer()).label("sources"))
+    .where(_E.c.entity_id.in_(sa.bindparam("ids", expanding=True)), visible_at(_E)),
+    _VALUES_SOME)
+
+
+def summaries(reader: Reader, policy: Policy, entity_ids: Sequence[str], disclosed: Disclosure,
+              ) -> tuple[dict[str, str | None], dict[str, dict[str, FieldValue]]]:
+    """Labels and summary values of entities (search hits, a profile's premises) in one query: the label rows
+    carry an empty attribute name."""
+    if not entity_ids:
+        return {}, {}
+    labels: dict[str, str | None] = {}
+    rows = []
+    for row in reader.conn.execute(_SUMMARIES, {"version": reader.version, "ids": sorted(entity_ids),
+                                                "attributes": summary_attributes()}):
+        if row.name == "":
+            labels[row.entity_id] = label_shown(policy, row.entity_type, row.value)
+        else:
+            rows.append(row)
+    return labels, _shown(reader, policy, rows, disclosed, SUMMARY)
 
 
 def summary_attributes() -> list[str]:

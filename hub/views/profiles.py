@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from hub.access.policy import Policy
 from hub.publish.keys import address_key
 from hub.store import tables
-from hub.views.entity import SUMMARY, places_in, related_of, summary_attributes, values_of, view_of
+from hub.views.entity import places_in, related_of, summaries, summary_attributes, view_of
 from hub.views.gather import Gathered, gather
 from hub.views.reader import Reader, in_scope, now_visible
 from schemas.views import EntityView, HouseProfile, Moved, OrganizationProfile, PersonProfile, Related
@@ -76,10 +76,7 @@ def _premises(reader: Reader, policy: Policy, view: EntityView) -> list[Related]
         k.c.kind == "address", k.c.key == key, k.c.entity_type == "house", now_visible(reader, k),
         in_scope(reader, policy, k.c.entity_id)).distinct().order_by(k.c.entity_id).limit(50)).all()
     ids = [row.entity_id for row in rows]
-    values = values_of(reader, policy, ids, view.disclosed, SUMMARY)
-    e = tables.pub_entity
-    labels = dict(reader.conn.execute(sa.select(e.c.entity_id, e.c.label).where(
-        e.c.entity_id.in_(ids), now_visible(reader, e))).all()) if ids else {}
+    labels, values = summaries(reader, policy, ids, view.disclosed)
     for house in ids:
         view.disclosed.add(house)
     return [Related(id=house, entity_type="house", predicate="located_at", direction="out", label=labels.get(house),

@@ -22,6 +22,7 @@ from hub.access.policy import Policy
 from hub.errors import HubError
 from hub.protect import Vault, present
 from hub.publish import current_version
+from hub.publish.build import LABEL_ATTRIBUTES
 from hub.publish.versioned import visible
 from hub.store import tables
 from schemas.views import Disclosure, FieldValue
@@ -84,6 +85,14 @@ def show(reader: Reader, policy: Policy, entity_type: str, attribute: str, value
     shown, mode = present(entity_type, attribute, value, policy.clearance)
     disclosed.add(field=f"{entity_type}.{attribute}", mode=mode)
     return FieldValue(value=shown, mode=mode)
+
+
+def label_shown(policy: Policy, entity_type: str, label: str | None) -> str | None:
+    """An entity's display label (masked at publication, hub.publish.build) only for a caller who may receive
+    every attribute it is made of: a grant without `name` gets no masked name through the label either."""
+    if label is None or all(policy.allows_field(entity_type, a) for a in LABEL_ATTRIBUTES.get(entity_type, ())):
+        return label
+    return None
 
 
 def relation_allowed(policy: Policy, predicate: str) -> bool:

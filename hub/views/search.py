@@ -26,7 +26,7 @@ from hub.publish.keys import (
     person_name_keys,
 )
 from hub.store import tables
-from hub.views.entity import SUMMARY, values_of
+from hub.views.entity import summaries
 from hub.views.reader import QueryError, Reader, decode_cursor, encode_cursor, in_scope, now_visible
 from schemas.views import Disclosure, Page, SearchHit
 
@@ -40,25 +40,26 @@ Lookup = tuple[str, str, bool]
 """(kind, key, prefix?)."""
 
 
-def _ids_of(reader: Reader, policy: Policy, entity_type: str, lookups: list[Lookup]) -> set[str]:
-    """Entities having any of the keys: one query, each lookup an index range of (kind, key)."""
+RANK_KINDS = ("name", "pinyin", "initials", "translit", "address", "org_name")
+"""The search keys a ranked criterion scores its candidates by."""
+
+
+def _candidates(reader: Reader, policy: Policy, entity_type: str, lookups: list[Lookup],
+                ranked: bool) -> dict[str, list[tuple[str, str]]]:
+    """Entities having any of the keys, each lookup an index range of (kind, key); for a ranked criterion
+    with their search keys to score, read in the same query (one round trip, however many candidates)."""
     k = tables.pub_key
     matches = [(k.c.kind == kind) & ((k.c.key >= key) & (k.c.key < key + _END) if prefix else k.c.key == key)
                for kind, key, prefix in dict.fromkeys(lookups)]
-    rows = reader.conn.execute(
-        sa.select(k.c.entity_id).where(sa.or_(*matches), k.c.entity_type == entity_type, now_visible(reader, k),
-                                       in_scope(reader, policy, k.c.entity_id))
-        .distinct().limit(CANDIDATES * len(matches)))
-    return {row.entity_id for row in rows}
-
-
-def _keys_of(reader: Reader, ids: set[str], kinds: tuple[str, ...]) -> dict[str, list[tuple[str, str]]]:
-    if not ids:
-        return {}
-    k = tables.pub_key
+    found = (sa.select(k.c.entity_id).where(sa.or_(*matches), k.c.entity_type == entity_type,
+                                            now_visible(reader, k), in_scope(reader, policy, k.c.entity_id))
+             .distinct().limit(CANDIDATES * len(matches)))
+    if not ranked:
+        return {row.entity_id: [] for row in reader.conn.execute(found)}
+    keyed = sa.select(k.c.entity_id, k.c.kind, k.c.key).where(
+        k.c.entity_id.in_(found.scalar_subquery()), k.c.kind.in_(RANK_KINDS), now_visible(reader, k))
     out: dict[str, list[tuple[str, str]]] = {}
-    for row in reader.conn.execute(sa.select(k.c.entity_id, k.c.kind, k.c.key).where(
-            k.c.entity_id.in_(sorted(ids)), k.c.kind.in_(kinds), now_visible(reader, k))):
+    for row in reader.conn.execute(keyed):
         out.setdefault(row.entity_id, []).append((row.kind, row.key))
     return out
 
@@ -128,19 +129,18 @@ def search(reader: Reader, policy: Policy, entity_type: str, *, name: str | None
     disclosed = Disclosure()
     if not policy.allows_type(entity_type):
         return Page(version=reader.version, disclosed=disclosed)
-    criteria: list[tuple[set[str], Callable[[list[tuple[str, str]]], float] | None]] = []
+    criteria: list[tuple[dict[str, list[tuple[str, str]]], Callable[[list[tuple[str, str]]], float] | None]] = []
     if resident_id:
-        ids = _ids_of(reader, policy, entity_type, _identifier(policy, entity_type, "resident_id", resident_id,
-                                                               normalize_resident_id, reader))
-        criteria.append((ids, None))
+        criteria.append((_candidates(reader, policy, entity_type, _identifier(
+            policy, entity_type, "resident_id", resident_id, normalize_resident_id, reader), False), None))
     if phone:
-        criteria.append((_ids_of(reader, policy, entity_type, _identifier(policy, entity_type, "phone", phone,
-                                                                          normalize_phone, reader)), None))
+        criteria.append((_candidates(reader, policy, entity_type, _identifier(
+            policy, entity_type, "phone", phone, normalize_phone, reader), False), None))
     if credit_code:
         key = credit_code_key(credit_code)
         if key is None:
             raise QueryError("credit_code: not a valid unified social credit code")
-        criteria.append((_ids_of(reader, policy, entity_type, [("credit_code", key, False)]), None))
+        criteria.append((_candidates(reader, policy, entity_type, [("credit_code", key, False)], False), None))
     if address:
         key = address_key(address)
         if key is None:
@@ -149,18 +149,16 @@ def search(reader: Reader, policy: Policy, entity_type: str, *, name: str | None
         def score_address(keys: list[tuple[str, str]], query: str = key) -> float:
             return max([fuzz.ratio(query, k[:len(query)]) * 0.5 + fuzz.ratio(query, k) * 0.5
                         for kind, k in keys if kind == "address"] or [0.0])
-        criteria.append((_ids_of(reader, policy, entity_type, [("address", key, True)]), score_address))
+        criteria.append((_candidates(reader, policy, entity_type, [("address", key, True)], True), score_address))
     if name:
         lookups, scorer = _name_lookups(entity_type, name)
-        criteria.append((_ids_of(reader, policy, entity_type, lookups), scorer))
+        criteria.append((_candidates(reader, policy, entity_type, lookups, True), scorer))
     if not criteria:
         raise QueryError("give at least one of name, resident_id, phone, address, credit_code")
-    ids = set.intersection(*(found for found, _ in criteria))
-    ranked = any(scorer is not None for _, scorer in criteria)
-    keys = _keys_of(reader, ids, ("name", "pinyin", "initials", "translit", "address", "org_name")) if ranked else {}
+    ids = set.intersection(*(set(found) for found, _ in criteria))
     scored = []
     for entity_id in ids:
-        parts = [100.0 if scorer is None else scorer(keys.get(entity_id, [])) for _, scorer in criteria]
+        parts = [100.0 if scorer is None else scorer(found.get(entity_id, [])) for found, scorer in criteria]
         score = sum(parts) / len(parts)
         if score >= MIN_SCORE:
             scored.append((round(score, 1), entity_id))
@@ -175,10 +173,7 @@ def search(reader: Reader, policy: Policy, entity_type: str, *, name: str | None
 def _hits(reader: Reader, policy: Policy, entity_type: str, page: list[tuple[float, str]],
           disclosed: Disclosure) -> list[SearchHit]:
     ids = [entity_id for _, entity_id in page]
-    e = tables.pub_entity
-    labels = dict(reader.conn.execute(sa.select(e.c.entity_id, e.c.label).where(
-        e.c.entity_id.in_(ids), now_visible(reader, e))).all()) if ids else {}
-    values = values_of(reader, policy, ids, disclosed, SUMMARY)
+    labels, values = summaries(reader, policy, ids, disclosed)
     for entity_id in ids:
         disclosed.add(entity_id)
     return [SearchHit(id=entity_id, entity_type=entity_type, score=score, label=labels.get(entity_id),

@@ -123,6 +123,9 @@ def test_the_person_profile_shows_what_the_clearance_allows(reader: Reader) -> N
     assert "disclosed" not in full.model_dump()                   # for the audit row, never the response
     named = person_profile(reader, consumer(Sensitivity.internal, fields={"person": frozenset({"name"})}), zhang)
     assert isinstance(named, PersonProfile) and set(named.person.values) == {"name"}
+    assert named.person.label == "张*"
+    unnamed = person_profile(reader, consumer(Sensitivity.internal, fields={"person": frozenset({"gender"})}), zhang)
+    assert isinstance(unnamed, PersonProfile) and unnamed.person.label is None   # not even masked, via the label
     houses_only = Policy(actor="a", role="consumer", purpose="p", clearance=Sensitivity.internal,
                          entity_types=frozenset({"house"}))
     assert person_profile(reader, houses_only, zhang) is None      # a type not allowed: as unknown
