@@ -73,7 +73,12 @@ def test_masked_by_default_links_cover_every_linked_record(fused: FusedDistrict,
     assert manifest["version"] == fused.hub.engine.connect().execute(
         sa.select(sa.func.max(tables.publication.c.version))).scalar_one()
     conflicts = pd.read_csv(out / "conflicts.csv", dtype=str, keep_default_na=False)
-    assert len(conflicts) > 0 and conflicts.groupby(["canonical_id", "attribute"])["source"].nunique().min() >= 1
+    with fused.hub.engine.connect() as conn:
+        k = tables.conflict.c
+        disputed = set(conn.execute(sa.select(k.entity_id, k.attribute)).tuples())
+    assert disputed and set(zip(conflicts["canonical_id"], conflicts["attribute"], strict=True)) == disputed
+    assert (conflicts.groupby(["canonical_id", "attribute"]).size() >= 2).all()   # a dispute has two sides
+    assert set(conflicts["chosen"]) == {"True", "False"}
     assert "CLEAR" not in printed and "masked" in printed
 
 
