@@ -19,11 +19,11 @@ from typer.testing import CliRunner
 
 from hub.audit import query
 from hub.cli import app
-from hub.export import ExportRefused, export, parquet_available, reason_hash
+from hub.export import ExportRefused, export, parquet_available, published_version, reason_hash
 from hub.export.frames import GOLDEN_COLUMNS
 from hub.pipeline import Hub
 from hub.settings import HubSettings
-from hub.store import tables
+from hub.store import runs, tables
 from tests.hub.api.conftest import FusedDistrict
 from tests.reliability.clear_values import clear_hits, truth_values
 
@@ -135,11 +135,33 @@ def test_parquet_when_pyarrow_is_there_else_a_clear_error(fused: FusedDistrict, 
     assert not clear_hits(needles, [pd.read_parquet(out / "golden.parquet").to_csv()])
 
 
-def test_nothing_published_is_refused(settings: HubSettings, tmp_path: Path) -> None:
+def _run(hub: Hub, stage: str, changed: int) -> str:
+    run = runs.start_run(hub.engine, stage, "all")
+    with hub.engine.begin() as conn:
+        runs.finish_run(conn, run.id, "succeeded", loaded=changed)
+    return run.id
+
+
+def test_refused_unless_the_publication_holds_the_latest_resolution(settings: HubSettings, tmp_path: Path) -> None:
+    """Nothing published; then published; then a resolution that changed links after it (its links and
+    conflicts would describe another state than the published golden values): only the middle one exports."""
     hub = Hub.open(settings)
     try:
         with pytest.raises(ExportRefused, match="hub resolve"):
-            export(hub.engine, hub.vault, tmp_path / "out", actor="tester")
+            export(hub.engine, hub.vault, tmp_path / "none", actor="tester")
+        _run(hub, "fuse", 3)
+        publish_run = _run(hub, "publish", 0)
+        with hub.engine.begin() as conn:
+            conn.execute(tables.publication.insert().values(version=1, run_id=publish_run, state="published",
+                                                            started_at=runs.now(), published_at=runs.now()))
+        _run(hub, "resolve", 0)                           # a resolution that changed nothing: still current
+        assert published_version(hub.engine) == 1
+        result = export(hub.engine, hub.vault, tmp_path / "empty", actor="tester")
+        assert result.rows == {"links": 0, "golden": 0, "conflicts": 0}
+        assert (tmp_path / "empty" / "links.csv").read_text(encoding="utf-8").startswith("entity_type,source,")
+        _run(hub, "resolve", 5)
+        with pytest.raises(ExportRefused, match="changed links"):
+            export(hub.engine, hub.vault, tmp_path / "stale", actor="tester")
     finally:
         hub.engine.dispose()
-    assert not (tmp_path / "out").exists()
+    assert not (tmp_path / "none").exists() and not (tmp_path / "stale").exists()
