@@ -14,6 +14,7 @@ from hub.cli_access import audit_app, consumers_app
 from hub.cli_api import serve_cmd, serve_demo
 from hub.cli_console import HubGroup, console, err, folding_table, source_text
 from hub.cli_console import fail as _fail
+from hub.cli_export import export_cmd
 from hub.cli_find import find_cmd
 from hub.cli_mappings import mappings_app
 from hub.cli_resolve import explain_cmd, resolve_cmd, review_app, run_resolve
@@ -38,6 +39,7 @@ app.command("resolve")(resolve_cmd)
 app.command("explain")(explain_cmd)
 app.command("serve")(serve_cmd)
 app.command("find")(find_cmd)
+app.command("export")(export_cmd)
 
 
 @app.callback()
