@@ -143,6 +143,7 @@ def status_cmd() -> None:
     except HubError as exc:
         raise _fail(exc) from None
     rows = source_status(hub.engine, stale_after=hub.settings.stale_after)
+    _print_alerts(hub.settings)
     if not rows:
         console.print("no source has been ingested yet: run `hub ingest`")
         return
@@ -280,3 +281,17 @@ def demo(
             serve_demo(settings)
         except HubError as exc:
             raise _fail(exc) from None
+
+
+def _print_alerts(settings: HubSettings) -> None:
+    """The latest alerts raised by failed DAG tasks (hub.alerts), above the per-source tables."""
+    from hub.alerts import alerts_path, recent_alerts
+
+    alerts = recent_alerts(settings)
+    if not alerts:
+        return
+    console.print(f"[bold red]latest alerts[/bold red] (all in {source_text(alerts_path(settings))}):")
+    for a in alerts:
+        console.print(f"  {a.at} [red]{source_text(a.origin)}[/red] run {source_text(a.run_id or '-')} "
+                      f"try {a.try_number}: {source_text(a.message.splitlines()[0] if a.message else '')}",
+                      highlight=False)
