@@ -100,9 +100,9 @@ def test_every_dag_runs_and_the_fusion_publishes(dag_bag: Any, hub_env: tuple[Hu
     assert set(ingest_ids) <= produced
 
 
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)   # store-specific paths: the test above
 def test_a_broken_source_fails_its_own_dag_and_the_others_publish(
-        dag_bag: Any, hub_env: tuple[HubSettings, DemoManifest], monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path) -> None:
+        dag_bag: Any, hub_env: tuple[HubSettings, DemoManifest], monkeypatch: pytest.MonkeyPatch) -> None:
     settings, manifest = hub_env
     # 人社's database unreachable: Airflow's connection wins over the hub's own, which would work
     monkeypatch.setenv("AIRFLOW_CONN_RENSHE", json.dumps({"conn_type": "mysql", "host": "127.0.0.1", "port": 9,
