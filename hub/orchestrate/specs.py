@@ -4,18 +4,21 @@ The DAG files in dags/ loop over `ingest_dag_specs` and wire each spec to an Air
 they need to decide (which sources, their ids, assets and documentation) is decided here, where a test
 reaches it without Airflow. A mapping file that does not load still gets its DAG: its run fails with
 the file's problems, where the operator looks. Drafts (`status: draft`) get none, as `hub ingest`
-skips them.
+skips them. Two files naming one source: the first (by file name) has the DAG, and its run fails as
+`hub ingest` fails both, naming the other.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from hub.mapping import load_mappings
+import yaml
+
 from hub.settings import HubSettings
 
 INGEST_DAG_PREFIX = "hub_ingest_"
@@ -46,16 +49,42 @@ class IngestDagSpec:
 
 
 def ingest_dag_specs(mappings_dir: Path) -> list[IngestDagSpec]:
-    """One spec per source of the mappings folder (ready or broken, not draft), sorted by source."""
+    """One spec per source of the mappings folder (ready or broken, not draft), sorted by source.
+
+    Only the top-level keys are read (source, status, department, title), not the whole mapping: Airflow
+    parses the DAG files every 30 seconds and again in every task process, and validating every mapping
+    (hub.mapping with the normalizers it imports) would cost each of them seconds. The task itself loads
+    and checks its mapping, and a file that does not load fails there, with every problem listed."""
     specs: dict[str, IngestDagSpec] = {}
-    for f in load_mappings(mappings_dir).files:
-        if f.draft or f.source in specs:
+    for path in sorted(Path(mappings_dir).glob("*.yaml")):
+        head = _top_level(path)
+        if str(head.get("status", "")).strip().lower() == "draft":
             continue
-        department, title = ((f.spec.department, f.spec.title or f.source) if f.spec is not None
-                             else ("?", "its mapping does not load: see the task log"))
-        specs[f.source] = IngestDagSpec(f.source, INGEST_DAG_PREFIX + f.source, f"source_{f.source}",
-                                        ASSET_URI_PREFIX + f.source, f.path, department, title)
+        source = str(head.get("source") or path.stem)
+        if source in specs or not _DAG_ID_PART.fullmatch(source):
+            source = path.stem if _DAG_ID_PART.fullmatch(path.stem) and path.stem not in specs else source
+            if source in specs or not _DAG_ID_PART.fullmatch(source):
+                continue
+        specs[source] = IngestDagSpec(source, INGEST_DAG_PREFIX + source, f"source_{source}",
+                                      ASSET_URI_PREFIX + source, path, str(head.get("department") or "?"),
+                                      str(head.get("title") or source))
     return sorted(specs.values(), key=lambda s: s.source)
+
+
+_DAG_ID_PART = re.compile(r"[A-Za-z0-9_.-]{1,200}")
+_TOP_KEY = re.compile(r"^(source|status|department|title):[ \t]*(.*?)[ \t]*(?:#.*)?$", re.MULTILINE)
+
+
+def _top_level(path: Path) -> dict[str, object]:
+    """The mapping's top-level keys; read line by line when the file is not valid YAML."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        data = None
+    if isinstance(data, dict):
+        return data
+    return {key: value.strip("'\"") for key, value in _TOP_KEY.findall(text)}
 
 
 _RELATIVE_DEFAULTS = {"HUB_HOME": ("home", "var"), "HUB_MAPPINGS_DIR": ("mappings_dir", "mappings")}
