@@ -7,12 +7,12 @@ is shortened (one retry after a second) so that a failing source shows its retry
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from hub.orchestrate import POOL
 PROJECT = Path(__file__).resolve().parents[2]
 DAGS = PROJECT / "dags"
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="hub-airflow-test-"))
+atexit.register(shutil.rmtree, AIRFLOW_HOME, ignore_errors=True)   # made at collection, used or not
 AIRFLOW_ENV = {
     "AIRFLOW_HOME": str(AIRFLOW_HOME),
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -44,12 +45,11 @@ def airflow_cli(*args: str, env: dict[str, str] | None = None) -> str:
 
 
 @pytest.fixture(scope="session")
-def airflow_db() -> Iterator[Path]:
-    """The session's Airflow metadata database, migrated, with the hub's pool; removed afterwards."""
+def airflow_db() -> Path:
+    """The session's Airflow metadata database, migrated, with the hub's pool (removed when pytest exits)."""
     airflow_cli("db", "migrate")
     airflow_cli("pools", "set", POOL, "2", "hub work: one slot per core")
-    yield AIRFLOW_HOME
-    shutil.rmtree(AIRFLOW_HOME, ignore_errors=True)
+    return AIRFLOW_HOME
 
 
 @pytest.fixture(scope="session")
