@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)  ## virtualenv in .venv with the pinned stack; the `hub` command at .venv/bin/hub
 
-run: install  ## build the simulated district, serve its 物业 API, ingest all departments, show status
-	$(BIN)/hub demo
+run: install  ## build the simulated district, serve its 物业 API, ingest, resolve, publish; then Airflow standalone (pipeline triggered once) beside the hub API
+	$(BIN)/hub demo --airflow
 
 test: install  ## the whole suite (SQLite, PostgreSQL and MariaDB on 127.0.0.1), ending with the reliability table
 	$(BIN)/python -m pytest --reliability-report=var/reliability.md

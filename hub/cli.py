@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -145,6 +146,7 @@ def status_cmd() -> None:
     except HubError as exc:
         raise _fail(exc) from None
     rows = source_status(hub.engine, stale_after=hub.settings.stale_after)
+    _print_alerts(hub.settings)
     if not rows:
         console.print("no source has been ingested yet: run `hub ingest`")
         return
@@ -253,32 +255,84 @@ def demo(
     port: Annotated[int, typer.Option(help="port of the simulated 物业 API")] = 8765,
     serve: Annotated[bool, typer.Option(help="end by serving the hub's API (HUB_API_HOST:HUB_API_PORT) with a "
                                              "demo consumer's credentials, until Ctrl-C")] = True,
+    airflow: Annotated[bool, typer.Option(help="then start Airflow (standalone, under HUB_HOME/airflow, DAGs "
+                                               "from ./dags), trigger every ingest DAG once, and keep it and "
+                                               "the 物业 API running beside the hub's API until Ctrl-C")] = False,
+    airflow_port: Annotated[int, typer.Option(help="port of Airflow's UI and API on 127.0.0.1")] = 8080,
 ) -> None:
     """What `make run` does: build the district (once), serve the 物业 API, ingest everything, resolve and
-    publish, report; then serve the hub's API to a demo app."""
+    publish, report; then (with --airflow) Airflow over the same store; then serve the hub's API to a demo app."""
+    import signal
+    import sys
+
     from sqlalchemy.engine import make_url
 
     from hub.demo import demo_world
 
     settings = HubSettings()
-    with demo_world(settings, residents=residents, seed=seed, port=port, console=console):
+    # SIGTERM unwinds like Ctrl-C, so that Airflow and the 物业 API stop cleanly (uvicorn, while it serves,
+    # handles the signal itself and raises it again once it has stopped)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    with contextlib.ExitStack() as running:
+        running.enter_context(demo_world(settings, residents=residents, seed=seed, port=port, console=console))
         results = run_ingest(None)
-    status_cmd()
-    try:
-        run_resolve(None)
-    except HubError as exc:
-        raise _fail(exc) from None
-    store = source_text(make_url(settings.database_url).render_as_string(hide_password=True))
-    console.print(f"\nstore: {store}\nsources: {source_text(settings.sources_dir)}  "
-                  f"(ground truth in {source_text(settings.sources_dir)}/truth)\n"
-                  f"mappings: {source_text(settings.mappings_dir)}\n"
-                  "next: `.venv/bin/hub status`, `.venv/bin/hub review list`, `.venv/bin/hub explain ENTITY`, "
-                  "`make run` again (re-runs change no data, only the demo app's secret; a bare `hub ingest` "
-                  "reaches the 物业 sources only while their simulated API runs, which `hub demo` starts and stops)")
-    if any(r.status == "failed" for r in results):
-        raise typer.Exit(code=1)
-    if serve:
+        if not airflow:
+            running.close()   # the 物业 API is needed only while something ingests
+        status_cmd()
         try:
-            serve_demo(settings)
+            run_resolve(None)
         except HubError as exc:
             raise _fail(exc) from None
+        store = source_text(make_url(settings.database_url).render_as_string(hide_password=True))
+        console.print(f"\nstore: {store}\nsources: {source_text(settings.sources_dir)}  "
+                      f"(ground truth in {source_text(settings.sources_dir)}/truth)\n"
+                      f"mappings: {source_text(settings.mappings_dir)}\n"
+                      "next: `.venv/bin/hub status`, `.venv/bin/hub review list`, `.venv/bin/hub explain ENTITY`, "
+                      "`make run` again (re-runs change no data, only the demo app's secret; a bare `hub ingest` "
+                      "reaches the 物业 sources only while their simulated API runs, which `hub demo` starts and "
+                      "stops)")
+        if any(r.status == "failed" for r in results):
+            raise typer.Exit(code=1)
+        if airflow:
+            _start_airflow(settings, running, airflow_port)
+        try:
+            if serve:
+                serve_demo(settings)
+            elif airflow:
+                console.print("Ctrl-C stops Airflow.")
+                signal.pause()
+        except HubError as exc:
+            raise _fail(exc) from None
+        except KeyboardInterrupt:
+            pass
+
+
+def _start_airflow(settings: HubSettings, running: contextlib.ExitStack, port: int) -> None:
+    """Airflow standalone beside the demo (hub.orchestrate.standalone), stopped when `running` closes."""
+    from hub.orchestrate import FUSION_DAG_ID
+    from hub.orchestrate.standalone import running_airflow
+
+    with console.status("starting Airflow (standalone) and triggering every ingest DAG …"):
+        try:
+            airflow = running.enter_context(running_airflow(settings, Path.cwd(), port=port))
+        except (HubError, RuntimeError, TimeoutError) as exc:
+            raise _fail(exc) from None
+    console.print(f"\n[bold]Airflow[/bold] runs the same pipeline as DAGs: UI at {airflow.url} "
+                  f"(user {airflow.username}, password {source_text(airflow.password)}; kept in "
+                  f"{source_text(settings.home / 'airflow')}). Every ingest DAG was triggered once; each source's "
+                  f"asset then schedules {FUSION_DAG_ID} (resolve → fuse → publish). Failed tasks raise alerts that "
+                  f"`hub status` shows; Airflow's own output is in {source_text(airflow.log_path)}. "
+                  "Guide: docs/operator-guide.md.", highlight=False)
+
+def _print_alerts(settings: HubSettings) -> None:
+    """The latest alerts raised by failed DAG tasks (hub.alerts), above the per-source tables."""
+    from hub.alerts import alerts_path, recent_alerts
+
+    alerts = recent_alerts(settings)
+    if not alerts:
+        return
+    console.print(f"[bold red]latest alerts[/bold red] (all in {source_text(alerts_path(settings))}):")
+    for a in alerts:
+        console.print(f"  {a.at} [red]{source_text(a.origin)}[/red] run {source_text(a.run_id or '-')} "
+                      f"try {a.try_number}: {source_text(a.message.splitlines()[0] if a.message else '')}",
+                      highlight=False)

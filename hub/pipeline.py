@@ -14,8 +14,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -79,13 +80,20 @@ def load_connections_file(settings: HubSettings) -> dict[str, Any]:
     return data
 
 
-def build_connector(spec: MappingSpec, settings: HubSettings,
-                    environ: Mapping[str, str] | None = None) -> Connector:
-    """The connector a mapping asks for, with its connection resolved from env or the connections file."""
+ConnectionLookup = Callable[[str], Connection | None]
+"""A connection store consulted before the hub's own (hub.orchestrate: Airflow Connections); None: not there."""
+
+
+def build_connector(spec: MappingSpec, settings: HubSettings, environ: Mapping[str, str] | None = None,
+                    lookup: ConnectionLookup | None = None) -> Connector:
+    """The connector a mapping asks for, with its connection from `lookup` when given and it has one,
+    else from the environment (HUB_CONN_<NAME>) or the connections file."""
     connection: Connection | None = None
-    if spec.connector.connection:
-        connection = resolve_connection(spec.connector.connection,
-                                        environ=os.environ if environ is None else environ,
+    name = spec.connector.connection
+    if name and lookup is not None:
+        connection = lookup(name)
+    if name and connection is None:
+        connection = resolve_connection(name, environ=os.environ if environ is None else environ,
                                         file_values=load_connections_file(settings))
     return create_connector(spec.connector.kind, spec.source, spec.connector.settings, connection,
                             batch_size=min(spec.batch_size, settings.batch_size), base_dir=settings.sources_dir,
@@ -93,15 +101,29 @@ def build_connector(spec: MappingSpec, settings: HubSettings,
 
 
 def ingest_one(hub: Hub, spec: MappingSpec, on_batch: Callable[[str, BatchCounts], None] | None = None,
-               initial_load: bool = False) -> IngestResult:
-    """Ingest one source; a source that cannot even start (no connection, unknown kind) fails alone."""
+               initial_load: bool = False, *, lookup: ConnectionLookup | None = None) -> IngestResult:
+    """Ingest one source; a source that cannot even start (no connection, unknown kind) fails alone.
+    `lookup`: tried first for the mapping's connection (under Airflow, its Connections)."""
     callback = (lambda counts: on_batch(spec.source, counts)) if on_batch else None
     try:
-        connector = build_connector(spec, hub.settings)
+        connector = build_connector(spec, hub.settings, lookup=lookup)
     except HubError as exc:
-        return record_failed_start(hub.engine, spec.source, str(exc), stale_after=hub.settings.stale_after)
-    return ingest_source(spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback,
-                         initial_load=initial_load, stale_after=hub.settings.stale_after)
+        result = record_failed_start(hub.engine, spec.source, str(exc), error_kind=type(exc).__name__,
+                                     stale_after=hub.settings.stale_after)
+    else:
+        result = ingest_source(spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback,
+                               initial_load=initial_load, stale_after=hub.settings.stale_after)
+    log_ingest(result)
+    return result
+
+
+def log_ingest(result: IngestResult) -> None:
+    """One line of counts per source (record keys and values never): what an Airflow task log shows."""
+    level = logging.INFO if result.status in ("succeeded", "skipped") else logging.ERROR
+    log.log(level, "ingest %s: %s, extracted %d, loaded %d, quarantined %d (values rejected %d), unchanged %d, "
+            "statements %d, reconciled %s, run %s", result.source, result.status, result.extracted, result.loaded,
+            result.quarantined, result.quarantined_values, result.unchanged, result.statements,
+            "yes" if result.reconciled else "NO", result.run_id or "-")
 
 
 def _ingest_in_worker(settings: HubSettings, spec: MappingSpec, initial_load: bool) -> IngestResult:
@@ -146,7 +168,8 @@ def _choose(mappings: MappingSet, sources: list[str] | None) -> tuple[list[Mappi
 
 
 def ingest(hub: Hub, sources: list[str] | None = None,
-           on_batch: Callable[[str, BatchCounts], None] | None = None, *, workers: int = 1) -> list[IngestResult]:
+           on_batch: Callable[[str, BatchCounts], None] | None = None, *, workers: int = 1,
+           lookup: ConnectionLookup | None = None, defer_indexes: bool = True) -> list[IngestResult]:
     """Ingest the named sources (all when None), each on its own: one failing never stops the others.
 
     A mapping file that does not load fails its own source only: a failed run row with its file:line
@@ -155,22 +178,30 @@ def ingest(hub: Hub, sources: list[str] | None = None,
     With `workers` > 1, sources run in that many processes at once (normalizing is CPU work, and the
     sources are independent); per-batch progress is then reported only by the process itself.
     Into an empty store, the load runs without secondary indexes and builds them at the end.
+    `lookup`: a connection store tried before the hub's own (under Airflow, its Connections; one process only).
+    `defer_indexes` False: never an initial load, whatever the store holds. An orchestrator that lands
+    several sources at once in separate processes passes it: one load dropping the shared indexes (and
+    building them when it ends) while another writes is a race this function cannot see.
     """
     chosen, failed, drafts = _choose(load_mappings(hub.settings.mappings_dir), sources)
     broken: dict[str, list[MappingFile]] = {}
     for f in failed:
         broken.setdefault(f.source, []).append(f)
     not_started = [record_failed_start(hub.engine, source, "\n".join(f.error for f in files),
-                                       stale_after=hub.settings.stale_after) for source, files in broken.items()]
+                                       error_kind="MappingError", stale_after=hub.settings.stale_after)
+                   for source, files in broken.items()]
     skipped = [IngestResult(d.source, "", "skipped", error=draft_note(d)) for d in drafts]
-    return _ingest_specs(hub, chosen, on_batch, workers) + not_started + skipped
+    return _ingest_specs(hub, chosen, on_batch, workers, lookup, defer_indexes) + not_started + skipped
 
 
 def _ingest_specs(hub: Hub, chosen: list[MappingSpec], on_batch: Callable[[str, BatchCounts], None] | None,
-                  workers: int) -> list[IngestResult]:
-    with initial_load(hub.engine) as empty_store:
+                  workers: int, lookup: ConnectionLookup | None = None,
+                  defer_indexes: bool = True) -> list[IngestResult]:
+    if not defer_indexes:
+        restore_indexes(hub.engine)   # after an initial load that was killed
+    with initial_load(hub.engine) if defer_indexes else nullcontext(False) as empty_store:
         if workers <= 1 or len(chosen) <= 1:
-            return [ingest_one(hub, spec, on_batch, empty_store) for spec in chosen]
+            return [ingest_one(hub, spec, on_batch, empty_store, lookup=lookup) for spec in chosen]
         context = multiprocessing.get_context("spawn")   # no inherited engine connections or threads
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
         try:
@@ -197,23 +228,58 @@ def resolve(hub: Hub, entity_types: list[str] | None = None, *, full: bool = Fal
     """Resolve the entity types (all when None) into stable canonical ids, fuse golden records, conflicts,
     relations and places for what changed, then publish the read model (`publish`). See hub.resolve.runner
     for full and incremental runs."""
-    from hub.fuse import fuse
+    mappings = hub.mappings()   # before any work: fusion needs every mapping, a broken one stops it here
+    runs = resolve_entities(hub, entity_types, full=full, train=train, progress=progress)
+    fusion = fuse_entities(hub, touched_by(runs), mappings=mappings, progress=progress)
+    changed = fusion_changed(runs, fusion)
+    return ResolveReport(runs, fusion, publish(hub, progress=progress, mappings=mappings, fusion_changed=changed))
+
+
+def resolve_entities(hub: Hub, entity_types: list[str] | None = None, *, full: bool = False,
+                     train: bool | None = None, progress: Progress | None = None) -> list[TypeRun]:
+    """Resolution alone (the fusion DAG's first task): records → stable canonical ids, per entity type."""
     from hub.resolve.runner import ENTITY_TYPES, resolve_type
 
     unknown = sorted(set(entity_types or []) - set(ENTITY_TYPES))
     if unknown:
         raise ConfigurationError(f"cannot resolve {', '.join(unknown)}; entity types: {', '.join(ENTITY_TYPES)}")
     wanted = [t for t in ENTITY_TYPES if entity_types is None or t in entity_types]
-    mappings = hub.mappings()   # before any work: fusion needs every mapping, a broken one stops it here
     restore_indexes(hub.engine)   # after an initial load that was killed: resolution reads through them
-    stale_after = hub.settings.stale_after
-    runs = [resolve_type(hub.engine, hub.vault, entity_type, full=full, train=train, progress=progress,
-                         state_dir=hub.settings.home / "state", stale_after=stale_after) for entity_type in wanted]
-    touched = {run.entity_type: run.touched for run in runs}
-    fusion = fuse(hub.engine, hub.vault, mappings, touched, progress, stale_after=stale_after)
-    changed = (any(run.links_written or any(run.changes.values()) for run in runs)
-               or any(fusion.golden_entities.values()) or fusion.relations > 0 or fusion.places > 0)
-    return ResolveReport(runs, fusion, publish(hub, progress=progress, mappings=mappings, fusion_changed=changed))
+    runs = []
+    for entity_type in wanted:
+        run = resolve_type(hub.engine, hub.vault, entity_type, full=full, train=train, progress=progress,
+                           state_dir=hub.settings.home / "state", stale_after=hub.settings.stale_after)
+        log.info("resolve %s (%s): records %d, matched (links written) %d, in review %d, entities %s, %.1f s",
+                 run.entity_type, run.mode, run.records, run.links_written, run.review_pairs,
+                 ", ".join(f"{kind} {n}" for kind, n in sorted(run.changes.items())) or "unchanged", run.seconds)
+        runs.append(run)
+    return runs
+
+
+def touched_by(runs: list[TypeRun]) -> dict[str, set[str] | None]:
+    """What fusion must rebuild after these resolutions: per entity type its touched ids (None: all)."""
+    return {run.entity_type: run.touched for run in runs}
+
+
+def fusion_changed(runs: list[TypeRun], fusion: FuseResult) -> bool:
+    """Whether resolution or fusion changed anything a publication would show."""
+    return (any(run.links_written or any(run.changes.values()) for run in runs)
+            or any(fusion.golden_entities.values()) or fusion.relations > 0 or fusion.places > 0)
+
+
+def fuse_entities(hub: Hub, touched: Mapping[str, Collection[str] | None], *,
+                  mappings: list[MappingSpec] | None = None, progress: Progress | None = None) -> FuseResult:
+    """Fusion alone (the fusion DAG's second task): golden values, conflicts, relations and places of the
+    touched entities; after a failed or a first fusion, of all of them (hub.fuse)."""
+    from hub.fuse import fuse
+
+    specs = hub.mappings() if mappings is None else mappings
+    fusion = fuse(hub.engine, hub.vault, specs, touched, progress, stale_after=hub.settings.stale_after)
+    log.info("fuse: golden records %s; entities with conflicts %s; relations %d, places %d",
+             ", ".join(f"{t} {n}" for t, n in sorted(fusion.golden_entities.items())) or "none",
+             ", ".join(f"{t} {n}" for t, n in sorted(fusion.conflict_entities.items())) or "none",
+             fusion.relations, fusion.places)
+    return fusion
 
 
 def publish(hub: Hub, *, full: bool = False, progress: Callable[[str], None] | None = None,
@@ -224,6 +290,11 @@ def publish(hub: Hub, *, full: bool = False, progress: Callable[[str], None] | N
     from hub.publish import publish as publish_read_model
 
     specs = hub.mappings() if mappings is None else mappings
-    return publish_read_model(hub.engine, hub.vault, full=full, progress=progress,
-                              departments={spec.source: spec.department for spec in specs},
-                              fusion_changed=fusion_changed, stale_after=hub.settings.stale_after)
+    result = publish_read_model(hub.engine, hub.vault, full=full, progress=progress,
+                                departments={spec.source: spec.department for spec in specs},
+                                fusion_changed=fusion_changed, stale_after=hub.settings.stale_after)
+    log.info("publish: version %s (previous %s, %s), rows %s, %.1f s", result.version, result.previous,
+             "new" if result.changed else "unchanged",
+             ", ".join(f"{table} +{c.get('added', 0)}/-{c.get('retired', 0)}"
+                       for table, c in sorted(result.counts.items())) or "none", result.seconds)
+    return result

@@ -50,6 +50,9 @@ class IngestResult:
     batches: int = 0
     watermark: str | None = None
     error: str | None = None
+    error_kind: str | None = None
+    """The class of the error that failed the run (SourceUnavailable, SourceSchemaChanged, MappingError…;
+    OperationalError: the store): what decides whether an orchestrator retries it."""
 
     @property
     def reconciled(self) -> bool:
@@ -121,7 +124,7 @@ class _FullCollectionsHeld:
 young_collections_only = _FullCollectionsHeld()
 
 
-def record_failed_start(engine: Engine, source: str, error: str, *,
+def record_failed_start(engine: Engine, source: str, error: str, *, error_kind: str | None = None,
                         stale_after: timedelta = DEFAULT_STALE_AFTER) -> IngestResult:
     """A run of a source that could not even start (its mapping does not load, no connection, unknown
     connector kind): a run row that starts and fails at once with the cause, so `hub status` shows it
@@ -131,7 +134,7 @@ def record_failed_start(engine: Engine, source: str, error: str, *,
     with engine.begin() as conn:
         finish_run(conn, run_id, "failed", error=error, watermark_after=watermark)
     log.warning("source %s: cannot start: %s", source, error)
-    return IngestResult(source, run_id, "failed", watermark=watermark, error=error)
+    return IngestResult(source, run_id, "failed", watermark=watermark, error=error, error_kind=error_kind)
 
 
 def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, vault: Vault,
@@ -177,10 +180,11 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
                 _after_write(pending.result(), result, engine, on_batch, initial_load)
         result.status = "succeeded"
     except HubError as exc:
-        result.status, result.error = "failed", str(exc)
+        result.status, result.error, result.error_kind = "failed", str(exc), type(exc).__name__
         log.warning("source %s: run %s failed: %s", spec.source, run_id, exc)
     except OperationalError as exc:   # the store itself (disk full, server gone): this run fails, others go on
         result.status, result.error = "failed", f"the store refused the batch: {driver_message(exc)}"
+        result.error_kind = type(exc).__name__
         log.warning("source %s: run %s failed: %s", spec.source, run_id, result.error)
     except Exception as exc:  # a defect, not a source problem: record it, then let it surface
         # the type alone for a statement's error: the driver's text may quote the value it refused
