@@ -58,7 +58,22 @@ def serving_engine(engine: Engine) -> Engine:
     disconnect, replaces every pooled connection before the next. SQLite: the engine as it is."""
     if engine.dialect.name != "postgresql":
         return engine
+    _cache_long_queries()
     return create_engine(engine.url, pool_pre_ping=False, hide_parameters=True)
+
+
+LONG_QUERY = 16_384
+
+
+def _cache_long_queries() -> None:
+    """psycopg converts a query's placeholders on every execution unless the query is at most 4 KB long, when
+    it caches the conversion; a profile's one query (hub.views.gather) is longer, and converting it again
+    per request cost more of the API process's time than reading its rows. The limit is a module constant
+    of psycopg (read at each execution): raised here for the serving process, left alone if it moved."""
+    from psycopg import _queries
+
+    if isinstance(getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", None), int):
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, LONG_QUERY)
 
 
 def driver_message(exc: DBAPIError) -> str:

@@ -16,20 +16,9 @@ import sqlalchemy as sa
 from hub.access.policy import Policy
 from hub.store import tables
 from hub.store.runs import as_utc
-from hub.views.gather import TYPES, Gathered, gather, scoped_by, visible_at
+from hub.views.gather import SUMMARY, SUMMARY_ATTRIBUTES, TYPES, Gathered, constants, gather, scoped_by, visible_at
 from hub.views.reader import Reader, label_shown, relation_allowed, show, utc
 from schemas.views import Disclosure, EntityView, FieldValue, Moved, PlaceRef, Related
-
-SUMMARY: dict[str, tuple[str, ...]] = {
-    "person": ("name", "resident_id", "gender", "birth_date", "phone"),
-    "house": ("address", "usage", "floor_area"),
-    "organization": ("name", "credit_code", "org_type", "address"),
-    "thing": ("thing_type", "plate_no", "brand", "color", "name", "parking_space_no"),
-    "situation": ("situation_type", "status", "start_date", "end_date"),
-    "event": ("event_type", "occurred_at", "status", "closed_at"),
-}
-"""The values shown for an entity in a profile's lists and in search results."""
-
 
 # The request path's statements, built once at import with bound parameters (version, types, scope, ids): a
 # request then costs its queries' execution, not building and hashing SQLAlchemy expressions each time.
@@ -43,7 +32,7 @@ _VALUES = sa.select(_VAL.c.entity_id, _VAL.c.entity_type, _VAL.c.attribute.label
                     _VAL.c.value_enc,
                     _VAL.c.source, _VAL.c.sources).where(_VAL.c.entity_id.in_(sa.bindparam("ids", expanding=True)),
                                                         visible_at(_VAL))
-_VALUES_SOME = _VALUES.where(_VAL.c.attribute.in_(sa.bindparam("attributes", expanding=True)))
+_VALUES_SOME = _VALUES.where(_VAL.c.attribute.in_(constants(SUMMARY_ATTRIBUTES)))
 
 
 def bound(reader: Reader, policy: Policy, **more: Any) -> dict[str, Any]:
@@ -138,8 +127,7 @@ def summaries(reader: Reader, policy: Policy, entity_ids: Sequence[str], disclos
         return {}, {}
     labels: dict[str, str | None] = {}
     rows = []
-    for row in reader.conn.execute(_SUMMARIES, {"version": reader.version, "ids": sorted(entity_ids),
-                                                "attributes": summary_attributes()}):
+    for row in reader.conn.execute(_SUMMARIES, {"version": reader.version, "ids": sorted(entity_ids)}):
         if row.name == "":
             labels[row.entity_id] = label_shown(policy, row.entity_type, row.value)
         else:
@@ -147,5 +135,3 @@ def summaries(reader: Reader, policy: Policy, entity_ids: Sequence[str], disclos
     return labels, _shown(reader, policy, rows, disclosed, SUMMARY)
 
 
-def summary_attributes() -> list[str]:
-    return sorted({a for names in SUMMARY.values() for a in names})

@@ -10,6 +10,8 @@ relation's sensitivity and each value's disclosure afterwards in `show`).
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,8 +26,19 @@ _V: sa.BindParameter[int] = sa.bindparam("version")
 _ID: sa.BindParameter[str] = sa.bindparam("id")
 TYPES: sa.BindParameter[list[str]] = sa.bindparam("types", expanding=True)
 _SCOPE: sa.BindParameter[list[str]] = sa.bindparam("scope", expanding=True)
-_SUMMARY: sa.BindParameter[list[str]] = sa.bindparam("summary", expanding=True)
 _E, _VAL, _R, _S = tables.pub_entity, tables.pub_value, tables.pub_relation, tables.pub_scope
+
+SUMMARY: dict[str, tuple[str, ...]] = {
+    "person": ("name", "resident_id", "gender", "birth_date", "phone"),
+    "house": ("address", "usage", "floor_area"),
+    "organization": ("name", "credit_code", "org_type", "address"),
+    "thing": ("thing_type", "plate_no", "brand", "color", "name", "parking_space_no"),
+    "situation": ("situation_type", "status", "start_date", "end_date"),
+    "event": ("event_type", "occurred_at", "status", "closed_at"),
+}
+"""The values shown for an entity in a profile's lists and in search results."""
+SUMMARY_ATTRIBUTES = tuple(sorted({a for names in SUMMARY.values() for a in names}))
+_NAME = re.compile(r"^[a-z_]+$")
 
 COLUMNS: dict[str, sa.types.TypeEngine[Any]] = {
     "part": sa.String(), "entity_id": sa.String(), "entity_type": sa.String(), "name": sa.String(),
@@ -55,11 +68,19 @@ def _part(part_name: str, /, **given: sa.ColumnElement[Any]) -> list[sa.ColumnEl
             for column, kind in COLUMNS.items()]
 
 
-def _statement(scoped: bool, with_related: bool) -> sa.CompoundSelect[Any]:
+def constants(names: Sequence[str]) -> list[sa.ColumnElement[Any]]:
+    """Names of the hub's own vocabulary (entity types, attributes) written into the SQL, not bound: an IN
+    list of bound values is rendered again at every execution, which cost more than running the query."""
+    assert all(_NAME.match(name) for name in names), names
+    return [sa.literal_column(f"'{name}'") for name in names]
+
+
+def _statement(scoped: bool, with_related: bool, types: tuple[str, ...]) -> sa.CompoundSelect[Any]:
+    allowed = constants(types)
     subject = sa.select(*_part("subject", entity_id=_E.c.entity_id, entity_type=_E.c.entity_type, label=_E.c.label,
                                state=_E.c.state, merged_into=_E.c.merged_into, records=_E.c.records,
                                at=_E.c.updated_at)).where(
-        _E.c.entity_id == _ID, visible_at(_E), _E.c.entity_type.in_(TYPES),
+        _E.c.entity_id == _ID, visible_at(_E), _E.c.entity_type.in_(allowed),
         sa.or_(_E.c.state == "merged", scoped_by(_E.c.entity_id, scoped)))
     values = sa.select(*_part("value", entity_id=_VAL.c.entity_id, entity_type=_VAL.c.entity_type,
                               name=_VAL.c.attribute, value=_VAL.c.value, value_enc=_VAL.c.value_enc,
@@ -76,13 +97,13 @@ def _statement(scoped: bool, with_related: bool) -> sa.CompoundSelect[Any]:
                                          valid_to=_R.c.valid_to))
                         .join(_E, _E.c.entity_id == other)
                         .where(end == _ID, visible_at(_R), visible_at(_E), _E.c.state == "active",
-                               _E.c.entity_type.in_(TYPES), scoped_by(_E.c.entity_id, scoped)))
+                               _E.c.entity_type.in_(allowed), scoped_by(_E.c.entity_id, scoped)))
         related = sa.union_all(*ends).cte("related_end")
         related_values = sa.select(*_part("related_value", entity_id=_VAL.c.entity_id,
                                           entity_type=_VAL.c.entity_type, name=_VAL.c.attribute,
                                           value=_VAL.c.value, value_enc=_VAL.c.value_enc, source=_VAL.c.source,
                                           sources=_VAL.c.sources)).where(
-            _VAL.c.entity_id.in_(sa.select(related.c.entity_id)), _VAL.c.attribute.in_(_SUMMARY),
+            _VAL.c.entity_id.in_(sa.select(related.c.entity_id)), _VAL.c.attribute.in_(constants(SUMMARY_ATTRIBUTES)),
             visible_at(_VAL))
         places = sa.select(*_part("place", entity_id=_S.c.entity_id, name=_S.c.place_id, label=_S.c.name,
                                   entity_type=_S.c.place_type)).where(_S.c.entity_id == _ID, visible_at(_S))
@@ -90,8 +111,10 @@ def _statement(scoped: bool, with_related: bool) -> sa.CompoundSelect[Any]:
     return sa.union_all(*parts)
 
 
-_STATEMENTS = {(scoped, with_related): _statement(scoped, with_related)
-               for scoped in (False, True) for with_related in (False, True)}
+@functools.lru_cache(maxsize=256)
+def statement(scoped: bool, with_related: bool, types: tuple[str, ...]) -> sa.CompoundSelect[Any]:
+    """The gathering statement for a kind of policy (scoped or not, its entity types), built once."""
+    return _statement(scoped, with_related, types)
 
 
 @dataclass
@@ -105,18 +128,16 @@ class Gathered:
     places: list[Any] = field(default_factory=list)
 
 
-def gather(reader: Reader, policy: Policy, entity_id: str, *, with_related: bool,
-           summary: Sequence[str] = ()) -> Gathered:
-    """The entity's row, its values, and with `with_related` its related ends (both ways), their values of
-    the `summary` attributes, and its places: one round trip."""
-    params: dict[str, Any] = {"version": reader.version, "id": entity_id, "types": sorted(policy.entity_types)}
+def gather(reader: Reader, policy: Policy, entity_id: str, *, with_related: bool) -> Gathered:
+    """The entity's row, its values, and with `with_related` its related ends (both ways), their SUMMARY
+    values, and its places: one round trip."""
+    params: dict[str, Any] = {"version": reader.version, "id": entity_id}
     if policy.scope is not None:
         params["scope"] = sorted(policy.scope)
-    if with_related:
-        params["summary"] = sorted(set(summary)) or [""]
     out = Gathered()
     parts = {"value": out.values, "related": out.related, "related_value": out.related_values, "place": out.places}
-    for row in reader.conn.execute(_STATEMENTS[(policy.scope is not None, with_related)], params):
+    query = statement(policy.scope is not None, with_related, tuple(sorted(policy.entity_types)))
+    for row in reader.conn.execute(query, params):
         if row.part == "subject":
             out.subject = row
         else:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from hub.access.policy import Policy
 from hub.publish.keys import address_key
 from hub.store import tables
-from hub.views.entity import places_in, related_of, summaries, summary_attributes, view_of
+from hub.views.entity import places_in, related_of, summaries, view_of
 from hub.views.gather import Gathered, gather
 from hub.views.reader import Reader, in_scope, now_visible
 from schemas.views import EntityView, HouseProfile, Moved, OrganizationProfile, PersonProfile, Related
@@ -23,7 +23,7 @@ RESIDENT_LINKS = ("resides_at", "registered_at", "rents")
 def _subject(reader: Reader, policy: Policy, entity_id: str, entity_type: str,
              ) -> tuple[EntityView | Moved | None, Gathered]:
     """The subject's view and, gathered with it in one query, its related entities and places."""
-    gathered = gather(reader, policy, entity_id, with_related=True, summary=summary_attributes())
+    gathered = gather(reader, policy, entity_id, with_related=True)
     view = view_of(reader, policy, entity_id, gathered)
     if isinstance(view, EntityView) and view.entity_type != entity_type:
         return None, gathered
