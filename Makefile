@@ -25,7 +25,7 @@ reliability: install  ## the reliability figures and findings only, long fault-i
 	$(BIN)/python -m pytest -m reliability --reliability-long --reliability-report=var/reliability.md
 
 lint: install  ## ruff and mypy
-	$(BIN)/ruff check hub connectors schemas tests bench
+	$(BIN)/ruff check hub connectors schemas tests bench dags
 	$(BIN)/mypy
 
 BENCH_CACHE  ?= $(or $(HUB_BENCH_CACHE),$(HOME)/.cache/community-hub-bench)
