@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -94,14 +95,37 @@ def build_connector(spec: MappingSpec, settings: HubSettings,
 
 def ingest_one(hub: Hub, spec: MappingSpec, on_batch: Callable[[str, BatchCounts], None] | None = None,
                initial_load: bool = False) -> IngestResult:
-    """Ingest one source; a source that cannot even start (no connection, unknown kind) fails alone."""
+    """Ingest one source, then validate its batch (`validate_batch`); a source that cannot even start (no
+    connection, unknown kind) fails alone."""
     callback = (lambda counts: on_batch(spec.source, counts)) if on_batch else None
     try:
         connector = build_connector(spec, hub.settings)
     except HubError as exc:
         return record_failed_start(hub.engine, spec.source, str(exc), stale_after=hub.settings.stale_after)
-    return ingest_source(spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback,
-                         initial_load=initial_load, stale_after=hub.settings.stale_after)
+    result = ingest_source(spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback,
+                           initial_load=initial_load, stale_after=hub.settings.stale_after)
+    return validate_batch(hub, spec, result)
+
+
+def validate_batch(hub: Hub, spec: MappingSpec, result: IngestResult) -> IngestResult:
+    """The quality gate (G14): the source's suites over what the run landed; a failed critical expectation
+    holds the batch out of fusion and publication (hub.quality.gate). A passing full read also retires the
+    records gone from the source. `result.gate` says which; the CLI and the DAGs both come through here."""
+    from hub.quality.batch import gate_run
+
+    try:
+        gate = gate_run(hub.engine, hub.vault, spec, result, quality_home(hub.settings))
+    finally:
+        result.seen = None   # a full read's record ids: needed by the gate only, never sent between processes
+    result.gate = gate.state
+    if gate.state == "held":
+        result.error = f"batch held by the quality gate: {gate.note}"
+    return result
+
+
+def quality_home(settings: HubSettings) -> Path:
+    """Where GX keeps its suites, results and Data Docs, and where the auditors' reports are written."""
+    return settings.home / "quality"
 
 
 def _ingest_in_worker(settings: HubSettings, spec: MappingSpec, initial_load: bool) -> IngestResult:
