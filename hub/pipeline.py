@@ -39,6 +39,7 @@ from hub.store.initial_load import initial_load, restore_indexes
 if TYPE_CHECKING:
     from hub.fuse import FuseResult
     from hub.publish import PublishResult
+    from hub.quality.report import ReportResult
     from hub.resolve.runner import Progress, TypeRun
 
 log = logging.getLogger(__name__)
@@ -238,6 +239,16 @@ def resolve(hub: Hub, entity_types: list[str] | None = None, *, full: bool = Fal
     changed = (any(run.links_written or any(run.changes.values()) for run in runs)
                or any(fusion.golden_entities.values()) or fusion.relations > 0 or fusion.places > 0)
     return ResolveReport(runs, fusion, publish(hub, progress=progress, mappings=mappings, fusion_changed=changed))
+
+
+def report(hub: Hub, out: Path | None = None) -> ReportResult:
+    """The auditors' static HTML report of the store as it is now (hub.quality.report): what `hub report`
+    writes, what `hub demo` ends with, and the fusion DAG's last task links to."""
+    from hub.quality.report import write_report
+
+    specs = load_mappings(hub.settings.mappings_dir).ready
+    return write_report(hub.engine, hub.vault, quality_home(hub.settings),
+                        departments={spec.source: spec.department for spec in specs}, out=out)
 
 
 def publish(hub: Hub, *, full: bool = False, progress: Callable[[str], None] | None = None,

@@ -52,9 +52,9 @@ def entity_frame(engine: Engine, vault: Vault, entity_type: str) -> pd.DataFrame
             g.entity_type == entity_type)).all(), columns=["entity_id", "attribute", "value", "value_enc"])
         conflicts = pd.DataFrame(conn.execute(sa.select(c.entity_id, c.attribute).where(
             c.entity_type == entity_type)).all(), columns=["entity_id", "attribute"])
+    if not ids:
+        return pd.DataFrame()
     frame = pd.DataFrame(index=pd.Index(sorted(ids), name="entity_id"))
-    if frame.empty:
-        return frame.reset_index(drop=True)
     for attribute in COMPLETE.get(entity_type, ()):
         held = set(golden.loc[golden["attribute"] == attribute, "entity_id"])
         frame[f"{attribute} present"] = [True if i in held else None for i in frame.index]
