@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +14,19 @@ from sqlalchemy import Engine
 from hub.ingest import IngestResult
 from hub.mapping import MappingSpec
 from hub.protect import Vault
-from hub.quality.gate import APPROVED, HELD, PUBLISHED, GateResult, hold_run, set_gate, settle_passing_run
+from hub.quality.gate import (
+    APPROVED,
+    CHUNK,
+    HELD,
+    PUBLISHED,
+    GateResult,
+    hold_again,
+    hold_run,
+    reseen_held,
+    set_gate,
+    settle_passing_run,
+    supersede_earlier,
+)
 from hub.quality.suites import CRITICAL, SEVERITIES, WARNING, check_frame, source_checks
 from hub.quality.validate import record, run_suites
 from hub.store import tables
@@ -22,21 +35,24 @@ log = logging.getLogger(__name__)
 READ_CHUNK = 20_000
 
 
-def batch_frame(engine: Engine, vault: Vault, source: str, run_id: str) -> pd.DataFrame:
-    """The newest version of each record the run landed, as the source gave it (decrypted in memory only)."""
+def batch_frame(engine: Engine, vault: Vault, source: str, run_id: str, also: Sequence[str] = ()) -> pd.DataFrame:
+    """The newest version of each record the run landed (and of the versions `also` names: held ones it saw
+    again), as the source gave it (decrypted in memory only)."""
     raw = tables.raw_record.c
-    query = (sa.select(raw.source_record_id, raw.extracted_at, raw.payload)
-             .where(raw.run_id == run_id, raw.source == source))
+    columns = sa.select(raw.source_record_id, raw.extracted_at, raw.payload)
+    queries = [columns.where(raw.run_id == run_id, raw.source == source)]
+    queries += [columns.where(raw.id.in_(list(also[i:i + CHUNK]))) for i in range(0, len(also), CHUNK)]
     rows: list[dict[str, object]] = []
     ids: list[str] = []
     times: list[object] = []
     with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=READ_CHUNK).execute(query)
-        for part in result.partitions():
-            for record_id, at, payload in part:
-                rows.append(json.loads(vault.decrypt(bytes(payload))))
-                ids.append(record_id)
-                times.append(at)
+        for query in queries:
+            result = conn.execution_options(stream_results=True, yield_per=READ_CHUNK).execute(query)
+            for part in result.partitions():
+                for record_id, at, payload in part:
+                    rows.append(json.loads(vault.decrypt(bytes(payload))))
+                    ids.append(record_id)
+                    times.append(at)
     if not rows:
         return pd.DataFrame()
     frame = pd.DataFrame.from_records(rows)
@@ -65,7 +81,9 @@ def gate_run(engine: Engine, vault: Vault, spec: MappingSpec, result: IngestResu
     An alert is a log record at ERROR naming the source, the run and the failed expectations (never a
     value); the CLI and the DAG task show it, and `hub batches list` lists the batch until it is released.
     """
-    batch = batch_frame(engine, vault, spec.source, result.run_id)
+    with engine.connect() as conn:
+        reseen = reseen_held(conn, vault, spec.source, result.seen)
+    batch = batch_frame(engine, vault, spec.source, result.run_id, reseen)
     previous = previous_full_read(engine, spec.source) if result.full_read else None
     ratio = result.extracted / previous if previous else None
     frame = check_frame(spec, batch, vault, ratio)
@@ -80,11 +98,13 @@ def gate_run(engine: Engine, vault: Vault, spec: MappingSpec, result: IngestResu
         if frame.columns.size:
             record(conn, result.run_id, "source", spec.source, found,
                    {"extracted": result.extracted, "full_read": result.full_read, "previous_full_read": previous})
+        supersede_earlier(conn, gate)
         if gate.state == PUBLISHED:
-            settle_passing_run(conn, vault, gate, result.seen)
+            settle_passing_run(conn, vault, gate, result.seen, reseen)
             set_gate(conn, result.run_id, PUBLISHED, None)
         else:
-            gate.held_versions = hold_run(conn, result.run_id, spec.source)
+            gate.held_versions = hold_run(conn, result.run_id, spec.source) + len(reseen)
+            hold_again(conn, result.run_id, reseen)
             set_gate(conn, result.run_id, HELD, gate.note)
     if gate.state == HELD:
         log.error("ALERT source %s: batch of run %s held (%d record versions kept out of publication): %s; "

@@ -153,20 +153,39 @@ def _seen_again(vault: Vault, source: str, versions: pd.DataFrame, seen: SeenRec
     return pd.Series(found, index=versions.index, dtype=bool)
 
 
-def settle_passing_run(conn: Connection, vault: Vault, result: GateResult, seen: SeenRecordIds | None) -> None:
-    """A run that passed its critical suite: supersede the source's held batches (releasing what a full read
-    saw again unchanged) and, after a full read, retire the records gone from the source and release the
-    retired ones it found again."""
+def reseen_held(conn: Connection, vault: Vault, source: str, seen: SeenRecordIds | None) -> list[str]:
+    """Held versions of the source a full read found again, unchanged: part of what that run would publish,
+    so its suites validate them too (`seen` None: not a full read, nothing is known to be seen again)."""
+    if seen is None:
+        return []
+    held = _held_versions(conn, source, QUALITY)
+    return held.loc[_seen_again(vault, source, held, seen, same_content=True), "raw_record_id"].tolist()
+
+
+def supersede_earlier(conn: Connection, result: GateResult) -> None:
+    """The source's earlier held batches give way to this run's: what the source holds now is what counts."""
     r = tables.run.c
     held_runs = [row[0] for row in conn.execute(sa.select(r.id).where(
         r.stage == "ingest", r.source == result.source, r.gate == HELD, r.id != result.run_id))]
-    if seen is not None:
-        held = _held_versions(conn, result.source, QUALITY)
-        again = held[_seen_again(vault, result.source, held, seen, same_content=True)]
-        result.released_versions = _release(conn, again["raw_record_id"].tolist(), QUALITY, result.run_id)
     for run_id in held_runs:
-        set_gate(conn, run_id, SUPERSEDED, f"superseded by run {result.run_id}, which passed")
+        set_gate(conn, run_id, SUPERSEDED, f"superseded by run {result.run_id}")
     result.superseded_runs = held_runs
+
+
+def hold_again(conn: Connection, run_id: str, reseen: Sequence[str]) -> None:
+    """Held versions a held run saw again are held on its behalf now (approving it releases them too)."""
+    h = tables.record_hold.c
+    for start in range(0, len(reseen), CHUNK):
+        conn.execute(tables.record_hold.update().where(
+            h.raw_record_id.in_(list(reseen[start:start + CHUNK])), h.reason == QUALITY, h.released_at.is_(None))
+            .values(run_id=run_id))
+
+
+def settle_passing_run(conn: Connection, vault: Vault, result: GateResult, seen: SeenRecordIds | None,
+                       reseen: Sequence[str]) -> None:
+    """A run that passed its critical suite: release the held versions it saw again (its suites validated them)
+    and, after a full read, retire the records gone from the source and release the retired ones found again."""
+    result.released_versions = _release(conn, reseen, QUALITY, result.run_id)
     if seen is not None:
         _retire_gone(conn, vault, result, seen)
 
