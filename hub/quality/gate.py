@@ -8,9 +8,10 @@ landed gets a `record_hold` row (reason "quality") and the readers of statements
 served. Nothing is deleted. The hold ends in one of three ways:
 
 - `hub batches approve RUN`: an operator accepts the batch as it is; its versions are released.
-- a later run of the source passes its critical suite: that batch is published and the held one is
-  superseded. A held version the passing run saw again unchanged (only a full read sees every record) is
-  released with it; the others (the bad content the fix replaced) stay held, kept for the record.
+- a later run of the source is gated: the held batch is superseded (what the source holds now counts). Held
+  versions that run saw again unchanged (only a full read sees every record) are validated with its batch:
+  released if it passes, held on its behalf if it fails. The others (content the fix replaced) stay held,
+  kept for the record.
 
 A full read (the connector read the whole source, not an increment) that passes also settles deletions:
 every record of the source it no longer found is retired (reason "gone": all its versions are skipped by

@@ -227,7 +227,8 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
 
 
 def line_chart(title: str, series: Mapping[str, Sequence[tuple[str, float]]], *, unit: str = "",
-               width: int = 640, height: int = 220, floor: float | None = None) -> str:
+               width: int = 640, height: int = 220, floor: float | None = None,
+               ceiling: float | None = None) -> str:
     """An inline SVG line chart of several series over run times (x: run order, y: value)."""
     series = {k: list(v) for k, v in series.items() if v}
     if not series:
@@ -235,7 +236,7 @@ def line_chart(title: str, series: Mapping[str, Sequence[tuple[str, float]]], *,
     left, right, top, bottom = 48, 150, 12, 28
     values = [y for points in series.values() for _, y in points]
     low = min(values) if floor is None else min(floor, min(values))
-    high = max(values)
+    high = max(values) if ceiling is None else max(ceiling, max(values))
     if high == low:
         high, low = high + 1, low - (1 if low > 0 else 0)
     most = max(len(points) for points in series.values())
@@ -410,10 +411,10 @@ def write_report(engine: Engine, vault: Vault, quality_home: Path, *, department
         data_docs = data_docs_index(quality_home)
     sources = source_rows(engine, list(departments), moment)
     charts = [line_chart("Warning checks passed per gated run, by source (%)", source_trends(engine), unit=" %",
-                         floor=0),
+                         floor=0, ceiling=100),
               line_chart("Records loaded and quarantined per ingest run", quarantine_trend(engine), floor=0),
               line_chart("Profile completeness per report run, by entity type (%)", entity_trends(engine),
-                         unit=" %", floor=0)]
+                         unit=" %", floor=0, ceiling=100)]
     p = tables.publication.c
     with engine.connect() as conn:
         publication = conn.execute(sa.select(sa.func.max(p.version)).where(p.state == "published")).scalar()
