@@ -114,6 +114,8 @@ def validate_batch(hub: Hub, spec: MappingSpec, result: IngestResult) -> IngestR
     records gone from the source. `result.gate` says which; the CLI and the DAGs both come through here."""
     from hub.quality.batch import gate_run
 
+    if result.batches == 0 and result.status != "succeeded":   # failed before landing anything: nothing to gate
+        return result
     try:
         gate = gate_run(hub.engine, hub.vault, spec, result, quality_home(hub.settings))
     finally:

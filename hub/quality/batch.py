@@ -98,7 +98,8 @@ def gate_run(engine: Engine, vault: Vault, spec: MappingSpec, result: IngestResu
         if frame.columns.size:
             record(conn, result.run_id, "source", spec.source, found,
                    {"extracted": result.extracted, "full_read": result.full_read, "previous_full_read": previous})
-        supersede_earlier(conn, gate)
+        if result.status == "succeeded":   # it read the source as it is now: earlier held batches give way
+            supersede_earlier(conn, gate)
         if gate.state == PUBLISHED:
             settle_passing_run(conn, vault, gate, result.seen, reseen)
             set_gate(conn, result.run_id, PUBLISHED, None)

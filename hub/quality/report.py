@@ -386,7 +386,7 @@ references each.</p>
 def write_report(engine: Engine, vault: Vault, quality_home: Path, *, departments: Mapping[str, str],
                  out: Path | None = None) -> ReportResult:
     """Run the entity-type suites, gather every table and chart, write the HTML and build the Data Docs."""
-    from hub.quality.validate import _context
+    from hub.quality.validate import _context, _exclusive
 
     moment = now()
     run_id = runs.start_run(engine, "report", "quality").id
@@ -407,7 +407,9 @@ def write_report(engine: Engine, vault: Vault, quality_home: Path, *, department
             record(conn, run_id, "entity_type", entity_type, found)
     data_docs = None
     if (quality_home / "gx").exists():   # some suite has run here: its results are what the Data Docs show
-        _context(quality_home).build_data_docs()
+        context = _context(quality_home)
+        with _exclusive(quality_home):
+            context.build_data_docs()
         data_docs = data_docs_index(quality_home)
     sources = source_rows(engine, list(departments), moment)
     charts = [line_chart("Warning checks passed per gated run, by source (%)", source_trends(engine), unit=" %",

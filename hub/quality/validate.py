@@ -7,10 +7,13 @@ Docs. great-expectations is imported here, lazily and once: its import takes sec
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +73,18 @@ def _context(root: Path) -> Any:
         return _contexts[root]
 
 
+@contextmanager
+def _exclusive(root: Path) -> Iterator[None]:
+    """One process at a time writes the GX project (ingest DAGs of several sources run in parallel): its
+    great_expectations.yml is rewritten whole by every update."""
+    with (root / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def data_docs_index(root: Path) -> Path:
     """Where the GX Data Docs' index page of a HUB_HOME lies (written by the first validation)."""
     return root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
@@ -83,7 +98,7 @@ def run_suites(root: Path, name: str, frame: pd.DataFrame, suites: dict[str, lis
     import great_expectations.expectations as gxe
 
     context = _context(root)
-    with _lock:   # GX's stores are not made for threads writing the same context at once
+    with _lock, _exclusive(root):   # GX's stores are made for neither threads nor processes writing at once
         source = context.data_sources.add_or_update_pandas("hub")
         try:
             asset = source.get_asset(name)
