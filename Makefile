@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test reliability lint bench docs clean
+.PHONY: install browser run test reliability lint bench docs clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed (set PYTHON=...)"'
@@ -18,7 +18,11 @@ install: $(STAMP)  ## virtualenv in .venv with the pinned stack; the `hub` comma
 run: install  ## build the simulated district, serve its 物业 API, ingest, resolve, publish; then Airflow standalone (pipeline triggered once) beside the hub API
 	$(BIN)/hub demo --airflow
 
-test: install  ## the whole suite (SQLite, PostgreSQL and MariaDB on 127.0.0.1), ending with the reliability table
+browser:  ## headless Chromium and CJK fonts (Debian packages) for the test that renders the quality report
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } || echo "chromium not installed: the report's browser test is skipped"
+
+test: install browser  ## the whole suite (SQLite, PostgreSQL and MariaDB on 127.0.0.1), ending with the reliability table
 	$(BIN)/python -m pytest --reliability-report=var/reliability.md
 
 reliability: install  ## the reliability figures and findings only, long fault-injection trials included (docs/reliability.md)

@@ -77,6 +77,8 @@ class FileSettings(ConnectorSettings):
 
 class FileConnector:
     kind: ClassVar[str] = "file"
+    reads_whole_source: ClassVar[bool] = True
+    """An export is read whole whenever it changed: a record missing from it is gone from the source."""
     settings_model: ClassVar[type[FileSettings]] = FileSettings
 
     def __init__(

@@ -1,4 +1,5 @@
-"""The fusion DAG: resolve → fuse → publish, scheduled whenever any source's asset is updated.
+"""The fusion DAG: resolve → fuse → publish → the auditors' quality report, scheduled whenever any source's
+asset is updated.
 
 Wiring only: each task calls one hub function (hub.orchestrate.tasks → hub.pipeline). Several sources
 landing close together queue their asset events; one run at a time takes them all.
@@ -21,6 +22,7 @@ from hub.orchestrate import (
     ingest_dag_specs,
     on_failure,
     publish_task,
+    report_task,
     resolve_task,
 )
 
@@ -45,7 +47,11 @@ def hub_fusion() -> None:
     def publish(fused: dict[str, Any]) -> dict[str, Any]:
         return publish_task(PROJECT, fused)
 
-    publish(fuse(resolve()))
+    @task
+    def report(published: dict[str, Any]) -> dict[str, Any]:
+        return report_task(PROJECT, published)
+
+    report(publish(fuse(resolve())))
 
 
 fusion = hub_fusion()

@@ -18,6 +18,7 @@ from hub.cli_console import fail as _fail
 from hub.cli_export import export_cmd
 from hub.cli_find import find_cmd
 from hub.cli_mappings import mappings_app
+from hub.cli_quality import batches_app, report_cmd, write_report
 from hub.cli_resolve import explain_cmd, resolve_cmd, review_app, run_resolve
 from hub.errors import HubError
 from hub.ingest import BatchCounts, IngestResult
@@ -36,11 +37,13 @@ app.add_typer(mappings_app, name="mappings")
 app.add_typer(review_app, name="review")
 app.add_typer(consumers_app, name="consumers")
 app.add_typer(audit_app, name="audit")
+app.add_typer(batches_app, name="batches")
 app.command("resolve")(resolve_cmd)
 app.command("explain")(explain_cmd)
 app.command("serve")(serve_cmd)
 app.command("find")(find_cmd)
 app.command("export")(export_cmd)
+app.command("report")(report_cmd)
 
 
 @app.callback()
@@ -107,18 +110,28 @@ def run_ingest(sources: list[str] | None, workers: int = 1) -> list[IngestResult
 
         results = ingest(hub, sources, on_batch=advance, workers=workers)
     table = folding_table("source", "status", "extracted", "loaded", "unchanged", "records quarantined",
-                          "values rejected", "statements", "reconciled", title="ingest")
-    colours = {"succeeded": "default", "skipped": "yellow"}
+                          "values rejected", "statements", "reconciled", "batch", title="ingest")
+    colours = {"succeeded": "default", "skipped": "yellow", "published": "green"}
     for r in results:
         table.add_row(source_text(r.source), f"[{colours.get(r.status, 'red')}]{r.status}[/]",
                       f"{r.extracted:,}", f"{r.loaded:,}", f"{r.unchanged:,}", f"{r.quarantined:,}",
-                      f"{r.quarantined_values:,}", f"{r.statements:,}", "yes" if r.reconciled else "[red]NO[/red]")
+                      f"{r.quarantined_values:,}", f"{r.statements:,}", "yes" if r.reconciled else "[red]NO[/red]",
+                      f"[{colours.get(r.gate, 'red')}]{r.gate}[/]" if r.gate else "-")
     console.print(table)
     for r in results:
         if r.error:
-            err.print(f"[{colours.get(r.status, 'red')}]{source_text(r.source)}[/]: {source_text(r.error)}",
+            state = r.status if r.gate != "held" else "held"
+            err.print(f"[{colours.get(state, 'red')}]{source_text(r.source)}[/]: {source_text(r.error)}",
                       highlight=False)
+    if any(r.gate == "held" for r in results):
+        err.print("[red]ALERT[/red]: held batches stay out of publication (the previous state is served) until the "
+                  "source is fixed and ingested again, or `hub batches approve RUN --reason …`; `hub batches list`")
     return results
+
+
+def _failed(results: list[IngestResult]) -> bool:
+    """A source failed, or its batch was held by the quality gate (a skipped draft is not a failure)."""
+    return any(r.status == "failed" or r.gate == "held" for r in results)
 
 
 @app.command("ingest")
@@ -131,7 +144,7 @@ def ingest_cmd(
         results = run_ingest(sources or None, workers)
     except HubError as exc:
         raise _fail(exc) from None
-    if any(r.status == "failed" for r in results):   # a skipped draft is not a failure
+    if _failed(results):
         raise typer.Exit(code=1)
 
 
@@ -260,8 +273,9 @@ def demo(
                                                "the 物业 API running beside the hub's API until Ctrl-C")] = False,
     airflow_port: Annotated[int, typer.Option(help="port of Airflow's UI and API on 127.0.0.1")] = 8080,
 ) -> None:
-    """What `make run` does: build the district (once), serve the 物业 API, ingest everything, resolve and
-    publish, report; then (with --airflow) Airflow over the same store; then serve the hub's API to a demo app."""
+    """What `make run` does: build the district (once), serve the 物业 API, ingest everything (each batch through
+    the quality gate), resolve and publish, write the quality report; then (with --airflow) Airflow over the
+    same store; then serve the hub's API to a demo app."""
     import signal
     import sys
 
@@ -291,7 +305,12 @@ def demo(
                       "`make run` again (re-runs change no data, only the demo app's secret; a bare `hub ingest` "
                       "reaches the 物业 sources only while their simulated API runs, which `hub demo` starts and "
                       "stops)")
-        if any(r.status == "failed" for r in results):
+        try:
+            report_path = write_report()
+        except HubError as exc:
+            raise _fail(exc) from None
+        console.print(f"quality report (open it in a browser): {source_text(report_path.resolve())}")
+        if _failed(results):
             raise typer.Exit(code=1)
         if airflow:
             _start_airflow(settings, running, airflow_port)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -26,6 +27,7 @@ from sqlalchemy import Engine
 from connectors.base import Connector
 from connectors.connection import Connection, resolve_connection
 from connectors.registry import create_connector
+from hub.alerts import raise_alert
 from hub.errors import ConfigurationError, HubError
 from hub.ingest import BatchCounts, IngestResult, ingest_source, record_failed_start
 from hub.keys import open_vault
@@ -39,6 +41,7 @@ from hub.store.initial_load import initial_load, restore_indexes
 if TYPE_CHECKING:
     from hub.fuse import FuseResult
     from hub.publish import PublishResult
+    from hub.quality.report import ReportResult
     from hub.resolve.runner import Progress, TypeRun
 
 log = logging.getLogger(__name__)
@@ -102,8 +105,9 @@ def build_connector(spec: MappingSpec, settings: HubSettings, environ: Mapping[s
 
 def ingest_one(hub: Hub, spec: MappingSpec, on_batch: Callable[[str, BatchCounts], None] | None = None,
                initial_load: bool = False, *, lookup: ConnectionLookup | None = None) -> IngestResult:
-    """Ingest one source; a source that cannot even start (no connection, unknown kind) fails alone.
-    `lookup`: tried first for the mapping's connection (under Airflow, its Connections)."""
+    """Ingest one source, then validate its batch (`validate_batch`); a source that cannot even start (no
+    connection, unknown kind) fails alone. `lookup`: tried first for the mapping's connection (under
+    Airflow, its Connections)."""
     callback = (lambda counts: on_batch(spec.source, counts)) if on_batch else None
     try:
         connector = build_connector(spec, hub.settings, lookup=lookup)
@@ -111,8 +115,9 @@ def ingest_one(hub: Hub, spec: MappingSpec, on_batch: Callable[[str, BatchCounts
         result = record_failed_start(hub.engine, spec.source, str(exc), error_kind=type(exc).__name__,
                                      stale_after=hub.settings.stale_after)
     else:
-        result = ingest_source(spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback,
-                               initial_load=initial_load, stale_after=hub.settings.stale_after)
+        result = validate_batch(hub, spec, ingest_source(
+            spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback, initial_load=initial_load,
+            stale_after=hub.settings.stale_after))
     log_ingest(result)
     return result
 
@@ -121,9 +126,35 @@ def log_ingest(result: IngestResult) -> None:
     """One line of counts per source (record keys and values never): what an Airflow task log shows."""
     level = logging.INFO if result.status in ("succeeded", "skipped") else logging.ERROR
     log.log(level, "ingest %s: %s, extracted %d, loaded %d, quarantined %d (values rejected %d), unchanged %d, "
-            "statements %d, reconciled %s, run %s", result.source, result.status, result.extracted, result.loaded,
-            result.quarantined, result.quarantined_values, result.unchanged, result.statements,
-            "yes" if result.reconciled else "NO", result.run_id or "-")
+            "statements %d, reconciled %s, quality gate %s, run %s", result.source, result.status, result.extracted,
+            result.loaded, result.quarantined, result.quarantined_values, result.unchanged, result.statements,
+            "yes" if result.reconciled else "NO", result.gate or "-", result.run_id or "-")
+
+
+def validate_batch(hub: Hub, spec: MappingSpec, result: IngestResult) -> IngestResult:
+    """The quality gate (G14): the source's suites over what the run landed; a failed critical expectation
+    holds the batch out of fusion and publication (hub.quality.gate). A passing full read also retires the
+    records gone from the source. `result.gate` says which; the CLI and the DAGs both come through here."""
+    from hub.quality.batch import gate_run
+
+    if result.batches == 0 and result.status != "succeeded":   # failed before landing anything: nothing to gate
+        return result
+    try:
+        gate = gate_run(hub.engine, hub.vault, spec, result, quality_home(hub.settings))
+    finally:
+        result.seen = None   # a full read's record ids: needed by the gate only, never sent between processes
+    result.gate = gate.state
+    if gate.state == "held":
+        result.error = f"batch held by the quality gate: {gate.note}"
+        raise_alert(hub.settings, origin="quality gate", run_id=result.run_id or "", source=spec.source,
+                    message=f"batch held ({gate.held_versions} record versions kept out of publication): "
+                            f"{gate.note}; fix the source and ingest again, or `hub batches approve {result.run_id}`")
+    return result
+
+
+def quality_home(settings: HubSettings) -> Path:
+    """Where GX keeps its suites, results and Data Docs, and where the auditors' reports are written."""
+    return settings.home / "quality"
 
 
 def _ingest_in_worker(settings: HubSettings, spec: MappingSpec, initial_load: bool) -> IngestResult:
@@ -280,6 +311,16 @@ def fuse_entities(hub: Hub, touched: Mapping[str, Collection[str] | None], *,
              ", ".join(f"{t} {n}" for t, n in sorted(fusion.conflict_entities.items())) or "none",
              fusion.relations, fusion.places)
     return fusion
+
+
+def report(hub: Hub, out: Path | None = None) -> ReportResult:
+    """The auditors' static HTML report of the store as it is now (hub.quality.report): what `hub report`
+    writes, what `hub demo` ends with, and the fusion DAG's last task links to."""
+    from hub.quality.report import write_report
+
+    specs = load_mappings(hub.settings.mappings_dir).ready
+    return write_report(hub.engine, hub.vault, quality_home(hub.settings),
+                        departments={spec.source: spec.department for spec in specs}, out=out)
 
 
 def publish(hub: Hub, *, full: bool = False, progress: Callable[[str], None] | None = None,

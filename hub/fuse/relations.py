@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 
 from hub.fuse.statements import in_chunks
 from hub.fuse.write import json_lists, replace_by_id
+from hub.quality.gate import QUALITY, visible
 from hub.resolve.store import by_record, frame_of
 from hub.statements.entries import explode
 from hub.store import tables
@@ -55,7 +56,7 @@ def _statements(engine: Engine, entity_ids: Collection[str] | None) -> pd.DataFr
     the records that hold one of those entities."""
     s, link = tables.statement.c, tables.record_link.c
     rows = sa.select(s.id, s.source, s.source_record_id, s.entity_ref, s.first_seen, s.last_seen, s.raw_record_id,
-                     s.statements)
+                     s.statements).where(visible(s.raw_record_id, [QUALITY]))   # a retired record's close them
     links = sa.select(link.record_key, link.entity_id, link.entity_type)
     with engine.connect() as conn:
         if entity_ids is None:

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine
 
 import schemas
 from hub.mapping import MappingSpec
+from hub.quality.gate import visible
 from hub.resolve.store import frame_of
 from hub.statements.entries import explode
 from hub.store import tables
@@ -34,10 +35,11 @@ def latest_versions(engine: Engine, records: Sequence[tuple[str, str]] | None = 
     """Raw record ids of each record's newest version (of every record, or of the (source, record id) given).
 
     Every version of a record lands its own statement rows, so a statement is current exactly when
-    its raw record is its record's newest.
+    its raw record is its record's newest. Versions a hold keeps out (a held batch's, a retired record's:
+    hub.quality.gate) are not considered, so the record's previous version stays current, or none.
     """
     r = tables.raw_record.c
-    query = sa.select(r.source, r.source_record_id, r.extracted_at, r.id)
+    query = sa.select(r.source, r.source_record_id, r.extracted_at, r.id).where(visible(r.id))
     if records is not None:
         query = query.where(sa.or_(sa.false(), *((r.source == a) & (r.source_record_id == b) for a, b in records)))
     with engine.connect() as conn:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 
 from sqlalchemy import Connection, Engine, select
@@ -53,6 +53,9 @@ class IngestResult:
     error_kind: str | None = None
     """The class of the error that failed the run (SourceUnavailable, SourceSchemaChanged, MappingError…;
     OperationalError: the store): what decides whether an orchestrator retries it."""
+    full_read: bool = False        # the run read the whole source (hub.quality retires what it no longer holds)
+    seen: SeenRecordIds | None = field(default=None, repr=False, compare=False)   # a full read's record ids
+    gate: str | None = None        # what the quality gate decided (hub.pipeline): published | held
 
     @property
     def reconciled(self) -> bool:
@@ -179,6 +182,10 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
             if pending is not None:
                 _after_write(pending.result(), result, engine, on_batch, initial_load)
         result.status = "succeeded"
+        whole = getattr(connector, "reads_whole_source", False) and result.watermark != watermark
+        if not resumed and (watermark is None or whole):   # every record of the source passed through `seen`
+            seen.merge()
+            result.full_read, result.seen = True, seen
     except HubError as exc:
         result.status, result.error, result.error_kind = "failed", str(exc), type(exc).__name__
         log.warning("source %s: run %s failed: %s", spec.source, run_id, exc)

@@ -15,7 +15,7 @@ from hub.orchestrate.specs import (
     hub_settings,
     ingest_dag_specs,
 )
-from hub.orchestrate.tasks import fuse_task, ingest_task, on_failure, publish_task, resolve_task
+from hub.orchestrate.tasks import fuse_task, ingest_task, on_failure, publish_task, report_task, resolve_task
 
 __all__ = [
     "FUSION_DAG_ID",
@@ -30,5 +30,6 @@ __all__ = [
     "ingest_task",
     "on_failure",
     "publish_task",
+    "report_task",
     "resolve_task",
 ]

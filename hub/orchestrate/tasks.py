@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 RETRYABLE = frozenset({"SourceUnavailable", "SourceDataError", "OperationalError"})
 """IngestResult.error_kind values worth a retry with backoff; any other failure fails the task at once."""
 
-__all__ = ["RETRYABLE", "StageFailed", "fuse_task", "ingest_task", "on_failure", "publish_task", "resolve_task"]
+__all__ = ["RETRYABLE", "StageFailed", "fuse_task", "ingest_task", "on_failure", "publish_task", "report_task",
+           "resolve_task"]
 
 
 class StageFailed(RuntimeError):
@@ -98,6 +99,19 @@ def publish_task(project_root: Path, fused: Mapping[str, Any]) -> dict[str, Any]
         hub.engine.dispose()
     return {"version": result.version, "previous": result.previous, "changed": result.changed,
             "counts": result.counts, "run_id": result.run_id}
+
+
+def report_task(project_root: Path, published: Mapping[str, Any]) -> dict[str, Any]:
+    """Write the auditors' quality report of the state just published; its path is the task's result."""
+    from hub.pipeline import Hub, report
+
+    hub = Hub.open(hub_settings(project_root))
+    try:
+        result = report(hub)
+    finally:
+        hub.engine.dispose()
+    log.info("quality report of version %s: %s", published.get("version"), result.path)
+    return {"path": str(result.path), "version": published.get("version")}
 
 
 def on_failure(context: Mapping[str, Any], project_root: Path, source: str | None = None) -> None:

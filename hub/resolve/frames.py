@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from hub.protect import Vault
+from hub.quality.gate import QUALITY, visible
 from hub.resolve.store import by_record, frame_of
 from hub.statements.entries import ciphertext_bytes, explode
 from hub.store.tables import statement
@@ -58,7 +59,7 @@ def _read(engine: Engine, vault: Vault, entity_types: Iterable[str], sources: It
     `records`, only those source records' (looked up through the source record index)."""
     s = statement.c
     query = sa.select(s.source, s.source_record_id, s.entity_type, s.entity_ref, s.statements,
-                      s.last_seen).where(s.entity_type.in_(list(entity_types)))
+                      s.last_seen).where(s.entity_type.in_(list(entity_types)), visible(s.raw_record_id, [QUALITY]))
     if sources is not None:
         query = query.where(s.source.in_(list(sources)))
     wanted = None if attributes is None else {*attributes, *HOUSE_PREDICATES, *HOUSE_PARTS}

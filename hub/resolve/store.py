@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine
 from hub.errors import HubError
 from hub.keys import check_key_unchanged
 from hub.protect import Vault
+from hub.quality.gate import QUALITY, changed_since, visible
 from hub.resolve.model import Model
 from hub.resolve.stable_ids import Assignment, Previous
 from hub.store import runs, tables
@@ -138,15 +139,17 @@ def records_seen_since(engine: Engine, since: datetime) -> set[tuple[str, str]]:
     """
     raw = tables.raw_record.c
     with engine.connect() as conn:   # no DISTINCT: SQLite would walk the (source, record) index for it
-        return {(r[0], r[1]) for r in conn.execute(
+        found = {(r[0], r[1]) for r in conn.execute(
             sa.select(raw.source, raw.source_record_id).where(raw.extracted_at > since))}
+        return found | {(r[0], r[1]) for r in conn.execute(changed_since(since))}   # held, retired, released
 
 
 def record_keys(engine: Engine, entity_type: str, records: Collection[tuple[str, str]] | None = None) -> list[str]:
     """Every record entity of a type (types the engine does not resolve are one record, one entity);
     with `records` ((source, source_record_id) pairs), those records' only."""
     s = tables.statement.c
-    query = sa.select(s.source, s.source_record_id, s.entity_ref).where(s.entity_type == entity_type).distinct()
+    query = sa.select(s.source, s.source_record_id, s.entity_ref).where(
+        s.entity_type == entity_type, visible(s.raw_record_id, [QUALITY])).distinct()
     with engine.connect() as conn:
         if records is None:
             rows = list(conn.execute(query))

@@ -66,6 +66,10 @@ run = Table(
     Column("heartbeat_at", DateTime(timezone=True)),
     Column("took_over", Text),                 # ids of the interrupted runs this run took over, comma-separated
     Column("taken_over_by", String(32)),       # on an interrupted run: the run that found it and took over
+    # The quality gate of an ingest run's batch (hub.quality.gate, migration 0010): NULL where no gate ran
+    # (a run before 0010, or ingest_source called directly), else published | held | approved | superseded.
+    Column("gate", String(16)),
+    Column("gate_note", Text),                 # why it is held (the failed expectations), who approved it
     Index(None, "source", "started_at"),
 )
 
@@ -117,6 +121,46 @@ statement = Table(
     Index(None, "id", unique=True),
     Index(None, "source", "source_record_id"),
     Index(None, "entity_type"),
+)
+
+record_hold = Table(
+    # Record versions kept out of fusion and publication, never deleted (hub.quality, migration 0010): the
+    # versions a held batch landed (reason "quality", released when approved or re-seen by a passing full
+    # read, left held when a passing run supersedes them), and every version of a record a full read of
+    # its source no longer found (reason "gone", released when the record comes back). Readers of
+    # statements skip a version while a row of it here has no `released_at` (hub.quality.gate.visible).
+    "record_hold",
+    metadata,
+    Column("raw_record_id", HASH, primary_key=True),
+    Column("reason", String(16), primary_key=True),     # quality | gone
+    Column("source", String(64), nullable=False),
+    Column("source_record_id", String(256), nullable=False),
+    Column("run_id", String(32), nullable=False),       # the run that held or retired it
+    Column("held_at", DateTime(timezone=True), nullable=False),
+    Column("released_at", DateTime(timezone=True)),
+    Column("released_by", String(128)),                 # a run id, or "approved by …"
+    Index(None, "released_at"),
+    Index(None, "source", "reason"),
+)
+
+quality_result = Table(
+    # One row per suite run (hub.quality): what the auditors' report and its trends read. Counts and
+    # expectation names only, never a value. Migration 0010.
+    "quality_result",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("run_id", String(32), nullable=False),       # the ingest run (source suites) or the report run
+    Column("scope", String(16), nullable=False),        # source | entity_type
+    Column("subject", String(64), nullable=False),      # the source id or the entity type
+    Column("suite", String(16), nullable=False),        # critical | warning
+    Column("success", Boolean, nullable=False),
+    Column("evaluated", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("rows", Integer, nullable=False),            # rows of the batch validated
+    Column("detail", Text, nullable=False),             # JSON list of expectations and their outcome
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index(None, "subject", "created_at"),
+    Index(None, "run_id"),
 )
 
 store_key = Table(

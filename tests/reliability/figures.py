@@ -62,6 +62,8 @@ ZERO_TARGET: frozenset[str] = frozenset({
     "rejected pairs merged",
     "accepted pairs split",
     "other sources failed",
+    "held values served",
+    "rows deleted",
     "errors without source or cause",
     # the findings' tests (F1..F14)
     "sources stopped by another source's broken mapping",

@@ -63,8 +63,9 @@ def _counts(engine: sa.Engine) -> dict[str, Any]:
 
 
 def _data(counts: dict[str, Any]) -> dict[str, Any]:
-    """The counts a re-ingest must leave alone: all but its own run rows."""
-    return {name: n for name, n in counts.items() if name != "run"}
+    """The counts a re-ingest must leave alone: all but its own run rows and their quality results (a full read
+    that lands nothing still has its row count checked, hub.quality)."""
+    return {name: n for name, n in counts.items() if name not in ("run", "quality_result")}
 
 
 def _master(settings: HubSettings) -> bytes:
