@@ -288,7 +288,7 @@ figure.chart{display:inline-block;margin:.5em 1em .5em 0}figcaption{font-weight:
 
 
 def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):   # NaT: never ran
         return "<td>-</td>"
     if isinstance(value, bool):
         return f"<td>{'yes' if value else 'no'}</td>"
