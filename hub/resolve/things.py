@@ -100,12 +100,23 @@ def organization_features(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _held_by_several(data: Prepared, column: str, code: str) -> npt.NDArray[np.bool_]:
-    """Per distinct value of `column` (by its code): do records with two or more different `code`s hold it?"""
-    values, codes = data.code(column).astype(np.int64), data.code(code).astype(np.int64)
+    """Per distinct value of `column` (indexed by its code in `data`): do records with two or more
+    different `code`s hold it? Counted over every live record when `data` holds only some."""
+    if data.population is None:
+        values, codes = data.code(column).astype(np.int64), data.code(code).astype(np.int64)
+        n_values = len(data.categories(column))
+    else:
+        values, distinct = pd.factorize(data.population[column].to_numpy(dtype=object), use_na_sentinel=True)
+        codes = pd.factorize(data.population[code].to_numpy(dtype=object), use_na_sentinel=True)[0]
+        values, codes, n_values = values.astype(np.int64), codes.astype(np.int64), len(distinct)
     coded = (values >= 0) & (codes >= 0)
     width = np.int64(int(codes.max(initial=0)) + 1)
     held = sorted_unique(values[coded] * width + codes[coded])   # distinct (value, code) pairs
-    return np.bincount(held // width, minlength=int(values.max(initial=-1)) + 1) >= 2
+    several = np.bincount(held // width, minlength=n_values) >= 2
+    if data.population is None:
+        return several
+    at = pd.Index(np.asarray(distinct, dtype=object)).get_indexer(data.categories(column))
+    return np.where(at >= 0, several[np.maximum(at, 0)], False)
 
 
 def shared_by_namesakes(name: str, key: str, code: str) -> Condition:
@@ -166,6 +177,7 @@ ORGANIZATIONS = EntitySpec(
         ("name", "branch"): (),
     }),
     fixed_m={("credit_code", "different_valid"): 1e-4},
+    population_columns=("name", "name_key", "org_code"),
     prior_weights={
         ("credit_code", "exact"): 12.0, ("credit_code", "org_code"): 10.0,
         ("name", "shared"): -3.0, ("name", "exact"): 9.0, ("name", "key"): 8.0, ("name", "branch"): -8.0,

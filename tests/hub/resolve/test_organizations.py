@@ -15,6 +15,7 @@ import pytest
 from hub.normalize.credit_code import credit_check_char
 from hub.normalize.org_keys import credit_code_keys, org_name_keys
 from hub.resolve.engine import Resolution, resolve
+from hub.resolve.incremental import resolve_incremental
 from hub.resolve.specs import default_model
 
 
@@ -151,3 +152,18 @@ def test_name_keys(name: str, key: str, head: str) -> None:
 def test_credit_code_keys(raw: str, credit: str | None, org_code: str | None) -> None:
     got = credit_code_keys(pd.Series([raw or None], dtype=object)).iloc[0]
     assert (got["credit_code"], got["org_code"]) == (credit, org_code)
+
+
+def test_an_increment_judges_namesakes_on_every_record_not_only_the_ones_it_compares() -> None:
+    """A new record without a code meets one old record per blocking key; which companies hold its name
+    is still counted over all of them."""
+    frame = pd.DataFrame(RECORDS)
+    later = frame["record_key"].str.split("|").str[1].isin(["h5", "h6", "k3", "k4", "j8", "j9"])
+    existing = resolve(frame[~later], "organization", model=default_model("organization"))
+    increment = resolve_incremental(existing, frame[later])
+    placed = pd.concat([existing.clusters, increment.assignments])
+    labels = placed.set_index(placed["record_key"].str.split("|").str[1])["cluster"]
+    for new, old in [("h5", "h1"), ("h5", "h3"), ("h6", "h1"), ("h6", "h3"), ("k4", "k1"), ("k4", "k2")]:
+        assert labels[new] != labels[old], (new, old)
+    for new, old in [("k3", "k1"), ("j8", "j1"), ("j9", "j1")]:
+        assert labels[new] == labels[old], (new, old)
