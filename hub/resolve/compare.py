@@ -65,6 +65,9 @@ class Prepared:
     features: pd.DataFrame
     frequencies: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict, repr=False)
     """Per-row term frequencies counted on a larger frame (incremental runs score a subset)."""
+    population: pd.DataFrame | None = field(default=None, repr=False)
+    """Some columns of every live record, when `features` holds only some (an incremental run's);
+    conditions that count over all records (EntitySpec.population_columns) read this."""
     _codes: dict[tuple[str, ...], list[Codes]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:

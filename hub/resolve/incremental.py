@@ -66,6 +66,10 @@ def resolve_incremental(existing: ResolvedState | Resolution, new_frame: pd.Data
     sub = pd.concat([state.features(old_rows), new.iloc[involved[len(old_rows):] - n_old]], ignore_index=True)
     data = Prepared(sub)
     data.frequencies = _frequencies(spec, state, new, data)
+    if spec.population_columns:
+        columns = list(spec.population_columns)
+        data.population = pd.concat([*(p.features.loc[~p.retired, columns].astype(object) for p in state.parts),
+                                     new[columns].astype(object)], ignore_index=True)
     la, lb = np.searchsorted(involved, a), np.searchsorted(involved, b)
     levels = compute_levels(spec.comparisons, data, la, lb)
     weights = score(spec, model, data, la, lb, levels)

@@ -65,6 +65,9 @@ class EntitySpec:
     lower: float = 0.0
     """Below this a pair is a non-match; between the two it goes to review."""
     training_sessions: Sequence[TrainingSession] = ()
+    population_columns: tuple[str, ...] = ()
+    """Feature columns some condition counts over every record, not only the ones compared (which
+    companies hold a name): an incremental run hands them in for all live records (`Prepared.population`)."""
     prior_weights: Mapping[tuple[str, str], float] = field(default_factory=dict)
     """Weights for levels the training data hardly shows (no typo'd IDs reach the store today):
     used instead of an estimate from a handful of pairs, and documented in docs/matching.md."""
