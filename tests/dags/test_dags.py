@@ -74,7 +74,8 @@ def test_every_dag_runs_and_the_fusion_publishes(dag_bag: Any, hub_env: tuple[Hu
         assert run.state == "success", (dag_id, _task_tries(run))
     run = _run(dag_bag, FUSION_DAG_ID)
     assert run.state == "success", _task_tries(run)
-    assert [t.task_id for t in dag_bag.dags[FUSION_DAG_ID].topological_sort()] == ["resolve", "fuse", "publish", "report"]
+    tasks = [t.task_id for t in dag_bag.dags[FUSION_DAG_ID].topological_sort()]
+    assert tasks == ["resolve", "fuse", "publish", "report"]
 
     hub = Hub.open(settings, create=False)
     try:
