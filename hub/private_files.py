@@ -157,8 +157,8 @@ def keep_store_private(files: list[Path]) -> None:
 
 
 def secure_home(settings: HubSettings) -> None:
-    """HUB_HOME, its demo and state folders (the state's files too), the key and the connections file:
-    tightened when found open to others.
+    """HUB_HOME, its demo folder, its state and quality folders (their files too), the key and the
+    connections file: tightened when found open to others.
 
     Run when a hub opens its store, after the store file and the key were made; the store's own files are
     kept private by the engine (hub.store.engine) each time it connects.
@@ -166,4 +166,5 @@ def secure_home(settings: HubSettings) -> None:
     for path in (settings.home, settings.home / "demo", settings.key_file, settings.connections_file):
         if path is not None:
             tighten(path)
-    tighten_tree(settings.home / "state")
+    for tree in ("state", "quality"):
+        tighten_tree(settings.home / tree)

@@ -23,6 +23,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from hub.private_files import make_private_dir
 from hub.protect import Vault, mask_identifier
 from hub.quality.entities import entity_frame, entity_suites, entity_types, share
 from hub.quality.gate import GONE, HELD, QUALITY, SUPERSEDED, visible
@@ -421,7 +422,7 @@ def write_report(engine: Engine, vault: Vault, quality_home: Path, *, department
     with engine.connect() as conn:
         publication = conn.execute(sa.select(sa.func.max(p.version)).where(p.state == "published")).scalar()
     target = out or quality_home / "reports" / f"report-{moment:%Y%m%d-%H%M%S}-{run_id[:6]}.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(target.parent)
     docs_link = relpath(data_docs, target.parent) if data_docs is not None else None
     held = held_batches(engine)
     quarantine = quarantine_rows(engine)

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection
 
+from hub.private_files import make_private_dir, private_umask
 from hub.quality.suites import Check
 from hub.store import tables
 from hub.store.runs import now
@@ -66,8 +67,9 @@ def _context(root: Path) -> Any:
             import great_expectations as gx
             from great_expectations.data_context.types.base import ProgressBarsConfig
 
-            root.mkdir(parents=True, exist_ok=True)
-            context = gx.get_context(mode="file", project_root_dir=str(root))
+            make_private_dir(root)
+            with private_umask():   # GX writes its project files here: the hub's home is private throughout
+                context = gx.get_context(mode="file", project_root_dir=str(root))
             context.variables.progress_bars = ProgressBarsConfig(globally=False)
             _contexts[root] = context
         return _contexts[root]
@@ -76,8 +78,9 @@ def _context(root: Path) -> Any:
 @contextmanager
 def _exclusive(root: Path) -> Iterator[None]:
     """One process at a time writes the GX project (ingest DAGs of several sources run in parallel): its
-    great_expectations.yml is rewritten whole by every update."""
-    with (root / ".lock").open("a") as handle:
+    great_expectations.yml is rewritten whole by every update. Everything GX writes meanwhile (suites,
+    results, Data Docs) is created private, like every file under the hub's home."""
+    with private_umask(), (root / ".lock").open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
