@@ -1,9 +1,10 @@
 """The pipeline under Airflow against the same hub functions called directly (issue 22, point 8).
 
-    python -m bench.airflow [--residents 2000] [--runs 3]
+    python -m bench.airflow [--residents 2000] [--runs 3] [--store sqlite|postgresql]
 
 One simulated district (SQLite department databases, the 物业 API served on loopback) is generated once.
-Each run starts from an empty SQLite store, twice:
+Each run starts from an empty store (a SQLite file, or a new PostgreSQL database on HUB_BENCH_PG_SERVER,
+default the local server), twice:
 
 - direct: the bodies of the DAG tasks (hub.orchestrate.tasks: ingest_task per source, then resolve_task,
   fuse_task, publish_task) called one after the other in this process, credentials from Airflow-less
@@ -75,11 +76,27 @@ def _airflow(bag: Any, sources: list[str]) -> dict[str, float]:
     return times
 
 
-def _set_store(work: Path, run: int, mode: str) -> None:
+PG_SERVER = os.environ.get("HUB_BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
+
+
+def _set_store(work: Path, run: int, mode: str, store: str) -> None:
     home = work / f"home-{run}-{mode}"
     shutil.copytree(work / "home-template", home)
     os.environ["HUB_HOME"] = str(home)
-    os.environ["HUB_DATABASE_URL"] = f"sqlite:///{home / 'hub.db'}"
+    os.environ["HUB_DATABASE_URL"] = (f"sqlite:///{home / 'hub.db'}" if store == "sqlite"
+                                      else _empty_database(f"hub_bench_airflow_{run}_{mode}"))
+
+
+def _empty_database(name: str) -> str:
+    """A new, empty PostgreSQL database for one run (an earlier bench's of the same name is dropped)."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return f"{PG_SERVER}/{name}"
 
 
 def main() -> None:
@@ -87,6 +104,7 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="hub-bench-airflow-"))
@@ -121,20 +139,23 @@ def main() -> None:
             write_connections_file(manifest, settings.connections_file, port=urlparse(base_url).port or 0)
             for run in range(args.runs):
                 for mode in ("direct", "airflow"):   # alternated, so that drift in the machine's load hits both
-                    _set_store(work, run, mode)
+                    _set_store(work, run, mode, args.store)
                     times = _direct(sources) if mode == "direct" else _airflow(bag, sources)
                     results[mode].append(times)
                     print(f"run {run + 1} {mode}: " + ", ".join(f"{s} {times[s]:.2f} s" for s in STAGES), flush=True)
+                _write(args, sources, results)   # after every run: a long bench stopped early keeps its figures
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    _write(args, sources, results)
 
 
 def _write(args: argparse.Namespace, sources: list[str], results: dict[str, list[dict[str, float]]]) -> None:
     median = {mode: {s: statistics.median(r[s] for r in runs) for s in STAGES} for mode, runs in results.items()}
+    store = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[args.store]
     lines = [f"# The pipeline under Airflow against direct calls: {args.residents:,} residents, {len(sources)} sources",
-             "", f"Median of {args.runs} runs, each from an empty SQLite store; `python -m bench.airflow "
-             f"--residents {args.residents} --runs {args.runs}` (bench/airflow.py says what is measured).", "",
+             "", f"Median of {len(results['direct'])} of {args.runs} runs, each from an empty {store} store; "
+             "`python -m bench.airflow "
+             f"--residents {args.residents} --runs {args.runs} --store {args.store}` (bench/airflow.py says what "
+             "is measured).", "",
              "| stage | direct (s) | Airflow dag.test (s) | overhead |", "| --- | ---: | ---: | ---: |"]
     for stage in (*STAGES, "total"):
         direct = sum(median["direct"].values()) if stage == "total" else median["direct"][stage]
@@ -144,7 +165,8 @@ def _write(args: argparse.Namespace, sources: list[str], results: dict[str, list
     for mode, runs in results.items():
         for i, times in enumerate(runs, 1):
             lines.append(f"- {mode} {i}: " + ", ".join(f"{s} {times[s]:.2f} s" for s in STAGES))
-    out = PROJECT / "bench" / "results" / f"airflow-{args.residents}.md"
+    suffix = "" if args.store == "sqlite" else f"-{args.store}"
+    out = PROJECT / "bench" / "results" / f"airflow-{args.residents}{suffix}.md"
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     print(f"written to {out}")
