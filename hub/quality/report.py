@@ -194,12 +194,19 @@ def source_trends(engine: Engine) -> dict[str, list[tuple[str, float]]]:
 
 
 def quarantine_trend(engine: Engine) -> dict[str, list[tuple[str, float]]]:
-    """Records loaded and quarantined per ingest run that extracted something, oldest first."""
+    """Per source, the share of extracted records quarantined by each ingest run that extracted something,
+    oldest first (last TREND_RUNS). A share, not a count, and one line per source: sources of very different
+    sizes stay comparable, and a department whose exports get worse shows as its own rising line."""
     r = tables.run.c
-    rows = _frame(engine, sa.select(r.finished_at, r.loaded, r.quarantined).where(
-        r.stage == "ingest", r.extracted > 0).order_by(r.started_at), ["at", "loaded", "quarantined"]).tail(TREND_RUNS)
-    return {"loaded": [(_label(a), float(n)) for a, n in zip(rows["at"], rows["loaded"], strict=True)],
-            "quarantined": [(_label(a), float(n)) for a, n in zip(rows["at"], rows["quarantined"], strict=True)]}
+    rows = _frame(engine, sa.select(r.source, r.finished_at, r.extracted, r.quarantined).where(
+        r.stage == "ingest", r.extracted > 0).order_by(r.started_at, r.id),
+        ["source", "at", "extracted", "quarantined"])
+    out: dict[str, list[tuple[str, float]]] = {}
+    for source, group in rows.groupby("source", sort=True):
+        tail = group.tail(TREND_RUNS)
+        out[str(source)] = [(_label(at), 100 * q / e) for at, e, q in
+                            zip(tail["at"], tail["extracted"], tail["quarantined"], strict=True)]
+    return out
 
 
 def entity_trends(engine: Engine) -> dict[str, list[tuple[str, float]]]:
@@ -253,8 +260,10 @@ def line_chart(title: str, series: Mapping[str, Sequence[tuple[str, float]]], *,
              f'aria-label="{html.escape(title)}">',
              f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#999"/>',
              f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#999"/>']
+    digits = 0 if high - low >= 10 else 1 if high - low >= 1 else 2   # a small range keeps distinct ticks
     for v in (low, (low + high) / 2, high):
-        parts.append(f'<text x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end" class="tick">{v:,.0f}{unit}</text>')
+        parts.append(f'<text x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end" class="tick">'
+                     f'{v:,.{digits}f}{unit}</text>')
     first = next(iter(series.values()))
     for i in (0, len(first) - 1):
         parts.append(f'<text x="{x(i):.1f}" y="{height - 8}" text-anchor="middle" class="tick">'
@@ -415,7 +424,8 @@ def write_report(engine: Engine, vault: Vault, quality_home: Path, *, department
     sources = source_rows(engine, list(departments), moment)
     charts = [line_chart("Warning checks passed per gated run, by source (%)", source_trends(engine), unit=" %",
                          floor=0, ceiling=100),
-              line_chart("Records loaded and quarantined per ingest run", quarantine_trend(engine), floor=0),
+              line_chart("Records quarantined per ingest run, by source (% of extracted)", quarantine_trend(engine),
+                         unit=" %", floor=0),
               line_chart("Profile completeness per report run, by entity type (%)", entity_trends(engine),
                          unit=" %", floor=0, ceiling=100)]
     p = tables.publication.c

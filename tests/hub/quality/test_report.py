@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from hub.demo import DemoManifest
 from hub.pipeline import Hub, ingest, report, resolve
+from hub.quality.report import quarantine_trend
 from hub.settings import HubSettings
 from hub.store import tables
 
@@ -114,6 +115,10 @@ def test_the_report_opens_from_disk_and_shows_what_auditors_need(reported: tuple
     assert "consistency" in page.text("entities") and "completeness" in page.text("entities")
     assert "field" in page.text("conflicts") or page.text("conflicts") == "none"
     assert page.svgs >= 3 and "Trends" in page.text("trends-h")
+    assert "Records quarantined per ingest run, by source" in dom
+    trend = quarantine_trend(hub.engine)                           # one line per source, shares of what was read
+    assert set(trend) == set(FILES) and len(trend["minzheng_allowance"]) == 2
+    assert all(0 <= share <= 100 for points in trend.values() for _, share in points)
     docs = [u for u in page.urls if u.endswith("index.html")]
     assert docs and (path.parent / docs[0]).resolve().is_file()    # the GX Data Docs, beside it on disk
     assert not [u for u in page.urls if u.startswith(("http:", "https:", "//"))]   # nothing from the network
