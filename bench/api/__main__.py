@@ -20,7 +20,6 @@ generator shares the two cores with the server: its own cost is part of every fi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import json
 import os
@@ -30,7 +29,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +38,7 @@ import sqlalchemy as sa
 from bench.api.baseline_app import prepare as prepare_baseline
 from bench.api.load import request_bytes, run_load
 from bench.resolve.data import CACHE
+from hub.api.serve import serve_command, server_process, settings_environment
 from hub.demo import generate_district, running_property_api, write_connections_file
 from hub.settings import HubSettings
 
@@ -138,35 +137,8 @@ def samples(settings: HubSettings, count: int = 2000, seed: int = 1) -> dict[str
             "resident_ids": [row["resident_id"] for row in truth[:count] if row.get("resident_id")]}
 
 
-def wait_ready(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
-
-
-@contextlib.contextmanager
-def server(command: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_ready(ready_url)
-        time.sleep(1)
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
 def hub_env(settings: HubSettings) -> dict[str, str]:
-    env = dict(os.environ, HUB_HOME=str(settings.home), HUB_DATABASE_URL=settings.database_url,
-               HUB_MAPPINGS_DIR=str(settings.mappings_dir), PYTHONPATH=str(ROOT))
-    return env
+    return settings_environment(settings) | {"PYTHONPATH": str(ROOT)}
 
 
 def one_run(settings: HubSettings, sample: dict[str, list[str]], args: argparse.Namespace) -> dict[str, Any]:
@@ -177,15 +149,16 @@ def one_run(settings: HubSettings, sample: dict[str, list[str]], args: argparse.
             "--no-access-log", "--log-level", "warning"]
     env = dict(os.environ, HUB_BENCH_BASELINE_URL=settings.database_url, PYTHONPATH=str(ROOT))
     rows = [request_bytes("GET", f"/row/{i}", authority) for i in range(1, 2001)]
-    with server([*base, "--factory", "bench.api.baseline_app:create_app"], env, f"http://{authority}/row/1"):
+    with server_process([*base, "--factory", "bench.api.baseline_app:create_app"], env,
+                        f"http://{authority}/row/1"):
         figures["baseline_closed"] = run_load(HOST, port, rows, seconds=args.seconds, connections=32).summary()
         figures["baseline_open"] = run_load(HOST, port, rows, seconds=args.seconds, rate=args.rate,
                                             connections=64).summary()
 
     port = free_port()
     authority = f"{HOST}:{port}"
-    command = [str(Path(sys.executable).parent / "hub"), "serve", "--host", HOST, "--port", str(port), "--workers", "2"]
-    with server(command, hub_env(settings), f"http://{authority}/health"):
+    command = serve_command(host=HOST, port=port, workers=2)
+    with server_process(command, hub_env(settings), f"http://{authority}/health"):
         client_id, secret = args.consumer
         token = httpx.post(f"http://{authority}/api/v1/token", data={
             "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}).json()["access_token"]

@@ -38,7 +38,8 @@ from hub.audit import AuditEntry, append
 from hub.protect import Vault
 from hub.publish import PUBLISHED
 from hub.store import tables
-from hub.views import NothingPublished, QueryError, Reader
+from hub.views import QueryError, Reader
+from hub.views.reader import pinned_reader
 from schemas.views import Disclosure, Moved
 
 R = TypeVar("R")
@@ -111,9 +112,7 @@ class Gateway:
         row = conn.execute(ADMISSION, {"credential_id": call.presented.credential_id}).mappings().first()
         call.admitted = admit(self.keys, call.presented, row).policy()
         assert row is not None
-        if row["published_version"] is None:
-            raise NothingPublished("nothing published yet: run `hub resolve`")
-        return Reader(conn, int(row["published_version"]), self.vault)
+        return pinned_reader(conn, row["published_version"], self.vault)
 
     def _audit(self, conn: Connection, call: Call, status: int, entity_ids: list[str] | None = None,
                disclosed: Disclosure | None = None, detail: Mapping[str, Any] | None = None) -> None:

@@ -10,8 +10,16 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 from uvicorn.config import LOGGING_CONFIG
@@ -63,3 +71,49 @@ def serve(settings: HubSettings, *, host: str, port: int, workers: int, access_l
         return
     ApiContext.open(settings).close()
     uvicorn.run(f"{__name__}:app_from_environment", factory=True, workers=workers, **common)
+
+
+def serve_command(*, host: str, port: int, workers: int) -> list[str]:
+    """`hub serve` as an operator starts it, from this interpreter's virtualenv."""
+    return [str(Path(sys.executable).parent / "hub"), "serve", "--host", host, "--port", str(port),
+            "--workers", str(workers)]
+
+
+def settings_environment(settings: HubSettings) -> dict[str, str]:
+    """This process's environment with `settings` as HUB_ variables: what a `hub serve` child reads."""
+    env = dict(os.environ, HUB_HOME=str(settings.home), HUB_DATABASE_URL=settings.database_url,
+               HUB_MAPPINGS_DIR=str(settings.mappings_dir))
+    if settings.sources_dir is not None:
+        env["HUB_SOURCES_DIR"] = str(settings.sources_dir)
+    if settings.secret_key is not None:
+        env["HUB_SECRET_KEY"] = settings.secret_key.get_secret_value()
+    return env
+
+
+@contextmanager
+def server_process(command: list[str], env: dict[str, str], ready_url: str, *,
+                   seconds: float = WORKER_STARTUP_SECONDS) -> Iterator[subprocess.Popen[bytes]]:
+    """A server in child processes, yielded once `ready_url` answers below 500; stopped on exit (SIGTERM,
+    SIGKILL after 20 s). The benchmark and the load tests measure the API this way, in processes of its own
+    as an operator runs it, not inside the process that generates the load."""
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                if httpx.get(ready_url, timeout=2).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[0]} exited with {process.returncode} before {ready_url} answered")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{ready_url} did not answer within {seconds:.0f} s")
+            time.sleep(0.3)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -50,10 +50,14 @@ class Reader:
 
 def open_reader(conn: Connection, vault: Vault) -> Reader:
     """A reader pinned to the latest published version."""
-    version = current_version(conn)
+    return pinned_reader(conn, current_version(conn), vault)
+
+
+def pinned_reader(conn: Connection, version: int | None, vault: Vault) -> Reader:
+    """A reader pinned to `version`, the latest published one as the caller read it (None: nothing yet)."""
     if version is None:
         raise NothingPublished("nothing published yet: run `hub resolve`")
-    return Reader(conn, version, vault)
+    return Reader(conn, int(version), vault)
 
 
 def now_visible(reader: Reader, table: Table) -> sa.ColumnElement[bool]:

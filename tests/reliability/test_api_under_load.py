@@ -11,15 +11,11 @@ cores the readers need; bench/api measures the latency target on a quiet machine
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -31,6 +27,7 @@ import sqlalchemy as sa
 from bench.api.load import LoadResult, request_bytes, run_load
 from hub.access import AccessKeys
 from hub.access.consumers import add_consumer
+from hub.api.serve import serve_command, server_process, settings_environment
 from hub.demo import running_property_api, write_connections_file
 from hub.pipeline import Hub, ingest, resolve
 from hub.protect import new_key_text
@@ -51,35 +48,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
-
-
-@contextmanager
-def _serve(settings: HubSettings, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    env = dict(os.environ, HUB_HOME=str(settings.home), HUB_DATABASE_URL=settings.database_url,
-               HUB_MAPPINGS_DIR=str(settings.mappings_dir), HUB_SOURCES_DIR=str(settings.sources_dir),
-               HUB_SECRET_KEY=settings.secret_key.get_secret_value() if settings.secret_key else "",
-               PYTHONPATH=str(Path(__file__).parents[2]))
-    process = subprocess.Popen([str(Path(sys.executable).parent / "hub"), "serve", "--host", HOST, "--port",
-                                str(port), "--workers", "2"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://{HOST}:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None, "hub serve exited"
-            assert time.monotonic() < deadline, "hub serve did not answer /health within 60 s"
-            time.sleep(0.3)
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.mark.parametrize("seconds, rate", [
@@ -108,7 +76,8 @@ def test_readers_see_published_versions_only_while_ingest_and_resolution_run(
             persons = conn.execute(sa.select(e.entity_id).where(e.entity_type == "person", e.until.is_(None))
                                    .order_by(e.entity_id)).scalars().all()
         port = _free_port()
-        stack.enter_context(_serve(settings, port))
+        stack.enter_context(server_process(serve_command(host=HOST, port=port, workers=2),
+                                           settings_environment(settings), f"http://{HOST}:{port}/health"))
         token = httpx.post(f"http://{HOST}:{port}/api/v1/token", data={
             "grant_type": "client_credentials", "client_id": secret.consumer_id,
             "client_secret": secret.value}).json()["access_token"]
