@@ -43,6 +43,7 @@ from tests.hub.onboard.unseen_held_out import (
     HELD_OUT_D,
     HELD_OUT_E,
     HELD_OUT_F,
+    HELD_OUT_G,
 )
 
 DISTRICT_CODE = "650102"
@@ -124,12 +125,14 @@ H: dict[str, dict[str, tuple[str, ...]]] = {
     "wy_move_in": {"zh": ("入住日期", "入住时间"), "py": ("RZRQ", "RZSJ"), "en": ("move_in_date", "checkin_date")},
 }
 VOCABULARIES = {"tuned": H, "held_out_a": HELD_OUT_A, "held_out_b": HELD_OUT_B, "held_out_c": HELD_OUT_C,
-                "held_out_d": HELD_OUT_D, "held_out_e": HELD_OUT_E, "held_out_f": HELD_OUT_F}
+                "held_out_d": HELD_OUT_D, "held_out_e": HELD_OUT_E, "held_out_f": HELD_OUT_F,
+                "held_out_g": HELD_OUT_G}
 """tuned: spellings the header dictionary was extended with while this generator was written (so a measure on
-them shows what the draft makes of known headers); held_out_a … held_out_f: spellings never put into the
-dictionary (see unseen_held_out.py), the measure of headers `suggest` has really never seen; held_out_f's
-exports also change shape (SHAPED)."""
-SHAPED = {"held_out_f"}
+them shows what the draft makes of known headers); held_out_a … held_out_g: spellings never put into the
+dictionary (see unseen_held_out.py), the measure of headers `suggest` has really never seen; held_out_g was
+written before F's failures were read and is kept unmeasured until after the sixth round; the exports of
+held_out_f and held_out_g also change shape (SHAPED)."""
+SHAPED = {"held_out_f", "held_out_g"}
 """Series whose exports also change shape (value formats, a row number, a remark, the clerk): the older series
 keep the shapes they were measured on, seed for seed."""
 ETHNICITY = {"汉族": "01", "回族": "03", "维吾尔族": "05", "哈萨克族": "17"}

@@ -10,7 +10,9 @@ was written before C's failures were looked at and measured once (seed 11: 93.1 
 measured once, at the end, as the figure nobody tuned on (seed 11: 314 of 334 columns, 94.0 %, 2.21 lines per
 source; seed 23: 295 of 326, 90.5 %, 3.00). Series F was written after a fifth round (on A-D and the demo
 only, never on E's failures) and before anything was measured on it; E and F were then measured once each.
-Do not tune on E or F: write a new series first.
+Series G was written before F's failures were read, by an author who never read the dictionary; it is to be
+measured once, after the sixth round (test_unseen_held_out checks it repeats no spelling of the tuned series,
+A-F or the demo district, even folded). Do not tune on E, F or G: write a new series first.
 金保 field codes are a national standard and stay as in the tuned series (a 人社 export in 金保 codes has no
 other spelling).
 """
@@ -358,3 +360,94 @@ exports look like (spaced headers such as 姓 名, slashes, notes in brackets, �
 suggest's failures. Its exports also change shape (see unseen.SHAPED): dates with dots or a zero time, phones
 with dashes or spaces, 男性 / 女性, ethnicities without 族, a row number first, a remark and the clerk who
 entered the row, none of which a mapping reads."""
+
+HELD_OUT_G: dict[str, dict[str, tuple[str, ...]]] = {
+    "p_name": {"zh": ("申请人姓名", "住户姓名：", "參保人姓名"), "py": ("SQRXM", "ZHXM", "XINGMING"),
+               "en": ("psn_name", "applicantName", "CUST_NAME")},
+    "p_id": {"zh": ("社会保障号码", "身份證明號碼", "公民身份号码（18位）", "有效证件号码"),
+             "py": ("YXZJHM", "ZJHM", "SHBZHM"), "en": ("identityNo", "idNum", "psnCertNo")},
+    "p_gender": {"zh": ("性别说明", "性别（中文）", "性别标志："), "py": ("XBDH", "XINGBIE"),
+                 "en": ("gend", "sexCn", "gender_text")},
+    "p_eth": {"zh": ("族别", "民族成分", "民族(全称)"), "py": ("ZB", "MZCF"),
+              "en": ("naty", "ethnicity", "nation_cn")},
+    "p_birth": {"zh": ("生日", "出生日期(yyyy-mm-dd)", "公历生日"), "py": ("SR", "CSNYRQ"),
+                "en": ("brdy", "dob", "birthdayStr")},
+    "p_phone": {"zh": ("电话号码", "移动电话", "手機", "常用手机："), "py": ("LXSJHM", "DHHM", "LXDHHM"),
+                "en": ("tel", "mobilePhone", "phone_number", "CONTACT_TEL")},
+    "addr": {"zh": ("暂住地址", "居住地详址", "现住址", "住 址"), "py": ("ZZDZ", "XZZ", "JZDXZ"),
+             "en": ("residenceAddress", "homeAddress", "dwell_addr")},
+    "estate": {"zh": ("院落名称", "住宅小区名称", "小区（院落）", "所属小區"), "py": ("YLMC", "ZZXQMC"),
+               "en": ("residential_area", "courtyard_name", "housingEstateName")},
+    "building": {"zh": ("幢号", "楼宇号", "栋/幢"), "py": ("LYH", "DZH"),
+                 "en": ("tower_no", "block", "bldgNumber")},
+    "unit": {"zh": ("门洞", "单元门号", "所属单元号"), "py": ("DY", "MDH"),
+             "en": ("unit_door", "doorway_no", "stairway")},
+    "room": {"zh": ("室号", "户号", "房屋号码"), "py": ("FH", "HSH"),
+             "en": ("fangjian", "doorplate", "hushi")},
+    "ga_id": {"zh": ("人员编号（公安）", "实有人口主键", "人口记录号"), "py": ("RYXXBH", "SYRKZJ"),
+              "en": ("syrk_id", "rk_uuid", "personRecordNo")},
+    "ga_hukou": {"zh": ("户籍地址", "户口地址", "戶籍地址名稱"), "py": ("HJDZ_DZMC", "HKDZ"),
+                 "en": ("registeredResidence", "household_address", "domicile")},
+    "ga_pop": {"zh": ("人员类型", "人口类型", "户籍或流动"), "py": ("RYLX", "RKLXMC"),
+               "en": ("popType", "person_type", "hukou_or_floating")},
+    "ga_reg": {"zh": ("建档时间", "录入日期时间", "首次採集時間"), "py": ("JDSJ", "LRSJ"),
+               "en": ("crt_time", "createTime", "gmt_create")},
+    "mz_id": {"zh": ("低保证号", "救助证 编号", "救助家庭编号"), "py": ("DBZH", "JTBH"),
+              "en": ("caseId", "family_no", "dibao_cert_no")},
+    "mz_type": {"zh": ("对象类别", "保障类型", "救助項目類別"), "py": ("DXLB", "BZLX"),
+                "en": ("aidKind", "support_category", "relief_kind")},
+    "mz_status": {"zh": ("保障状况", "在保情况", "享受情况"), "py": ("ZT", "ZBQK"),
+                  "en": ("state", "support_state", "guarantee_status")},
+    "mz_amount": {"zh": ("补差金额（元）", "月补助金额(元/月)", "低保金："), "py": ("BCJE", "YBZJE"),
+                  "en": ("amount", "subsidyAmt", "monthly_subsidy")},
+    "mz_start": {"zh": ("审批日期：", "纳入日期", "享受开始日期"), "py": ("SPRQ", "NRRQ"),
+                 "en": ("begndate", "approveDate", "enroll_dt")},
+    "mz_care": {"zh": ("敬老院", "福利机构名称", "集中供养地点"), "py": ("JLY", "FLJGMC"),
+                "en": ("nursingHome", "welfare_institution", "elderly_home")},
+    "mz_care_code": {"zh": ("敬老院信用代码", "福利机构统一社会信用代码", "供养地点信用代碼"),
+                     "py": ("JLYXYDM", "FLJGTYDM"),
+                     "en": ("nursingHomeCreditNo", "welfare_institution_uscc", "elderly_home_credit_code")},
+    "mz_community": {"zh": ("社　区", "村（居）委会", "社區名"), "py": ("SQ", "CJWH"),
+                     "en": ("shequName", "juweihui", "community_org")},
+    "rs_id": {"zh": ("个人识别号", "参保人员编码", "社保个人号"),
+              "en": ("PSN_NO", "insuredId", "si_person_id")},
+    "rs_emp_no": {"zh": ("单位编码", "单位社保号", "参保单位号"),
+                  "en": ("emp_no", "dwbh", "employerId")},
+    "rs_emp": {"zh": ("参保单位", "就职 单位", "单位："),
+               "en": ("emp_name", "unitName", "workplace")},
+    "rs_emp_code": {"zh": ("单位统一社会信用代码", "就业单位信用代码", "参保单位统一社会信用代码"),
+                    "en": ("unitCreditCode", "emp_uscc", "workplace_uscc")},
+    "rs_status": {"zh": ("参保状况", "缴费情况", "险种参保状态"),
+                  "en": ("psn_insu_stas", "insuStatus", "enrol_state")},
+    "rs_since": {"zh": ("参保时间", "最早参保日期", "参保年月日"),
+                 "en": ("insuStartDate", "first_insu_date", "enrol_since")},
+    "rs_done": {"zh": ("操作时间", "办理日期", "数据更新时间"),
+                "en": ("OPT_TIME", "updateTime", "handle_dt")},
+    "wy_id": {"zh": ("业户编号", "客户编号", "住户序号"), "py": ("YHBH", "KHBH"),
+              "en": ("customerId", "cust_no", "household_code")},
+    "wy_role": {"zh": ("客户类型", "业主/租客", "入住身份"), "py": ("KHLX", "RZSF"),
+                "en": ("customerType", "resident_role", "tenure")},
+    "wy_flat": {"zh": ("房产号", "房屋资源编码", "物业房号"), "py": ("FCH", "FWZYBM"),
+                "en": ("propertyUnitId", "resource_code", "flatNo")},
+    "wy_addr": {"zh": ("房产位置", "坐落", "房屋坐落详址"), "py": ("ZL", "FCWZ"),
+                "en": ("house_position", "location", "premises")},
+    "wy_company": {"zh": ("物业管理公司", "物业服务中心", "物業公司名稱"), "py": ("WYGLGS", "WYFWZX"),
+                   "en": ("mgmt_company", "estateManagementCo", "propertyMgmtCorp")},
+    "wy_company_code": {"zh": ("物业管理公司信用代码", "物业服务中心统一社会信用代码", "物業公司信用代碼"),
+                        "py": ("WYGLGSXYDM", "WYFWZXXYDM"),
+                        "en": ("mgmt_company_uscc", "estateManagementCoCreditCode", "propertyMgmtCorpUscc")},
+    "wy_move_in": {"zh": ("入伙 日期", "迁入日期", "入住登記時間"), "py": ("RHRQ", "QRRQ"),
+                   "en": ("checkinTime", "occupancyDate", "live_since")},
+    # columns a street office's export carries that no mapping reads: a row number, a remark, the clerk
+    "x_row": {"zh": ("行号", "序", "排序号"), "py": ("SXH", "XUHAO"),
+              "en": ("No.", "rownum", "sn")},
+    "x_remark": {"zh": ("说明", "备注信息", "其他 情况"), "py": ("BZXX", "SM"),
+                 "en": ("note", "comments", "descr")},
+    "x_clerk": {"zh": ("录入人", "经办人:", "采集民警", "操作员"), "py": ("LRR", "JBR"),
+                "en": ("operator", "creator", "input_user")},
+}
+"""Series G: written before F's failures were read, by an author who never read the dictionary, from how
+公安, 民政, 人社 and 物业 systems name their export columns: 医保-platform keys (psn_name, emp_no, crt_time), full
+pinyin (XINGMING), 公安 element codes (HJDZ_DZMC, XZZ), 物业 words (业户, 客户, 入伙, 院落, 门洞), 低保 words
+(低保证号, 补差金额), a few traditional characters, spaces and trailing colons. Its exports change shape as F's
+do (see unseen.SHAPED)."""
