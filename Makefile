@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install browser run test reliability lint bench docs clean
+.PHONY: install browser wrk run test reliability lint bench docs clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed (set PYTHON=...)"'
@@ -39,7 +39,11 @@ $(SPLINK_PYTHON):  ## Splink 5 in a virtualenv of its own (its pyarrow would cha
 	$(PYTHON) -m venv $(BENCH_CACHE)/splink-venv
 	$(SPLINK_PYTHON) -m pip install --quiet splink==5.0.0 pandas
 
-bench: install $(SPLINK_PYTHON)  ## ingest 1,000,000 records; matching vs Splink, and increments through the store, at 100,000 residents; suggest accuracy; the API under load
+wrk:  ## wrk (Debian's package): the API benchmark's closed-loop load, a C generator that leaves the cores to the server
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq wrk >/dev/null; } || echo "wrk not installed: the API benchmark loads with its Python generator"
+
+bench: install wrk $(SPLINK_PYTHON)  ## ingest 1,000,000 records; matching vs Splink, and increments through the store, at 100,000 residents; suggest accuracy; the API under load
 	$(BIN)/python -m bench.ingest
 	HUB_BENCH_CACHE=$(BENCH_CACHE) $(BIN)/python -m bench.resolve --residents 100000 --runs 3 --splink-python $(SPLINK_PYTHON)
 	HUB_BENCH_CACHE=$(BENCH_CACHE) $(BIN)/python -m bench.resolve.store_increment --residents 100000 --runs 3

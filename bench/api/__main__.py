@@ -7,14 +7,16 @@ under $HUB_BENCH_CACHE): generate, ingest, resolve and publish. Then, in each ru
 --workers 2` (audit on, as in production) and the baseline app (bench.api.baseline_app: bare FastAPI,
 one row by primary key, same server settings) started one after the other on loopback:
 
-- baseline and person profile flat out (closed loop, 32 connections): the rate each sustains;
+- baseline and person profile flat out (closed loop, 32 connections): the rate each sustains, loaded by
+  wrk where it is installed (`make bench` installs it; bench/api/wrk.py), else by bench/api/load.py;
 - person profile at `--rate` requests/s offered (open loop): p50/p99 latency from each request's due time
   (requests still unanswered 5 s after the last was sent count as errors), and at half the rate the server
   sustained flat out (`profile_open_half`), where its p99 means something;
 - name search and resident-ID lookup (POST /api/v1/persons/search) at lower offered rates: p99.
 
 Medians over the runs go to bench/results/api-<residents>.md with each run's figures. The load
-generator shares the two cores with the server: its own cost is part of every figure, baseline included.
+generator shares the two cores with the server: its own cost is part of every figure, baseline included;
+the open-loop figures come from the Python generator, which costs far more per request than wrk.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ import sqlalchemy as sa
 
 from bench.api.baseline_app import prepare as prepare_baseline
 from bench.api.load import request_bytes, run_load
+from bench.api.wrk import Request, run_wrk
+from bench.api.wrk import available as wrk_available
 from bench.resolve.data import CACHE
 from hub.api.serve import serve_command, server_process, settings_environment
 from hub.demo import generate_district, running_property_api, write_connections_file
@@ -141,6 +145,14 @@ def hub_env(settings: HubSettings) -> dict[str, str]:
     return settings_environment(settings) | {"PYTHONPATH": str(ROOT)}
 
 
+def flat_out(port: int, raw: list[bytes], requests: list[Request], seconds: float) -> dict[str, Any]:
+    """The rate the server sustains, 32 connections closed loop: from wrk where it is installed (bench/api/wrk.py
+    says why), else from the Python generator."""
+    if wrk_available():
+        return run_wrk(HOST, port, requests, seconds=seconds, connections=32)
+    return run_load(HOST, port, raw, seconds=seconds, connections=32).summary() | {"generator": "python"}
+
+
 def one_run(settings: HubSettings, sample: dict[str, list[str]], args: argparse.Namespace) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     port = free_port()
@@ -151,7 +163,8 @@ def one_run(settings: HubSettings, sample: dict[str, list[str]], args: argparse.
     rows = [request_bytes("GET", f"/row/{i}", authority) for i in range(1, 2001)]
     with server_process([*base, "--factory", "bench.api.baseline_app:create_app"], env,
                         f"http://{authority}/row/1"):
-        figures["baseline_closed"] = run_load(HOST, port, rows, seconds=args.seconds, connections=32).summary()
+        figures["baseline_closed"] = flat_out(port, rows, [Request("GET", f"/row/{i}") for i in range(1, 2001)],
+                                              args.seconds)
         figures["baseline_open"] = run_load(HOST, port, rows, seconds=args.seconds, rate=args.rate,
                                             connections=64).summary()
 
@@ -170,7 +183,8 @@ def one_run(settings: HubSettings, sample: dict[str, list[str]], args: argparse.
         idnos = [request_bytes("POST", "/api/v1/persons/search", authority, json_auth,
                                json.dumps({"resident_id": n}).encode()) for n in sample["resident_ids"]]
         run_load(HOST, port, profiles[:200], seconds=3, connections=8)   # warm both workers' pools and caches
-        figures["profile_closed"] = run_load(HOST, port, profiles, seconds=args.seconds, connections=32).summary()
+        figures["profile_closed"] = flat_out(port, profiles, [Request("GET", f"/api/v1/persons/{i}/profile", auth)
+                                                              for i in sample["ids"]], args.seconds)
         figures["profile_open"] = run_load(HOST, port, profiles, seconds=args.seconds, rate=args.rate,
                                            connections=64).summary()
         half = max(5.0, round(figures["profile_closed"]["rate"] / 2))   # a rate this server sustains
@@ -225,7 +239,9 @@ def main() -> None:
             f"`python -m bench.api --residents {args.residents} --runs {args.runs} --seconds {args.seconds:g} "
             f"--rate {args.rate:g} --search-rate {args.search_rate:g}`: medians of {args.runs} runs; "
             "`hub serve --workers 2` and the baseline (bare FastAPI, one row by primary key) on PostgreSQL, "
-            "load generated on loopback (bench/api/load.py) on the same two cores.", "", *median_table(runs), "",
+            "load generated on loopback on the same two cores: flat out by "
+            f"{'wrk' if wrk_available() else 'bench/api/load.py'}, at an offered rate by bench/api/load.py.", "",
+            *median_table(runs), "",
             "Each run as JSON:", "", "```", *(json.dumps(r) for r in runs), "```", ""]
     out.write_text("\n".join(text), encoding="utf-8")
     print("\n".join(median_table(runs)))
