@@ -108,6 +108,13 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="hub-bench-airflow-"))
+    try:   # Ctrl-C included: the district, the homes and Airflow's folder go
+        _bench(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _bench(args: argparse.Namespace, work: Path) -> None:
     os.environ.update({"AIRFLOW_HOME": str(work / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT / "dags"), "HUB_DAG_INGEST_SCHEDULE": "none",
                        "HUB_DAG_RETRIES": "0", "HUB_MAPPINGS_DIR": str(PROJECT / "mappings")})
@@ -131,21 +138,18 @@ def main() -> None:
     assert not bag.import_errors, bag.import_errors
     sources = [spec.source for spec in ingest_dag_specs(PROJECT / "mappings")]
     results: dict[str, list[dict[str, float]]] = {"direct": [], "airflow": []}
-    try:
-        with running_property_api(manifest.property_db, manifest.property_token) as base_url:
-            os.environ["HUB_HOME"] = str(template)
-            settings = hub_settings(PROJECT)
-            assert settings.connections_file is not None
-            write_connections_file(manifest, settings.connections_file, port=urlparse(base_url).port or 0)
-            for run in range(args.runs):
-                for mode in ("direct", "airflow"):   # alternated, so that drift in the machine's load hits both
-                    _set_store(work, run, mode, args.store)
-                    times = _direct(sources) if mode == "direct" else _airflow(bag, sources)
-                    results[mode].append(times)
-                    print(f"run {run + 1} {mode}: " + ", ".join(f"{s} {times[s]:.2f} s" for s in STAGES), flush=True)
-                _write(args, sources, results)   # after every run: a long bench stopped early keeps its figures
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with running_property_api(manifest.property_db, manifest.property_token) as base_url:
+        os.environ["HUB_HOME"] = str(template)
+        settings = hub_settings(PROJECT)
+        assert settings.connections_file is not None
+        write_connections_file(manifest, settings.connections_file, port=urlparse(base_url).port or 0)
+        for run in range(args.runs):
+            for mode in ("direct", "airflow"):   # alternated, so that drift in the machine's load hits both
+                _set_store(work, run, mode, args.store)
+                times = _direct(sources) if mode == "direct" else _airflow(bag, sources)
+                results[mode].append(times)
+                print(f"run {run + 1} {mode}: " + ", ".join(f"{s} {times[s]:.2f} s" for s in STAGES), flush=True)
+            _write(args, sources, results)   # after every run: a long bench stopped early keeps its figures
 
 
 def _write(args: argparse.Namespace, sources: list[str], results: dict[str, list[dict[str, float]]]) -> None:
