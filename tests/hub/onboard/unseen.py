@@ -131,8 +131,8 @@ VOCABULARIES = {"tuned": H, "held_out_a": HELD_OUT_A, "held_out_b": HELD_OUT_B, 
 """tuned: spellings the header dictionary was extended with while this generator was written (so a measure on
 them shows what the draft makes of known headers); held_out_a … held_out_g: spellings never put into the
 dictionary (see unseen_held_out.py), the measure of headers `suggest` has really never seen; held_out_g was
-written before F's failures were read and is kept unmeasured until after the sixth round; the exports of
-held_out_f and held_out_g also change shape (SHAPED)."""
+written before F's failures were read and measured once, after the sixth round; the exports of held_out_f and
+held_out_g also change shape (SHAPED)."""
 SHAPED = {"held_out_f", "held_out_g"}
 """Series whose exports also change shape (value formats, a row number, a remark, the clerk): the older series
 keep the shapes they were measured on, seed for seed."""
