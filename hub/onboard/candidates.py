@@ -81,8 +81,17 @@ def weigh(target: Target, header_score: float, profile: Profile) -> tuple[float,
         return header_score * 0.55, "but its values are a different system code on every row: an identifier"
     if target.kind in ("house_role", "id_type") and not profile.codes:
         return header_score * 0.55, "but its values are no short list of words, as a role or a document type is"
+    if target.kind == "house_role" and not any(w in c.lower() for c in profile.codes or [] for ws in _TENURE.values()
+                                                for w in ws):
+        return header_score * 0.55, (f"but none of its values ({', '.join((profile.codes or [])[:4])}) says how a "
+                                     "person holds a house")
     if target.entity == "house" and target.attribute in ("building", "unit", "room") and profile.share("long") >= 0.8:
         return header_score * 0.55, "but its values are longer codes than a house number is"
+    if target.entity == "house" and target.attribute in _HOUSE_NUMBERS and profile.share("house_number") < 0.5:
+        return header_score * 0.55, "but its values hold no number or letter, as a house number does"
+    if (target.attribute == "name" and target.entity == "person" and profile.codes is not None and profile.rows > 10
+            and profile.distinct <= 0.2 * profile.filled):
+        return header_score * 0.55, "but its values are a few words repeated on every row, as names are not"
     if target.attribute == "household_no" and profile.share("room_number") >= 0.9:
         return header_score * 0.55, "but its values are room numbers (floor and door)"
     meta = schemas.attribute_spec(target.entity or "", target.attribute or "") if target.kind == "attribute" else None
@@ -204,7 +213,7 @@ def column_candidates(profile: Profile, *, birth_match: float = 0.0) -> list[Can
             out.append(Candidate(target, confidence, [match.how, *([note] if note else [])], match.entry))
     known = {str(c.target) for c in out}
     out += [c for c in _from_values(profile, birth_match) if str(c.target) not in known]
-    if (profile.unique and _ID_HEADER.search(str(profile.column)) and not profile.share(*PERSONAL_KINDS)
+    if (profile.unique and _names_an_id(str(profile.column)) and not profile.share(*PERSONAL_KINDS)
             and not any(c.target.kind == "record_id" for c in out)
             and profile.share("date", "datetime", "address") < 0.5):
         # an id named for the row's person outranks one named for a house or an organization in the row
@@ -224,3 +233,12 @@ _ID_HEADER = re.compile(r"(编号|编码|代码$|序列号|证号|档案号|登�
                         r"|(^|[_\s.-])(no|id|num|number|nbr|nr|code|ref|key|uid|record)$|[a-z](No|Id|ID)$|[\u4e00-\u9fff]ID$)",
                         re.IGNORECASE)
 """A header that names an identifier: …编号, pinyin …BH, English …_no / …_id / RegNo."""
+
+_ID_WORDS = {"no", "id", "num", "nbr", "nr", "number", "ref", "uid", "key"}
+
+
+def _names_an_id(header: str) -> bool:
+    """The header says number or id, at its end (…编号, RegNo) or as a word of an English key (household_no_sys)."""
+    return bool(_ID_HEADER.search(header)) or (header.isascii() and bool(_ID_WORDS & {
+        t.lower() for t in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", header)}))
+

@@ -126,6 +126,8 @@ def classify(value: str) -> set[str]:
         kinds.add("long")
     if _SYSTEM_CODE.match(compact) and any(c.isdigit() for c in compact):
         kinds.add("system_code")
+    if re.search(r"[0-9A-Za-z０-９一二三四五六七八九十甲乙丙丁东西南北]", value):
+        kinds.add("house_number")   # 3, 12A, B座, 东单元: what a building, unit or room number holds
     if re.search(r"[\u3400-\u9fff]", value) and _address(value):
         kinds.add("address")
     return kinds

@@ -4,8 +4,10 @@ Department systems name the same field in a few dozen ways: 身份证号, 公民
 id_no. The dictionary lists the spellings seen in real exports; pinyin initials (LXDH for 联系电话) and
 full pinyin (lianxidianhua) of every Chinese spelling are derived with pypinyin, so an abbreviation
 nobody listed is still found. A header is folded before comparison (NFKC, simplified, lower case,
-no spaces or punctuation, bracketed notes such as （必填） or (元) removed), then compared exactly, by
-containment of a known spelling (申请人身份证号码 ⊃ 身份证号码) and, last, by similarity.
+no spaces or punctuation, bracketed notes such as （必填） or (元) removed), then compared exactly, with a
+word that says the same swapped in (年月日 for 日期, `_datetime` for `_at`, `_number` for `_no`) or an ending
+dropped (`sex_name`), by containment of a known spelling (申请人身份证号码 ⊃ 身份证号码), by the words it holds
+(in another form too: `aid_begins` holds *begin*) and, last, by similarity.
 """
 
 from __future__ import annotations
@@ -32,6 +34,15 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 _BRACKETS = re.compile(r"[(（\[【<《)）\]】>》]")
 _INITIALS = re.compile(r"^([A-Z]{2,12}?)(ID|\d{1,2})?$")
 _TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_DATE_WORDS = ("年月日", "日期", "时间", "年月", "时刻", "日")
+"""How a Chinese header says "the date of": 首次参保年月日 and 首次参保日期 name the same date."""
+_TIME_WORDS = ("时间", "时刻")
+_EN_TIMES = ("at", "time", "date", "datetime", "dt", "on", "ts", "timestamp", "day")
+"""How an English key says "the time of": collected_datetime and collected_at name the same time."""
+_EN_NUMBERS = ("no", "number", "num", "nbr", "nr", "code")
+"""How an English key says "the number of": door_number is door_no, employer_number employer_no."""
+_EN_ENDINGS = ("name", "desc", "description", "label", "text", "title", "value", "cn", "zh", "code")
+"""Endings after the word that matters, as 名称 / 代码 are in Chinese: sex_name is sex, gender_desc gender."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +170,7 @@ def _affix_initials() -> tuple[str, ...]:
 def _keywords(header: str, key: str) -> list[tuple[Entry, float, str]]:
     """Keyword groups the header holds (Chinese words, English tokens) or spells in pinyin initials."""
     tokens = set(_tokens(header))
+    stems = {_stem(t) for t in tokens}
     caps = str(header).strip().removesuffix("ID")
     pinyin = caps.isascii() and caps.isalpha() and caps.isupper() and 2 <= len(caps) <= 10
     full = _PUNCT.sub("", lookup_key(str(header)))     # brackets kept: 物业（公司）
@@ -173,6 +185,9 @@ def _keywords(header: str, key: str) -> list[tuple[Entry, float, str]]:
                         f"header {header!r} holds the word(s) {' + '.join(words)}"))
         elif pinyin and initials and any(caps.lower() in (a + initials, initials + a) for a in _affix_initials()):
             out.append((entry, 0.66, f"header {header!r} reads as the pinyin initials of {''.join(words)}"))
+        elif all(w.isascii() for w in words) and all(_stem(w) in stems for w in words):
+            out.append((entry, min(0.8, 0.6 + 0.02 * chars) + several - 0.02,
+                        f"header {header!r} holds the word(s) {' + '.join(words)} in another form"))
     return out
 
 
@@ -191,6 +206,54 @@ def _index() -> tuple[dict[str, list[tuple[Entry, str]]], dict[str, list[tuple[E
 
 def _tokens(header: str) -> list[str]:
     return [t.lower() for t in _TOKEN.findall(str(header))]
+
+
+def _variants(header: str, key: str, listed: Mapping[str, list[tuple[Entry, str]]],
+              derived: Mapping[str, list[tuple[Entry, str]]]) -> list[tuple[Entry, str, str]]:
+    """Known spellings a header is, once a word that says the same is swapped in or an ending dropped: the
+    date word of a Chinese header (首次参保年月日 → 首次参保日期), the time or number word ending an English key
+    (collected_datetime → collected_at, door_number → door_no), an ending after the word that matters
+    (sex_name → sex, employer_title_cn → employer)."""
+    out: list[tuple[Entry, str, str]] = []
+
+    def look(form: str, how: str) -> bool:
+        hits = [*listed.get(form, []), *derived.get(form, [])]
+        out.extend((entry, spelling, how) for entry, spelling in hits)
+        return bool(hits)
+
+    ending = next((w for w in _DATE_WORDS if key.endswith(w) and len(key) - len(w) >= 2), None)
+    if ending is not None and _HAN.search(key):
+        first = _TIME_WORDS if ending in _TIME_WORDS else ()        # a time of day first becomes another time
+        for other in dict.fromkeys((*first, *_DATE_WORDS)):
+            if other != ending and look(key[:-len(ending)] + other, f"with {other!r} for {ending!r}"):
+                return out
+    tokens = _tokens(header)
+    if len(tokens) < 2 or not str(header).isascii():
+        return out
+    for words, swap in ((_EN_TIMES, "time"), (_EN_NUMBERS, "number")):
+        if tokens[-1] in words:
+            for other in words:
+                if other != tokens[-1] and look("".join([*tokens[:-1], other]), f"with {other!r} for the {swap} "
+                                                                                f"word {tokens[-1]!r}"):
+                    return out
+    stem = list(tokens)
+    while len(stem) > 1 and stem[-1] in _EN_ENDINGS:
+        dropped = stem.pop()
+        if look("".join(stem), f"without its ending {dropped!r}"):
+            return out
+    return out
+
+
+def _stem(token: str) -> str:
+    """A light English stem, so that a key's word meets a keyword in another form (begins: begin, occupation:
+    occupied, enrolled: enrol); time words all stand for one (reg_dt: reg + time)."""
+    if token in _EN_TIMES:
+        return "time"
+    for _ in range(2):                  # occupying: occupy, occup
+        suffix = next((s for s in ("ations", "ation", "ancy", "ings", "ing", "ied", "ies", "ed", "es", "s", "y")
+                       if token.endswith(s) and len(token) - len(s) >= 3), "")
+        token = token[:len(token) - len(suffix)]
+    return token[:-1] if len(token) > 3 and token[-1] == token[-2] else token
 
 
 def match_header(header: str) -> list[HeaderMatch]:
@@ -235,6 +298,9 @@ def _match_header(header: str) -> tuple[HeaderMatch, ...]:
                     continue
                 for entry, spelling in [*listed.get(stem, []), *derived.get(stem, [])]:
                     add(entry, 0.8, f"header {header!r} is {spelling!r} with {affix!r} before or after it")
+    if not found:
+        for entry, spelling, how in _variants(header, key, listed, derived):
+            add(entry, 0.84, f"header {header!r} is {spelling!r} {how}")
     if not found and _HAN.search(key):
         for spelling_key, items in sorted(listed.items(), key=lambda kv: -len(kv[0])):
             if len(spelling_key) >= 2 and _HAN.search(spelling_key) and spelling_key in key:

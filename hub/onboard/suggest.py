@@ -208,15 +208,23 @@ def _record_id(asm: Assembly, ref: SourceRef, sample: Sample, sheets: bool) -> t
         return list(ref.keys), "the table's primary key"
     prefix = ["_sheet"] if sheets else []
     sheet_note = "; _sheet: rows are numbered per sheet" if sheets else ""
-    for column, _, weak in sorted(asm.record_ids, key=lambda r: (r[2], r[0] in asm.consumed, -r[1])):
+    counts = {c for c in asm.profiles if _running_count(sample, c)}
+    timely = {c for c, p in asm.profiles.items() if p.share("date", "datetime", "excel_serial", "address") >= 0.5}
+    named = {c for c, _, _ in asm.record_ids}
+    business = [c for c, p in asm.profiles.items() if c in unique and c not in counts | timely | set(asm.consumed)
+                and (c in named or (p.share("system_code", "number") >= 0.8 and p.share("long") >= 0.8))]
+    for column in counts & named if business else set():
+        asm.lost.setdefault(column, "a row number (1, 2, 3 …): it names no record, and another column identifies one")
+    for column, _, weak in sorted(asm.record_ids, key=lambda r: (r[0] in counts, r[2], r[0] in asm.consumed, -r[1])):
+        if column in counts and business:
+            break       # a row number, while another column identifies the record whatever the export's order
         if column in unique or (sheets and weak and _unique_together(sample, ("_sheet", column))):
-            row_number = weak and _running_count(sample, column)
-            why = ("a row number: stable only while the export keeps its order" if row_number
+            why = ("a row number: stable only while the export keeps its order" if column in counts
                    else f"an identifier, unique and filled in {n} sampled rows")
             return [*prefix, column], why + sheet_note
     strong = [p.column for k, p in asm.placed.items() if p.column in unique and k[2] == "credit_code"]
-    timely = {c for c, p in asm.profiles.items() if p.share("date", "datetime", "excel_serial", "address") >= 0.5}
-    others = [c for c in asm.profiles if c in unique and c not in timely]
+    others = sorted((c for c in asm.profiles if c in unique and c not in timely),
+                    key=lambda c: (c in counts, c not in business))
     if strong or others:
         return [*prefix, (strong or others)[0]], f"unique and filled in {n} sampled rows; check it identifies a " \
                                                   f"record{sheet_note}"
@@ -230,9 +238,12 @@ def _record_id(asm: Assembly, ref: SourceRef, sample: Sample, sheets: bool) -> t
 
 
 def _running_count(sample: Sample, column: str) -> bool:
-    """The column counts the rows (1, 2, 3 …, per sheet): a row number, not a business id such as MZ2024…"""
+    """The column counts the rows (1, 2, 3 …, per sheet): a row number, not a business id such as MZ2024…
+
+    A row number names no record: it changes when the export is sorted or filtered, so any other column that
+    tells the rows apart (对象识别号, insuree_no) is the record id before it, whatever its header says."""
     values = [str(v).strip().removesuffix(".0") for v in sample.values(column) if not is_blank(v)]
-    if not values or not all(v.isdigit() for v in values):
+    if len(values) < 3 or not all(v.isdigit() for v in values):
         return False
     numbers = sorted(int(v) for v in values)
     return numbers[-1] - numbers[0] < 2 * len(numbers) and numbers[0] <= 1 + len(numbers)

@@ -29,6 +29,25 @@ def test_headers_department_systems_use(header: str, target: str) -> None:
     assert _best(header) == target
 
 
+@pytest.mark.parametrize(("header", "target"), [
+    ("出生年月日期", "person.birth_date"),                 # a known spelling inside the header
+    ("参保开始年月日", "situation.start_date@insurance"),  # 年月日 for 日期: 参保开始日期
+    ("登记时刻", "event.occurred_at@registration"),        # 时刻 for 时间: 登记时间
+    ("registered_ts", "event.occurred_at@registration"),  # ts for time: registered_time
+    ("checkin_datetime", "event.occurred_at@move_in"),    # datetime for date: checkin_date
+    ("door_num", "house.room"), ("employer_nbr", "organization.local_id:employer_no"),   # num, nbr for no
+    ("ethnic_label", "person.ethnicity"), ("sex_desc", "person.gender"),                 # an ending dropped
+    ("XBQK", "person.gender"), ("民族情况", "person.ethnicity"),                          # 情况: a common word
+    ("户籍登记地", "person.hukou_address"), ("户口登记所在地", "person.hukou_address"),
+    ("用工单位", "organization.name"), ("单位全称", "organization.name"),
+    ("单位编码", "organization.local_id:employer_no"),
+    ("allowance_per_month", "situation.amount"), ("support_begins", "situation.start_date"),   # words in
+    ("enrolling_date", "situation.start_date"),                                            # other forms
+])
+def test_words_that_say_the_same_in_another_form(header: str, target: str) -> None:
+    assert _best(header) == target
+
+
 def test_nothing_is_guessed_for_unknown_headers() -> None:
     assert match_header("XZZDZQ") == [] and match_header("") == [] and match_header("字段7") == []
 

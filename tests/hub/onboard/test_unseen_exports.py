@@ -1,11 +1,12 @@
 """`suggest` measured on department exports it has never seen (tests/hub/onboard/unseen.py): columns mapped
 right with no edit, and lines an operator changes, against floors; the generator's own promises checked too.
 
-Three series are measured: `tuned` (header spellings the dictionary was extended with while the generator was
+Four series are measured: `tuned` (header spellings the dictionary was extended with while the generator was
 written: what a draft makes of headers it knows), `held_out_e` and `held_out_f` (spellings never put into the
-dictionary nor tuned on: the honest figures for headers nobody listed; F's exports also change shape). The
-target of issue 19 is 95 % of columns right and at most 3 changed lines per source; the held-out floors guard
-against regressions below what was measured at seed 11 (bench/results/onboarding.md), with a margin.
+dictionary; the sixth round of generic rules was worked out on their failures, so they now guard against
+regressions) and `held_out_g` (measured once after the sixth round and never tuned on: the honest figure for
+headers nobody listed). The target of issue 19 is 95 % of columns right and at most 3 changed lines per source;
+the floors sit below what was measured at seed 11 (bench/results/onboarding.md), with a margin.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tests.hub.onboard.unseen import STYLES, VOCABULARIES, generate, run, table
 
 MAPPINGS = Path(__file__).resolve().parents[3] / "mappings"
 EXPORTS, SEED = 24, 11
-FLOORS = {"tuned": (0.95, 3.0), "held_out_e": (0.96, 2.0), "held_out_f": (0.84, 6.0)}
+FLOORS = {"tuned": (0.95, 3.0), "held_out_e": (0.97, 1.0), "held_out_f": (0.97, 1.0), "held_out_g": (0.88, 5.0)}
 """Per series: (share of columns right with no edit at least, lines changed per source at most)."""
 
 

@@ -15,6 +15,8 @@ measured once, after the sixth round (test_unseen_held_out checks it repeats no 
 A-F or the demo district, even folded). Do not tune on E, F or G: write a new series first.
 金保 field codes are a national standard and stay as in the tuned series (a 人社 export in 金保 codes has no
 other spelling).
+Series G was measured once, after the sixth round (on F and A-E, never on G): seed 11, 367 of 406 columns
+(90.4 %), 4.12 lines per source; seed 23, 364 of 400 (91.0 %), 5.42.
 """
 
 from __future__ import annotations
