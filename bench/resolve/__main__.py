@@ -24,8 +24,9 @@ import pandas as pd
 
 from bench.resolve.data import CACHE, ROOT, ensure_store, load_frame, truth_dir
 from bench.resolve.report import write_report
-from bench.resolve.score import hard_negatives_merged, pair_completeness, scores, truth_labels
+from bench.resolve.score import hard_negatives_merged, pair_completeness, queue_scores, scores, truth_labels
 from hub.resolve.features import person_features
+from hub.resolve.model import Model
 
 DEFAULT_SPLINK_PYTHON = CACHE / "splink-venv" / "bin" / "python"
 SPLINK_COLUMNS = {"name": "name", "name_py": "name_py", "surname_py": "name_head", "resident_id": "id_any",
@@ -46,7 +47,10 @@ def _accuracy(labels: pd.Series, truth: pd.Series, tdir: Path) -> dict[str, Any]
     return out
 
 
-def run_hub(frame_path: Path, entity_type: str, work: Path, truth: pd.Series, tdir: Path) -> dict[str, Any]:
+def run_hub(frame_path: Path, entity_type: str, work: Path, truth: pd.Series, tdir: Path,
+            with_queue: bool = True) -> dict[str, Any]:
+    """One timed run of the engine, scored; `with_queue`: also the review queue it left and its worth
+    decided both ways (two more runs, untimed)."""
     output = work / f"hub-{entity_type}.csv"
     timing = _run([sys.executable, "-m", "bench.resolve.hub_run", str(frame_path), entity_type, str(output)])
     clusters = pd.read_csv(output, dtype=str)
@@ -57,6 +61,10 @@ def run_hub(frame_path: Path, entity_type: str, work: Path, truth: pd.Series, td
     position = pd.Series(range(len(keys)), index=keys)
     result["pair_completeness"] = pair_completeness(
         keys, pairs["a"].map(position).to_numpy(), pairs["b"].map(position).to_numpy(), truth)
+    if not with_queue:
+        return result
+    model = Model.load(Path(str(output) + ".model.json"))
+    result["queue"] = queue_scores(pd.read_pickle(frame_path), entity_type, clusters, pairs, model, truth)
     return result
 
 
@@ -118,8 +126,8 @@ def main() -> None:
             frame.to_pickle(frame_path)
             truth = truth_labels(tdir, entity_type)
             if "hub" in engines:
-                results[f"hub:{entity_type}"] = [run_hub(frame_path, entity_type, work, truth, tdir)
-                                                for _ in range(args.runs if entity_type == "person" else 1)]
+                results[f"hub:{entity_type}"] = [run_hub(frame_path, entity_type, work, truth, tdir, with_queue=i == 0)
+                                                for i in range(args.runs if entity_type == "person" else 1)]
                 print(entity_type, json.dumps(results[f"hub:{entity_type}"][-1], default=str)[:600], flush=True)
             if entity_type != "person":
                 continue

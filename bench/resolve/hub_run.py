@@ -13,6 +13,7 @@ import argparse
 import json
 import resource
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -42,8 +43,9 @@ def full(frame_path: str, entity_type: str, output: str) -> dict[str, object]:
     result = resolve(holder.pop(), entity_type)
     seconds = time.perf_counter() - started
     result.clusters.to_csv(output, index=False)
-    keys = result.pairs[["a", "b"]]
-    keys.to_pickle(output + ".pairs.pkl")
+    # the review queue's pairs, and the weights, for bench.resolve.score.queue_scores
+    result.pairs[["a", "b", "weight", "reason", "queued"]].to_pickle(output + ".pairs.pkl")
+    result.model.save(Path(output + ".model.json"))
     return {"seconds": round(seconds, 3), "stages": result.stats["seconds"], "max_rss_mb": _rss_mb(),
             "candidate_pairs": result.stats["candidate_pairs"], "decisions": result.stats["decisions"],
             "blocking": result.stats["blocking"], "training": result.model.training}

@@ -28,6 +28,26 @@ def _row(label: str, runs: list[dict[str, Any]]) -> str:
             f"{_median(runs, 'seconds'):.1f} | {_median(runs, 'max_rss_mb'):,.0f} | {extra} |")
 
 
+def _queue_lines(results: dict[str, Any]) -> list[str]:
+    """The review queue each type's first run left, and pairwise F1 with it decided either way."""
+    rows = [(key.split(":", 1)[1], runs[0]["queue"]) for key, runs in results.items()
+            if key.startswith("hub:") and runs and "queue" in runs[0]]
+    if not rows:
+        return []
+    lines = ["", "Review queue after the first run (bench.resolve.score.queue_scores): items as `hub review list` "
+             "shows them (one per pair of entities), and pairwise P / R / F1 with the queue as the engine left it, "
+             "all items accepted, all rejected (each a run with those judgements).", "",
+             "| entity | records | queued pairs | items | items / records | items truly one entity | engine P / R / F1 "
+             "| all accepted P / R / F1 | all rejected P / R / F1 |",
+             "|---|---:|---:|---:|---:|---:|---|---|---|"]
+    for entity_type, q in rows:
+        ways = [" / ".join(f"{q[f'{way}_{m}']:.4f}" for m in ("precision", "recall", "f1"))
+                for way in ("engine", "accepted", "rejected")]
+        lines.append(f"| {entity_type} | {q['records']:,} | {q['queue_pairs']:,} | {q['queue_items']:,} | "
+                     f"{100 * q['queue_share']:.2f} % | {q['true_items']:,} | " + " | ".join(ways) + " |")
+    return lines
+
+
 def write_report(results: dict[str, Any], out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     residents = results["residents"]
@@ -49,6 +69,7 @@ def write_report(results: dict[str, Any], out_dir: Path) -> Path:
     for key, runs in results.items():
         if ":" in key and runs and key != "hub:incremental":
             lines.append(_row(key, runs))
+    lines += _queue_lines(results)
     inc = results.get("hub:incremental")
     full = results.get("hub:person")
     if inc and full:

@@ -8,11 +8,15 @@ predicted cluster is truly its entity (precision) and how much of its entity is 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from hub.resolve.engine import CLUSTER, resolve
 from hub.resolve.frames import record_keys
+from hub.resolve.model import Model
+from hub.resolve.queue import queue_items
 
 
 def truth_labels(truth_dir: Path, entity_type: str) -> pd.Series:
@@ -75,3 +79,29 @@ def pair_completeness(keys: np.ndarray, a: np.ndarray, b: np.ndarray, truth: pd.
     kept = int((t[a][ok] == t[b][ok]).sum())
     true_pairs = _pair_count(pd.Series(t[pd.notna(t)]).value_counts())
     return kept / true_pairs if true_pairs else 1.0
+
+
+def queue_scores(frame: pd.DataFrame, entity_type: str, clusters: pd.DataFrame, pairs: pd.DataFrame, model: Model,
+                 truth: pd.Series) -> dict[str, Any]:
+    """The review queue an engine run left, and what it is worth: records, queued record pairs, items
+    and their share of the records, items that are truly one entity, and pairwise P/R/F1 of the clusters
+    as the engine left them, after a reviewer accepted every item, and after one rejected every item.
+
+    `clusters` (record_key, cluster) and `pairs` (a, b, weight, reason, queued) are the run's, `model`
+    its weights. Each way is a real run: the items become judgements (one per item, on the record pair
+    standing for it) and the frame is resolved again with the same model, as `hub review accept|reject`
+    and the next `hub resolve` would do it.
+    """
+    items = queue_items(pairs, clusters.set_index("record_key")[CLUSTER])
+    records = len(clusters)
+    same = items["record_a"].map(truth).to_numpy(dtype=object) == items["record_b"].map(truth).to_numpy(dtype=object)
+    out: dict[str, Any] = {"records": records, "queue_pairs": int(pairs["queued"].sum()), "queue_items": len(items),
+                           "queue_share": len(items) / records if records else 0.0, "true_items": int(same.sum())}
+    ways = {"engine": clusters}
+    for way, positive in (("accepted", True), ("rejected", False)):
+        judgements = [(a, b, positive) for a, b in zip(items["record_a"], items["record_b"], strict=True)]
+        ways[way] = resolve(frame, entity_type, model=model, judgements=judgements).clusters
+    for way, labels in ways.items():
+        got = scores(labels.set_index("record_key")[CLUSTER], truth)
+        out.update({f"{way}_{m}": got[m] for m in ("precision", "recall", "f1")})
+    return out

@@ -3,15 +3,19 @@
 Connected components over every link above a threshold chain strangers together through one
 shared phone or one wrong link. Here links are taken strongest first, and a link is refused when
 the two clusters it would join hold different checksum-valid IDs, or both hold a record of the
-resident register (unless the link is the same ID), or a reviewer said they differ. Pairs whose
-birth dates or sexes conflict beyond a typo go to review instead of merging. Judgements win over
-everything: must-link pairs are joined first, cannot-link pairs are never joined.
+resident register (unless the link is the same ID), or a reviewer said they differ. A link refused
+for two valid IDs or a reviewer's no is a non-match (a hard contradiction is no question for a
+reviewer); one refused for two register records, or for joining two existing clusters in an
+increment, goes to review. Pairs whose birth dates or sexes conflict beyond a
+typo go to review instead of merging; pairs at a vetoed level (two different valid IDs) are
+non-matches. Judgements win over everything: must-link pairs are joined first, cannot-link pairs are
+never joined.
 The label of a cluster is its smallest record key, so equal input gives equal output.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +26,10 @@ from hub.resolve.compare import Comparison
 from hub.resolve.spec import Guards, LevelMatrix
 
 MATCH, REVIEW, NON_MATCH = "match", "review", "non_match"
+HARD_CONFLICTS = frozenset({"different_ids", "judged_different"})
+"""Why a would-be merge was refused when the refusal settles it: two valid IDs, a reviewer's no. Two
+register records (`register_duplicate`: the register's own duplicates, mostly one person when measured)
+and an increment reaching two entities (`joins_existing_clusters`) stay questions."""
 Keys = Sequence[str] | npt.NDArray[np.object_]
 """Record keys, one per row."""
 Judgement = tuple[str, str, bool]
@@ -44,8 +52,18 @@ def decide(weights: npt.NDArray[np.float64], upper: float, lower: float) -> npt.
 
 def review_mask(guards: Guards, comparisons: Sequence[Comparison], levels: LevelMatrix) -> npt.NDArray[np.bool_]:
     """Pairs at a level that must not merge automatically without the evidence it requires."""
+    return _lacking(guards.requires, comparisons, levels)
+
+
+def veto_mask(guards: Guards, comparisons: Sequence[Comparison], levels: LevelMatrix) -> npt.NDArray[np.bool_]:
+    """Pairs at a vetoed level without the evidence that lifts the veto: non-matches, never queued."""
+    return _lacking(guards.vetoes, comparisons, levels)
+
+
+def _lacking(rules: Mapping[tuple[str, str], Sequence[tuple[str, str]]], comparisons: Sequence[Comparison],
+             levels: LevelMatrix) -> npt.NDArray[np.bool_]:
     mask = np.zeros(len(levels), dtype=bool)
-    for level, needed in guards.requires.items():
+    for level, needed in rules.items():
         mask |= at_any(comparisons, levels, (level,)) & ~at_any(comparisons, levels, needed)
     return mask
 
@@ -104,6 +122,13 @@ class _Clusters:
             self.cannot.setdefault(keep, []).extend(self.cannot.pop(gone))
 
 
+def questions(decision: npt.NDArray[np.object_], root_a: npt.NDArray[np.int64],
+              root_b: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Review pairs a decision would change: those whose two records other links have not already put
+    in one cluster (there accepting moves nothing, and rejecting would split what the model is sure of)."""
+    return (decision == REVIEW) & (root_a != root_b)
+
+
 def judgement_rows(record_keys: Keys, judgements: Iterable[Judgement]) -> list[tuple[int, int, bool]]:
     """Judgements on two records of `record_keys`, as (row, row, same entity?)."""
     judgements = list(judgements)
@@ -118,7 +143,8 @@ def cluster(record_keys: Keys, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64
             unique: Sequence[object] | npt.NDArray[np.object_], register: Sequence[bool] | npt.NDArray[np.bool_],
             same_unique: npt.NDArray[np.bool_], judged_rows: Iterable[tuple[int, int, bool]] = (), existing: int = 0,
             reason: npt.NDArray[np.object_] | None = None) -> tuple[npt.NDArray[np.int64], Decisions]:
-    """Root row of each record's cluster, and the decisions after guards.
+    """Root row of each record's cluster, and the decisions after guards (a refused link is a
+    non-match when the refusal is a hard contradiction, HARD_CONFLICTS; else it goes to review).
 
     `same_unique` marks pairs that agree exactly on the unique column (they may join two register
     records). `judged_rows`: reviewers' judgements by row (`judgement_rows`). In incremental runs the first
@@ -151,7 +177,7 @@ def cluster(record_keys: Keys, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64
         if why is None:
             clusters.union(ra, rb)
         else:
-            decision[p], reason[p] = REVIEW, why
+            decision[p], reason[p] = (NON_MATCH if why in HARD_CONFLICTS else REVIEW), why
     roots = np.fromiter((find(i) for i in range(len(record_keys))), dtype=np.int64, count=len(record_keys))
     return roots, Decisions(decision, reason)
 

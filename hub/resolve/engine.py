@@ -26,7 +26,9 @@ from hub.resolve.cluster import (
     decide,
     judgement_rows,
     labels_from_roots,
+    questions,
     review_mask,
+    veto_mask,
 )
 from hub.resolve.compare import Prepared, compute_levels
 from hub.resolve.index import ResolutionIndex
@@ -78,13 +80,17 @@ def _probability(weights: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 def pairs_frame(spec: EntitySpec, keys: npt.NDArray[np.object_], a: npt.NDArray[np.int64],
                 b: npt.NDArray[np.int64], weights: npt.NDArray[np.float64], levels: LevelMatrix,
-                decision: npt.NDArray[np.object_], reason: npt.NDArray[np.object_]) -> pd.DataFrame:
+                decision: npt.NDArray[np.object_], reason: npt.NDArray[np.object_],
+                queued: npt.NDArray[np.bool_] | None = None) -> pd.DataFrame:
+    """The scored pairs; `queued` marks the review pairs that are questions for a person (cluster.questions),
+    all review pairs when not given."""
     columns: dict[str, Any] = {"a": keys[a], "b": keys[b], "weight": weights, "probability": _probability(weights)}
     for k, comparison in enumerate(spec.comparisons):
         columns[comparison.name] = pd.Categorical.from_codes(levels[:, k].astype(np.int64),
                                                             categories=pd.Index(comparison.level_names))
     columns["decision"] = pd.Categorical(decision, categories=["match", "review", "non_match"])
     columns["reason"] = reason
+    columns["queued"] = decision == "review" if queued is None else queued
     return pd.DataFrame(columns)
 
 
@@ -95,6 +101,10 @@ def _guarded_decisions(spec: EntitySpec, model: Model, levels: LevelMatrix,
     conflict = review_mask(spec.guards, spec.comparisons, levels) & (decision == "match")
     decision[conflict] = "review"
     reason[conflict] = "conflicting_fields"
+    if spec.guards.vetoes:
+        vetoed = veto_mask(spec.guards, spec.comparisons, levels) & (decision != "non_match")
+        decision[vetoed] = "non_match"
+        reason[vetoed] = "contradiction"
     return decision, reason
 
 
@@ -144,7 +154,8 @@ def resolve(frame: pd.DataFrame, entity_type: str, *, model: Model | None = None
                              reason=reason, **_guard_inputs(spec, data, levels))
     labels = labels_from_roots(keys, roots)
     lap("cluster")
-    pairs = pairs_frame(spec, keys, a, b, weights, levels, decided.decision, decided.reason)
+    pairs = pairs_frame(spec, keys, a, b, weights, levels, decided.decision, decided.reason,
+                        questions(decided.decision, roots[a], roots[b]))
     lap("output")
     clusters = pd.DataFrame({"record_key": keys, CLUSTER: labels})
     stats = {

@@ -16,7 +16,7 @@ import pandas as pd
 
 from hub.mapping.code_tables import display_value
 from hub.protect import mask_attribute
-from hub.resolve.cluster import decide, review_mask
+from hub.resolve.cluster import decide, review_mask, veto_mask
 from hub.resolve.compare import Prepared
 from hub.resolve.model import Model
 from hub.resolve.specs import get_spec
@@ -81,4 +81,6 @@ def explain_pair(row_a: pd.Series, row_b: pd.Series, model: Model, *,
     decision = str(decide(np.array([total]), model.upper, model.lower)[0])
     if decision == "match" and review_mask(spec.guards, spec.comparisons, levels)[0]:
         decision = "review"
+    if decision != "non_match" and veto_mask(spec.guards, spec.comparisons, levels)[0]:
+        decision = "non_match"
     return Explanation(table, total, decision)

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from hub.resolve.cluster import Decisions, Judgement, cluster, judgement_rows, labels_from_roots
+from hub.resolve.cluster import Decisions, Judgement, cluster, judgement_rows, labels_from_roots, questions
 from hub.resolve.compare import Prepared, compute_levels
 from hub.resolve.engine import CLUSTER, Resolution, _guard_inputs, _guarded_decisions, pairs_frame
 from hub.resolve.keys import (
@@ -75,9 +75,9 @@ def resolve_incremental(existing: ResolvedState | Resolution, new_frame: pd.Data
     weights = score(spec, model, data, la, lb, levels)
     decision, reason = _guarded_decisions(spec, model, levels, weights)
     keys = data.values("record_key")
-    assignments, decided = _place(spec, state, keys, state.labels(old_rows), la, lb, weights, decision, reason,
-                                  _guard_inputs(spec, data, levels), judgements)
-    pairs = pairs_frame(spec, keys, la, lb, weights, levels, decided.decision, decided.reason)
+    assignments, decided, queued = _place(spec, state, keys, state.labels(old_rows), la, lb, weights, decision,
+                                          reason, _guard_inputs(spec, data, levels), judgements)
+    pairs = pairs_frame(spec, keys, la, lb, weights, levels, decided.decision, decided.reason, queued)
     stats = {"new_records": len(new), "changed_records": int(changed.sum()), "candidate_pairs": len(a),
              "involved_records": len(involved), "blocking": blocking.__dict__}
     return Increment(assignments, pairs, stats, new)
@@ -86,9 +86,10 @@ def resolve_incremental(existing: ResolvedState | Resolution, new_frame: pd.Data
 def _place(spec: EntitySpec, state: ResolvedState, keys: npt.NDArray[np.object_], old_labels: npt.NDArray[np.object_],
            la: Rows, lb: Rows, weights: npt.NDArray[np.float64], decision: npt.NDArray[np.object_],
            reason: npt.NDArray[np.object_], guard: dict[str, Any],
-           judgements: Iterable[Judgement]) -> tuple[pd.DataFrame, Decisions]:
+           judgements: Iterable[Judgement]) -> tuple[pd.DataFrame, Decisions, npt.NDArray[np.bool_]]:
     """Cluster the new records (the rows of `keys` after the old ones) with the existing clusters
-    their pairs reach; their assignments, and the pair decisions after the guards.
+    their pairs reach; their assignments, the pair decisions after the guards, and which review pairs
+    are questions (cluster.questions).
 
     Each existing cluster enters the union-find as one node carrying its cluster-level guard values,
     not as its rows: a 1% increment of a million records touches some 100,000 old rows, and a Python
@@ -113,7 +114,8 @@ def _place(spec: EntitySpec, state: ResolvedState, keys: npt.NDArray[np.object_]
     # one of new records only is labelled by its smallest record key
     label_of_node = labels_from_roots(node_keys, roots)
     label_of_node[:n_groups] = group_labels
-    return pd.DataFrame({"record_key": keys[n_old:], CLUSTER: label_of_node[roots[n_groups:]]}), decided
+    queued = questions(decided.decision, roots[node[la]], roots[node[lb]])
+    return pd.DataFrame({"record_key": keys[n_old:], CLUSTER: label_of_node[roots[n_groups:]]}), decided, queued
 
 
 def _shift(table: KeyTable, offset: int) -> KeyTable:

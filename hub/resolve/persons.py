@@ -138,7 +138,13 @@ PERSONS = EntitySpec(
             ("name", "else"): (SAME_ID,),
             ("name", "reordered"): (SAME_ID, ("birth_date", "exact"), ("birth_date", "swapped")),
             ("name", "honorific"): (("phone", "exact"), ("house", "same_house")),
+        },
+        # no question for a reviewer: two valid IDs are two persons, and a different name with no ID
+        # agreeing is a household member sharing the phone and the flat
+        vetoes={
             ("resident_id", "different_valid"): (),
+            ("name", "else"): (SAME_ID, ("resident_id", "one_edit"), ("resident_id", "compatible"),
+                               ("resident_id", "masked_ends")),
         },
     ),
     training_sessions=(

@@ -2,8 +2,8 @@
 
 A judgement is data the model never overwrites (style.md §6): rows are only appended, the latest
 judgement on a pair is the one in force, and every resolution run passes them to the engine, which
-joins accepted pairs first and never joins rejected ones. The queue is the engine's `review` pairs
-nobody has judged yet. Reviewers see the two records side by side and the per-comparison weights;
+joins accepted pairs first and never joins rejected ones. The queue is the engine's `queued` pairs
+(questions only) nobody has judged yet. Reviewers see the two records side by side and the weights;
 resident IDs and phones appear masked (650102********1237, 138****8000), other sensitive values not
 at all.
 """
@@ -26,6 +26,7 @@ from hub.resolve.cluster import Judgement
 from hub.resolve.explain import Explanation, explain_pair
 from hub.resolve.frames import entity_frame
 from hub.resolve.model import Model
+from hub.resolve.queue import rank_items
 from hub.resolve.specs import SPECS, default_model, get_spec
 from hub.resolve.store import frame_of, latest_model, now, pair_key, split_record_key
 from hub.store import tables
@@ -101,8 +102,9 @@ def queue(engine: Engine, entity_type: str | None = None, limit: int | None = No
     entity_a, entity_b (their current entities: equal when other links already joined them).
 
     Pairs the model itself was unsure of come before pairs a guard sent to review (`reason`: conflicting
-    fields, two valid IDs): on the benchmark district the first are true matches one time in six to
-    three in five, the second about one time in a hundred or less, whatever their weight.
+    fields, two register records): on the benchmark district the first are true matches one time in six
+    to three in five, the second about one time in a hundred or less, whatever their weight. Only
+    questions are here: the engine queues no pair a contradiction settles (hub.resolve.queue).
     """
     r, j, link = tables.review_pair.c, tables.judgement.c, tables.record_link
     la, lb = link.alias("la"), link.alias("lb")
@@ -122,33 +124,40 @@ def queue(engine: Engine, entity_type: str | None = None, limit: int | None = No
 
 
 def review_items(engine: Engine, entity_type: str | None = None, limit: int | None = None) -> pd.DataFrame:
-    """The queue as a reviewer works it: one item per pair of entities, in queue order.
+    """The queue as a reviewer works it: one item per pair of entities, ranked (hub.resolve.queue).
 
     One judgement settles a pair of entities (an accepted record pair joins their clusters; a
     rejected one keeps them apart, whatever other records link them), so the other record pairs
     between the same two entities are not shown as items of their own: `pairs` counts them. An
     entity pair on which some record pair is judged already is settled and left out, and so is a
-    pair whose two records other links have already put in one entity. In the demo
-    district (20,000 residents) this turned 4,868 person record pairs into 2,996 items (measured before
-    pairs inside one entity were left out, which makes it fewer).
+    pair whose two records other links have already put in one entity. `moves` is the number of
+    records accepting the item would move into another entity.
     """
     pending = queue(engine, entity_type)
-    joined = pending["entity_a"].notna() & (pending["entity_a"] == pending["entity_b"])
-    pending = pending[~joined]   # other links already put the two records in one entity: nothing to decide
     if pending.empty:
-        return pending.assign(pairs=pd.Series(dtype="int64"))
-    a = pending["entity_a"].fillna(pending["record_a"]).to_numpy(dtype=object)
-    b = pending["entity_b"].fillna(pending["record_b"]).to_numpy(dtype=object)
-    swap = a > b
-    pending = pending.assign(_first=np.where(swap, b, a), _second=np.where(swap, a, b))
+        return pending.assign(pairs=pd.Series(dtype="int64"), moves=pd.Series(dtype="int64"))
+    items = pd.concat([rank_items(group, _entity_sizes(engine, group))
+                       for _, group in pending.groupby("entity_type", sort=True)], ignore_index=True)
     settled = _judged_entity_pairs(engine, entity_type)
     if settled:
-        held = pd.MultiIndex.from_arrays([pending["entity_type"], pending["_first"], pending["_second"]])
-        pending = pending[~held.isin(list(settled))]
-    group = pending.groupby(["entity_type", "_first", "_second"], sort=False)
-    items = pending.assign(pairs=group["record_a"].transform("size")).drop_duplicates(
-        ["entity_type", "_first", "_second"]).drop(columns=["_first", "_second"]).reset_index(drop=True)
+        a = items["entity_a"].fillna(items["record_a"]).to_numpy(dtype=object)
+        b = items["entity_b"].fillna(items["record_b"]).to_numpy(dtype=object)
+        held = pd.MultiIndex.from_arrays([items["entity_type"], np.where(a < b, a, b), np.where(a < b, b, a)])
+        items = items[~held.isin(list(settled))].reset_index(drop=True)
     return items if limit is None else items.head(limit)
+
+
+def _entity_sizes(engine: Engine, pending: pd.DataFrame) -> pd.Series:
+    """Records linked to each entity of the pending pairs (what accepting an item would move)."""
+    ids = sorted(set(pending["entity_a"].dropna()) | set(pending["entity_b"].dropna()))
+    link = tables.record_link.c
+    counts: dict[str, int] = {}
+    with engine.connect() as conn:
+        for start in range(0, len(ids), 900):
+            counts.update({str(e): int(n) for e, n in conn.execute(
+                sa.select(link.entity_id, sa.func.count()).where(link.entity_id.in_(ids[start:start + 900]))
+                .group_by(link.entity_id))})
+    return pd.Series(counts, dtype="int64")
 
 
 def _judged_entity_pairs(engine: Engine, entity_type: str | None) -> set[tuple[str, str, str]]:

@@ -285,7 +285,7 @@ def _persist(engine: Engine, vault: Vault, run: RunInfo, outcome: TypeRun, assig
              links: pd.DataFrame, pairs: pd.DataFrame, watermark: Any, *, complete: bool, replace_queue: bool,
              model: Model | None = None) -> None:
     """Everything a run decided, in one transaction with its run row; `complete`: `links` covers the type."""
-    review = (pairs[pairs["decision"] == "review"] if len(pairs)
+    review = (pairs[pairs["queued"]] if len(pairs)
               else pd.DataFrame(columns=["a", "b", "weight", "reason"]))
     with engine.begin() as conn:
         guard_write(conn, run.id, vault)

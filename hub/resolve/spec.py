@@ -31,13 +31,18 @@ class Guards:
     - `requires`: a pair at (comparison, level) is never merged automatically unless one of the
       listed (comparison, level) holds too (differing sex needs the same ID; a reversed name needs
       the birth date or the ID, because father and son reverse each other's names); an empty tuple
-      sends the level to review always (two different valid IDs).
+      sends the level to review always (a branch and its head office).
+    - `vetoes`: a pair at (comparison, level) is a non-match, not a question for a reviewer, unless
+      one of the listed (comparison, level) holds too: two different valid IDs, or a different name
+      with no ID agreeing (household members sharing a phone and a flat). Such pairs filled the
+      person queue with items nobody would accept (hub.resolve.queue).
     """
 
     unique_column: str | None = None
     duplicate_free_sources: frozenset[str] = frozenset()
     same_entity: tuple[tuple[str, str], ...] = ()
     requires: Mapping[tuple[str, str], tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    vetoes: Mapping[tuple[str, str], tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,25 @@
 """The whole resolution on a generated district (SQLite): accuracy of the persisted links, stable ids
-on a fresh copy of the store, a re-run that changes nothing, a review queue a person can work through."""
+on a fresh copy of the store, a re-run that changes nothing, a review queue a person can work through
+(at most 1 % of a type's records, and what deciding it either way is worth)."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from bench.resolve.score import hard_negatives_merged, scores, truth_labels
+from bench.resolve.score import hard_negatives_merged, queue_scores, scores, truth_labels
 from hub.demo import DemoManifest, running_property_api, write_connections_file
-from hub.pipeline import Hub, ingest, resolve
+from hub.pipeline import Hub, ingest, resolve, resolve_entities
 from hub.protect import new_key_text
-from hub.resolve.review import queue, view_pairs
+from hub.resolve.engine import resolve as resolve_frame
+from hub.resolve.frames import entity_frame
+from hub.resolve.review import queue, queue_size, view_pairs
 from hub.settings import HubSettings
 from hub.store import tables
 from tests.conftest import MakeDistrict
@@ -87,3 +91,32 @@ def test_persisted_links_are_accurate_stable_and_reviewable(ingested: tuple[HubS
     assert {"resides_at", "owns", "employed_by", "applies_to", "owned_by", "concerns"} <= set(predicates)
     first.engine.dispose()
     second.engine.dispose()
+
+
+@pytest.mark.parametrize("entity_type", ["person", "house", "organization"])
+def test_the_queue_holds_at_most_one_record_in_a_hundred(ingested: tuple[HubSettings, DemoManifest],
+                                                         entity_type: str, record_property: Any) -> None:
+    settings, manifest = ingested
+    hub = Hub.open(settings)
+    frame = entity_frame(hub.engine, hub.vault, entity_type)
+    result = resolve_frame(frame, entity_type, train_model=False)
+    truth = truth_labels(manifest.truth_dir, entity_type)
+    got = queue_scores(frame, entity_type, result.clusters, result.pairs, result.model, truth)
+    record_property(f"{entity_type} queue", {k: got[k] for k in ("records", "queue_items", "queue_share")})
+    assert got["records"] == len(frame) and got["queue_share"] <= 0.01, got
+    for way in ("engine", "accepted", "rejected"):
+        assert 0.0 < got[f"{way}_f1"] <= 1.0, got
+    # rejecting keeps apart what the engine kept apart; accepting joins exactly the items' entities
+    assert got["rejected_f1"] == got["engine_f1"]
+    if got["queue_items"] == 0:
+        assert got["accepted_f1"] == got["engine_f1"]
+    else:
+        assert got["accepted_recall"] >= got["engine_recall"]
+    if entity_type == "person":
+        assert got["engine_f1"] >= 0.97 and got["engine_precision"] >= 0.99, got
+
+    first = _copy(settings, f"queue-{entity_type}")
+    resolve_entities(first, [entity_type])   # through the store: the items `hub review list` shows
+    assert queue_size(first.engine).get(entity_type, 0) <= 0.01 * len(frame)
+    first.engine.dispose()
+    hub.engine.dispose()
