@@ -9,7 +9,8 @@ PostgreSQL database `--database`, default `hub_bench_api_<residents>_<seed>`). E
 
 - person profile, resident-ID lookup and name search flat out (wrk, 32 connections where wrk is installed):
   the rate, and the CPU the server's processes spent per request (their user + system time over the run,
-  sealer thread included), which is the figure that does not depend on what else the machine runs;
+  sealer thread included) and the PostgreSQL backends connected to the store's database, the figures that
+  depend least on what else the machine runs;
 - person profile at 1,000 requests/s offered (bench/api/load.py, open loop): rate answered and p99;
 - resident-ID lookup and name search at 50 requests/s offered: p99.
 
@@ -32,6 +33,7 @@ from typing import Any
 
 import httpx
 import psutil
+import sqlalchemy as sa
 
 from bench.api.__main__ import HOST, ROOT, ensure_database, ensure_fused, free_port, hub_env, samples
 from bench.api.__main__ import bench_consumer as make_consumer
@@ -58,16 +60,40 @@ def cpu_seconds(process: psutil.Process) -> float:
     return total
 
 
+def store_backends(settings: HubSettings) -> dict[int, float]:
+    """CPU (user + system seconds) of each PostgreSQL backend connected to the store's database."""
+    engine = sa.create_engine(settings.database_url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        pids = [int(r[0]) for r in conn.execute(sa.text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"))]
+    engine.dispose()
+    found = {}
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        found[pid] = times.user + times.system
+    return found
+
+
+def store_cpu(before: dict[int, float], after: dict[int, float]) -> float:
+    """The store's CPU between two readings: backends that ended meanwhile are missing (an undercount for a
+    server that opens and closes connections under load; the hub's API keeps its connections)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
 def closed_loop(port: int, requests: list[Request], raw: list[bytes], seconds: float,
-                server: psutil.Process) -> dict[str, Any]:
-    """Flat out, with the server's CPU per answered request."""
-    before = cpu_seconds(server)
+                server: psutil.Process, settings: HubSettings) -> dict[str, Any]:
+    """Flat out, with the server's and the store's CPU per answered request."""
+    before, store_before = cpu_seconds(server), store_backends(settings)
     if wrk_available():
         figures: dict[str, Any] = dict(run_wrk(HOST, port, requests, seconds=seconds, connections=32))
     else:
         figures = run_load(HOST, port, raw, seconds=seconds, connections=32).summary() | {"generator": "python"}
-    spent = cpu_seconds(server) - before
+    spent, store_spent = cpu_seconds(server) - before, store_cpu(store_before, store_backends(settings))
     figures["server_cpu_ms"] = round(spent * 1000 / max(1, figures["requests"]), 3)
+    figures["store_cpu_ms"] = round(store_spent * 1000 / max(1, figures["requests"]), 3)
     return figures
 
 
@@ -110,11 +136,11 @@ def one_run(settings: HubSettings, sample: dict[str, list[str]], consumer: tuple
         if spy_to is not None:
             workers = server.children(recursive=True)
             spy = _spy(max(workers, key=lambda p: p.pid), spy_to, seconds) if workers else None
-        figures["profile_closed"] = closed_loop(port, *profile, seconds, server)
+        figures["profile_closed"] = closed_loop(port, *profile, seconds, server, settings)
         if spy is not None:
             spy.wait(timeout=seconds + 60)
-        figures["id_lookup_closed"] = closed_loop(port, *by_id, seconds, server)
-        figures["name_search_closed"] = closed_loop(port, *by_name, seconds, server)
+        figures["id_lookup_closed"] = closed_loop(port, *by_id, seconds, server, settings)
+        figures["name_search_closed"] = closed_loop(port, *by_name, seconds, server, settings)
         figures["profile_open"] = run_load(HOST, port, profile[1], seconds=seconds, rate=PROFILE_RATE,
                                            connections=64).summary() | {"offered": PROFILE_RATE}
         figures["id_lookup_open"] = run_load(HOST, port, by_id[1], seconds=seconds, rate=SEARCH_RATE,
@@ -125,8 +151,9 @@ def one_run(settings: HubSettings, sample: dict[str, list[str]], consumer: tuple
 
 
 def median_table(runs: list[dict[str, Any]]) -> list[str]:
-    lines = ["| measurement | rate answered (req/s) | p50 ms | p99 ms | server CPU ms/request | errors | "
-             "runs (rate / p99) |", "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    lines = ["| measurement | rate answered (req/s) | p50 ms | p99 ms | server CPU ms/request | "
+             "PostgreSQL CPU ms/request | errors | runs (rate / p99) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
 
     def med(values: list[dict[str, Any]], key: str, fmt: Callable[[float], str]) -> str:
         found = [v[key] for v in values if key in v]
@@ -138,7 +165,9 @@ def median_table(runs: list[dict[str, Any]]) -> list[str]:
         each = ", ".join(f"{v['rate']:.0f} / {v['p99_ms']:.1f}" for v in values)
         lines.append(f"| {key}{offered} | {med(values, 'rate', '{:.0f}'.format)} | "
                      f"{med(values, 'p50_ms', '{:.1f}'.format)} | {med(values, 'p99_ms', '{:.1f}'.format)} | "
-                     f"{med(values, 'server_cpu_ms', '{:.2f}'.format)} | {med(values, 'errors', '{:.0f}'.format)} | "
+                     f"{med(values, 'server_cpu_ms', '{:.2f}'.format)} | "
+                     f"{med(values, 'store_cpu_ms', '{:.2f}'.format)} | "
+                     f"{med(values, 'errors', '{:.0f}'.format)} | "
                      f"{each} |")
     return lines
 

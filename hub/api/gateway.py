@@ -14,6 +14,10 @@ autocommit there: the reads need no transaction (a reader pinned to a version se
 is published meanwhile, hub.publish.versioned), and the audit row, one statement, is atomic by itself. On
 SQLite, where a round trip costs nothing, the request is one transaction as before.
 
+The request's decisions are steps (hub.store.steps): admission, the view and the audit row yield their
+queries, so the same code runs on the worker's asynchronous driver connections on PostgreSQL (the routes are
+`async` and hold no thread while the store answers, hub/api/driver.py) and in the thread pool on SQLite.
+
 Refusals are audited too, with what was asked and nothing disclosed: a type outside the grant (403), an
 endpoint for another role (403), an id that is unknown or out of scope (404, indistinguishable by design),
 a query that cannot be answered as asked (400). Masking already happened inside the views (hub.protect.present).
