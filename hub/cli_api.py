@@ -1,9 +1,10 @@
 """`hub serve`: the API for downstream apps (hub.api), under uvicorn.
 
-    hub serve [--host 127.0.0.1] [--port 8000] [--workers N] [--no-access-log]
+    hub serve [--host 127.0.0.1] [--port 8000] [--workers N] [--access-log]
     (hub demo ends with `serve_demo`: the demo consumer's credentials, one ready curl line, then the API)
 
-Defaults come from HUB_API_HOST, HUB_API_PORT and HUB_API_WORKERS. The store must exist (`hub ingest`
+Defaults come from HUB_API_HOST, HUB_API_PORT, HUB_API_WORKERS and HUB_API_ACCESS_LOG (off: the audit
+log is the record of every data request). The store must exist (`hub ingest`
 and `hub resolve` made and published it); the API never creates or migrates it.
 """
 
@@ -21,8 +22,9 @@ def serve_cmd(
     host: Annotated[str | None, typer.Option(help="address to listen on; default HUB_API_HOST (127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="default HUB_API_PORT (8000)")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="processes; default HUB_API_WORKERS (1)")] = None,
-    access_log: Annotated[bool, typer.Option(help="log each request's method, path (never its query string) "
-                                                  "and status")] = True,
+    access_log: Annotated[bool | None, typer.Option(
+        "--access-log/--no-access-log", help="log each request's client, method, path (never its query string) "
+                                             "and status; default HUB_API_ACCESS_LOG (off)")] = None,
 ) -> None:
     """Serve the API (Swagger UI at /docs) until interrupted."""
     from hub.api.serve import serve
@@ -31,6 +33,7 @@ def serve_cmd(
     host = host or settings.api_host
     port = port or settings.api_port
     workers = workers or settings.api_workers
+    access_log = settings.api_access_log if access_log is None else access_log
     console.print(f"API at {_base_url(host, port)}/api/v1, documentation at {_base_url(host, port)}/docs "
                   f"({workers} worker{'s' if workers > 1 else ''}); Ctrl-C stops it")
     serve(settings, host=host, port=port, workers=workers, access_log=access_log)

@@ -71,6 +71,7 @@ def create_app(settings: HubSettings, context: ApiContext | None = None) -> Fast
         try:
             yield
         finally:
+            await ctx.gateway.close()
             try:
                 sealer.stop()
             except SQLAlchemyError:     # the store is gone: the rows wait for the next sealer or `hub audit`

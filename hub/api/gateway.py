@@ -14,6 +14,10 @@ autocommit there: the reads need no transaction (a reader pinned to a version se
 is published meanwhile, hub.publish.versioned), and the audit row, one statement, is atomic by itself. On
 SQLite, where a round trip costs nothing, the request is one transaction as before.
 
+The request's decisions are steps (hub.store.steps): admission, the view and the audit row yield their
+queries, so the same code runs on the worker's asynchronous driver connections on PostgreSQL (the routes are
+`async` and hold no thread while the store answers, hub/api/driver.py) and in the thread pool on SQLite.
+
 Refusals are audited too, with what was asked and nothing disclosed: a type outside the grant (403), an
 endpoint for another role (403), an id that is unknown or out of scope (404, indistinguishable by design),
 a query that cannot be answered as asked (400). Masking already happened inside the views (hub.protect.present).
@@ -28,21 +32,26 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.responses import RedirectResponse, Response
 
 from hub.access import AccessKeys, Policy
 from hub.access.tokens import Presented, admit, credential_query
+from hub.api.driver import AsyncStore
 from hub.api.problems import ApiProblem
-from hub.audit import AuditEntry, append
+from hub.audit import AuditEntry
+from hub.audit.chain import append_steps
 from hub.protect import Vault
 from hub.publish import PUBLISHED
 from hub.store import tables
+from hub.store.steps import Query, Steps, run_steps
 from hub.views import QueryError, Reader
 from hub.views.reader import pinned_reader
 from schemas.views import Disclosure, Moved
 
 R = TypeVar("R")
+T = TypeVar("T")
 REDIRECT_STATUS = 308
 PUBLICATION_HEADER = "X-Hub-Publication"
 """Every data answer names the published version it was read from: a reader can tell two answers of
@@ -98,92 +107,117 @@ def _disclosed(result: object) -> Disclosure:
     return disclosed if isinstance(disclosed, Disclosure) else Disclosure()
 
 
+Outcome = tuple[ApiProblem | None, R | None, Reader | None]
+"""What a request's steps decided: the refusal to raise (audited already), or the result; the reader pinned."""
+
+
 class Gateway:
     def __init__(self, engine: Engine, vault: Vault, keys: AccessKeys):
         self.engine = engine
         self.vault = vault
         self.keys = keys
-        self.requests = (engine.execution_options(isolation_level="AUTOCOMMIT")
-                         if engine.dialect.name == "postgresql" else engine)
-        """Where requests run: autocommit on PostgreSQL (see the module's docstring)."""
+        self.dialect = engine.dialect.name
+        self.requests = engine.execution_options(isolation_level="AUTOCOMMIT") if self.dialect == "postgresql" \
+            else engine
+        """Where synchronous requests run: autocommit on PostgreSQL (see the module's docstring)."""
+        self.store = AsyncStore(engine.url) if self.dialect == "postgresql" else None
+        """Where data requests run on PostgreSQL: the worker's asynchronous driver connections (hub/api/driver.py)."""
 
-    def admit(self, conn: Connection, call: Call) -> Reader:
+    async def close(self) -> None:
+        if self.store is not None:
+            await self.store.close()
+
+    async def _run(self, steps: Steps[T]) -> T:
+        """A request's steps on one connection: the driver's on PostgreSQL; on SQLite, where a round trip costs
+        nothing, one transaction in the thread pool."""
+        if self.store is None:
+            return await run_in_threadpool(self._run_sync, steps)
+        async with self.store.connection() as conn:
+            return await self.store.run(conn, steps)
+
+    def _run_sync(self, steps: Steps[T]) -> T:
+        with self.requests.begin() as conn:
+            return run_steps(conn, steps)
+
+    def _admit(self, call: Call) -> Steps[Reader]:
         """Admit the caller (401 otherwise) and pin the published version, in one query."""
-        row = conn.execute(ADMISSION, {"credential_id": call.presented.credential_id}).mappings().first()
+        rows = yield Query(ADMISSION, {"credential_id": call.presented.credential_id})
+        row = _mapping(rows[0]) if rows else None
         call.admitted = admit(self.keys, call.presented, row).policy()
         assert row is not None
-        return pinned_reader(conn, row["published_version"], self.vault)
+        return pinned_reader(None, row["published_version"], self.vault)
 
-    def _audit(self, conn: Connection, call: Call, status: int, entity_ids: list[str] | None = None,
-               disclosed: Disclosure | None = None, detail: Mapping[str, Any] | None = None) -> None:
+    def admit(self, conn: Connection, call: Call) -> Reader:
+        """`_admit` on a SQLAlchemy connection; the reader it gives runs on that connection."""
+        reader = run_steps(conn, self._admit(call))
+        return pinned_reader(conn, reader.version, self.vault)
+
+    def _audit(self, call: Call, status: int, entity_ids: list[str] | None = None,
+               disclosed: Disclosure | None = None, detail: Mapping[str, Any] | None = None) -> Steps[int]:
         shown = disclosed or Disclosure()
-        append(conn, AuditEntry.of(call.policy, call.action, status=status,
-                                   entity_ids=entity_ids if entity_ids is not None else shown.entity_ids,
-                                   fields=shown.fields, detail=detail))
+        return append_steps(AuditEntry.of(call.policy, call.action, status=status,
+                                          entity_ids=entity_ids if entity_ids is not None else shown.entity_ids,
+                                          fields=shown.fields, detail=detail), self.dialect)
 
     def refuse(self, call: Call, code: str, detail: str, *, entity_id: str | None = None) -> ApiProblem:
         """Audit a refusal in a transaction of its own and give the problem to raise."""
         problem = ApiProblem(code, detail)
         with self.engine.begin() as conn:
-            self._audit(conn, call, problem.kind.status, [entity_id] if entity_id else [])
+            run_steps(conn, self._audit(call, problem.kind.status, [entity_id] if entity_id else []))
         return problem
 
-    def _type_refused(self, conn: Connection, call: Call, entity_type: str,
-                      entity_id: str | None = None) -> ApiProblem | None:
+    def _type_refused(self, call: Call, entity_type: str, entity_id: str | None = None) -> Steps[ApiProblem | None]:
         """The refusal of a type outside the caller's grant, audited on the request's connection; None: allowed."""
         if call.policy.allows_type(entity_type):
             return None
         problem = ApiProblem("type_not_allowed", f"your grant does not cover {entity_type} entities")
-        self._audit(conn, call, problem.kind.status, [entity_id] if entity_id else [])
+        yield from self._audit(call, problem.kind.status, [entity_id] if entity_id else [])
         return problem
 
     def require_role(self, call: Call, role: str) -> None:
         if call.policy.role != role:
             raise self.refuse(call, "role_not_allowed", f"this endpoint is for the {role} role")
 
-    def read(self, call: Call, entity_type: str, view: Callable[..., R], **query: Any) -> R | Response:
-        """A search or a list: `view(reader, policy, entity_type, **query)` on a reader pinned to the published
-        version, audited with what it disclosed and which criteria (never their values) were given, in one
-        transaction. A QueryError (the query cannot be answered as asked) is audited as 400."""
-        given = {"given": sorted(name for name, value in query.items() if value is not None)}
-        with self.requests.begin() as conn:
-            reader = self.admit(conn, call)
-            problem = self._type_refused(conn, call, entity_type)
-            if problem is None:
-                call.served(reader)
-                try:
-                    result = view(reader, call.policy, entity_type, **query)
-                except QueryError as exc:
-                    problem = ApiProblem("invalid_query", str(exc))
-                else:
-                    items = getattr(result, "items", None)
-                    detail = given if items is None else {**given, "results": len(items)}
-                    self._audit(conn, call, 200, disclosed=_disclosed(result), detail=detail)
-                    return answer(result, reader)
-                self._audit(conn, call, problem.kind.status, detail=given)
-        raise problem
+    async def read(self, call: Call, entity_type: str, view: Callable[..., Steps[R]], **query: Any) -> R | Response:
+        """A search or a list: `view(reader, policy, entity_type, **query)` as steps (hub.store.steps) on a reader
+        pinned to the published version, audited with what it disclosed and which criteria (never their values)
+        were given, on the request's connection. A QueryError (the query cannot be answered as asked) is
+        audited as 400."""
+        problem, result, reader = await self._run(self._read(call, entity_type, view, query))
+        if problem is not None:
+            raise problem
+        assert reader is not None and result is not None
+        call.served(reader)
+        return answer(result, reader)
 
-    def fetch(self, call: Call, entity_type: str, entity_id: str, view: Callable[..., R | Moved | None],
-              **options: Any) -> R | Response:
-        """`view(reader, policy, entity_id, **options)`: an entity, one of its profiles, its lineage. Answers the
-        result, a 308 to the survivor of a merged id, or 404 for an id that is unknown, of another type or out
-        of scope: each audited in the read's transaction."""
-        with self.requests.begin() as conn:
-            reader = self.admit(conn, call)
-            refused = self._type_refused(conn, call, entity_type, entity_id)
-            if refused is None:
-                call.served(reader)
-                result = view(reader, call.policy, entity_id, **options)
-                if result is not None and getattr(result, "entity_type", entity_type) != entity_type:
-                    result = None            # an id of another type, asked for on this type's path
-                if result is None:
-                    self._audit(conn, call, 404, [entity_id])
-                elif isinstance(result, Moved):
-                    self._audit(conn, call, REDIRECT_STATUS, disclosed=result.disclosed)
-                else:
-                    self._audit(conn, call, 200, disclosed=_disclosed(result))
+    def _read(self, call: Call, entity_type: str, view: Callable[..., Steps[R]],
+              query: dict[str, Any]) -> Steps[Outcome[R]]:
+        given = {"given": sorted(name for name, value in query.items() if value is not None)}
+        reader = yield from self._admit(call)
+        problem = yield from self._type_refused(call, entity_type)
+        if problem is None:
+            try:
+                result = yield from view(reader, call.policy, entity_type, **query)
+            except QueryError as exc:
+                problem = ApiProblem("invalid_query", str(exc))
+            else:
+                items = getattr(result, "items", None)
+                detail = given if items is None else {**given, "results": len(items)}
+                yield from self._audit(call, 200, disclosed=_disclosed(result), detail=detail)
+                return None, result, reader
+        yield from self._audit(call, problem.kind.status, detail=given)
+        return problem, None, reader
+
+    async def fetch(self, call: Call, entity_type: str, entity_id: str,
+                    view: Callable[..., Steps[R | Moved | None]], **options: Any) -> R | Response:
+        """`view(reader, policy, entity_id, **options)` as steps: an entity, one of its profiles, its lineage.
+        Answers the result, a 308 to the survivor of a merged id, or 404 for an id that is unknown, of another
+        type or out of scope: each audited on the request's connection."""
+        refused, result, reader = await self._run(self._fetch(call, entity_type, entity_id, view, options))
         if refused is not None:
             raise refused
+        assert reader is not None
+        call.served(reader)
         if result is None:
             raise ApiProblem("not_found", f"no {entity_type} {entity_id} that you may see")
         if isinstance(result, Moved):
@@ -191,6 +225,23 @@ class Gateway:
             return RedirectResponse(location, status_code=REDIRECT_STATUS,
                                     headers={PUBLICATION_HEADER: str(reader.version)})
         return answer(result, reader)
+
+    def _fetch(self, call: Call, entity_type: str, entity_id: str, view: Callable[..., Steps[R | Moved | None]],
+               options: dict[str, Any]) -> Steps[Outcome[R | Moved]]:
+        reader = yield from self._admit(call)
+        refused = yield from self._type_refused(call, entity_type, entity_id)
+        if refused is not None:
+            return refused, None, reader
+        result = yield from view(reader, call.policy, entity_id, **options)
+        if result is not None and getattr(result, "entity_type", entity_type) != entity_type:
+            result = None            # an id of another type, asked for on this type's path
+        if result is None:
+            yield from self._audit(call, 404, [entity_id])
+        elif isinstance(result, Moved):
+            yield from self._audit(call, REDIRECT_STATUS, disclosed=result.disclosed)
+        else:
+            yield from self._audit(call, 200, disclosed=_disclosed(result))
+        return None, result, reader
 
     def describe(self, call: Call, view: Callable[[Reader], R]) -> R:
         """A view that discloses nothing personal (which version is served): the caller admitted, no audit row."""
@@ -205,5 +256,11 @@ class Gateway:
         self.require_role(call, "auditor")
         result = action()
         with self.engine.begin() as conn:
-            self._audit(conn, call, 200, detail=detail(result))
+            run_steps(conn, self._audit(call, 200, detail=detail(result)))
         return result
+
+
+def _mapping(row: Any) -> Mapping[str, Any]:
+    """A row by column name: a SQLAlchemy Row's mapping, or a psycopg named tuple's fields."""
+    mapping = getattr(row, "_mapping", None)
+    return mapping if mapping is not None else row._asdict()

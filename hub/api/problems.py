@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -131,7 +132,7 @@ def _validation(exc: RequestValidationError) -> tuple[str, dict[str, Any]]:
 def _unexpected(exc: BaseException, scope: Scope) -> tuple[str, str, dict[str, Any]]:
     """An error no code path expected: logged with its type and where it was raised, never its message
     (a driver or a KeyError may quote a value); the client gets an incident id to report."""
-    if isinstance(exc, OperationalError):
+    if isinstance(exc, (OperationalError, psycopg.OperationalError)):
         return "store_unavailable", "the hub's store did not answer; try again later", {}
     incident = uuid.uuid4().hex[:12]
     frames = "; ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__)[-6:])

@@ -1,7 +1,10 @@
-"""`hub serve`: the API under uvicorn, with an access log that never shows a query string or a body.
+"""`hub serve`: the API under uvicorn; its access log, when turned on, never shows a query string or a body.
 
-Identifiers travel in request bodies (POST …/search), which uvicorn never logs; a query string may
-still carry a cursor or a filter, so the access log's request line is cut at "?" before it is written.
+The access log is off unless asked for (`--access-log`, HUB_API_ACCESS_LOG): the audit log already records
+every data request with who asked and what was disclosed, and a formatted log line per request cost a
+measurable share of a read's CPU (bench/results/api-profile-speed.md). Identifiers travel in request
+bodies (POST …/search), which uvicorn never logs; a query string may still carry a cursor or a filter, so
+the access log's request line is cut at "?" before it is written.
 With several workers uvicorn starts fresh processes that each build the app from the environment
 (`app_from_environment`), opening their own connections to the store.
 """
@@ -60,7 +63,7 @@ def app_from_environment() -> FastAPI:
     return create_app(HubSettings())
 
 
-def serve(settings: HubSettings, *, host: str, port: int, workers: int, access_log: bool = True) -> None:
+def serve(settings: HubSettings, *, host: str, port: int, workers: int, access_log: bool = False) -> None:
     """Run the API until interrupted. The store is opened first, so a wrong URL or key fails here with the
     hub's message instead of in every worker."""
     common: dict[str, Any] = {"host": host, "port": port, "log_config": log_config(), "access_log": access_log,

@@ -40,6 +40,7 @@ from hub.access.keys import AccessKeys
 from hub.access.policy import FieldMode, Policy, Role
 from hub.store import tables
 from hub.store.runs import as_utc, now
+from hub.store.steps import Query, Steps, run_steps
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,12 @@ def append(conn: Connection, entry: AuditEntry) -> int:
     Raises on any failure, and then the caller's transaction, its request, fails with it: a read that cannot
     be logged is not served. Takes no lock: concurrent requests do not wait for each other.
     """
+    return run_steps(conn, append_steps(entry, conn.dialect.name))
+
+
+def append_steps(entry: AuditEntry, dialect: str) -> Steps[int]:
+    """`append` as steps (hub.store.steps) on a store of `dialect`: the API runs them on its request's own
+    connection, whichever driver that is, so the row is written with the request or the request fails."""
     if entry.detail is not None:
         _check_detail(dict(entry.detail))
     _check_detail(list(entry.entity_ids), "entity_ids")
@@ -134,19 +141,21 @@ def append(conn: Connection, entry: AuditEntry) -> int:
               "action": entry.action, "status": int(entry.status), "entity_ids": _json(entity_ids),
               "fields": _json(dict(entry.fields)),
               "detail": None if entry.detail is None else _json(dict(entry.detail))}
-    if conn.dialect.name == "postgresql" and entity_ids:
+    if dialect == "postgresql" and entity_ids:
         # One statement, one round trip, atomic without a transaction: the row and its entity index rows.
-        return int(conn.execute(_APPEND_WITH_ENTITIES, {**values, "ids": entity_ids}).scalars().first())  # type: ignore[arg-type]
-    log_id = conn.execute(_APPEND, values).scalar_one()
+        rows = yield Query(_APPEND_WITH_ENTITIES, {**values, "ids": entity_ids})
+        return int(rows[0][0])
+    log_id = int((yield Query(_APPEND, values))[0][0])
     if entity_ids:
-        conn.execute(tables.audit_entity.insert(), [{"log_id": log_id, "entity_id": e} for e in entity_ids])
-    return int(log_id)
+        yield Query(_ENTITY_ROWS, [{"log_id": log_id, "entity_id": e} for e in entity_ids])
+    return log_id
 
 
 _APPEND = tables.audit_log.insert().values(
     seq=None, prev_hash=None, row_hash=None,
     **{name: sa.bindparam(name) for name in ("at", "actor", "role", "purpose", "action", "status", "entity_ids",
                                              "fields", "detail")}).returning(_LOG.id)
+_ENTITY_ROWS = tables.audit_entity.insert()
 _APPENDED = _APPEND.cte("appended")
 _IDS = (sa.func.unnest(sa.bindparam("ids", type_=postgresql.ARRAY(sa.String())))
         .table_valued("entity_id").render_derived("ids"))
@@ -186,10 +195,26 @@ def seal_pending(conn: Connection, keys: AccessKeys, *, batch: int = SEAL_BATCH)
         digest = row_hash(keys.audit, prev, values)
         sealed.append({"b_id": row["id"], "b_seq": seq, "b_prev": prev, "b_hash": digest})
         prev = digest
-    conn.execute(sa.update(tables.audit_log).where(_LOG.id == sa.bindparam("b_id")).values(
-        seq=sa.bindparam("b_seq"), prev_hash=sa.bindparam("b_prev"), row_hash=sa.bindparam("b_hash")), sealed)
+    if conn.dialect.name == "postgresql":
+        # One statement for the batch (arrays unnested), not one UPDATE per row: the sealer runs beside every
+        # API worker, and row-by-row updates were most of its cost there.
+        conn.execute(_SEAL_ARRAYS, {"ids": [r["b_id"] for r in sealed], "seqs": [r["b_seq"] for r in sealed],
+                                    "prevs": [r["b_prev"] for r in sealed], "hashes": [r["b_hash"] for r in sealed]})
+    else:
+        conn.execute(_SEAL_ROW, sealed)
     conn.execute(sa.update(tables.audit_head).where(_HEAD.id == HEAD_ID).values(seq=seq, row_hash=prev))
     return len(sealed)
+
+
+_SEAL_ROW = sa.update(tables.audit_log).where(_LOG.id == sa.bindparam("b_id")).values(
+    seq=sa.bindparam("b_seq"), prev_hash=sa.bindparam("b_prev"), row_hash=sa.bindparam("b_hash"))
+_SEAL_ARRAYS = sa.text(
+    "UPDATE audit_log SET seq = v.seq, prev_hash = v.prev_hash, row_hash = v.row_hash "
+    "FROM unnest(:ids, :seqs, :prevs, :hashes) AS v(id, seq, prev_hash, row_hash) WHERE audit_log.id = v.id",
+).bindparams(sa.bindparam("ids", type_=postgresql.ARRAY(sa.BigInteger())),
+             sa.bindparam("seqs", type_=postgresql.ARRAY(sa.BigInteger())),
+             sa.bindparam("prevs", type_=postgresql.ARRAY(sa.String())),
+             sa.bindparam("hashes", type_=postgresql.ARRAY(sa.String())))
 
 
 def seal(engine: Engine, keys: AccessKeys) -> int:

@@ -16,18 +16,15 @@ import sqlalchemy as sa
 from hub.access.policy import Policy
 from hub.store import tables
 from hub.store.runs import as_utc
-from hub.views.gather import SUMMARY, SUMMARY_ATTRIBUTES, TYPES, Gathered, constants, gather, scoped_by, visible_at
+from hub.store.steps import Query, Steps, run_steps
+from hub.views.gather import SUMMARY, SUMMARY_ATTRIBUTES, Gathered, constants, gather_steps, visible_at
 from hub.views.reader import Reader, label_shown, relation_allowed, show, utc
 from schemas.views import Disclosure, EntityView, FieldValue, Moved, PlaceRef, Related
 
-# The request path's statements, built once at import with bound parameters (version, types, scope, ids): a
-# request then costs its queries' execution, not building and hashing SQLAlchemy expressions each time.
+# The request path's statements, built once at import with bound parameters (version, ids): a request then
+# costs its queries' execution, not building and hashing SQLAlchemy expressions each time.
 _E, _VAL = tables.pub_entity, tables.pub_value
 
-_ACTIVE_ROW = {scoped: sa.select(_E.c.entity_id, _E.c.entity_type, _E.c.label, _E.c.records, _E.c.updated_at)
-               .where(_E.c.entity_id == sa.bindparam("id"), _E.c.state == "active", visible_at(_E),
-                      _E.c.entity_type.in_(TYPES), scoped_by(_E.c.entity_id, scoped))
-               for scoped in (False, True)}
 _VALUES = sa.select(_VAL.c.entity_id, _VAL.c.entity_type, _VAL.c.attribute.label("name"), _VAL.c.value,
                     _VAL.c.value_enc,
                     _VAL.c.source, _VAL.c.sources).where(_VAL.c.entity_id.in_(sa.bindparam("ids", expanding=True)),
@@ -35,22 +32,16 @@ _VALUES = sa.select(_VAL.c.entity_id, _VAL.c.entity_type, _VAL.c.attribute.label
 _VALUES_SOME = _VALUES.where(_VAL.c.attribute.in_(constants(SUMMARY_ATTRIBUTES)))
 
 
-def bound(reader: Reader, policy: Policy, **more: Any) -> dict[str, Any]:
-    """The parameters of the statements above for one request."""
-    params = {"version": reader.version, "types": sorted(policy.entity_types), **more}
-    if policy.scope is not None:
-        params["scope"] = sorted(policy.scope)
-    return params
-
-
-def _visible_active(reader: Reader, policy: Policy, entity_id: str) -> Any:
-    return reader.conn.execute(_ACTIVE_ROW[policy.scope is not None], bound(reader, policy, id=entity_id)).first()
-
-
 def entity_view(reader: Reader, policy: Policy, entity_id: str) -> EntityView | Moved | None:
     """The entity with its golden values as the policy may see them; a merged id: where it moved to; an entity
     of a type the policy does not allow, out of its scope, or unknown: None."""
-    return view_of(reader, policy, entity_id, gather(reader, policy, entity_id, with_related=False))
+    return run_steps(reader.conn, entity_view_steps(reader, policy, entity_id))
+
+
+def entity_view_steps(reader: Reader, policy: Policy, entity_id: str) -> Steps[EntityView | Moved | None]:
+    """`entity_view` as steps (hub.store.steps)."""
+    gathered = yield from gather_steps(reader, policy, entity_id, with_related=False)
+    return view_of(reader, policy, entity_id, gathered)
 
 
 def view_of(reader: Reader, policy: Policy, entity_id: str, gathered: Gathered) -> EntityView | Moved | None:
@@ -59,7 +50,7 @@ def view_of(reader: Reader, policy: Policy, entity_id: str, gathered: Gathered) 
     if row is None:
         return None
     if row.state == "merged":
-        survivor = _visible_active(reader, policy, row.merged_into) if row.merged_into else None
+        survivor = gathered.survivor if row.merged_into else None
         if survivor is None:
             return None
         moved = Moved(id=entity_id, merged_into=survivor.entity_id)
@@ -120,14 +111,14 @@ _SUMMARIES = sa.union_all(
 
 
 def summaries(reader: Reader, policy: Policy, entity_ids: Sequence[str], disclosed: Disclosure,
-              ) -> tuple[dict[str, str | None], dict[str, dict[str, FieldValue]]]:
-    """Labels and summary values of entities (search hits, a profile's premises) in one query: the label rows
-    carry an empty attribute name."""
+              ) -> Steps[tuple[dict[str, str | None], dict[str, dict[str, FieldValue]]]]:
+    """Labels and summary values of entities (search hits, a profile's premises) in one query, as steps
+    (hub.store.steps): the label rows carry an empty attribute name."""
     if not entity_ids:
         return {}, {}
     labels: dict[str, str | None] = {}
     rows = []
-    for row in reader.conn.execute(_SUMMARIES, {"version": reader.version, "ids": sorted(entity_ids)}):
+    for row in (yield Query(_SUMMARIES, {"version": reader.version, "ids": sorted(entity_ids)})):
         if row.name == "":
             labels[row.entity_id] = label_shown(policy, row.entity_type, row.value)
         else:

@@ -5,7 +5,8 @@ entities' values, places, and the version before them); under load each round tr
 and their sum, not the work, set the profile's latency. This module asks for all of it at once: a UNION ALL
 of the parts, each row tagged with the part it belongs to, every part filtered by the same visibility,
 type and scope conditions as the separate queries were (the related ends' type and scope in the SQL, the
-relation's sensitivity and each value's disclosure afterwards in `show`).
+relation's sensitivity and each value's disclosure afterwards in `show`). A merged subject's survivor comes
+with it, its type and scope checked in the SQL too.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 
 from hub.access.policy import Policy
 from hub.store import tables
+from hub.store.steps import Query, Steps, run_steps
 from hub.views.reader import Reader
 
 _V: sa.BindParameter[int] = sa.bindparam("version")
@@ -27,6 +29,7 @@ _ID: sa.BindParameter[str] = sa.bindparam("id")
 TYPES: sa.BindParameter[list[str]] = sa.bindparam("types", expanding=True)
 _SCOPE: sa.BindParameter[list[str]] = sa.bindparam("scope", expanding=True)
 _E, _VAL, _R, _S = tables.pub_entity, tables.pub_value, tables.pub_relation, tables.pub_scope
+_SURVIVOR = tables.pub_entity.alias("survivor")
 
 SUMMARY: dict[str, tuple[str, ...]] = {
     "person": ("name", "resident_id", "gender", "birth_date", "phone"),
@@ -50,7 +53,7 @@ COLUMNS: dict[str, sa.types.TypeEngine[Any]] = {
 entity's label, a place's name; `state`: a relation's direction; `at`: updated_at or valid_from."""
 
 
-def visible_at(table: sa.Table) -> sa.ColumnElement[bool]:
+def visible_at(table: sa.FromClause) -> sa.ColumnElement[bool]:
     return sa.and_(table.c.since <= _V, sa.or_(table.c.until.is_(None), table.c.until > _V))
 
 
@@ -82,11 +85,17 @@ def _statement(scoped: bool, with_related: bool, types: tuple[str, ...]) -> sa.C
                                at=_E.c.updated_at)).where(
         _E.c.entity_id == _ID, visible_at(_E), _E.c.entity_type.in_(allowed),
         sa.or_(_E.c.state == "merged", scoped_by(_E.c.entity_id, scoped)))
+    merged_into = sa.select(_E.c.merged_into).where(_E.c.entity_id == _ID, visible_at(_E), _E.c.state == "merged")
+    survivor = sa.select(*_part("survivor", entity_id=_SURVIVOR.c.entity_id, entity_type=_SURVIVOR.c.entity_type,
+                                label=_SURVIVOR.c.label, state=_SURVIVOR.c.state, records=_SURVIVOR.c.records,
+                                at=_SURVIVOR.c.updated_at)).where(
+        _SURVIVOR.c.entity_id == merged_into.scalar_subquery(), _SURVIVOR.c.state == "active", visible_at(_SURVIVOR),
+        _SURVIVOR.c.entity_type.in_(allowed), scoped_by(_SURVIVOR.c.entity_id, scoped))
     values = sa.select(*_part("value", entity_id=_VAL.c.entity_id, entity_type=_VAL.c.entity_type,
                               name=_VAL.c.attribute, value=_VAL.c.value, value_enc=_VAL.c.value_enc,
                               source=_VAL.c.source, sources=_VAL.c.sources)).where(
         _VAL.c.entity_id == _ID, visible_at(_VAL))
-    parts: list[sa.Select[Any]] = [subject, values]
+    parts: list[sa.Select[Any]] = [subject, survivor, values]
     if with_related:
         ends = []
         for direction, end, other in (("out", _R.c.subject_id, _R.c.object_id),
@@ -122,6 +131,8 @@ class Gathered:
     """The rows of one entity's view, by part; `subject` None: no such entity the policy may see."""
 
     subject: Any = None
+    survivor: Any = None
+    """A merged subject: the entity it was merged into, if the policy may see it (type and scope)."""
     values: list[Any] = field(default_factory=list)
     related: list[Any] = field(default_factory=list)
     related_values: list[Any] = field(default_factory=list)
@@ -131,15 +142,22 @@ class Gathered:
 def gather(reader: Reader, policy: Policy, entity_id: str, *, with_related: bool) -> Gathered:
     """The entity's row, its values, and with `with_related` its related ends (both ways), their SUMMARY
     values, and its places: one round trip."""
+    return run_steps(reader.conn, gather_steps(reader, policy, entity_id, with_related=with_related))
+
+
+def gather_steps(reader: Reader, policy: Policy, entity_id: str, *, with_related: bool) -> Steps[Gathered]:
+    """`gather` as steps (hub.store.steps): its one query."""
     params: dict[str, Any] = {"version": reader.version, "id": entity_id}
     if policy.scope is not None:
         params["scope"] = sorted(policy.scope)
     out = Gathered()
     parts = {"value": out.values, "related": out.related, "related_value": out.related_values, "place": out.places}
     query = statement(policy.scope is not None, with_related, tuple(sorted(policy.entity_types)))
-    for row in reader.conn.execute(query, params):
+    for row in (yield Query(query, params)):
         if row.part == "subject":
             out.subject = row
+        elif row.part == "survivor":
+            out.survivor = row
         else:
             parts[row.part].append(row)
     return out

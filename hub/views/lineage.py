@@ -6,7 +6,8 @@ import sqlalchemy as sa
 
 from hub.access.policy import Policy
 from hub.store import tables
-from hub.views.entity import entity_view
+from hub.store.steps import Query, Steps, run_steps
+from hub.views.entity import entity_view_steps
 from hub.views.reader import Reader, now_visible, show
 from hub.views.reader import utc as _utc
 from schemas.views import Claim, EntityView, LineageView, Moved
@@ -14,9 +15,15 @@ from schemas.views import Claim, EntityView, LineageView, Moved
 
 def lineage(reader: Reader, policy: Policy, entity_id: str, attribute: str | None = None
             ) -> LineageView | Moved | None:
+    """`lineage_steps` on the reader's connection."""
+    return run_steps(reader.conn, lineage_steps(reader, policy, entity_id, attribute))
+
+
+def lineage_steps(reader: Reader, policy: Policy, entity_id: str, attribute: str | None = None
+                  ) -> Steps[LineageView | Moved | None]:
     """Every current source statement behind the entity's values (of one attribute, when given), for the
     attributes the policy allows, values shown through `present`; the chosen one marked."""
-    view = entity_view(reader, policy, entity_id)
+    view = yield from entity_view_steps(reader, policy, entity_id)
     if not isinstance(view, EntityView):
         return view
     c = tables.pub_claim
@@ -29,7 +36,7 @@ def lineage(reader: Reader, policy: Policy, entity_id: str, attribute: str | Non
     disclosed = view.disclosed.model_copy(deep=True)
     disclosed.fields.clear()
     claims = []
-    for row in reader.conn.execute(query):
+    for row in (yield Query(query, reused=False)):
         shown = show(reader, policy, view.entity_type, row.attribute, row.value, row.value_enc, disclosed)
         if shown is None:
             continue

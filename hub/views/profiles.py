@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from hub.access.policy import Policy
 from hub.publish.keys import address_key
 from hub.store import tables
+from hub.store.steps import Query, Steps, run_steps
 from hub.views.entity import places_in, related_of, summaries, view_of
-from hub.views.gather import Gathered, gather
+from hub.views.gather import Gathered, gather_steps
 from hub.views.reader import Reader, in_scope, now_visible
 from schemas.views import EntityView, HouseProfile, Moved, OrganizationProfile, PersonProfile, Related
 
@@ -21,9 +22,9 @@ RESIDENT_LINKS = ("resides_at", "registered_at", "rents")
 
 
 def _subject(reader: Reader, policy: Policy, entity_id: str, entity_type: str,
-             ) -> tuple[EntityView | Moved | None, Gathered]:
+             ) -> Steps[tuple[EntityView | Moved | None, Gathered]]:
     """The subject's view and, gathered with it in one query, its related entities and places."""
-    gathered = gather(reader, policy, entity_id, with_related=True)
+    gathered = yield from gather_steps(reader, policy, entity_id, with_related=True)
     view = view_of(reader, policy, entity_id, gathered)
     if isinstance(view, EntityView) and view.entity_type != entity_type:
         return None, gathered
@@ -31,9 +32,14 @@ def _subject(reader: Reader, policy: Policy, entity_id: str, entity_type: str,
 
 
 def person_profile(reader: Reader, policy: Policy, entity_id: str) -> PersonProfile | Moved | None:
+    """Person's profile, read on the reader's connection: `person_profile_steps`."""
+    return run_steps(reader.conn, person_profile_steps(reader, policy, entity_id))
+
+
+def person_profile_steps(reader: Reader, policy: Policy, entity_id: str) -> Steps[PersonProfile | Moved | None]:
     """一人一档: the person, the houses they live at, are registered at, own or rent, their organizations,
     things (vehicles, parking spaces), the situations (情) that apply to them and the events (事) concerning them."""
-    view, gathered = _subject(reader, policy, entity_id, "person")
+    view, gathered = yield from _subject(reader, policy, entity_id, "person")
     if not isinstance(view, EntityView):
         return view
     disclosed = view.disclosed
@@ -47,9 +53,14 @@ def person_profile(reader: Reader, policy: Policy, entity_id: str) -> PersonProf
 
 
 def house_profile(reader: Reader, policy: Policy, entity_id: str) -> HouseProfile | Moved | None:
+    """House's profile, read on the reader's connection: `house_profile_steps`."""
+    return run_steps(reader.conn, house_profile_steps(reader, policy, entity_id))
+
+
+def house_profile_steps(reader: Reader, policy: Policy, entity_id: str) -> Steps[HouseProfile | Moved | None]:
     """一房一档: the house, its community and grid, its owners, its residents (living there, registered there,
     renting it), the things and events located at it."""
-    view, gathered = _subject(reader, policy, entity_id, "house")
+    view, gathered = yield from _subject(reader, policy, entity_id, "house")
     if not isinstance(view, EntityView):
         return view
     profile = HouseProfile(house=view, places=places_in(gathered), disclosed=view.disclosed)
@@ -65,18 +76,18 @@ def house_profile(reader: Reader, policy: Policy, entity_id: str) -> HouseProfil
     return profile
 
 
-def _premises(reader: Reader, policy: Policy, view: EntityView) -> list[Related]:
+def _premises(reader: Reader, policy: Policy, view: EntityView) -> Steps[list[Related]]:
     """Houses at the organization's address (no source states premises as a relation; the address key does)."""
     address = view.values.get("address")
     key = address_key(str(address.value), normalized=True) if address is not None and address.mode == "clear" else None
     if key is None or not policy.allows_type("house"):
         return []
     k = tables.pub_key
-    rows = reader.conn.execute(sa.select(k.c.entity_id).where(
+    rows = yield Query(sa.select(k.c.entity_id).where(
         k.c.kind == "address", k.c.key == key, k.c.entity_type == "house", now_visible(reader, k),
-        in_scope(reader, policy, k.c.entity_id)).distinct().order_by(k.c.entity_id).limit(50)).all()
+        in_scope(reader, policy, k.c.entity_id)).distinct().order_by(k.c.entity_id).limit(50), reused=False)
     ids = [row.entity_id for row in rows]
-    labels, values = summaries(reader, policy, ids, view.disclosed)
+    labels, values = yield from summaries(reader, policy, ids, view.disclosed)
     for house in ids:
         view.disclosed.add(house)
     return [Related(id=house, entity_type="house", predicate="located_at", direction="out", label=labels.get(house),
@@ -84,9 +95,15 @@ def _premises(reader: Reader, policy: Policy, view: EntityView) -> list[Related]
 
 
 def organization_profile(reader: Reader, policy: Policy, entity_id: str) -> OrganizationProfile | Moved | None:
+    """Organization's profile, read on the reader's connection: `organization_profile_steps`."""
+    return run_steps(reader.conn, organization_profile_steps(reader, policy, entity_id))
+
+
+def organization_profile_steps(reader: Reader, policy: Policy, entity_id: str,
+                               ) -> Steps[OrganizationProfile | Moved | None]:
     """一企一档: the organization, its people (employees, members, legal representative), its premises (houses at
     its address) and the things it owns."""
-    view, gathered = _subject(reader, policy, entity_id, "organization")
+    view, gathered = yield from _subject(reader, policy, entity_id, "organization")
     if not isinstance(view, EntityView):
         return view
     profile = OrganizationProfile(organization=view, places=places_in(gathered), disclosed=view.disclosed)
@@ -95,5 +112,5 @@ def organization_profile(reader: Reader, policy: Policy, entity_id: str) -> Orga
             profile.people.append(item)
         elif item.entity_type == "thing":
             profile.things.append(item)
-    profile.premises = _premises(reader, policy, view)
+    profile.premises = yield from _premises(reader, policy, view)
     return profile

@@ -43,9 +43,17 @@ class QueryError(HubError):
 
 @dataclass(frozen=True)
 class Reader:
-    conn: Connection
+    bound: Connection | None
+    """The connection the reader's queries run on; None: the view runs as steps (hub.store.steps) whose
+    queries the caller executes, as the API does on its driver connection."""
     version: int
     vault: Vault
+
+    @property
+    def conn(self) -> Connection:
+        if self.bound is None:
+            raise RuntimeError("this reader has no connection: run the view as steps (hub.store.steps)")
+        return self.bound
 
 
 def open_reader(conn: Connection, vault: Vault) -> Reader:
@@ -53,7 +61,7 @@ def open_reader(conn: Connection, vault: Vault) -> Reader:
     return pinned_reader(conn, current_version(conn), vault)
 
 
-def pinned_reader(conn: Connection, version: int | None, vault: Vault) -> Reader:
+def pinned_reader(conn: Connection | None, version: int | None, vault: Vault) -> Reader:
     """A reader pinned to `version`, the latest published one as the caller read it (None: nothing yet)."""
     if version is None:
         raise NothingPublished("nothing published yet: run `hub resolve`")

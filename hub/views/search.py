@@ -8,6 +8,7 @@ pinyin they are indexed under. Several criteria narrow each other (an entity mus
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -26,7 +27,9 @@ from hub.publish.keys import (
     person_name_keys,
 )
 from hub.store import tables
+from hub.store.steps import Query, Steps, run_steps
 from hub.views.entity import summaries
+from hub.views.gather import constants, scoped_by, visible_at
 from hub.views.reader import QueryError, Reader, decode_cursor, encode_cursor, in_scope, now_visible
 from schemas.views import Disclosure, Page, SearchHit
 
@@ -44,22 +47,44 @@ RANK_KINDS = ("name", "pinyin", "initials", "translit", "address", "org_name")
 """The search keys a ranked criterion scores its candidates by."""
 
 
-def _candidates(reader: Reader, policy: Policy, entity_type: str, lookups: list[Lookup],
-                ranked: bool) -> dict[str, list[tuple[str, str]]]:
-    """Entities having any of the keys, each lookup an index range of (kind, key); for a ranked criterion
-    with their search keys to score, read in the same query (one round trip, however many candidates)."""
+@functools.lru_cache(maxsize=512)
+def _candidate_statement(entity_type: str, scoped: bool, ranked: bool,
+                         shape: tuple[tuple[str, bool], ...]) -> sa.Select[Any]:
+    """The candidates query for lookups of this shape ((kind, prefix?) each; their keys bound as key_<i>, a
+    prefix's end as end_<i>), built once: a request binds its keys instead of building the SQL again."""
     k = tables.pub_key
-    matches = [(k.c.kind == kind) & ((k.c.key >= key) & (k.c.key < key + _END) if prefix else k.c.key == key)
-               for kind, key, prefix in dict.fromkeys(lookups)]
-    found = (sa.select(k.c.entity_id).where(sa.or_(*matches), k.c.entity_type == entity_type,
-                                            now_visible(reader, k), in_scope(reader, policy, k.c.entity_id))
+    matches = [(k.c.kind == constants([kind])[0])
+               & ((k.c.key >= sa.bindparam(f"key_{i}")) & (k.c.key < sa.bindparam(f"end_{i}")) if prefix
+                  else k.c.key == sa.bindparam(f"key_{i}"))
+               for i, (kind, prefix) in enumerate(shape)]
+    found = (sa.select(k.c.entity_id).where(sa.or_(*matches), k.c.entity_type == constants([entity_type])[0],
+                                            visible_at(k), scoped_by(k.c.entity_id, scoped))
              .distinct().limit(CANDIDATES * len(matches)))
     if not ranked:
-        return {row.entity_id: [] for row in reader.conn.execute(found)}
-    keyed = sa.select(k.c.entity_id, k.c.kind, k.c.key).where(
-        k.c.entity_id.in_(found.scalar_subquery()), k.c.kind.in_(RANK_KINDS), now_visible(reader, k))
+        return found
+    return sa.select(k.c.entity_id, k.c.kind, k.c.key).where(
+        k.c.entity_id.in_(found.scalar_subquery()), k.c.kind.in_(constants(RANK_KINDS)), visible_at(k))
+
+
+def _candidates(reader: Reader, policy: Policy, entity_type: str, lookups: list[Lookup],
+                ranked: bool) -> Steps[dict[str, list[tuple[str, str]]]]:
+    """Entities having any of the keys, each lookup an index range of (kind, key); for a ranked criterion
+    with their search keys to score, read in the same query (one round trip, however many candidates)."""
+    unique = list(dict.fromkeys(lookups))
+    params: dict[str, Any] = {"version": reader.version}
+    if policy.scope is not None:
+        params["scope"] = sorted(policy.scope)
+    for i, (_kind, key, prefix) in enumerate(unique):
+        params[f"key_{i}"] = key
+        if prefix:
+            params[f"end_{i}"] = key + _END
+    statement = _candidate_statement(entity_type, policy.scope is not None, ranked,
+                                     tuple((kind, prefix) for kind, _key, prefix in unique))
+    rows = yield Query(statement, params)
+    if not ranked:
+        return {row.entity_id: [] for row in rows}
     out: dict[str, list[tuple[str, str]]] = {}
-    for row in reader.conn.execute(keyed):
+    for row in rows:
         out.setdefault(row.entity_id, []).append((row.kind, row.key))
     return out
 
@@ -118,6 +143,15 @@ def _name_lookups(entity_type: str, name: str) -> tuple[list[Lookup], Callable[[
 def search(reader: Reader, policy: Policy, entity_type: str, *, name: str | None = None,
            resident_id: str | None = None, phone: str | None = None, address: str | None = None,
            credit_code: str | None = None, limit: int = 20, cursor: str | None = None) -> Page:
+    """`search_steps` on the reader's connection."""
+    return run_steps(reader.conn, search_steps(reader, policy, entity_type, name=name, resident_id=resident_id,
+                                               phone=phone, address=address, credit_code=credit_code, limit=limit,
+                                               cursor=cursor))
+
+
+def search_steps(reader: Reader, policy: Policy, entity_type: str, *, name: str | None = None,
+                 resident_id: str | None = None, phone: str | None = None, address: str | None = None,
+                 credit_code: str | None = None, limit: int = 20, cursor: str | None = None) -> Steps[Page]:
     """Entities of `entity_type` matching every criterion given, best first, with a score (0–100).
 
     resident_id / phone: normalized, then looked up by token (persons); name: persons by name, pinyin,
@@ -131,16 +165,17 @@ def search(reader: Reader, policy: Policy, entity_type: str, *, name: str | None
         return Page(version=reader.version, disclosed=disclosed)
     criteria: list[tuple[dict[str, list[tuple[str, str]]], Callable[[list[tuple[str, str]]], float] | None]] = []
     if resident_id:
-        criteria.append((_candidates(reader, policy, entity_type, _identifier(
-            policy, entity_type, "resident_id", resident_id, normalize_resident_id, reader), False), None))
+        criteria.append(((yield from _candidates(reader, policy, entity_type, _identifier(
+            policy, entity_type, "resident_id", resident_id, normalize_resident_id, reader), False)), None))
     if phone:
-        criteria.append((_candidates(reader, policy, entity_type, _identifier(
-            policy, entity_type, "phone", phone, normalize_phone, reader), False), None))
+        criteria.append(((yield from _candidates(reader, policy, entity_type, _identifier(
+            policy, entity_type, "phone", phone, normalize_phone, reader), False)), None))
     if credit_code:
         key = credit_code_key(credit_code)
         if key is None:
             raise QueryError("credit_code: not a valid unified social credit code")
-        criteria.append((_candidates(reader, policy, entity_type, [("credit_code", key, False)], False), None))
+        criteria.append(((yield from _candidates(reader, policy, entity_type, [("credit_code", key, False)], False)),
+                         None))
     if address:
         key = address_key(address)
         if key is None:
@@ -149,10 +184,11 @@ def search(reader: Reader, policy: Policy, entity_type: str, *, name: str | None
         def score_address(keys: list[tuple[str, str]], query: str = key) -> float:
             return max([fuzz.ratio(query, k[:len(query)]) * 0.5 + fuzz.ratio(query, k) * 0.5
                         for kind, k in keys if kind == "address"] or [0.0])
-        criteria.append((_candidates(reader, policy, entity_type, [("address", key, True)], True), score_address))
+        criteria.append(((yield from _candidates(reader, policy, entity_type, [("address", key, True)], True)),
+                         score_address))
     if name:
         lookups, scorer = _name_lookups(entity_type, name)
-        criteria.append((_candidates(reader, policy, entity_type, lookups, True), scorer))
+        criteria.append(((yield from _candidates(reader, policy, entity_type, lookups, True)), scorer))
     if not criteria:
         raise QueryError("give at least one of name, resident_id, phone, address, credit_code")
     ids = set.intersection(*(set(found) for found, _ in criteria))
@@ -164,16 +200,16 @@ def search(reader: Reader, policy: Policy, entity_type: str, *, name: str | None
             scored.append((round(score, 1), entity_id))
     scored.sort(key=lambda item: (-item[0], item[1]))
     page = scored[start:start + limit]
-    hits = _hits(reader, policy, entity_type, page, disclosed)
+    hits = yield from _hits(reader, policy, entity_type, page, disclosed)
     after = start + limit
     return Page(items=hits, version=reader.version, disclosed=disclosed,
                 next_cursor=encode_cursor({"k": "search", "o": after}) if after < len(scored) else None)
 
 
 def _hits(reader: Reader, policy: Policy, entity_type: str, page: list[tuple[float, str]],
-          disclosed: Disclosure) -> list[SearchHit]:
+          disclosed: Disclosure) -> Steps[list[SearchHit]]:
     ids = [entity_id for _, entity_id in page]
-    labels, values = summaries(reader, policy, ids, disclosed)
+    labels, values = yield from summaries(reader, policy, ids, disclosed)
     for entity_id in ids:
         disclosed.add(entity_id)
     return [SearchHit(id=entity_id, entity_type=entity_type, score=score, label=labels.get(entity_id),
@@ -182,6 +218,14 @@ def _hits(reader: Reader, policy: Policy, entity_type: str, page: list[tuple[flo
 
 def list_entities(reader: Reader, policy: Policy, entity_type: str, *, community: str | None = None,
                   updated_since: datetime | None = None, limit: int = 50, cursor: str | None = None) -> Page:
+    """`list_entities_steps` on the reader's connection."""
+    return run_steps(reader.conn, list_entities_steps(reader, policy, entity_type, community=community,
+                                                      updated_since=updated_since, limit=limit, cursor=cursor))
+
+
+def list_entities_steps(reader: Reader, policy: Policy, entity_type: str, *, community: str | None = None,
+                        updated_since: datetime | None = None, limit: int = 50, cursor: str | None = None,
+                        ) -> Steps[Page]:
     """Active entities of a type in id order, a page at a time (keyset cursor); `community`: a community or
     grid place id, or its name; `updated_since`: changed at or after that time."""
     limit = max(1, min(limit, MAX_LIMIT))
@@ -201,9 +245,9 @@ def list_entities(reader: Reader, policy: Policy, entity_type: str, *, community
         query = query.where(sa.exists(sa.select(1).select_from(s).where(
             s.c.entity_id == e.c.entity_id, now_visible(reader, s),
             sa.or_(s.c.place_id == community, s.c.name == community))))
-    ids = [row.entity_id for row in reader.conn.execute(query)]
+    ids = [row.entity_id for row in (yield Query(query, reused=False))]
     more = len(ids) > limit
     ids = ids[:limit]
-    hits = _hits(reader, policy, entity_type, [(100.0, entity_id) for entity_id in ids], disclosed)
+    hits = yield from _hits(reader, policy, entity_type, [(100.0, entity_id) for entity_id in ids], disclosed)
     return Page(items=hits, version=reader.version, disclosed=disclosed,
                 next_cursor=encode_cursor({"k": "list", "a": ids[-1]}) if more else None)

@@ -1,4 +1,5 @@
-"""Search (POST, identifiers in the body, never in a URL) and lists (GET, keyset cursor). Wiring only."""
+"""Search (POST, identifiers in the body, never in a URL) and lists (GET, keyset cursor). Wiring only; `async`
+routes, as in entities.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pydantic import AwareDatetime
 from hub.api.deps import ApiCall, Gate
 from hub.api.models import HouseSearch, OrganizationSearch, PersonSearch
 from hub.api.problems import documented
-from hub.views import list_entities, search
+from hub.views import list_entities_steps, search_steps
 from schemas.views import Page
 
 router = APIRouter(prefix="/api/v1")
@@ -25,42 +26,42 @@ UpdatedSince = Annotated[AwareDatetime | None, Query(description="changed at or 
 
 
 @router.post("/persons/search", tags=["persons"], response_model=Page, responses=ERRORS)
-def search_persons(body: PersonSearch, call: ApiCall, gate: Gate) -> Any:
+async def search_persons(body: PersonSearch, call: ApiCall, gate: Gate) -> Any:
     """Persons matching every criterion given, best first, each with a score (0–100)."""
-    return gate.read(call, "person", search, **body.criteria(), limit=body.limit, cursor=body.cursor)
+    return await gate.read(call, "person", search_steps, **body.criteria(), limit=body.limit, cursor=body.cursor)
 
 
 @router.post("/houses/search", tags=["houses"], response_model=Page, responses=ERRORS)
-def search_houses(body: HouseSearch, call: ApiCall, gate: Gate) -> Any:
+async def search_houses(body: HouseSearch, call: ApiCall, gate: Gate) -> Any:
     """Houses by address, best first."""
-    return gate.read(call, "house", search, **body.criteria(), limit=body.limit, cursor=body.cursor)
+    return await gate.read(call, "house", search_steps, **body.criteria(), limit=body.limit, cursor=body.cursor)
 
 
 @router.post("/organizations/search", tags=["organizations"], response_model=Page, responses=ERRORS)
-def search_organizations(body: OrganizationSearch, call: ApiCall, gate: Gate) -> Any:
+async def search_organizations(body: OrganizationSearch, call: ApiCall, gate: Gate) -> Any:
     """Organizations by name, credit code or address, best first."""
-    return gate.read(call, "organization", search, **body.criteria(), limit=body.limit, cursor=body.cursor)
+    return await gate.read(call, "organization", search_steps, **body.criteria(), limit=body.limit, cursor=body.cursor)
 
 
 @router.get("/persons", tags=["persons"], response_model=Page, responses=ERRORS)
-def list_persons(call: ApiCall, gate: Gate, community: Community = None, updated_since: UpdatedSince = None,
+async def list_persons(call: ApiCall, gate: Gate, community: Community = None, updated_since: UpdatedSince = None,
                  limit: PageSize = 50, cursor: PageCursor = None) -> Any:
     """Persons in id order, a page at a time."""
-    return gate.read(call, "person", list_entities, community=community, updated_since=updated_since, limit=limit,
-                     cursor=cursor)
+    return await gate.read(call, "person", list_entities_steps, community=community, updated_since=updated_since,
+                           limit=limit, cursor=cursor)
 
 
 @router.get("/houses", tags=["houses"], response_model=Page, responses=ERRORS)
-def list_houses(call: ApiCall, gate: Gate, community: Community = None, updated_since: UpdatedSince = None,
+async def list_houses(call: ApiCall, gate: Gate, community: Community = None, updated_since: UpdatedSince = None,
                 limit: PageSize = 50, cursor: PageCursor = None) -> Any:
     """Houses in id order, a page at a time."""
-    return gate.read(call, "house", list_entities, community=community, updated_since=updated_since, limit=limit,
-                     cursor=cursor)
+    return await gate.read(call, "house", list_entities_steps, community=community, updated_since=updated_since,
+                           limit=limit, cursor=cursor)
 
 
 @router.get("/organizations", tags=["organizations"], response_model=Page, responses=ERRORS)
-def list_organizations(call: ApiCall, gate: Gate, community: Community = None, updated_since: UpdatedSince = None,
+async def list_organizations(call: ApiCall, gate: Gate, community: Community = None, updated_since: UpdatedSince = None,
                        limit: PageSize = 50, cursor: PageCursor = None) -> Any:
     """Organizations in id order, a page at a time."""
-    return gate.read(call, "organization", list_entities, community=community, updated_since=updated_since,
-                     limit=limit, cursor=cursor)
+    return await gate.read(call, "organization", list_entities_steps, community=community,
+                           updated_since=updated_since, limit=limit, cursor=cursor)

@@ -54,7 +54,8 @@ def test_hub_serve_with_two_workers_logs_paths_without_query_strings(fused: Fuse
                HUB_SECRET_KEY=settings.secret_key.get_secret_value(), HUB_MAPPINGS_DIR=str(settings.mappings_dir),
                PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])), COLUMNS="200")
     server = subprocess.Popen([sys.executable, "-c", "from hub.cli import app; app()", "serve", "--port", str(port),
-                               "--workers", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               "--workers", "2", "--access-log"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_until_up(f"{base}/health", server)
@@ -84,3 +85,28 @@ def test_the_demo_consumer_is_registered_once_and_its_secret_rotated(client: Tes
     assert client.post("/api/v1/token", data={**form, "client_secret": first.client_secret}).status_code == 401
     assert client.post("/api/v1/token", data={**form, "client_secret": second.client_secret}).status_code == 200
     assert second.person_id is not None and f"/api/v1/persons/{second.person_id}/profile" in second.curl("http://h:1")
+
+
+@pytest.mark.parametrize(("arguments", "environment", "logged"), [
+    ([], {}, False),
+    (["--access-log"], {}, True),
+    ([], {"HUB_API_ACCESS_LOG": "true"}, True),
+    (["--no-access-log"], {"HUB_API_ACCESS_LOG": "true"}, False),
+])
+def test_hub_serve_writes_the_access_log_only_when_asked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                         arguments: list[str], environment: dict[str, str],
+                                                         logged: bool) -> None:
+    """The audit log is the record of every data request; uvicorn's access log is opt-in."""
+    from typer.testing import CliRunner
+
+    import hub.api.serve
+    from hub.cli import app
+
+    asked: dict[str, object] = {}
+    monkeypatch.setattr(hub.api.serve, "serve", lambda settings, **options: asked.update(options))
+    monkeypatch.setenv("HUB_HOME", str(tmp_path))
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(app, ["serve", *arguments])
+    assert result.exit_code == 0, result.output
+    assert asked["access_log"] is logged
