@@ -131,11 +131,11 @@ VOCABULARIES = {"tuned": H, "held_out_a": HELD_OUT_A, "held_out_b": HELD_OUT_B, 
                 "held_out_d": HELD_OUT_D, "held_out_e": HELD_OUT_E, "held_out_f": HELD_OUT_F,
                 "held_out_g": HELD_OUT_G, "held_out_h": HELD_OUT_H}
 """tuned: spellings the header dictionary was extended with while this generator was written (so a measure on
-them shows what the draft makes of known headers); held_out_a … held_out_g: spellings never put into the
-dictionary (see unseen_held_out.py), the measure of headers `suggest` has really never seen; held_out_g was
-written before F's failures were read and measured once, after the sixth round; the exports of held_out_f and
-held_out_g also change shape (SHAPED); held_out_h was written after the sixth round, before G's failures were
-read, and is the series nobody tunes on: measure it once, after a round, and report what it gives."""
+them shows what the draft makes of known headers); held_out_a … held_out_h: spellings never put into the
+dictionary (see unseen_held_out.py), each measured once before rounds of generic rules were worked out on its
+failures; held_out_g was measured once after the sixth round and drove the seventh; the exports of held_out_f,
+held_out_g and held_out_h also change shape (SHAPED); held_out_h was written after the sixth round, before G's
+failures were read, and measured once after the seventh: the series nobody has tuned on."""
 SHAPED = {"held_out_f", "held_out_g", "held_out_h"}
 """Series whose exports also change shape (value formats, a row number, a remark, the clerk): the older series
 keep the shapes they were measured on, seed for seed."""
