@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +25,8 @@ from hub.quality.gate import QUALITY, changed_since, visible
 from hub.resolve.model import Model
 from hub.resolve.stable_ids import Assignment, Previous
 from hub.store import runs, tables
-from hub.store.bulk import insert_rows, timestamp_param, upsert_rows
+from hub.store.bulk import insert_rows, upsert_rows
+from hub.store.frames import by_record, frame_of, rows_of
 from hub.store.runs import now
 
 STAGE = "resolve"
@@ -45,21 +46,6 @@ def split_record_key(record_key: str) -> tuple[str, str, str]:
 def pair_key(a: str, b: str) -> tuple[str, str]:
     """A pair in canonical order: judgements and the review queue store the smaller key first."""
     return (a, b) if a <= b else (b, a)
-
-
-def frame_of(rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> pd.DataFrame:
-    """A frame from result rows: as plain tuples pandas builds it several times faster than from Row objects."""
-    return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
-
-
-def rows_of(frame: pd.DataFrame, columns: Sequence[str], conn: Connection) -> list[tuple[Any, ...]]:
-    """Tuples for the bulk paths: pandas' missing values as None, times as the backend takes them in bulk."""
-    picked = frame[list(columns)].astype(object)
-    picked = picked.where(picked.notna(), None)
-    for column in picked.columns:
-        if any(isinstance(v, datetime) for v in picked[column].head(50)):
-            picked[column] = picked[column].map(lambda v: timestamp_param(conn, v) if isinstance(v, datetime) else v)
-    return list(picked.itertuples(index=False, name=None))
 
 
 @dataclass(frozen=True)
@@ -157,19 +143,6 @@ def record_keys(engine: Engine, entity_type: str, records: Collection[tuple[str,
             rows = [r for where in by_record(s.source, s.source_record_id, records)
                     for r in conn.execute(query.where(where))]
         return sorted({f"{a}|{b}|{c}" for a, b, c in rows})
-
-
-def by_record(source: Any, record_id: Any, records: Collection[tuple[str, str]],
-              chunk: int = 900) -> Iterator[Any]:
-    """WHERE clauses selecting some source records, a chunk at a time (each served by a
-    (source, source_record_id) index)."""
-    per_source: dict[str, list[str]] = {}
-    for src, rid in records:
-        per_source.setdefault(src, []).append(rid)
-    for src, ids in sorted(per_source.items()):
-        ids.sort()
-        for start in range(0, len(ids), chunk):
-            yield sa.and_(source == src, record_id.in_(ids[start:start + chunk]))
 
 
 def previous_state(engine: Engine, entity_type: str, entity_ids: Collection[str] | None = None) -> Previous:
