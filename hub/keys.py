@@ -166,6 +166,14 @@ _STATE_QUERY = sa.select(tables.store_key.c.name, tables.store_key.c.value).wher
     tables.store_key.c.name.in_([CHECK, NEXT_CHECK]))
 
 
+def guard_write(conn: Connection, run_id: str, vault: Vault) -> None:
+    """First in a transaction that writes a run's results: the run still holds its row (its heartbeat
+    raises when another run took it over) and the store's key is still the one `vault` was opened with
+    (check_key_unchanged); either failing rolls the transaction back and fails the run."""
+    runs.heartbeat(conn, run_id)
+    check_key_unchanged(conn, vault)
+
+
 def check_key_unchanged(conn: Connection, vault: Vault) -> None:
     """In a writer's transaction, after its run's heartbeat: the store's key state is still the one `vault`
     was opened with, else KeyChanged (the transaction rolls back). One query of two rows at most.
@@ -497,4 +505,5 @@ def rotate_key(engine: Engine, settings: HubSettings, new_key_file: Path | None 
 
 
 __all__ = ["SWEEPS", "KeyChanged", "RotationRefused", "RotationReport", "StoreVault", "accepts",
-           "check_key_unchanged", "next_key", "next_key_file", "open_vault", "rotate_key", "store_profile"]
+           "check_key_unchanged", "guard_write", "next_key", "next_key_file", "open_vault", "rotate_key",
+           "store_profile"]

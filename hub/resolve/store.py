@@ -18,9 +18,6 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
-from hub.errors import HubError
-from hub.keys import check_key_unchanged
-from hub.protect import Vault
 from hub.quality.gate import QUALITY, changed_since, visible
 from hub.resolve.model import Model
 from hub.resolve.stable_ids import Assignment, Previous
@@ -61,27 +58,6 @@ def start_run(engine: Engine, entity_type: str, stage: str = STAGE, *,
     the type's interrupted runs (hub.store.runs)."""
     run = runs.start_run(engine, stage, entity_type, stale_after=stale_after)
     return RunInfo(run.id, run.started_at, None)
-
-
-def guard_write(conn: Connection, run_id: str, vault: Vault) -> None:
-    """First in a transaction that writes a run's results: the run still holds its row (its heartbeat
-    raises when another run took it over) and the store's key is still the one `vault` was opened with
-    (hub.keys); either failing rolls the transaction back and fails the run."""
-    runs.heartbeat(conn, run_id)
-    check_key_unchanged(conn, vault)
-
-
-def failure_text(exc: BaseException) -> str:
-    """What a failed run records: the hub's own messages (which never carry values), else the type only."""
-    return f"{type(exc).__name__}: {exc}" if isinstance(exc, HubError) else type(exc).__name__
-
-
-def finish_run(conn: Connection, run_id: str, *, status: str, records: int = 0, changed: int = 0,
-               watermark: datetime | None = None, error: str | None = None) -> None:
-    """A resolution's (or fusion's) end in the run table's words: records read, rows it changed, the
-    statement watermark it reached."""
-    runs.finish_run(conn, run_id, status, error=error, extracted=records, loaded=changed,
-                    unchanged=records - changed, watermark_after=watermark.isoformat() if watermark else None)
 
 
 def last_run(engine: Engine, entity_type: str) -> RunInfo | None:
