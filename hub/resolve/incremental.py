@@ -21,6 +21,7 @@ import pandas as pd
 from hub.resolve.cluster import Decisions, Judgement, cluster, judgement_rows, labels_from_roots, questions
 from hub.resolve.compare import Prepared, compute_levels
 from hub.resolve.engine import CLUSTER, Resolution, _guard_inputs, _guarded_decisions, pairs_frame
+from hub.resolve.entity_types import get_spec
 from hub.resolve.keys import (
     BlockingStats,
     KeyTable,
@@ -33,7 +34,6 @@ from hub.resolve.keys import (
 )
 from hub.resolve.model import Model, score
 from hub.resolve.spec import EntitySpec
-from hub.resolve.specs import get_spec
 from hub.resolve.state import ResolvedState
 
 

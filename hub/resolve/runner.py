@@ -28,11 +28,11 @@ from hub.keys import guard_write
 from hub.protect import Vault
 from hub.resolve.cluster import Judgement
 from hub.resolve.engine import Resolution, resolve
+from hub.resolve.entity_types import SPECS, default_model, get_spec, weights_path
 from hub.resolve.frames import entity_frame
 from hub.resolve.incremental import resolve_incremental
 from hub.resolve.model import Model
 from hub.resolve.review import judged_since, load_judgements
-from hub.resolve.specs import SPECS, default_model, get_spec, weights_path
 from hub.resolve.stable_ids import ID_PREFIX, UPDATED, Assignment, Minter, Previous, assign_ids, make_minter
 from hub.resolve.state import Part, ResolvedState
 from hub.resolve.state_file import load_state, save_state

@@ -20,10 +20,10 @@ import pandas as pd
 
 from hub.resolve.compare import categorical_frame
 from hub.resolve.engine import CLUSTER, Resolution
+from hub.resolve.entity_types import get_spec
 from hub.resolve.index import Pairs, ResolutionIndex
 from hub.resolve.keys import KeyTable, Rows, RuleTables, key_tables
 from hub.resolve.model import Model
-from hub.resolve.specs import get_spec
 
 COMPACT_SHARE = 0.1
 """A delta beyond this share of the base is merged into it: probing two parts stays cheap, building a

@@ -11,8 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from hub.pipeline import Hub
+from hub.resolve.entity_types import default_model
 from hub.resolve.model import Model
-from hub.resolve.specs import default_model
 from hub.resolve.store import (
     last_run,
     latest_model,
