@@ -1,7 +1,7 @@
 """Incremental resolution: place new records among existing clusters without re-resolving all.
 
 Only the new records get features and blocking keys; they probe the last run's index
-(hub.resolve.index), so only the blocks they fall into are read. Pairs touching a new record are
+(hub.resolve.blocking_index), so only the blocks they fall into are read. Pairs touching a new record are
 scored with the same model (term frequencies still counted on everything) and clustered with the
 existing clusters they reach, each entering as one node carrying its cluster-level guard values. A
 new record that would join two existing clusters is attached to the stronger one and the other link

@@ -18,10 +18,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from hub.resolve.blocking_index import Pairs, ResolutionIndex
 from hub.resolve.compare import categorical_frame
 from hub.resolve.engine import CLUSTER, Resolution
 from hub.resolve.entity_types import get_spec
-from hub.resolve.index import Pairs, ResolutionIndex
 from hub.resolve.keys import KeyTable, Rows, RuleTables, key_tables
 from hub.resolve.model import Model
 

@@ -30,8 +30,8 @@ from hub.resolve.state import Part, ResolvedState
 
 log = logging.getLogger(__name__)
 
-FORMAT = b"hub-resolved-state/3\n"
-"""Raised whenever the pickled classes change shape: an older file is then rebuilt, not misread."""
+FORMAT = b"hub-resolved-state/4\n"
+"""Raised whenever the pickled classes change shape or module: an older file is then rebuilt, not misread."""
 CHUNK = 256 * 1024 * 1024
 _HEADER = struct.Struct(">QQQ")
 """Chunk number, chunk count, sealed size: the first two are bound into the chunk as associated data."""
