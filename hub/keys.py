@@ -15,7 +15,7 @@ new master key, and the encryption key, the one derived from the master key, is 
    under the new encryption key and opens either, so the store stays readable throughout;
 2. re-encrypt every ciphertext in batches, each committed with its progress marker, so a killed
    rotation resumes where it stopped when run again (with the same new key);
-3. delete the resolved-state cache, sealed with the old key (hub.resolve.state_file: deleting it is
+3. delete the resolved-state cache, sealed with the old key (hub.resolve.resolved_state: deleting it is
    always safe), then accept only the new key and drop the old one (one transaction).
 
 A process that opened the store before the rotation began still seals with the old key, and what it

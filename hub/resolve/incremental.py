@@ -33,8 +33,8 @@ from hub.resolve.keys import (
     unique_pairs,
 )
 from hub.resolve.model import Model, score
+from hub.resolve.resolved_state import ResolvedState
 from hub.resolve.spec import EntitySpec
-from hub.resolve.state import ResolvedState
 
 
 @dataclass

@@ -32,10 +32,9 @@ from hub.resolve.entity_types import SPECS, default_model, get_spec, weights_pat
 from hub.resolve.frames import entity_frame
 from hub.resolve.incremental import resolve_incremental
 from hub.resolve.model import Model
+from hub.resolve.resolved_state import Part, ResolvedState, load_state, save_state
 from hub.resolve.review import judged_since, load_judgements
 from hub.resolve.stable_ids import ID_PREFIX, UPDATED, Assignment, Minter, Previous, assign_ids, make_minter
-from hub.resolve.state import Part, ResolvedState
-from hub.resolve.state_file import load_state, save_state
 from hub.resolve.store import (
     RunInfo,
     entities_of,
@@ -209,7 +208,7 @@ def resolve_type(engine: Engine, vault: Vault, entity_type: str, *, full: bool =
 
     `train`: learn weights from this data in a full run; by default the reviewed weights shipped for
     the type are used, and training happens only for types that have none.
-    `state_dir`: where the resolved state is kept between runs (hub.resolve.state_file); with it an
+    `state_dir`: where the resolved state is kept between runs (hub.resolve.resolved_state); with it an
     increment reads only the records that changed, without it every increment reads them all.
     `stale_after`: heartbeat age after which a resolution of another host counts as interrupted
     (hub.store.runs); each progress step refreshes this run's heartbeat.
