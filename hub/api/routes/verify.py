@@ -29,7 +29,7 @@ from schemas.situation import SituationType
 
 router = APIRouter(prefix="/api/v1/verify")
 
-ERRORS = documented(401, 403, 422, 429, 503)
+ERRORS = documented(400, 401, 403, 422, 429, 503)
 ResidentId = Annotated[str, Field(min_length=1, max_length=32, description="the resident ID number (18 characters; "
                                                                           "full-width digits allowed)")]
 PersonName = Annotated[str, Field(min_length=1, max_length=64, description="the person's name as written on the ID")]

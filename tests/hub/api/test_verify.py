@@ -323,3 +323,35 @@ def test_hammering_with_guessed_id_numbers_is_throttled_audited_and_reveals_noth
     assert len(rows) == tries and [r.status for r in rows] == [200] * limit + [429] * (tries - limit)
     assert _clear_identifiers(rows, identifiers) == 0
     assert all(json.loads(r.detail).get("throttled") for r in rows[limit:])
+
+
+def test_hub_verify_answers_yes_or_no_and_is_audited(fused: FusedDistrict) -> None:
+    """The command line runs the same try: yes or no only, the operator's try audited without the ID number."""
+    from typer.testing import CliRunner
+
+    from hub.cli import app
+
+    settings = fused.settings
+    assert settings.secret_key is not None
+    env = {"HUB_HOME": str(settings.home), "HUB_DATABASE_URL": settings.database_url,
+           "HUB_SECRET_KEY": settings.secret_key.get_secret_value(), "HUB_MAPPINGS_DIR": str(settings.mappings_dir)}
+    truth = _truth(fused.manifest.truth_dir)
+    with fused.hub.engine.connect() as conn:
+        reader = open_reader(conn, fused.hub.vault)
+        right = next(c for c in truth.true["resident"] if check(reader, VERIFIER, c).match)
+    wrong = truth.false["resident"][0]
+    outputs = []
+    for claim in (right, wrong):
+        result = CliRunner().invoke(app, ["verify", "resident", "--id-number", claim.resident_id or "",
+                                          "--name", claim.name or "", "--community", claim.community or ""], env=env)
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output.strip())
+    assert outputs == ["yes", "no"]
+    a = tables.audit_log.c
+    with fused.hub.engine.connect() as conn:
+        rows = conn.execute(sa.select(a.status, a.detail).where(a.action == "hub verify resident")
+                            .order_by(a.id.desc()).limit(2)).all()
+    assert [json.loads(r.detail)["match"] for r in reversed(rows)] == [True, False]
+    assert not any((right.resident_id or "") in str(r.detail) for r in rows)
+    missing = CliRunner().invoke(app, ["verify", "resident", "--id-number", "1"], env=env)
+    assert missing.exit_code == 2 and "--name" in missing.output
