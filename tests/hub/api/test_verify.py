@@ -305,7 +305,7 @@ def test_hammering_with_guessed_id_numbers_is_throttled_audited_and_reveals_noth
     rows = _audit_rows(fused, attacker)
     identifiers = {c.resident_id or "" for _t, c in claims}
     record_property("tries", tries)
-    record_property("consumer limit", limit)
+    record_property("max consumer limit", limit)
     record_property("tries answered", len(answered))
     record_property("tries throttled (429)", len(throttled))
     record_property("answers beyond the limit", sum(1 for _t, a in beyond if a[0] != 429))
