@@ -206,8 +206,10 @@ def _audit_rows(fused: FusedDistrict, consumer: Consumer) -> list[sa.Row[tuple[o
                                  .where(a.actor == consumer.client_id).order_by(a.id)))
 
 
-def test_true_and_false_claims_answer_the_same_bytes_but_the_answer(fused: FusedDistrict,
-                                                                    limited: Callable[..., TestClient]) -> None:
+@pytest.mark.reliability("G17")
+def test_true_and_false_claims_answer_the_same_bytes_but_the_answer(
+        fused: FusedDistrict, limited: Callable[..., TestClient], record_property: Callable[[str, object], None],
+) -> None:
     client = limited()
     verifier = register(fused, "public", (), claims=CLAIM_KINDS)
     headers = verifier.token(client)
@@ -223,6 +225,8 @@ def test_true_and_false_claims_answer_the_same_bytes_but_the_answer(fused: Fused
                 assert yes[2] == b'{"claim":"' + kind.encode() + b'","match":true }'
                 assert json.loads(no[2]) == {"claim": kind, "match": False}
                 differing += (yes[1] != no[1]) + (yes[2].replace(b"true ", b"false") != no[2])
+    record_property("true/false response pairs compared byte for byte", len(CLAIM_KINDS) * 3)
+    record_property("responses differing beyond the answer", differing)
     assert differing == 0
     rows = _audit_rows(fused, verifier)
     assert len(rows) == len(CLAIM_KINDS) * 3 * 2 and {r.status for r in rows} == {200}
@@ -241,8 +245,10 @@ def test_a_kind_outside_the_grant_is_refused_and_audited(fused: FusedDistrict,
     assert row.status == 403 and json.loads(row.detail)["claim"] == "organization"
 
 
-def test_claims_about_one_subject_are_throttled_with_retry_after(fused: FusedDistrict,
-                                                                 limited: Callable[..., TestClient]) -> None:
+@pytest.mark.reliability("G17")
+def test_claims_about_one_subject_are_throttled_with_retry_after(
+        fused: FusedDistrict, limited: Callable[..., TestClient], record_property: Callable[[str, object], None],
+) -> None:
     client = limited(consumer_tries=100, subject_tries=5)
     verifier = register(fused, "public", (), claims=["resident"])
     headers = verifier.token(client)
@@ -251,6 +257,8 @@ def test_claims_about_one_subject_are_throttled_with_retry_after(fused: FusedDis
     names = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄勇"]
     answers = [_post(client, headers, Claim("resident", resident_id=known.resident_id, name=n,
                                             community=known.community)) for n in names]
+    record_property("names tried on one ID number", len(names))
+    record_property("answers beyond the limit", sum(1 for a in answers[5:] if a[0] != 429))
     assert [a[0] for a in answers] == [200] * 5 + [429] * 3
     retry = int(answers[-1][1]["retry-after"])
     assert 0 < retry <= WIDE
