@@ -34,9 +34,10 @@ from hub.verify.claims import subject_hash
 from hub.views import open_reader
 from tests.hub.api.conftest import Consumer, FusedDistrict, register
 
-RECALL_FLOOR = {"resident": 0.97, "situation": 0.9, "tenure": 0.8, "organization": 0.85}
-"""Share of the truth's claims the hub confirms at least (measured on seed 17: resident 0.99, situation 0.97,
-tenure 0.86, organization 0.89; the rest are records the resolution does not link)."""
+RECALL_FLOOR = {"resident": 0.97, "situation": 0.9, "tenure": 0.8, "organization": 0.95}
+"""Share of the truth's claims the hub confirms at least. Measured on seed 17, both stores: resident 496 of 498,
+situation 309 of 320, tenure 254 of 296 (an owner's record resolved to a duplicate house entity the dirt made,
+or not linked), organization 34 of 34; false claims confirmed: 0 of 1189, 240, 592 and 51."""
 VERIFIER = Policy(actor="test", role="consumer", purpose="核验测试", clearance=schemas.Sensitivity.public,
                   entity_types=frozenset(), claims=frozenset(CLAIM_KINDS))
 
