@@ -27,6 +27,7 @@ import schemas
 from hub.access.policy import CLAIM_KINDS, Policy
 from hub.api import create_app
 from hub.api.context import ApiContext
+from hub.api.routes.verify import answer_bytes
 from hub.demo.idnumbers import ric_check, uscc_check
 from hub.store import tables
 from hub.verify import Claim, check
@@ -364,3 +365,28 @@ def test_hub_verify_answers_yes_or_no_and_is_audited(fused: FusedDistrict) -> No
     assert not any((right.resident_id or "") in str(r.detail) for r in rows)
     missing = CliRunner().invoke(app, ["verify", "resident", "--id-number", "1"], env=env)
     assert missing.exit_code == 2 and "--name" in missing.output
+
+
+def test_outside_its_scope_a_verifier_gets_the_same_no_as_for_a_false_claim(
+        fused: FusedDistrict, limited: Callable[..., TestClient]) -> None:
+    """Scope is a filter of the check's query: a true claim about someone outside the consumer's communities
+    answers exactly as a false one, not 403 or 404 (which would say the subject exists elsewhere)."""
+    client = limited()
+    truth = _truth(fused.manifest.truth_dir)
+    k, s = tables.pub_key.c, tables.pub_scope.c
+    with fused.hub.engine.connect() as conn:
+        reader = open_reader(conn, fused.hub.vault)
+        right = next(c for c in truth.true["resident"] if check(reader, VERIFIER, c).match)
+        person = conn.execute(sa.select(k.entity_id).where(
+            k.kind == "resident_id", k.key == fused.hub.vault.token(right.resident_id or ""), k.until.is_(None))
+        ).scalar_one()
+        own = set(conn.execute(sa.select(s.place_id).where(s.entity_id == person, s.until.is_(None))).scalars())
+        elsewhere = conn.execute(sa.select(s.place_id).where(s.place_type == "community", s.until.is_(None),
+                                                             s.place_id.not_in(own)).limit(1)).scalar_one()
+    wrong = next(c for c in truth.false["resident"] if c.resident_id == right.resident_id)
+    inside = register(fused, "public", (), claims=["resident"], scope=[right.community or ""])
+    outside = register(fused, "public", (), claims=["resident"], scope=[elsewhere])
+    assert _post(client, inside.token(client), right)[2] == answer_bytes("resident", True)
+    out_headers = outside.token(client)
+    out_right, out_wrong = _post(client, out_headers, right), _post(client, out_headers, wrong)
+    assert out_right == out_wrong and out_right[0] == 200 and out_right[2] == answer_bytes("resident", False)
