@@ -27,6 +27,7 @@ COMPARED = ("place_type", "name", "code", "parent_id", "house_id")
 LEVELS = (("district", "district_code"), ("street", "street"), ("community", "community"), ("grid", "grid"),
           ("estate", "estate"), ("building", "building"), ("unit", "unit"))
 NEEDS_ESTATE = ("building", "unit")
+DIVISIONS = LEVELS[:LEVELS.index(("estate", "estate"))]
 
 
 def place_id(path: str) -> str:
@@ -42,6 +43,26 @@ def house_values(engine: Engine) -> pd.DataFrame:
     long = frame_of(rows, ["entity_id", "attribute", "value"])
     wide = long.pivot(index="entity_id", columns="attribute", values="value")
     return wide.reindex(columns=[attr for _, attr in LEVELS] + ["room"])
+
+
+def _extend(path: pd.Series, level: str, values: pd.Series, here: pd.Series) -> pd.Series:
+    return path.where(~here, path + "/" + level + "=" + values.astype(str))
+
+
+def division_ids(houses: pd.DataFrame) -> pd.DataFrame:
+    """Each house's own place id at every division level its golden values name (NaN where it names none).
+
+    The same path `places` builds, so a house is placed by what its own sources say, never by what the
+    other houses of a same-named estate say.
+    """
+    path = pd.Series("", index=houses.index, dtype=object)
+    ids: dict[str, pd.Series] = {}
+    for level, attribute in DIVISIONS:
+        values = houses[attribute] if attribute in houses else pd.Series(None, index=houses.index, dtype=object)
+        here = values.notna()
+        path = _extend(path, level, values, here)
+        ids[level] = path.where(here).map(place_id, na_action="ignore")
+    return pd.DataFrame(ids, index=houses.index)
 
 
 def _level(ids: pd.Series, level: str, names: pd.Series, parents: pd.Series, code: pd.Series | None = None
@@ -72,7 +93,7 @@ def places(houses: pd.DataFrame, run_id: str) -> pd.DataFrame:
         here = values.notna()
         if level in NEEDS_ESTATE:
             here &= path.str.startswith("/estate=")
-        path = path.where(~here, path + "/" + level + "=" + values.astype(str))
+        path = _extend(path, level, values, here)
         if level in NEEDS_ESTATE:
             path = path.where(here, "")      # the chain is broken: nothing below this house's estate
         if not here.any():

@@ -7,13 +7,14 @@ read model can always be rebuilt from the statement store and never drifts from 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
 import schemas
+from hub.fuse.places import DIVISIONS, division_ids
 from hub.fuse.statements import latest_versions
 from hub.protect import present
 from hub.publish.keys import KEYED_ATTRIBUTES, TOKEN_KINDS, address_key, keys_of_values
@@ -134,46 +135,80 @@ def relation_rows(engine: Engine, active: set[str]) -> pd.DataFrame:
     return frame[keep].reset_index(drop=True)
 
 
+def house_scopes(engine: Engine, golden: pd.DataFrame) -> dict[str, set[str]]:
+    """The communities and grids of each house: those its own golden values name, never a guess.
+
+    A house names its divisions by path (the place `places` made of its own values); where that path is
+    partial (no street, say), the one fuller place of the same name its named levels agree with is added, and
+    two or more such places add none. A house that names no community or grid takes its estate's, only when the
+    estate's other houses name one community and at most one grid: estates are keyed by name alone, and a
+    village group (3组) of one name stands in several villages, so a wider guess would show a community's
+    consumer residents of another.
+    """
+    p = tables.place.c
+    with engine.connect() as conn:
+        places = frame_of(conn.execute(sa.select(p.id, p.place_type, p.parent_id, p.house_id, p.name, p.code)),
+                          ["id", "place_type", "parent_id", "house_id", "name", "code"])
+    kind = dict(zip(places["id"], places["place_type"], strict=True))
+    parent = dict(zip(places["id"], places["parent_id"], strict=True))
+    label = {i: (c if t == "district" else n)
+             for i, t, n, c in zip(places["id"], places["place_type"], places["name"], places["code"], strict=True)}
+    attribute_of = dict(DIVISIONS)
+    houses = golden[(golden["entity_type"] == "house") & golden["attribute"].isin(list(attribute_of.values()))]
+    wide = houses.pivot(index="entity_id", columns="attribute", values="value")
+    own = division_ids(wide)
+    by_name: dict[tuple[str, str], list[str]] = {}
+    for place_id, place_type, name in zip(places["id"], places["place_type"], places["name"], strict=True):
+        if place_type in SCOPE_PLACES:
+            by_name.setdefault((place_type, name), []).append(place_id)
+
+    def agrees(candidate: str, values: Mapping[Hashable, object]) -> bool:
+        node = parent.get(candidate)
+        while node is not None:
+            said = values.get(attribute_of.get(kind.get(node, ""), ""))
+            if isinstance(said, str) and said != label.get(node):
+                return False
+            node = parent.get(node)
+        return True
+
+    scoped: dict[str, set[str]] = {}
+    for house, values in zip(wide.index, wide.to_dict("records"), strict=True):
+        found = scoped.setdefault(house, set())
+        for level in SCOPE_PLACES:
+            own_id = own.at[house, level] if level in own else None
+            if isinstance(own_id, str) and own_id in kind:
+                found.add(own_id)
+            name = values.get(attribute_of[level])
+            if not isinstance(name, str):
+                continue
+            fuller = [c for c in by_name.get((level, name), []) if c != own_id and agrees(c, values)]
+            if len(fuller) == 1:
+                found.add(fuller[0])
+    estate_of: dict[str, str] = {}
+    for house, room_parent in zip(places["house_id"], places["parent_id"], strict=True):
+        node, depth = room_parent, 0
+        while house is not None and node is not None and depth < 16:
+            if kind.get(node) == "estate":
+                estate_of[house] = node
+                break
+            node, depth = parent.get(node), depth + 1
+    by_estate: dict[str, set[str]] = {}
+    for house, estate in estate_of.items():
+        by_estate.setdefault(estate, set()).update(scoped.get(house, set()))
+    for house, estate in estate_of.items():
+        guessed = by_estate[estate]
+        counts = [sum(kind.get(place) == level for place in guessed) for level in SCOPE_PLACES]
+        if not scoped.get(house) and counts[0] == 1 and counts[1] <= 1:
+            scoped[house] = set(guessed)
+    return {house: found for house, found in scoped.items() if found}
+
+
 def scope_rows(engine: Engine, entities: pd.DataFrame, relations: pd.DataFrame, golden: pd.DataFrame
                ) -> pd.DataFrame:
     """The community and grid places each active entity belongs to: houses by their place chain, persons by
     the houses they live at, are registered at, own or rent; organizations by a house at their address;
     things, situations and events by what they belong to, are located at or concern."""
-    p = tables.place.c
-    with engine.connect() as conn:
-        places = frame_of(conn.execute(sa.select(p.id, p.place_type, p.parent_id, p.house_id, p.name)),
-                          ["id", "place_type", "parent_id", "house_id", "name"])
-    kind = dict(zip(places["id"], places["place_type"], strict=True))
-    parent = dict(zip(places["id"], places["parent_id"], strict=True))
-    by_name: dict[tuple[str, str], set[str]] = {}
-    p_names = tables.place.c
-    with engine.connect() as conn:
-        for place_id, place_type, name in conn.execute(sa.select(p_names.id, p_names.place_type, p_names.name)
-                                                       .where(p_names.place_type.in_(SCOPE_PLACES))):
-            by_name.setdefault((place_type, name), set()).add(place_id)
-    named = golden[(golden["entity_type"] == "house") & golden["attribute"].isin(SCOPE_PLACES)
-                   & golden["value"].notna()]
-    scoped: dict[str, set[str]] = {}
-    for house, attribute, value in zip(named["entity_id"], named["attribute"], named["value"], strict=True):
-        scoped.setdefault(house, set()).update(by_name.get((attribute, value), set()))
-    estate_of: dict[str, str] = {}
-    for room, house in zip(places["id"], places["house_id"], strict=True):
-        if house is None:
-            continue
-        node, depth = parent.get(room), 0
-        while node is not None and depth < 16:
-            if kind.get(node) in SCOPE_PLACES:
-                scoped.setdefault(house, set()).add(node)
-            elif kind.get(node) == "estate":
-                estate_of.setdefault(house, node)
-            node, depth = parent.get(node), depth + 1
-    # an estate belongs to the communities and grids its houses name: the houses whose sources omit them too
-    by_estate: dict[str, set[str]] = {}
-    for house, estate in estate_of.items():
-        by_estate.setdefault(estate, set()).update(scoped.get(house, set()))
-    for house, estate in estate_of.items():
-        if by_estate[estate]:
-            scoped.setdefault(house, set()).update(by_estate[estate])
+    scoped = house_scopes(engine, golden)
 
     def inherit(frame: pd.DataFrame, member: str, holder: str) -> None:
         for a, b in zip(frame[member], frame[holder], strict=True):
@@ -199,8 +234,11 @@ def scope_rows(engine: Engine, entities: pd.DataFrame, relations: pd.DataFrame, 
     inherit(relations[pred.isin(("located_at", "owned_by"))], "subject_id", "object_id")
     inherit(relations[pred.isin(("applies_to", "concerns"))], "subject_id", "object_id")
     active = set(entities.loc[entities["state"] == "active", "entity_id"])
-    names = dict(zip(places["id"], places["name"], strict=True))
-    rows = [(entity_id, place, kind[place], names.get(place))
+    p = tables.place.c
+    with engine.connect() as conn:
+        named = {row.id: (row.place_type, row.name) for row in conn.execute(
+            sa.select(p.id, p.place_type, p.name).where(p.place_type.in_(SCOPE_PLACES)))}
+    rows = [(entity_id, place, *named[place])
             for entity_id, found in scoped.items() if entity_id in active for place in sorted(found)]
     return pd.DataFrame(rows, columns=list(SCOPE_COLUMNS))
 
