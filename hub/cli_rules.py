@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hub.cli_console import console, err, folding_table, source_text
 from hub.cli_console import fail as _fail
 from hub.errors import ConfigurationError, HubError
+
+if TYPE_CHECKING:
+    from hub.rules import Rule, RuleSet
 
 rules_app = typer.Typer(help="Cross-department checks (rules/*.yaml): list, check, run.", no_args_is_help=True)
 
@@ -23,13 +26,26 @@ def _sources() -> list[str] | None:
     return [spec.source for spec in mappings.ready] or None
 
 
+def _warn(found: RuleSet) -> None:
+    for warning in found.warnings:
+        err.print(f"[yellow]{source_text(warning)}[/yellow]", highlight=False, soft_wrap=True)
+
+
+def _rules() -> list[Rule]:
+    from hub.rules import load_rules
+    from hub.settings import HubSettings
+
+    found = load_rules(HubSettings().rules_dir, _sources())
+    _warn(found)
+    return found.require_ok()
+
+
 @rules_app.command("check")
 def rules_check(
     files: Annotated[list[Path] | None, typer.Argument(help="rule files; default every file of HUB_RULES_DIR")] = None,
 ) -> None:
     """Validate rule files: every problem with file, line and cause (exit 1 on any)."""
-    from hub.rules import load_rule, load_rules
-    from hub.rules.loader import RuleSet
+    from hub.rules import RuleSet, load_rule, load_rules
     from hub.settings import HubSettings
 
     sources = _sources()
@@ -40,6 +56,7 @@ def rules_check(
         raise typer.Exit(code=1)
     for problem in found.problems:
         err.print(f"[red]{source_text(problem)}[/red]", highlight=False, soft_wrap=True)
+    _warn(found)
     for f in found.files:
         verdict = "[green]ok[/green]" if f.rule else f"[red]{len(f.problems)} problem(s)[/red]"
         console.print(f"{source_text(f.path)}: {verdict}", highlight=False)
@@ -51,11 +68,10 @@ def rules_check(
 def rules_list() -> None:
     """The rules of HUB_RULES_DIR with their severity and open findings."""
     from hub.pipeline import Hub
-    from hub.rules import load_rules, read_findings
-    from hub.settings import HubSettings
+    from hub.rules import read_findings
 
     try:
-        rules = load_rules(HubSettings().rules_dir, _sources()).require_ok()
+        rules = _rules()
         hub = Hub.open(create=False)
         counts = read_findings(hub.engine)["rule_id"].value_counts()
     except HubError as exc:
@@ -73,11 +89,10 @@ def rules_run(
 ) -> None:
     """Run the rules over the fused data and store their findings (new, still open, cleared, reopened)."""
     from hub.pipeline import Hub
-    from hub.rules import load_rules, run_rules
-    from hub.settings import HubSettings
+    from hub.rules import run_rules
 
     try:
-        rules = load_rules(HubSettings().rules_dir, _sources()).require_ok()
+        rules = _rules()
         unknown = sorted(set(rule or []) - {r.id for r in rules})
         if unknown:
             raise ConfigurationError(f"no rule {', '.join(unknown)}; rules: {', '.join(r.id for r in rules)}")

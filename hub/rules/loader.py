@@ -30,6 +30,8 @@ class RuleFile:
     rule: Rule | None
     problems: tuple[MappingProblem, ...] = ()
     lines: dict[Path_, int] = field(default_factory=dict, repr=False)
+    warnings: tuple[MappingProblem, ...] = ()
+    """A source no mapping defines (a typo, or a department this district lacks): the rule runs all the same."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,10 @@ class RuleSet:
     def problems(self) -> list[MappingProblem]:
         return [p for f in self.files for p in f.problems]
 
+    @property
+    def warnings(self) -> list[MappingProblem]:
+        return [w for f in self.files for w in f.warnings]
+
     def require_ok(self) -> list[Rule]:
         """Every rule, or RuleError listing each problem of each file."""
         if self.problems:
@@ -53,11 +59,18 @@ class RuleSet:
 
 class _Problems:
     def __init__(self, file: Path, lines: dict[Path_, int]):
-        self.file, self.lines, self.items = file, lines, list[MappingProblem]()
+        self.file, self.lines = file, lines
+        self.items, self.warnings = list[MappingProblem](), list[MappingProblem]()
+
+    def _located(self, loc: Sequence[str | int], message: str) -> MappingProblem:
+        return MappingProblem(str(self.file), nearest_line(self.lines, tuple(loc)), ".".join(str(p) for p in loc),
+                              message)
 
     def add(self, loc: Sequence[str | int], message: str) -> None:
-        where = ".".join(str(p) for p in loc)
-        self.items.append(MappingProblem(str(self.file), nearest_line(self.lines, tuple(loc)), where, message))
+        self.items.append(self._located(loc, message))
+
+    def warn(self, loc: Sequence[str | int], message: str) -> None:
+        self.warnings.append(self._located(loc, message))
 
 
 def _check_attribute(entity_type: str, name: str, loc: Sequence[str | int], problems: _Problems) -> None:
@@ -93,7 +106,7 @@ def _check_sources(given: list[str] | None, loc: list[str | int], sources: set[s
         return
     for i, source in enumerate(given):
         if source not in sources:
-            problems.add([*loc, i], f"no mapping has source {source!r}" + suggest(source, sources))
+            problems.warn([*loc, i], f"no mapping has source {source!r}" + suggest(source, sources))
 
 
 def _check_clause(entity_type: str, clause: Clause, loc: list[str | int], sources: set[str] | None,
@@ -167,8 +180,8 @@ def load_rule(path: Path, sources: Iterable[str] | None = None) -> RuleFile:
         return RuleFile(path, None, tuple(problems.items), doc.lines)
     _check(rule, path, known, problems)
     if problems.items:
-        return RuleFile(path, None, tuple(problems.items), doc.lines)
-    return RuleFile(path, rule, (), doc.lines)
+        return RuleFile(path, None, tuple(problems.items), doc.lines, tuple(problems.warnings))
+    return RuleFile(path, rule, (), doc.lines, tuple(problems.warnings))
 
 
 def load_rules(folder: Path, sources: Iterable[str] | None = None) -> RuleSet:

@@ -71,9 +71,16 @@ def test_unknown_source_key_given_twice_and_two_files_with_one_id(tmp_path: Path
                  .replace("severity: high", "severity: high\nseverity: low"))
     found = problems(path, ["minzheng_assistance", "minzheng_allowance", "renshe_pension"])
     assert any("key 'severity' is given twice" in p for p in found)
-    with pytest.raises(RuleError) as caught:
-        load_rules(tmp_path, ["renshe_pension"]).require_ok()
-    assert "no mapping has source 'renshe_pensoin' (did you mean 'renshe_pension'?)" in str(caught.value)
+    with pytest.raises(RuleError):
+        load_rules(tmp_path).require_ok()
+    # a source no mapping defines is a warning (a typo, or a department this district lacks): the rule still runs
+    typo = write(tmp_path, "welfare_after_death", GOOD.replace("renshe_pension]", "renshe_pensoin]"))
+    loaded = load_rule(typo, ["minzheng_assistance", "minzheng_allowance", "renshe_pension"])
+    assert loaded.rule is not None and not loaded.problems
+    line = next(i for i, t in enumerate(GOOD.splitlines(), 1) if "renshe_pension]" in t)
+    assert [str(w) for w in loaded.warnings] == [
+        f"{typo}:{line}: condition.1.related.sources.2: no mapping has source 'renshe_pensoin' (did you mean "
+        "'renshe_pension'?)"]
 
     other = tmp_path / "more"
     other.mkdir()

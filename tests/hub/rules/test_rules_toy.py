@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
+from hub.cli import app
 from hub.pipeline import Hub, resolve
 from hub.rules import load_rules, read_findings, run_rules
 from hub.settings import HubSettings
@@ -99,3 +101,25 @@ def test_findings_persist_clear_and_reopen_across_runs(world: Hub) -> None:
     assert len(again_open) == 2
     first_seen = again_open["first_found_at"].map(lambda t: t.replace(tzinfo=None) if t.tzinfo else t)
     assert (first_seen == datetime(2026, 12, 1)).all()      # a reopened finding keeps when it was first found
+
+
+def test_cli_run_and_list(world: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert world.settings.secret_key is not None
+    for name, value in {"HUB_HOME": world.settings.home, "HUB_DATABASE_URL": world.settings.database_url,
+                        "HUB_SECRET_KEY": world.settings.secret_key.get_secret_value(),
+                        "HUB_MAPPINGS_DIR": world.settings.mappings_dir, "HUB_RULES_DIR": RULES,
+                        "COLUMNS": 200}.items():
+        monkeypatch.setenv(name, str(value))
+    runner = CliRunner()
+    ran = runner.invoke(app, ["rules", "run"])
+    assert ran.exit_code == 0, ran.output
+    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
+            for line in ran.output.splitlines() if line.startswith("│") and "_" in line}
+    assert rows["welfare_after_death"] == ["high", "2", "2", "0", "0"]
+    assert rows["unregistered_tenant"] == ["medium", "1", "1", "0", "0"]
+    assert "no mapping has source 'minzheng_allowance'" in ran.output     # this toy has no allowance roster
+    listed = runner.invoke(app, ["rules", "list"])
+    assert listed.exit_code == 0 and "死亡后仍在发放救助、补贴或养老金" in listed.output
+    assert not set(IDS) & set(ran.output + listed.output)                 # no names on the terminal
+    unknown = runner.invoke(app, ["rules", "run", "--rule", "no_such_rule"])
+    assert unknown.exit_code == 2 and "no rule no_such_rule" in unknown.output
