@@ -6,6 +6,9 @@
   disability roster keeps its dead holders, a dead pensioner's pension is still paid with probability 0.3.
 - `welfare_with_assets`: an active 低保 or 特困 recipient who owns two houses or more (as the property office knows
   owners) or a car registered at the property office.
+- `certificate_after_death`: a person public security records as dead whose disability certificate 残联 still
+  lists as valid (正常): the federation's roster marks a holder's death (死亡注销) only where it learnt of it, and in
+  the world it did not for the holders whose certificate status stayed active.
 - `unregistered_tenant`: a floating tenant public security never registered (`Prevalence.unregistered_tenant_share`
   of the floating persons who rent, planted by hub.demo.housing.unregistered_tenants).
 
@@ -20,7 +23,7 @@ import pandas as pd
 from hub.demo.minzheng import allowance_disabled
 from hub.demo.world import World
 
-ANOMALIES = ("welfare_after_death", "welfare_with_assets", "unregistered_tenant")
+ANOMALIES = ("welfare_after_death", "welfare_with_assets", "unregistered_tenant", "certificate_after_death")
 COLUMNS = ["anomaly", "person_id", "house_id"]
 
 
@@ -49,6 +52,10 @@ def anomalies_table(world: World) -> pd.DataFrame:
     car = flag(world.vehicles["person"].to_numpy())
     assets = assisted & (several | car)
 
+    certified = flag(w.loc[w["kind"].eq("disability") & w["status"].eq("active")
+                           & ~p["floating"].to_numpy()[w["person"].to_numpy()], "person"].to_numpy())
+    certificate = dead & certified
+
     tenant = occ[occ["role"].eq("tenant")].drop_duplicates("person").set_index("person")["house"]
     unregistered = np.flatnonzero(world.unregistered)
     parts = [
@@ -56,6 +63,8 @@ def anomalies_table(world: World) -> pd.DataFrame:
                       "house_id": np.where(residence[after_death] >= 0, houses[residence[after_death]], "")}),
         pd.DataFrame({"anomaly": "welfare_with_assets", "person_id": ids[assets],
                       "house_id": np.where(residence[assets] >= 0, houses[residence[assets]], "")}),
+        pd.DataFrame({"anomaly": "certificate_after_death", "person_id": ids[certificate],
+                      "house_id": np.where(residence[certificate] >= 0, houses[residence[certificate]], "")}),
         pd.DataFrame({"anomaly": "unregistered_tenant", "person_id": ids[unregistered],
                       "house_id": houses[tenant.reindex(unregistered).to_numpy()]}),
     ]

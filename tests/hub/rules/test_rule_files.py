@@ -30,7 +30,8 @@ def problems(path: Path, sources: list[str] | None = None) -> list[str]:
 def test_shipped_rules_load_clean_against_the_mappings() -> None:
     sources = [spec.source for spec in load_mappings(ROOT / "mappings").ready]
     rules = load_rules(ROOT / "rules", sources).require_ok()
-    assert {r.id for r in rules} >= {"welfare_after_death", "welfare_with_assets", "unregistered_tenant"}
+    assert {r.id for r in rules} >= {"welfare_after_death", "welfare_with_assets", "unregistered_tenant",
+                                      "certificate_after_death"}
     for rule in rules:
         assert rule.name.zh and rule.name.en and rule.description.zh and rule.description.en
 

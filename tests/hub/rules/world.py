@@ -6,7 +6,8 @@ Each rule has persons for whom it fires and near misses for whom it must not:
   王芳 (alive, pension active) do not;
 - welfare_with_assets: 刘洋 (低保 active, owns two houses) and 黄磊 (特困 active, owns a car) fire; 陈静 (低保
   active, owns one house) and 杨帆 (低保 suspended, owns a car) do not;
-- unregistered_tenant: 周杰 (rents, not in the register) fires; 吴敏 (rents, registered) does not.
+- unregistered_tenant: 周杰 (rents, not in the register) fires; 吴敏 (rents, registered) does not;
+- certificate_after_death: 赵强 (dead, certificate 正常) fires; 李娜 (dead, 死亡注销) and 王芳 (alive, 正常) do not.
 
 Every record carries a checksum-valid ID, so which records belong together is beyond doubt.
 """
@@ -115,6 +116,26 @@ relations:
   - {{subject: person, predicate: {predicate}, object: house}}
 authority: [house.estate, house.building, house.unit, house.room]
 """ for source, file, predicate in (("wuye_owners", "owners.csv", "owns"), ("wuye_tenants", "tenants.csv", "rents"))},
+    "canlian_disabled": f"""
+source: canlian_disabled
+department: disabled_persons_federation
+connector: {{kind: file, settings: {{path: certificates.csv, encoding: utf-8}}}}
+record_id: 序号
+entities:
+  person:
+    type: person
+    required: [name]
+    {_PERSON}
+  disability:
+    type: situation
+    required: [situation_type]
+    fields:
+      situation_type: {{const: disability}}
+      status: {{column: 人员状态, map: {{正常: active, 暂停: suspended, 死亡注销: ended}}}}
+relations:
+  - {{subject: disability, predicate: applies_to, object: person}}
+authority: [situation.situation_type, situation.status]
+""",
     "wuye_vehicles": f"""
 source: wuye_vehicles
 department: property
@@ -160,6 +181,12 @@ ROWS: dict[str, list[list[str]]] = {
         ["P1", "赵强", IDS["赵强"], "1"],
         ["P2", "王芳", IDS["王芳"], "1"],
     ],
+    "certificates.csv": [
+        ["序号", "姓名", "身份证号", "人员状态"],
+        ["1", "赵强", IDS["赵强"], "正常"],
+        ["2", "李娜", IDS["李娜"], "死亡注销"],
+        ["3", "王芳", IDS["王芳"], "正常"],
+    ],
     "owners.csv": [
         ["id", "姓名", "身份证号", "estate", "building", "unit", "room"],
         ["O1", "刘洋", IDS["刘洋"], *_house("明珠花园", "3", "1502")],
@@ -182,6 +209,7 @@ EXPECTED = {
     "welfare_after_death": {"张伟", "赵强"},
     "welfare_with_assets": {"刘洋", "黄磊"},
     "unregistered_tenant": {"周杰"},
+    "certificate_after_death": {"赵强"},
 }
 
 
