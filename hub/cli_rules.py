@@ -65,22 +65,37 @@ def rules_check(
 
 
 @rules_app.command("list")
-def rules_list() -> None:
+def rules_list(
+    findings: Annotated[str | None, typer.Option("--findings", help="also list the open findings of this rule id")]
+    = None,
+) -> None:
     """The rules of HUB_RULES_DIR with their severity and open findings."""
+    import json
+
     from hub.pipeline import Hub
     from hub.rules import read_findings
 
     try:
         rules = _rules()
         hub = Hub.open(create=False)
-        counts = read_findings(hub.engine)["rule_id"].value_counts()
+        found = read_findings(hub.engine)
     except HubError as exc:
         raise _fail(exc) from None
+    counts = found["rule_id"].value_counts()
     table = folding_table("rule", "severity", "entity", "name", "open findings", title="rules")
     for rule in rules:
         table.add_row(rule.id, rule.severity, rule.entity_type, f"{rule.name.zh} / {rule.name.en}",
                       f"{int(counts.get(rule.id, 0)):,}")
     console.print(table)
+    if findings is not None:   # canonical ids, sources and dates only: `hub find` shows a person by clearance
+        rows = folding_table("entity", "sources cited", "statements", "first found", "last found",
+                             title=f"open findings of {findings}")
+        mine = found[found["rule_id"] == findings]
+        for entity, sources, evidence, first, last in zip(mine["entity_id"], mine["sources"], mine["evidence"],
+                                                          mine["first_found_at"], mine["last_found_at"], strict=True):
+            rows.add_row(str(entity), ", ".join(json.loads(str(sources))), str(len(json.loads(str(evidence)))),
+                         f"{first:%Y-%m-%d %H:%M}", f"{last:%Y-%m-%d %H:%M}")
+        console.print(rows)
 
 
 @rules_app.command("run")

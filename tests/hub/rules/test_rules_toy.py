@@ -118,8 +118,10 @@ def test_cli_run_and_list(world: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
     assert rows["welfare_after_death"] == ["high", "2", "2", "0", "0"]
     assert rows["unregistered_tenant"] == ["medium", "1", "1", "0", "0"]
     assert "no mapping has source 'minzheng_allowance'" in ran.output     # this toy has no allowance roster
-    listed = runner.invoke(app, ["rules", "list"])
+    listed = runner.invoke(app, ["rules", "list", "--findings", "welfare_after_death"])
     assert listed.exit_code == 0 and "死亡后仍在发放救助、补贴或养老金" in listed.output
+    died = [e for e, name in names_of(world).items() if name in ("张伟", "赵强")]
+    assert all(e in listed.output for e in died) and "gongan_population, minzheng_assistance" in listed.output
     assert not set(IDS) & set(ran.output + listed.output)                 # no names on the terminal
     unknown = runner.invoke(app, ["rules", "run", "--rule", "no_such_rule"])
     assert unknown.exit_code == 2 and "no rule no_such_rule" in unknown.output
