@@ -125,3 +125,13 @@ def test_cli_run_and_list(world: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
     assert not set(IDS) & set(ran.output + listed.output)                 # no names on the terminal
     unknown = runner.invoke(app, ["rules", "run", "--rule", "no_such_rule"])
     assert unknown.exit_code == 2 and "no rule no_such_rule" in unknown.output
+
+
+def test_a_store_with_nothing_fused_finds_nothing(settings: HubSettings) -> None:
+    hub = Hub.open(settings)
+    try:
+        result = run_rules(hub.engine, hub.vault, load_rules(RULES).require_ok())
+        assert result.per_rule and all(w.found == 0 for w in result.per_rule.values())
+        assert read_findings(hub.engine).empty
+    finally:
+        hub.engine.dispose()
