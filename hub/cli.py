@@ -21,6 +21,7 @@ from hub.cli_mappings import mappings_app
 from hub.cli_quality import batches_app, report_cmd, write_report
 from hub.cli_resolve import explain_cmd, resolve_cmd, review_app, run_resolve
 from hub.cli_rules import rules_app
+from hub.cli_verify import verify_cmd
 from hub.errors import HubError
 from hub.ingest import BatchCounts, IngestResult
 from hub.settings import HubSettings
@@ -44,6 +45,7 @@ app.command("resolve")(resolve_cmd)
 app.command("explain")(explain_cmd)
 app.command("serve")(serve_cmd)
 app.command("find")(find_cmd)
+app.command("verify")(verify_cmd)
 app.command("export")(export_cmd)
 app.command("report")(report_cmd)
 

@@ -114,6 +114,8 @@ def consumers_add(
     scope: Annotated[list[str] | None, typer.Option("--scope", help="community or grid, by name, code or id "
                                                     "(repeat); default: the whole district")] = None,
     role: Annotated[str, typer.Option(help="consumer, or auditor (may read the audit log)")] = "consumer",
+    claim: Annotated[list[str] | None, typer.Option("--claim", help="核验 claim kind it may verify (repeat): "
+                                                    "resident, situation, tenure, organization")] = None,
     api_key: Annotated[bool, typer.Option("--api-key", help="also issue an API key")] = False,
 ) -> None:
     """Register a downstream app; prints its client id and secret once, and how to get a token."""
@@ -121,9 +123,10 @@ def consumers_add(
 
     hub, keys, operator = _open()
     row, secret = add_consumer(hub.engine, keys, name, purpose, clearance, entity_types or [], _fields(field or []),
-                               scope, role, by=operator)  # type: ignore[arg-type]
+                               scope, role, claims=claim or [], by=operator)  # type: ignore[arg-type]
     console.print(f"consumer {source_text(row.name)} added: {row.role}, clearance {row.clearance.value}, "
-                  f"types {', '.join(row.entity_types) or 'none'}, scope {source_text(_scope_text(hub, row))}")
+                  f"types {', '.join(row.entity_types) or 'none'}, scope {source_text(_scope_text(hub, row))}"
+                  + (f", verifies {', '.join(row.claims)}" if row.claims else ""))
     _show_secret(secret)
     if api_key:
         _show_secret(issue_api_key(hub.engine, keys, row.id, by=operator))
@@ -147,8 +150,9 @@ def consumers_list() -> None:
         creds = ", ".join(f"{c.kind} {c.id}" + (f" until {c.expires_at:%Y-%m-%d %H:%M}" if c.expires_at else "")
                           for c in usable) or "none usable"
         table.add_row(row.id, source_text(row.name), row.role, source_text(row.purpose), row.clearance.value,
-                      f"{', '.join(row.entity_types)} ({source_text(fields)})", source_text(_scope_text(hub, row)),
-                      row.state, creds)
+                      f"{', '.join(row.entity_types)} ({source_text(fields)})"
+                      + (f"; verifies {', '.join(row.claims)}" if row.claims else ""),
+                      source_text(_scope_text(hub, row)), row.state, creds)
     console.print(table if rows else "no consumers yet: `hub consumers add NAME --purpose … -t person`")
 
 

@@ -15,7 +15,7 @@ new master key, and the encryption key, the one derived from the master key, is 
    under the new encryption key and opens either, so the store stays readable throughout;
 2. re-encrypt every ciphertext in batches, each committed with its progress marker, so a killed
    rotation resumes where it stopped when run again (with the same new key);
-3. delete the resolved-state cache, sealed with the old key (hub.resolve.state_file: deleting it is
+3. delete the resolved-state cache, sealed with the old key (hub.resolve.resolved_state: deleting it is
    always safe), then accept only the new key and drop the old one (one transaction).
 
 A process that opened the store before the rotation began still seals with the old key, and what it
@@ -164,6 +164,14 @@ def _key_state(meta: dict[str, str]) -> KeyState:
 
 _STATE_QUERY = sa.select(tables.store_key.c.name, tables.store_key.c.value).where(
     tables.store_key.c.name.in_([CHECK, NEXT_CHECK]))
+
+
+def guard_write(conn: Connection, run_id: str, vault: Vault) -> None:
+    """First in a transaction that writes a run's results: the run still holds its row (its heartbeat
+    raises when another run took it over) and the store's key is still the one `vault` was opened with
+    (check_key_unchanged); either failing rolls the transaction back and fails the run."""
+    runs.heartbeat(conn, run_id)
+    check_key_unchanged(conn, vault)
 
 
 def check_key_unchanged(conn: Connection, vault: Vault) -> None:
@@ -497,4 +505,5 @@ def rotate_key(engine: Engine, settings: HubSettings, new_key_file: Path | None 
 
 
 __all__ = ["SWEEPS", "KeyChanged", "RotationRefused", "RotationReport", "StoreVault", "accepts",
-           "check_key_unchanged", "next_key", "next_key_file", "open_vault", "rotate_key", "store_profile"]
+           "check_key_unchanged", "guard_write", "next_key", "next_key_file", "open_vault", "rotate_key",
+           "store_profile"]

@@ -55,6 +55,12 @@ class HubSettings(BaseSettings):
         default=False, description="`hub serve` writes uvicorn's access log (client, method, path without query "
                                    "string, status); off by default: the audit log records every data request, and "
                                    "formatting a log line per request was a measurable share of a read's CPU")
+    verify_consumer_tries: int = Field(default=120, gt=0, description="核验 tries one consumer may make per "
+                                       "HUB_VERIFY_CONSUMER_WINDOW seconds, every subject together")
+    verify_consumer_window: int = Field(default=60, gt=0, description="the consumer window of 核验, seconds")
+    verify_subject_tries: int = Field(default=10, gt=0, description="核验 tries one consumer may make about one "
+                                      "subject (ID number, credit code) per HUB_VERIFY_SUBJECT_WINDOW seconds")
+    verify_subject_window: int = Field(default=3600, gt=0, description="the subject window of 核验, seconds")
 
     @property
     def stale_after(self) -> timedelta:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from hub.resolve.engine import resolve
 from hub.resolve.incremental import resolve_incremental
-from hub.resolve.state import ResolvedState
+from hub.resolve.resolved_state import ResolvedState
 
 
 def _rss_mb() -> float:

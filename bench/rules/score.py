@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from bench.resolve.score import truth_labels
-from hub.resolve.store import frame_of
 from hub.store import tables
+from hub.store.frames import frame_of
 
 
 def true_persons(engine: Engine, truth_dir: Path) -> pd.Series:

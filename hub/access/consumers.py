@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine
 
 import schemas
 from hub.access.keys import AccessKeys
-from hub.access.policy import Policy, Role
+from hub.access.policy import CLAIM_KINDS, Policy, Role
 from hub.audit import AuditEntry, append, seal
 from hub.errors import HubError
 from hub.store import tables
@@ -81,6 +81,8 @@ class ConsumerRow:
     created_at: datetime
     revoked_at: datetime | None
     credentials: tuple[CredentialRow, ...] = ()
+    claims: tuple[str, ...] = ()
+    """The 核验 claim kinds it may check (hub.verify)."""
 
     def policy(self) -> Policy:
         """The policy every request of this consumer runs under."""
@@ -119,7 +121,8 @@ def policy_of(row: ConsumerRow) -> Policy:
     role: Role = row.role
     return Policy(actor=row.id, role=role, purpose=row.purpose, clearance=row.clearance,
                   entity_types=frozenset(row.entity_types), fields=fields,
-                  scope=None if row.scope is None else row.scope.place_ids, consumer_id=row.id)
+                  scope=None if row.scope is None else row.scope.place_ids, consumer_id=row.id,
+                  claims=frozenset(row.claims))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -133,6 +136,7 @@ def consumer_from_row(row: Mapping[Any, Any], credentials: Iterable[CredentialRo
     """A consumer row of the store as the hub uses it (JSON columns decoded, times in UTC)."""
     fields = json.loads(row["fields"]) if row["fields"] else None
     scope = json.loads(row["scope"]) if row["scope"] else None
+    claims = json.loads(row["claims"]) if row.get("claims") else []
     created_at = as_utc(row["created_at"])
     assert created_at is not None
     return ConsumerRow(
@@ -141,7 +145,7 @@ def consumer_from_row(row: Mapping[Any, Any], credentials: Iterable[CredentialRo
         fields=None if fields is None else {t: tuple(a) for t, a in fields.items()},
         scope=None if scope is None else Scope(tuple(scope.get("communities", ())), tuple(scope.get("grids", ()))),
         state=row["state"], created_at=created_at, revoked_at=as_utc(row["revoked_at"]),
-        credentials=tuple(credentials))
+        credentials=tuple(credentials), claims=tuple(claims))
 
 
 def _credential(row: Mapping[Any, Any]) -> CredentialRow:
@@ -200,6 +204,15 @@ def _entity_types(entity_types: Iterable[str]) -> tuple[str, ...]:
     unknown = [t for t in chosen if t not in known]
     if unknown:
         raise ConsumerError(f"unknown entity type {', '.join(map(repr, unknown))}: the types are {', '.join(known)}")
+    return chosen
+
+
+def _claims(claims: Iterable[str]) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(claims))
+    unknown = [c for c in chosen if c not in CLAIM_KINDS]
+    if unknown:
+        raise ConsumerError(f"unknown claim kind {', '.join(map(repr, unknown))}: the kinds are "
+                            f"{', '.join(CLAIM_KINDS)}")
     return chosen
 
 
@@ -273,11 +286,12 @@ def _audit(conn: Connection, by: Policy | None, action: str, detail: dict[str, A
 def add_consumer(engine: Engine, keys: AccessKeys, name: str, purpose: str, clearance: str | schemas.Sensitivity,
                  entity_types: Iterable[str], fields: Mapping[str, Iterable[str]] | None = None,
                  scope: Iterable[str] | None = None, role: ConsumerRole = "consumer", *,
-                 by: Policy | None = None) -> tuple[ConsumerRow, Secret]:
+                 claims: Iterable[str] = (), by: Policy | None = None) -> tuple[ConsumerRow, Secret]:
     """A new consumer and its first client secret (shown once).
 
     `fields`: entity type → attributes it may receive (None: every attribute of its types); `scope`: names,
-    codes or ids of communities and grids (None: the whole district).
+    codes or ids of communities and grids (None: the whole district); `claims`: the 核验 claim kinds it may
+    check (hub.verify), which need no entity type: a verifying app may read nothing at all.
     """
     name, purpose = name.strip(), purpose.strip()
     if not name or len(name) > 100:
@@ -288,8 +302,10 @@ def add_consumer(engine: Engine, keys: AccessKeys, name: str, purpose: str, clea
         raise ConsumerError(f"role {role!r} is not one of consumer, auditor")
     level = _clearance(clearance)
     types = _entity_types(entity_types)
-    if role == "consumer" and not types:
-        raise ConsumerError("a consumer needs at least one entity type to read (person, house, …)")
+    kinds = _claims(claims)
+    if role == "consumer" and not types and not kinds:
+        raise ConsumerError("a consumer needs at least one entity type to read (person, house, …) or claim kind "
+                            "to verify (--claim resident, …)")
     checked_fields = _fields(fields, types)
     consumer_id = "app-" + secrets.token_hex(8)
     with engine.begin() as conn:
@@ -302,7 +318,7 @@ def add_consumer(engine: Engine, keys: AccessKeys, name: str, purpose: str, clea
             fields=None if checked_fields is None else json.dumps(checked_fields, ensure_ascii=False, sort_keys=True),
             scope=None if places is None else json.dumps({"communities": list(places.communities),
                                                           "grids": list(places.grids)}),
-            state="active", created_at=now(), revoked_at=None))
+            claims=json.dumps(list(kinds)) if kinds else None, state="active", created_at=now(), revoked_at=None))
         secret = _new_credential(conn, keys, consumer_id, "client_secret")
         _audit(conn, by, "consumers add", {"consumer": consumer_id, "credential": secret.credential_id})
         row = _find(conn, consumer_id)

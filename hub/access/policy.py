@@ -16,6 +16,10 @@ from schemas import Sensitivity
 
 Role = Literal["consumer", "auditor", "operator"]
 FieldMode = Literal["clear", "masked", "withheld"]
+CLAIM_KINDS = ("resident", "situation", "tenure", "organization")
+"""What 核验 (hub.verify) answers yes or no to: a resident of a community (ID number and name), a person's
+situation (低保 …), a person owning or renting a house, an organization's credit code registered. A consumer
+is granted the kinds it may check (`hub consumers add --claim`), apart from the entity types it may read."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,11 @@ class Policy:
     scope: frozenset[str] | None = None
     """Place ids (communities, grids) the caller's entities must belong to; None: everywhere."""
     consumer_id: str | None = field(default=None)
+    claims: frozenset[str] = frozenset()
+    """The 核验 claim kinds the caller may check (CLAIM_KINDS); they need no clearance and no entity type."""
+
+    def allows_claim(self, kind: str) -> bool:
+        return kind in self.claims
 
     def allows_type(self, entity_type: str) -> bool:
         return entity_type in self.entity_types

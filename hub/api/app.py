@@ -46,6 +46,7 @@ TAGS = [
     {"name": "organizations", "description": "组织: companies and social organizations. 一企一档."},
     {"name": "things", "description": "物: vehicles and other things."},
     {"name": "lineage", "description": "Which departments stated a value, and when."},
+    {"name": "verify", "description": "核验: a claim answered yes or no, nothing else; rate-limited and audited."},
     {"name": "audit", "description": "The hash-chained audit log: auditors only."},
     {"name": "service", "description": "Health and the published version."},
 ]

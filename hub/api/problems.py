@@ -58,11 +58,13 @@ PROBLEMS: dict[str, ProblemKind] = {
     "unsupported_grant_type": ProblemKind(400, "Only the client_credentials grant is supported"),
     "type_not_allowed": ProblemKind(403, "Your grant does not cover this entity type"),
     "role_not_allowed": ProblemKind(403, "This endpoint is for another role"),
+    "claim_not_allowed": ProblemKind(403, "Your grant does not cover this kind of claim"),
     "not_found": ProblemKind(404, "Nothing you may see has this id"),
     "no_such_endpoint": ProblemKind(404, "No endpoint has this path"),
     "method_not_allowed": ProblemKind(405, "This endpoint does not answer this method"),
     "not_acceptable": ProblemKind(406, "The API answers JSON only"),
     "unsupported_media_type": ProblemKind(415, "The body must be JSON (or a form for /token)"),
+    "rate_limited": ProblemKind(429, "Too many tries: wait for Retry-After seconds"),
     "not_published": ProblemKind(503, "Nothing has been published yet"),
     "store_unavailable": ProblemKind(503, "The hub's store does not answer"),
     "internal_error": ProblemKind(500, "Something went wrong on our side"),
@@ -217,7 +219,8 @@ class CatchAll:
 _DESCRIPTIONS = {400: "the query cannot be answered as asked", 401: "no valid token",
                  403: "outside your grant (type or role)", 404: "unknown, of another type, or outside your scope",
                  422: "the request does not validate: `errors` names each field", 503: "nothing published yet, or "
-                 "the store does not answer"}
+                 "the store does not answer", 429: "too many tries for your consumer or this subject: `Retry-After` "
+                 "says when to try again"}
 
 
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:

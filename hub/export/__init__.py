@@ -38,8 +38,8 @@ from hub.private_files import make_private_dir, write_private_text
 from hub.protect import Vault
 from hub.publish import STAGE as PUBLISH_STAGE
 from hub.publish import up_to_date
-from hub.resolve.store import failure_text
 from hub.store import runs, tables
+from hub.store.runs import failure_text
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from sqlalchemy import Connection
 import schemas
 from hub.protect import Vault, present
 from hub.publish.versioned import visible
-from hub.resolve.store import frame_of
 from hub.store import tables
+from hub.store.frames import frame_of
 
 BATCH = 20_000
 """Rows read, transformed and written at a time: memory stays flat whatever the district's size."""

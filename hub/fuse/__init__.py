@@ -18,11 +18,18 @@ from hub.fuse.golden import golden_values, statements_behind, write_golden
 from hub.fuse.places import house_values, places, write_places
 from hub.fuse.relations import relations, write_relations
 from hub.fuse.statements import latest_versions, ranked, read_statements
+from hub.keys import guard_write
 from hub.mapping import MappingSpec
 from hub.protect import Vault
 from hub.resolve.stable_ids import ID_PREFIX
-from hub.resolve.store import failure_text, finish_run, guard_write, start_run
-from hub.store.runs import DEFAULT_STALE_AFTER, latest_status, with_heartbeat
+from hub.store.runs import (
+    DEFAULT_STALE_AFTER,
+    failure_text,
+    finish_counted,
+    latest_status,
+    start_run,
+    with_heartbeat,
+)
 
 STAGE, SOURCE = "fuse", "all"
 Touched = Mapping[str, Collection[str] | None]
@@ -49,7 +56,7 @@ def fuse(engine: Engine, vault: Vault, mappings: Sequence[MappingSpec], touched:
     # catch up after a failed or first fusion
     if latest_status(engine, STAGE, SOURCE, stale_after=stale_after) != "succeeded":
         touched = dict.fromkeys(ID_PREFIX, None)
-    run = start_run(engine, SOURCE, stage=STAGE, stale_after=stale_after)
+    run = start_run(engine, STAGE, SOURCE, stale_after=stale_after)
     say = with_heartbeat(engine, run.id, progress)
     try:
         latest = latest_versions(engine)
@@ -78,11 +85,11 @@ def fuse(engine: Engine, vault: Vault, mappings: Sequence[MappingSpec], touched:
                 guard_write(conn, run.id, vault)
                 result.places = write_places(conn, places(house_values(engine), run.id))
         with engine.begin() as conn:
-            finish_run(conn, run.id, status="succeeded", records=sum(result.golden_entities.values()),
-                       changed=sum(result.golden_entities.values()))
+            finish_counted(conn, run.id, status="succeeded", records=sum(result.golden_entities.values()),
+                           changed=sum(result.golden_entities.values()))
     except Exception as exc:
         with engine.begin() as conn:
-            finish_run(conn, run.id, status="failed", error=failure_text(exc))
+            finish_counted(conn, run.id, status="failed", error=failure_text(exc))
         raise
     return result
 

@@ -22,8 +22,8 @@ import schemas
 from hub.fuse.write import json_lists, replace_per_entity
 from hub.normalize.addresses import normalize_address
 from hub.protect import Vault
-from hub.resolve.store import frame_of
 from hub.store import tables
+from hub.store.frames import frame_of
 
 CONFLICT_COLUMNS = ("entity_id", "attribute", "entity_type", "distinct_values", "sources", "statement_ids", "run_id")
 COMPARED = ("distinct_values", "sources", "statement_ids")

@@ -17,8 +17,8 @@ from sqlalchemy import Connection, Engine
 from hub.fuse.statements import latest_versions, ranked, read_statements
 from hub.fuse.write import replace_per_entity
 from hub.mapping import MappingSpec
-from hub.resolve.store import frame_of
 from hub.store import tables
+from hub.store.frames import frame_of
 
 GOLDEN_COLUMNS = ("entity_id", "attribute", "entity_type", "value", "value_enc", "token", "statement_id", "source",
                   "statements", "sources", "run_id")

@@ -19,8 +19,8 @@ from sqlalchemy import Connection, Engine
 
 from hub.fuse.write import replace_by_id
 from hub.normalize.codes import division_name
-from hub.resolve.store import frame_of
 from hub.store import tables
+from hub.store.frames import frame_of
 
 PLACE_COLUMNS = ("id", "place_type", "name", "code", "parent_id", "house_id", "run_id")
 COMPARED = ("place_type", "name", "code", "parent_id", "house_id")

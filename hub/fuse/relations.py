@@ -21,9 +21,9 @@ from sqlalchemy import Connection, Engine
 from hub.fuse.statements import in_chunks
 from hub.fuse.write import json_lists, replace_by_id
 from hub.quality.gate import QUALITY, visible
-from hub.resolve.store import by_record, frame_of
 from hub.statements.entries import explode
 from hub.store import tables
+from hub.store.frames import by_record, frame_of
 
 RELATION_COLUMNS = ("id", "subject_id", "predicate", "object_id", "subject_type", "object_type", "sources",
                     "statement_ids", "valid_from", "valid_to", "run_id")

@@ -20,9 +20,9 @@ from sqlalchemy import Connection, Engine
 import schemas
 from hub.mapping import MappingSpec
 from hub.quality.gate import visible
-from hub.resolve.store import frame_of
 from hub.statements.entries import explode
 from hub.store import tables
+from hub.store.frames import frame_of
 
 COLUMNS = ("statement_id", "entity_id", "entity_type", "source", "attribute", "value", "value_enc", "token", "method",
            "flags", "last_seen", "raw_record_id")

@@ -15,8 +15,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Connection, Table
 
-from hub.resolve.store import frame_of, rows_of
 from hub.store.bulk import insert_rows
+from hub.store.frames import frame_of, rows_of
 
 CHUNK = 900
 

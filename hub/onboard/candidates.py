@@ -74,6 +74,9 @@ def weigh(target: Target, header_score: float, profile: Profile) -> tuple[float,
     if target.attribute == "name" and profile.share("credit_code", "date", "datetime", "number",
                                                     *PERSONAL_KINDS) >= 0.8:
         return header_score * 0.55, "but its values are codes, numbers or dates, not names"
+    if ((target.kind == "address" or target.attribute in _PLACES) and target.kind != "local_id"
+            and profile.share("date", "datetime", "number") >= 0.8):
+        return header_score * 0.55, "but its values are dates or bare numbers, as no address or place name is"
     if (target.attribute in ("name", "address") or target.kind == "address") and profile.share("system_code") >= 0.8:
         return header_score * 0.55, "but its values are system codes (letters and digits), not names or addresses"
     if (target.kind == "attribute" and profile.unique and profile.rows > 10 and profile.share("system_code") >= 0.8
@@ -117,6 +120,8 @@ def weigh(target: Target, header_score: float, profile: Profile) -> tuple[float,
 
 
 _HOUSE_NUMBERS = ("building", "unit", "floor", "room")
+_PLACES = ("address", "residence_address", "hukou_address", "street", "estate", "community")
+"""Attributes that name a place in words: their values are never dates or bare numbers."""
 _CATEGORIES = ("gender", "ethnicity", "population_type", "relation_to_head")
 
 

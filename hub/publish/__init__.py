@@ -19,12 +19,12 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
+from hub.keys import guard_write
 from hub.protect import Vault
 from hub.publish import build, versioned
-from hub.resolve.store import failure_text, finish_run, guard_write
 from hub.store import runs, tables
 from hub.store.initial_load import refresh_statistics
-from hub.store.runs import DEFAULT_STALE_AFTER, now
+from hub.store.runs import DEFAULT_STALE_AFTER, failure_text, finish_counted, now
 
 STAGE, SOURCE = "publish", "all"
 PUBLISHED = "published"
@@ -120,8 +120,8 @@ def publish(engine: Engine, vault: Vault, *, full: bool = False, progress: Calla
             counts = {d.table.name: {"added": len(d.add), "retired": len(d.retire)} for d in diffs}
             changes = sum(d.changes for d in diffs)
             if changes == 0 and previous is not None and not full:
-                finish_run(conn, run.id, status="succeeded", records=sum(len(f) for f in frames.values()),
-                           changed=0)
+                finish_counted(conn, run.id, status="succeeded", records=sum(len(f) for f in frames.values()),
+                               changed=0)
                 return PublishResult(previous, previous, False, counts, run_id=run.id,
                                      seconds=time.perf_counter() - started)
             version = _next_version(conn)
@@ -132,11 +132,11 @@ def publish(engine: Engine, vault: Vault, *, full: bool = False, progress: Calla
             # the switch: one UPDATE, committed with the rows it makes visible
             conn.execute(tables.publication.update().where(tables.publication.c.version == version).values(
                 state=PUBLISHED, published_at=now(), counts=json.dumps(counts, sort_keys=True)))
-            finish_run(conn, run.id, status="succeeded", records=sum(len(f) for f in frames.values()),
-                       changed=changes)
+            finish_counted(conn, run.id, status="succeeded", records=sum(len(f) for f in frames.values()),
+                           changed=changes)
     except Exception as exc:
         with engine.begin() as conn:
-            finish_run(conn, run.id, status="failed", error=failure_text(exc))
+            finish_counted(conn, run.id, status="failed", error=failure_text(exc))
         raise
     pruned = 0
     if previous is not None:

@@ -17,9 +17,9 @@ import schemas
 from hub.fuse.statements import latest_versions
 from hub.protect import present
 from hub.publish.keys import KEYED_ATTRIBUTES, TOKEN_KINDS, address_key, keys_of_values
-from hub.resolve.store import frame_of
 from hub.statements.entries import explode
 from hub.store import tables
+from hub.store.frames import frame_of
 
 ENTITY_COLUMNS = ("entity_id", "entity_type", "state", "merged_into", "label", "records", "updated_at")
 VALUE_COLUMNS = ("entity_id", "entity_type", "attribute", "value", "value_enc", "source", "statements", "sources")

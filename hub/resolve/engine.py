@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from hub.resolve.blocking_index import ResolutionIndex
 from hub.resolve.cluster import (
     Judgement,
     at_any,
@@ -31,11 +32,10 @@ from hub.resolve.cluster import (
     veto_mask,
 )
 from hub.resolve.compare import Prepared, compute_levels
-from hub.resolve.index import ResolutionIndex
+from hub.resolve.entity_types import default_model, get_spec
 from hub.resolve.keys import RuleTables, candidate_pairs, key_tables
 from hub.resolve.model import Model, score
 from hub.resolve.spec import EntitySpec, LevelMatrix
-from hub.resolve.specs import default_model, get_spec
 from hub.resolve.training import train
 
 CLUSTER = "cluster"

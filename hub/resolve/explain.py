@@ -18,8 +18,8 @@ from hub.mapping.code_tables import display_value
 from hub.protect import mask_attribute
 from hub.resolve.cluster import decide, review_mask, veto_mask
 from hub.resolve.compare import Prepared
+from hub.resolve.entity_types import get_spec
 from hub.resolve.model import Model
-from hub.resolve.specs import get_spec
 
 _SHOWN = {"name": "name", "resident_id": "id_any", "birth_date": "dob", "sex": "sex", "phone": "phone",
           "house": "house"}

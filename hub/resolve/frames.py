@@ -20,8 +20,8 @@ from sqlalchemy import Engine
 
 from hub.protect import Vault
 from hub.quality.gate import QUALITY, visible
-from hub.resolve.store import by_record, frame_of
 from hub.statements.entries import ciphertext_bytes, explode
+from hub.store.frames import by_record, frame_of
 from hub.store.tables import statement
 
 RECORD_KEY = "record_key"

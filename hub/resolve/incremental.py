@@ -1,7 +1,7 @@
 """Incremental resolution: place new records among existing clusters without re-resolving all.
 
 Only the new records get features and blocking keys; they probe the last run's index
-(hub.resolve.index), so only the blocks they fall into are read. Pairs touching a new record are
+(hub.resolve.blocking_index), so only the blocks they fall into are read. Pairs touching a new record are
 scored with the same model (term frequencies still counted on everything) and clustered with the
 existing clusters they reach, each entering as one node carrying its cluster-level guard values. A
 new record that would join two existing clusters is attached to the stronger one and the other link
@@ -21,6 +21,7 @@ import pandas as pd
 from hub.resolve.cluster import Decisions, Judgement, cluster, judgement_rows, labels_from_roots, questions
 from hub.resolve.compare import Prepared, compute_levels
 from hub.resolve.engine import CLUSTER, Resolution, _guard_inputs, _guarded_decisions, pairs_frame
+from hub.resolve.entity_types import get_spec
 from hub.resolve.keys import (
     BlockingStats,
     KeyTable,
@@ -32,9 +33,8 @@ from hub.resolve.keys import (
     unique_pairs,
 )
 from hub.resolve.model import Model, score
+from hub.resolve.resolved_state import ResolvedState
 from hub.resolve.spec import EntitySpec
-from hub.resolve.specs import get_spec
-from hub.resolve.state import ResolvedState
 
 
 @dataclass

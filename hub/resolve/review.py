@@ -23,13 +23,15 @@ from hub.errors import ReviewError
 from hub.mapping.code_tables import display_value
 from hub.protect import Vault, mask_attribute
 from hub.resolve.cluster import Judgement
+from hub.resolve.entity_types import SPECS, default_model, get_spec
 from hub.resolve.explain import Explanation, explain_pair
 from hub.resolve.frames import entity_frame
 from hub.resolve.model import Model
 from hub.resolve.queue import rank_items
-from hub.resolve.specs import SPECS, default_model, get_spec
-from hub.resolve.store import frame_of, latest_model, now, pair_key, split_record_key
+from hub.resolve.store import latest_model, pair_key, split_record_key
 from hub.store import tables
+from hub.store.frames import frame_of
+from hub.store.runs import now
 
 mask = mask_attribute
 """Resident IDs and phones as 650102********1237 / 138****8000; other encrypted values hidden."""

@@ -24,23 +24,20 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from hub.keys import guard_write
 from hub.protect import Vault
 from hub.resolve.cluster import Judgement
 from hub.resolve.engine import Resolution, resolve
+from hub.resolve.entity_types import SPECS, default_model, get_spec, weights_path
 from hub.resolve.frames import entity_frame
 from hub.resolve.incremental import resolve_incremental
 from hub.resolve.model import Model
+from hub.resolve.resolved_state import Part, ResolvedState, load_state, save_state
 from hub.resolve.review import judged_since, load_judgements
-from hub.resolve.specs import SPECS, default_model, get_spec, weights_path
 from hub.resolve.stable_ids import ID_PREFIX, UPDATED, Assignment, Minter, Previous, assign_ids, make_minter
-from hub.resolve.state import Part, ResolvedState
-from hub.resolve.state_file import load_state, save_state
 from hub.resolve.store import (
     RunInfo,
     entities_of,
-    failure_text,
-    finish_run,
-    guard_write,
     ids_taken,
     last_run,
     latest_model,
@@ -55,7 +52,7 @@ from hub.resolve.store import (
     write_links,
     write_review_pairs,
 )
-from hub.store.runs import DEFAULT_STALE_AFTER, with_heartbeat
+from hub.store.runs import DEFAULT_STALE_AFTER, failure_text, finish_counted, with_heartbeat
 
 ENTITY_TYPES = tuple(ID_PREFIX)
 """Resolution order: matched types first, then the one-record entities (events, situations)."""
@@ -211,7 +208,7 @@ def resolve_type(engine: Engine, vault: Vault, entity_type: str, *, full: bool =
 
     `train`: learn weights from this data in a full run; by default the reviewed weights shipped for
     the type are used, and training happens only for types that have none.
-    `state_dir`: where the resolved state is kept between runs (hub.resolve.state_file); with it an
+    `state_dir`: where the resolved state is kept between runs (hub.resolve.resolved_state); with it an
     increment reads only the records that changed, without it every increment reads them all.
     `stale_after`: heartbeat age after which a resolution of another host counts as interrupted
     (hub.store.runs); each progress step refreshes this run's heartbeat.
@@ -223,7 +220,7 @@ def resolve_type(engine: Engine, vault: Vault, entity_type: str, *, full: bool =
                        say=with_heartbeat(engine, run.id, progress), state_dir=state_dir)
     except Exception as exc:
         with engine.begin() as conn:
-            finish_run(conn, run.id, status="failed", error=failure_text(exc))
+            finish_counted(conn, run.id, status="failed", error=failure_text(exc))
         raise
     outcome.seconds = round(time.perf_counter() - clock, 3)
     return outcome
@@ -252,7 +249,7 @@ def _run(engine: Engine, vault: Vault, entity_type: str, run: RunInfo, *, full: 
     say(f"{entity_type}: {mode} resolution of {len(frame):,} records")
     if mode == "unchanged" or frame.empty:
         with engine.begin() as conn:
-            finish_run(conn, run.id, status="succeeded", records=len(frame), watermark=watermark)
+            finish_counted(conn, run.id, status="succeeded", records=len(frame), watermark=watermark)
         outcome.touched = set()
         if matched and state_dir is not None and previous_run is not None and not frame.empty:
             _carry_state(engine, state_dir, vault, entity_type, run, frame, previous)
@@ -294,8 +291,8 @@ def _persist(engine: Engine, vault: Vault, run: RunInfo, outcome: TypeRun, assig
         write_review_pairs(conn, outcome.entity_type, review, run.id, replace=replace_queue)
         if model is not None:
             save_model(conn, run.id, model)
-        finish_run(conn, run.id, status="succeeded", records=outcome.records, changed=outcome.links_written,
-                   watermark=watermark)
+        finish_counted(conn, run.id, status="succeeded", records=outcome.records, changed=outcome.links_written,
+                       watermark=watermark)
     outcome.review_pairs = len(review)
     outcome.changes = {str(k): int(v) for k, v in assignment.changes["change"].value_counts().items()}
 
@@ -348,7 +345,7 @@ def _run_increment(engine: Engine, vault: Vault, entity_type: str, run: RunInfo,
     outcome = TypeRun(entity_type, "unchanged" if frame.empty else "incremental", records=len(frame), read_all=False)
     if frame.empty:
         with engine.begin() as conn:
-            finish_run(conn, run.id, status="succeeded", watermark=watermark)
+            finish_counted(conn, run.id, status="succeeded", watermark=watermark)
         if state is not None:
             save_state(state_dir, vault, run.id, state)
         outcome.touched = set()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,14 +18,12 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
-from hub.errors import HubError
-from hub.keys import check_key_unchanged
-from hub.protect import Vault
 from hub.quality.gate import QUALITY, changed_since, visible
 from hub.resolve.model import Model
 from hub.resolve.stable_ids import Assignment, Previous
 from hub.store import runs, tables
-from hub.store.bulk import insert_rows, timestamp_param, upsert_rows
+from hub.store.bulk import insert_rows, upsert_rows
+from hub.store.frames import by_record, frame_of, rows_of
 from hub.store.runs import now
 
 STAGE = "resolve"
@@ -47,21 +45,6 @@ def pair_key(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
 
-def frame_of(rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> pd.DataFrame:
-    """A frame from result rows: as plain tuples pandas builds it several times faster than from Row objects."""
-    return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
-
-
-def rows_of(frame: pd.DataFrame, columns: Sequence[str], conn: Connection) -> list[tuple[Any, ...]]:
-    """Tuples for the bulk paths: pandas' missing values as None, times as the backend takes them in bulk."""
-    picked = frame[list(columns)].astype(object)
-    picked = picked.where(picked.notna(), None)
-    for column in picked.columns:
-        if any(isinstance(v, datetime) for v in picked[column].head(50)):
-            picked[column] = picked[column].map(lambda v: timestamp_param(conn, v) if isinstance(v, datetime) else v)
-    return list(picked.itertuples(index=False, name=None))
-
-
 @dataclass(frozen=True)
 class RunInfo:
     id: str
@@ -75,27 +58,6 @@ def start_run(engine: Engine, entity_type: str, stage: str = STAGE, *,
     the type's interrupted runs (hub.store.runs)."""
     run = runs.start_run(engine, stage, entity_type, stale_after=stale_after)
     return RunInfo(run.id, run.started_at, None)
-
-
-def guard_write(conn: Connection, run_id: str, vault: Vault) -> None:
-    """First in a transaction that writes a run's results: the run still holds its row (its heartbeat
-    raises when another run took it over) and the store's key is still the one `vault` was opened with
-    (hub.keys); either failing rolls the transaction back and fails the run."""
-    runs.heartbeat(conn, run_id)
-    check_key_unchanged(conn, vault)
-
-
-def failure_text(exc: BaseException) -> str:
-    """What a failed run records: the hub's own messages (which never carry values), else the type only."""
-    return f"{type(exc).__name__}: {exc}" if isinstance(exc, HubError) else type(exc).__name__
-
-
-def finish_run(conn: Connection, run_id: str, *, status: str, records: int = 0, changed: int = 0,
-               watermark: datetime | None = None, error: str | None = None) -> None:
-    """A resolution's (or fusion's) end in the run table's words: records read, rows it changed, the
-    statement watermark it reached."""
-    runs.finish_run(conn, run_id, status, error=error, extracted=records, loaded=changed,
-                    unchanged=records - changed, watermark_after=watermark.isoformat() if watermark else None)
 
 
 def last_run(engine: Engine, entity_type: str) -> RunInfo | None:
@@ -157,19 +119,6 @@ def record_keys(engine: Engine, entity_type: str, records: Collection[tuple[str,
             rows = [r for where in by_record(s.source, s.source_record_id, records)
                     for r in conn.execute(query.where(where))]
         return sorted({f"{a}|{b}|{c}" for a, b, c in rows})
-
-
-def by_record(source: Any, record_id: Any, records: Collection[tuple[str, str]],
-              chunk: int = 900) -> Iterator[Any]:
-    """WHERE clauses selecting some source records, a chunk at a time (each served by a
-    (source, source_record_id) index)."""
-    per_source: dict[str, list[str]] = {}
-    for src, rid in records:
-        per_source.setdefault(src, []).append(rid)
-    for src, ids in sorted(per_source.items()):
-        ids.sort()
-        for start in range(0, len(ids), chunk):
-            yield sa.and_(source == src, record_id.in_(ids[start:start + chunk]))
 
 
 def previous_state(engine: Engine, entity_type: str, entity_ids: Collection[str] | None = None) -> Previous:

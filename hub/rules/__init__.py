@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
+from hub.keys import guard_write
 from hub.protect import Vault
-from hub.resolve.store import failure_text, finish_run, guard_write, start_run
 from hub.rules.engine import evaluate
 from hub.rules.loader import RuleFile, RuleSet, load_rule, load_rules
 from hub.rules.model import Rule
 from hub.rules.store import Written, read_findings, write_findings
-from hub.store.runs import DEFAULT_STALE_AFTER
+from hub.store.runs import DEFAULT_STALE_AFTER, failure_text, finish_counted, start_run
 
 STAGE, SOURCE = "rules", "all"
 
@@ -34,7 +34,7 @@ class RulesResult:
 def run_rules(engine: Engine, vault: Vault, rules: Sequence[Rule], *, now: datetime | None = None,
               stale_after: timedelta = DEFAULT_STALE_AFTER) -> RulesResult:
     """Evaluate `rules` over the fused tables and store their findings, in one run (stage `rules`)."""
-    run = start_run(engine, SOURCE, stage=STAGE, stale_after=stale_after)
+    run = start_run(engine, STAGE, SOURCE, stale_after=stale_after)
     result = RulesResult(run.id)
     try:
         started = time.perf_counter()
@@ -46,11 +46,11 @@ def run_rules(engine: Engine, vault: Vault, rules: Sequence[Rule], *, now: datet
             for rule in rules:
                 result.per_rule[rule.id] = write_findings(conn, rule.id, found[rule.id], run.id, when)
             total = sum(w.found for w in result.per_rule.values())
-            finish_run(conn, run.id, status="succeeded", records=total,
+            finish_counted(conn, run.id, status="succeeded", records=total,
                        changed=sum(w.new + w.reopened + w.cleared for w in result.per_rule.values()))
     except Exception as exc:
         with engine.begin() as conn:
-            finish_run(conn, run.id, status="failed", error=failure_text(exc))
+            finish_counted(conn, run.id, status="failed", error=failure_text(exc))
         raise
     return result
 

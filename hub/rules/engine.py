@@ -20,9 +20,9 @@ from sqlalchemy import Engine
 
 from hub.fuse.statements import in_chunks
 from hub.protect import Vault
-from hub.resolve.store import frame_of
 from hub.rules.model import Clause, RelatedClause, Rule, ValueTest
 from hub.store import tables
+from hub.store.frames import frame_of
 
 EVIDENCE = ["entity_id", "clause", "statement_id", "other_id"]
 FINDING_COLUMNS = ["rule_id", "entity_type", "entity_id", "severity", "evidence", "sources", "related"]

@@ -16,9 +16,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
-from hub.resolve.store import frame_of
 from hub.store import tables
 from hub.store.bulk import insert_rows
+from hub.store.frames import frame_of
 
 STORED = ["id", "evidence", "related", "cleared_at"]
 

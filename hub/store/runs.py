@@ -19,7 +19,8 @@ over (`took_over` on its own row, `taken_over_by` on theirs); `hub status` shows
 before that. A run judged dead wrongly (a heartbeat older than `stale_after` from a run still alive)
 is stopped at its next heartbeat: heartbeats and ends update only a row still `running`, and a
 heartbeat that finds its run taken over raises, rolling back the transaction it was written in.
-Ingest, resolution and fusion all keep their rows through these functions only.
+Ingest, resolution, fusion, publication and export all keep their rows through these functions only
+(`finish_counted`: the end of a stage that counts records read and rows changed).
 """
 
 from __future__ import annotations
@@ -269,6 +270,19 @@ def finish_run(conn: Connection, run_id: str, status: str, *, error: str | None 
         log.warning("%s: its end (%s) is not recorded", _no_longer_running(conn, run_id), status)
         return False
     return True
+
+
+def failure_text(exc: BaseException) -> str:
+    """What a failed run records: the hub's own messages (which never carry values), else the type only."""
+    return f"{type(exc).__name__}: {exc}" if isinstance(exc, HubError) else type(exc).__name__
+
+
+def finish_counted(conn: Connection, run_id: str, *, status: str, records: int = 0, changed: int = 0,
+                   watermark: datetime | None = None, error: str | None = None) -> None:
+    """A resolution's, fusion's or publication's end in the run table's words: records read, rows it
+    changed, the statement watermark it reached."""
+    finish_run(conn, run_id, status, error=error, extracted=records, loaded=changed,
+               unchanged=records - changed, watermark_after=watermark.isoformat() if watermark else None)
 
 
 def latest_status(engine: Engine, stage: str, source: str, *, stale_after: timedelta = DEFAULT_STALE_AFTER

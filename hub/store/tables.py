@@ -473,6 +473,7 @@ consumer = Table(
     Column("entity_types", Text, nullable=False),           # JSON list
     Column("fields", Text),                                 # JSON {entity type: [attributes]}; NULL = every field
     Column("scope", Text),                                  # JSON {"communities": [...], "grids": [...]}; NULL = all
+    Column("claims", Text),                                 # JSON list of 核验 claim kinds it may check; NULL = none
     Column("state", String(16), nullable=False),            # active | revoked
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
@@ -489,6 +490,16 @@ credential = Table(
     Column("expires_at", DateTime(timezone=True)),
     Column("revoked_at", DateTime(timezone=True)),
     Index(None, "consumer_id"),
+)
+
+verify_limit = Table(
+    # 核验 rate limits (hub.verify.limits): tries counted per bucket (a consumer, or a subject's keyed hash) and
+    # fixed window; one upsert per bucket and try, so every API worker counts against the same rows. Migration 0011.
+    "verify_limit",
+    metadata,
+    Column("bucket", String(80), primary_key=True),         # "consumer:<id>" | "subject:<keyed hash>"
+    Column("window_start", BigInteger, primary_key=True),   # epoch seconds
+    Column("tries", Integer, nullable=False),
 )
 
 audit_log = Table(
@@ -535,7 +546,7 @@ audit_head = Table(
 
 # ---------------------------------------------------------------------------------------------------------
 # Rule findings (hub.rules): one row per (rule, entity), kept across runs. `evidence` is a JSON list of
-# [clause, source, statement id], `related` a JSON {clause: [entity ids]}: ids only, never a value. Migration 0011.
+# [clause, source, statement id], `related` a JSON {clause: [entity ids]}: ids only, never a value. Migration 0012.
 
 finding = Table(
     "finding",

@@ -91,6 +91,12 @@ ZERO_TARGET: frozenset[str] = frozenset({
     "field names cut",
     "items of one entity waiting",
     "records extracted by a run with nothing new",
+    # 核验 (G17)
+    "answers beyond the limit",
+    "true claims revealed beyond the limit",
+    "tries not audited",
+    "clear identifiers in audit rows",
+    "responses differing beyond the answer",
 })
 """Numbers that count something that must never happen: a figure shows as failing when one is above 0,
 whatever its tests asserted. Any other number is summed and shown as it is; a name starting with

@@ -121,3 +121,19 @@ def test_revocation_ends_the_consumer_and_every_credential(hub: Hub, keys: Acces
     with pytest.raises(ConsumerError, match="no consumer 'nobody'"):
         revoke(hub.engine, "nobody")
     assert verify(hub.engine, keys).ok
+
+
+def test_a_verifying_app_needs_claim_kinds_not_entity_types(hub: Hub, keys: AccessKeys) -> None:
+    row, _secret = add_consumer(hub.engine, keys, "开户核验", "开户身份核验", "public", [],
+                                claims=["resident", "organization", "resident"])
+    assert row.claims == ("resident", "organization") and row.entity_types == ()
+    policy = row.policy()
+    assert policy.allows_claim("resident") and not policy.allows_claim("situation")
+    assert not policy.allows_type("person")
+    assert get_consumer(hub.engine, row.id).claims == ("resident", "organization")
+    with pytest.raises(ConsumerError, match="unknown claim kind 'income'"):
+        add_consumer(hub.engine, keys, "other", "p", "public", [], claims=["income"])
+    with pytest.raises(ConsumerError, match="claim kind to verify"):
+        add_consumer(hub.engine, keys, "nothing", "p", "public", [])
+    reader, _ = add_consumer(hub.engine, keys, "reader", "p", "internal", ["person"])
+    assert reader.claims == () and not reader.policy().allows_claim("resident")

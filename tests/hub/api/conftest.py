@@ -97,9 +97,9 @@ class Consumer:
 
 def register(fused: FusedDistrict, clearance: str, entity_types: Iterable[str] = ALL_TYPES, *,
              role: str = "consumer", scope: Iterable[str] | None = None,
-             fields: dict[str, list[str]] | None = None) -> Consumer:
+             fields: dict[str, list[str]] | None = None, claims: Iterable[str] = ()) -> Consumer:
     """A new consumer (a unique name each time: the store is shared by the session's tests)."""
     row, secret = add_consumer(fused.hub.engine, fused.context.keys, f"test-{uuid.uuid4().hex[:10]}", "测试用途",
                                clearance, list(entity_types), fields, None if scope is None else list(scope),
-                               role)  # type: ignore[arg-type]
+                               role, claims=list(claims))  # type: ignore[arg-type]
     return Consumer(row.id, secret.value)

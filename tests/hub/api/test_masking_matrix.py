@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 import schemas
+from hub.access.policy import CLAIM_KINDS
 from hub.store import tables
 from schemas import Sensitivity
 from tests.hub.api.conftest import Consumer, FusedDistrict, register
@@ -62,6 +63,11 @@ def _requests(fused: FusedDistrict, sample: dict[str, list[str]], persons: list[
         yield "POST", "/api/v1/persons/search", {"resident_id": person["resident_id"]}
         yield "POST", "/api/v1/persons/search", {"phone": person["phone"]}
         yield "POST", "/api/v1/persons/search", {"name": person["name"]}
+        yield "POST", "/api/v1/verify/resident", {"resident_id": person["resident_id"], "name": person["name"],
+                                                  "community": "文化新村社区"}
+        yield "POST", "/api/v1/verify/situation", {"resident_id": person["resident_id"], "situation": "insured"}
+        yield "POST", "/api/v1/verify/tenure", {"resident_id": person["resident_id"], "address": "小区"}
+    yield "POST", "/api/v1/verify/organization", {"credit_code": "91650102MA77XXXX0X"}
     yield "POST", "/api/v1/houses/search", {"address": "小区"}
     yield "POST", "/api/v1/organizations/search", {"name": "公司"}
     yield "GET", "/api/v1/publication", None
@@ -103,7 +109,8 @@ def _strings(body: Any) -> Iterator[str]:
 def test_no_value_above_the_callers_clearance(client: TestClient, fused: FusedDistrict,
                                               record_property: Callable[[str, object], None]) -> None:
     consumers: dict[str, Consumer] = {
-        kind: register(fused, "public", [], role="auditor") if kind == "auditor" else register(fused, kind)
+        kind: register(fused, "public", [], role="auditor") if kind == "auditor"
+        else register(fused, kind, claims=CLAIM_KINDS)
         for kind in KINDS}
     sample = _sample(fused)
     persons = [p for p in _truth_persons(fused) if p["resident_id"] and p["phone"]]

@@ -24,6 +24,7 @@ from schemathesis.checks import (
 )
 
 from hub.access.consumers import issue_api_key
+from hub.access.policy import CLAIM_KINDS
 from hub.api.problems import PROBLEM_MEDIA_TYPE, PROBLEMS
 from tests.hub.api.conftest import FusedDistrict, register
 
@@ -33,7 +34,7 @@ EXAMPLES = 25
 
 def _api_keys(fused: FusedDistrict) -> dict[str, str]:
     """API keys (no expiry: the fuzzing may outlast a 15-minute token) of a fully cleared consumer and an auditor."""
-    consumer = register(fused, "highly_sensitive")
+    consumer = register(fused, "highly_sensitive", claims=CLAIM_KINDS)
     auditor = register(fused, "public", [], role="auditor")
     return {role: issue_api_key(fused.hub.engine, fused.context.keys, who.client_id).value
             for role, who in (("consumer", consumer), ("auditor", auditor))}

@@ -1,13 +1,16 @@
-"""Series G is only worth measuring if `suggest` has never met its spellings: not in the tuned vocabulary (the
-dictionary was extended with it), not in series A–F (rounds were tuned on them), not in the demo district's
-mappings. A spelling that differs from a known one only by case, spaces, underscores, bracket width, a trailing
-colon, a required-mark asterisk or traditional characters is the known one, so spellings are compared after
-folding those away. G must also be usable wherever F is: every key, as many spellings per style."""
+"""A held-out series is only worth measuring if `suggest` has never met its spellings: not in the tuned vocabulary
+(the dictionary was extended with it), not in the earlier series (rounds were tuned on them: A–F for G, A–G for
+H), not in the demo district's mappings. A spelling that differs from a known one only by case, spaces,
+underscores, bracket width, a trailing colon, a required-mark asterisk or traditional characters is the known
+one, so spellings are compared after folding those away. G and H must also be usable wherever F is: every key,
+as many spellings per style."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+
+import pytest
 
 from hub.mapping import load_mappings
 from tests.hub.onboard.unseen import H
@@ -19,11 +22,14 @@ from tests.hub.onboard.unseen_held_out import (
     HELD_OUT_E,
     HELD_OUT_F,
     HELD_OUT_G,
+    HELD_OUT_H,
 )
 
 MAPPINGS = Path(__file__).resolve().parents[3] / "mappings"
 EARLIER = {"tuned": H, "a": HELD_OUT_A, "b": HELD_OUT_B, "c": HELD_OUT_C, "d": HELD_OUT_D, "e": HELD_OUT_E,
            "f": HELD_OUT_F}
+SERIES = {"g": (HELD_OUT_G, EARLIER), "h": (HELD_OUT_H, {**EARLIER, "g": HELD_OUT_G})}
+"""Each held-out series and the vocabularies written before it."""
 TRADITIONAL = str.maketrans("參證號別機區戶稱採時間項類碼業記", "参证号别机区户称采时间项类码业记")
 """The traditional characters G's spellings use, folded to the simplified ones a known spelling would have."""
 
@@ -38,32 +44,38 @@ def _spellings(vocabulary: dict[str, dict[str, tuple[str, ...]]]) -> set[str]:
     return {s for styles in vocabulary.values() for spellings in styles.values() for s in spellings}
 
 
-def test_series_g_covers_every_key_of_f_with_as_many_spellings_per_style() -> None:
+@pytest.mark.parametrize("series", list(SERIES))
+def test_series_covers_every_key_of_f_with_as_many_spellings_per_style(series: str) -> None:
+    vocabulary = SERIES[series][0]
     for key, styles in HELD_OUT_F.items():
-        assert key in HELD_OUT_G, key
+        assert key in vocabulary, key
         for style, spellings in styles.items():
-            assert len(HELD_OUT_G[key].get(style, ())) >= len(spellings), (key, style)
-    assert all("jb" not in styles for styles in HELD_OUT_G.values())     # 金保 codes come from the tuned table
+            assert len(vocabulary[key].get(style, ())) >= len(spellings), (key, style)
+    assert all("jb" not in styles for styles in vocabulary.values())     # 金保 codes come from the tuned table
 
 
-def test_series_g_spellings_are_new_even_after_folding() -> None:
-    mine = _spellings(HELD_OUT_G)
-    for name, vocabulary in EARLIER.items():
+@pytest.mark.parametrize("series", list(SERIES))
+def test_series_spellings_are_new_even_after_folding(series: str) -> None:
+    vocabulary_of_series, earlier = SERIES[series]
+    mine = _spellings(vocabulary_of_series)
+    for name, vocabulary in earlier.items():
         known = _spellings(vocabulary)
         folded = {_fold(s) for s in known}
         assert not mine & known, (name, sorted(mine & known))
         assert not {s for s in mine if _fold(s) in folded}, (name, sorted(s for s in mine if _fold(s) in folded))
 
 
-def test_series_g_spellings_are_not_the_demo_districts_headers() -> None:
+@pytest.mark.parametrize("series", list(SERIES))
+def test_series_spellings_are_not_the_demo_districts_headers(series: str) -> None:
     demo = {_fold(c) for spec in load_mappings(MAPPINGS).ready for c in spec.columns_read}
-    clashes = sorted(s for s in _spellings(HELD_OUT_G) if _fold(s) in demo)
+    clashes = sorted(s for s in _spellings(SERIES[series][0]) if _fold(s) in demo)
     assert not clashes, clashes
 
 
-def test_each_series_g_spelling_names_one_key_and_survives_a_gbk_export() -> None:
+@pytest.mark.parametrize("series", list(SERIES))
+def test_each_spelling_names_one_key_and_survives_a_gbk_export(series: str) -> None:
     owner: dict[str, str] = {}
-    for key, styles in HELD_OUT_G.items():
+    for key, styles in SERIES[series][0].items():
         for spelling in {s for spellings in styles.values() for s in spellings}:
             assert owner.setdefault(_fold(spelling), key) == key, (spelling, key, owner[_fold(spelling)])
             spelling.encode("gbk")

@@ -6,7 +6,7 @@ import numpy as np
 
 from hub.resolve.cluster import MATCH, cluster, labels_from_roots
 from hub.resolve.engine import resolve
-from hub.resolve.specs import default_model
+from hub.resolve.entity_types import default_model
 from tests.hub.resolve.conftest import frame, person
 
 HOUSE = {"house_estate": "盛世花苑", "house_building": "3", "house_unit": "2", "house_room": "1502"}

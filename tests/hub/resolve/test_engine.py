@@ -15,7 +15,7 @@ from hub.pipeline import Hub, ingest
 from hub.resolve.engine import resolve
 from hub.resolve.frames import MATCH_ATTRIBUTES, entity_frame
 from hub.resolve.incremental import resolve_incremental
-from hub.resolve.state import ResolvedState
+from hub.resolve.resolved_state import ResolvedState
 from hub.settings import HubSettings
 
 ROOT = Path(__file__).resolve().parents[3]

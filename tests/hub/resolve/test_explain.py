@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from hub.resolve.entity_types import default_model
 from hub.resolve.explain import explain_pair
-from hub.resolve.specs import default_model
 from tests.hub.resolve.conftest import person
 
 A = pd.Series(person("1", source="gongan_population", name="王伟", resident_id="650102198503071237",

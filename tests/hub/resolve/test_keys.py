@@ -72,7 +72,7 @@ def test_new_records_only_probe_the_index() -> None:
 
 
 def test_key_index_probe_finds_the_same_pairs_as_a_join() -> None:
-    from hub.resolve.index import KeyIndex
+    from hub.resolve.blocking_index import KeyIndex
     from hub.resolve.keys import join_keys
 
     old = (np.array([0, 1, 2, 3, 4]), np.array(["a", "b", "a", "c", "a"], dtype=object))

@@ -15,8 +15,8 @@ import pytest
 from hub.normalize.credit_code import credit_check_char
 from hub.normalize.org_keys import credit_code_keys, org_name_keys
 from hub.resolve.engine import Resolution, resolve
+from hub.resolve.entity_types import default_model
 from hub.resolve.incremental import resolve_incremental
-from hub.resolve.specs import default_model
 
 
 def code(first17: str) -> str:

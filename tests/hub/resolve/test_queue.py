@@ -9,9 +9,9 @@ import pandas as pd
 
 from hub.resolve.cluster import MATCH, NON_MATCH, REVIEW, cluster, questions
 from hub.resolve.engine import resolve
+from hub.resolve.entity_types import default_model
 from hub.resolve.explain import explain_pair
 from hub.resolve.queue import queue_items, rank_items
-from hub.resolve.specs import default_model
 from tests.hub.resolve.conftest import frame, person
 
 HOUSE = {"house_estate": "盛世花苑", "house_building": "3", "house_unit": "2", "house_room": "1502"}

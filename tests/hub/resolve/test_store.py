@@ -11,10 +11,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from hub.pipeline import Hub
+from hub.resolve.entity_types import default_model
 from hub.resolve.model import Model
-from hub.resolve.specs import default_model
 from hub.resolve.store import (
-    finish_run,
     last_run,
     latest_model,
     link_rows,
@@ -27,6 +26,7 @@ from hub.resolve.store import (
 )
 from hub.settings import HubSettings
 from hub.store import tables
+from hub.store.runs import finish_counted
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_runs_and_models_round_trip(hub: Hub) -> None:
     model = default_model("person")
     with hub.engine.begin() as conn:
         save_model(conn, run.id, model)
-        finish_run(conn, run.id, status="succeeded", records=10, changed=4, watermark=run.started_at)
+        finish_counted(conn, run.id, status="succeeded", records=10, changed=4, watermark=run.started_at)
     done = last_run(hub.engine, "person")
     assert done is not None and done.id == run.id and done.watermark is not None
     stored = latest_model(hub.engine, "person")
@@ -110,7 +110,7 @@ def test_the_watermark_stays_behind_an_ingest_still_running(hub: Hub) -> None:
     mark = statement_watermark(hub.engine)
     assert mark is not None and mark.replace(tzinfo=None) < started.started_at.replace(tzinfo=None)
     with hub.engine.begin() as conn:
-        finish_run(conn, started.id, status="succeeded")
+        finish_counted(conn, started.id, status="succeeded")
     mark = statement_watermark(hub.engine)
     assert mark is not None and mark.replace(tzinfo=None) == (started.started_at + timedelta(seconds=5)).replace(
         tzinfo=None)

@@ -12,8 +12,7 @@ import pytest
 from hub.protect import Vault
 from hub.resolve.engine import resolve
 from hub.resolve.incremental import resolve_incremental
-from hub.resolve.state import ResolvedState
-from hub.resolve.state_file import FORMAT, load_state, save_state, state_path
+from hub.resolve.resolved_state import FORMAT, ResolvedState, load_state, save_state, state_path
 from tests.hub.resolve.conftest import frame, person
 
 ID = "11010519491231002X"
@@ -57,7 +56,7 @@ def test_the_file_holds_no_value_in_clear(tmp_path: Path, vault: Vault, state: R
 @pytest.mark.parametrize("compacts", [False, True])
 def test_an_increment_rewrites_the_base_only_when_it_compacts(tmp_path: Path, vault: Vault, state: ResolvedState,
                                                             compacts: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("hub.resolve.state.COMPACT_SHARE", 0.0 if compacts else 10.0)
+    monkeypatch.setattr("hub.resolve.resolved_state.COMPACT_SHARE", 0.0 if compacts else 10.0)
     saved = save_state(tmp_path, vault, "run-1", state)
     base = state_path(tmp_path, "person", "base")
     written = base.read_bytes()

@@ -3,8 +3,8 @@
 One row per (rule, entity), kept across runs: found first and last, cleared when a run no longer finds it,
 reopened when one finds it again. Evidence is statement ids and sources, never a value.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 14:30:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0011'
-down_revision = '0010'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

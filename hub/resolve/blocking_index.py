@@ -1,4 +1,4 @@
-"""What an incremental run needs from the last full run, kept ready so that it costs O(new records).
+"""The blocking index of resolved records, kept ready so that an incremental run costs O(new records).
 
 A `ResolutionIndex` holds, per blocking rule, the keys of every resolved record as a compressed
 sorted table (distinct keys → the rows holding them), the term-frequency counts of the frame, and

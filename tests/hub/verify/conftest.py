@@ -1,0 +1,3 @@
+from tests.hub.access.fixtures import hub, keys
+
+__all__ = ["hub", "keys"]
