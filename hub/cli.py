@@ -20,6 +20,7 @@ from hub.cli_find import find_cmd
 from hub.cli_mappings import mappings_app
 from hub.cli_quality import batches_app, report_cmd, write_report
 from hub.cli_resolve import explain_cmd, resolve_cmd, review_app, run_resolve
+from hub.cli_rules import rules_app
 from hub.cli_verify import verify_cmd
 from hub.errors import HubError
 from hub.ingest import BatchCounts, IngestResult
@@ -39,6 +40,7 @@ app.add_typer(review_app, name="review")
 app.add_typer(consumers_app, name="consumers")
 app.add_typer(audit_app, name="audit")
 app.add_typer(batches_app, name="batches")
+app.add_typer(rules_app, name="rules")
 app.command("resolve")(resolve_cmd)
 app.command("explain")(explain_cmd)
 app.command("serve")(serve_cmd)

@@ -6,6 +6,7 @@ HubError
  │    ├── SourceUnavailable    transient (unreachable, timeout, 429/5xx): retried with backoff, then fails
  │    ├── SourceSchemaChanged  the source no longer has what the mapping reads: fail that source, do not retry
  │    └── SourceDataError      the source sent something unreadable as a whole (truncated page, bad file)
+ ├── RuleError               a rule file (rules/) is wrong: fix the file (every problem with file:line)
  ├── ConfigurationError      settings or credentials are missing or wrong
  └── ReviewError             a review or explain request names no record, or records it cannot compare
 A single bad record is not an exception: it becomes a quarantine row (hub.statements).
@@ -40,6 +41,14 @@ class MappingProblem:
 
 class MappingError(HubError):
     """A mapping file cannot be used; lists every problem found, not only the first."""
+
+    def __init__(self, problems: list[MappingProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class RuleError(HubError):
+    """A rule file cannot be used; lists every problem found (MappingProblem: any YAML file's located problem)."""
 
     def __init__(self, problems: list[MappingProblem]):
         self.problems = problems

@@ -21,6 +21,7 @@ class HubSettings(BaseSettings):
     home: Path = Field(default=Path("var"), description="folder for local state: SQLite store, key file, demo")
     database_url: str = Field(default="", description="SQLAlchemy URL of the hub's store; default a SQLite file")
     mappings_dir: Path = Field(default=Path("mappings"), description="one YAML per department source")
+    rules_dir: Path = Field(default=Path("rules"), description="one YAML per cross-department check (hub.rules)")
     sources_dir: Path | None = Field(default=None, description="base folder of file sources; default HOME/demo")
     source_roots: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,

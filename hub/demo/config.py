@@ -34,6 +34,7 @@ class Prevalence:
     vehicle_household_share: float = 0.3  # households with a car registered at the property office
     tickets_per_household: float = 0.3  # repair requests and complaints per occupied house
     access_events_per_resident: float = 1.0
+    unregistered_tenant_share: float = 0.1  # floating tenants (heads of renting households) missing from 公安实有人口
     enterprises_per_1000: float = 25.0
     social_orgs_per_1000: float = 2.5
 

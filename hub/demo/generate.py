@@ -59,6 +59,8 @@ class DemoManifest:
     dirt: dict[str, Any]
     elapsed_seconds: dict[str, float]
     generated_at: str
+    anomalies: dict[str, int] = field(default_factory=dict)
+    """Persons carrying each planted anomaly (truth/anomalies.csv, hub.demo.anomalies)."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -128,7 +130,7 @@ def _generate(out_dir: Path, residents: int, seed: int, gongan_url: str | None, 
     lap("canlian")
     exports += export_wuye(world, out_dir / "wuye.db", stream(seed, "dirt:wuye"), dirt)
     lap("wuye")
-    write_truth(world, exports, out_dir / "truth")
+    anomalies = write_truth(world, exports, out_dir / "truth")
     lap("truth")
     timings["total"] = round(time.perf_counter() - started, 3)
     files = {
@@ -153,6 +155,7 @@ def _generate(out_dir: Path, residents: int, seed: int, gongan_url: str | None, 
         dirt=dirt.as_dict(),
         elapsed_seconds=timings,
         generated_at=datetime.now().isoformat(timespec="seconds"),
+        anomalies=anomalies,
     )
     write_private_text(out_dir / MANIFEST, json.dumps(manifest.to_json(), ensure_ascii=False, indent=2))
     return manifest

@@ -138,6 +138,8 @@ def access_frame(world: World, rng: np.random.Generator, rates: DirtRates) -> tu
 def export_gongan(world: World, engine: sa.Engine, rng: np.random.Generator, rates: DirtRates) -> list[SourceExport]:
     recreate(engine, metadata)
     pop, pd_ = population_frame(world, rng, rates)
+    # the planted unregistered tenants leave the register after every draw, so the other rows stay as they were
+    pop = pop[~world.unregistered[pop["_person"].to_numpy()]]
     write_rows(engine, RK_SYRK, pop)
     acc, ad = access_frame(world, rng, rates)
     write_rows(engine, RK_MJSJ, acc)
@@ -150,8 +152,8 @@ def export_gongan(world: World, engine: sa.Engine, rng: np.random.Generator, rat
             "person": ("person", person_ids),
             "residence": ("house", houses[world.persons["house"].to_numpy()[pop["_person"].to_numpy()]]),
         },
-        pd_.tag_column(),
-        pd_.broken,
+        pd_.tag_column()[pop.index.to_numpy()],
+        pd_.broken[pop.index.to_numpy()],
     )
     access = truth_rows(
         "gongan_access",

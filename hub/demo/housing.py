@@ -53,6 +53,18 @@ def build_occupancy(rng: np.random.Generator, p: pd.DataFrame, hh: pd.DataFrame,
     return occ.sort_values(["house", "role"], kind="stable").reset_index(drop=True)
 
 
+def unregistered_tenants(rng: np.random.Generator, p: pd.DataFrame, occ: pd.DataFrame, prev: Prevalence
+                         ) -> npt.NDArray[np.bool_]:
+    """Per person: a floating tenant whom public security never registered (`unregistered_tenant_share` of
+    the floating persons who rent), left out of 实有人口 but known to the property office and the gates."""
+    tenant = np.zeros(len(p), dtype=bool)
+    tenant[occ.loc[occ["role"].eq("tenant"), "person"].to_numpy()] = True
+    candidates = np.flatnonzero(tenant & p["floating"].to_numpy() & p["in_district"].to_numpy())
+    out = np.zeros(len(p), dtype=bool)
+    out[candidates[rng.random(len(candidates)) < prev.unregistered_tenant_share]] = True
+    return out
+
+
 def build_vehicles(rng: np.random.Generator, p: pd.DataFrame, hh: pd.DataFrame, prev: Prevalence) -> pd.DataFrame:
     ref = reference()
     floating = hh["floating"].to_numpy()

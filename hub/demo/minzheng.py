@@ -158,7 +158,9 @@ def export_roster(world: World, out: Path, rng: np.random.Generator, rates: Dirt
     )
 
 
-def export_allowance(world: World, out: Path, rng: np.random.Generator, rates: DirtRates) -> SourceExport:
+def allowance_disabled(world: World) -> pd.DataFrame:
+    """The welfare rows of the disability allowance roster: registered holders of grade 1–2, or of any grade in a
+    低保 household. Every row of the roster is paid (it has no status column)."""
     w = world.welfare
     dibao_households = set(world.persons["household"].to_numpy()[w.loc[w["kind"] == "dibao", "person"]])
     p = world.persons
@@ -167,7 +169,13 @@ def export_allowance(world: World, out: Path, rng: np.random.Generator, rates: D
         [h in dibao_households for h in p["household"].to_numpy()[disabled["person"].to_numpy()]], dtype=bool
     )
     grade = disabled["level"].astype(int).to_numpy()
-    disabled = disabled[(grade <= 2) | poor].assign(amount=lambda x: rng.integers(100, 301, len(x)))
+    return disabled[(grade <= 2) | poor]
+
+
+def export_allowance(world: World, out: Path, rng: np.random.Generator, rates: DirtRates) -> SourceExport:
+    w = world.welfare
+    p = world.persons
+    disabled = allowance_disabled(world).assign(amount=lambda x: rng.integers(100, 301, len(x)))
     rows = pd.concat([disabled, w[w["kind"] == "elderly_allowance"]], ignore_index=True)
     d = _welfare_frame(world, rng, rates, rows)
     f = d.frame

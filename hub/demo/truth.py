@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from hub.demo.anomalies import anomalies_table, anomaly_counts
 from hub.demo.people import RELATION_NAMES
 from hub.demo.records import SourceExport
 from hub.demo.reference import reference
@@ -192,7 +193,8 @@ def hard_negatives(world: World) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def write_truth(world: World, exports: list[SourceExport], truth_dir: Path) -> None:
+def write_truth(world: World, exports: list[SourceExport], truth_dir: Path) -> dict[str, int]:
+    """Write the truth tables; returns the number of persons carrying each planted anomaly."""
     truth_dir.mkdir(parents=True, exist_ok=True)
     tables = {
         "persons": persons_table(world),
@@ -201,6 +203,7 @@ def write_truth(world: World, exports: list[SourceExport], truth_dir: Path) -> N
         "things": things_table(world),
         "situations": situations_table(world),
         "hard_negatives": hard_negatives(world),
+        "anomalies": anomalies_table(world),
     }
     for name, frame in tables.items():
         frame.to_csv(truth_dir / f"{name}.csv", index=False)
@@ -218,3 +221,4 @@ def write_truth(world: World, exports: list[SourceExport], truth_dir: Path) -> N
             }
         )
     pd.DataFrame(counts).to_csv(truth_dir / "source_counts.csv", index=False)
+    return anomaly_counts(tables["anomalies"])

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from hub.demo.clock import stream
 from hub.demo.config import Prevalence
 from hub.demo.geo import Geography, build_geography
-from hub.demo.housing import build_access, build_occupancy, build_tickets, build_vehicles
+from hub.demo.housing import build_access, build_occupancy, build_tickets, build_vehicles, unregistered_tenants
 from hub.demo.orgs import build_insurance, build_organizations
 from hub.demo.population import build_population
 from hub.demo.welfare import build_welfare
@@ -34,6 +36,8 @@ class World:
     vehicles: pd.DataFrame
     tickets: pd.DataFrame
     access: pd.DataFrame
+    unregistered: npt.NDArray[np.bool_]
+    """Per person: a floating tenant public security has no record of (a planted anomaly, see hub.demo.anomalies)."""
 
 
 def build_world(seed: int, residents: int, prev: Prevalence | None = None) -> World:
@@ -41,6 +45,7 @@ def build_world(seed: int, residents: int, prev: Prevalence | None = None) -> Wo
     pop, geo = build_population(stream(seed, "population"), residents, build_geography, prev)
     p, hh = pop.persons, pop.households
     orgs = build_organizations(stream(seed, "orgs"), p, residents, prev)
+    occupancy = build_occupancy(stream(seed, "occupancy"), p, hh, len(geo.houses))
     return World(
         seed=seed,
         geo=geo,
@@ -49,8 +54,9 @@ def build_world(seed: int, residents: int, prev: Prevalence | None = None) -> Wo
         orgs=orgs,
         insurance=build_insurance(stream(seed, "insurance"), p, orgs, prev),
         welfare=build_welfare(stream(seed, "welfare"), p, hh, prev),
-        occupancy=build_occupancy(stream(seed, "occupancy"), p, hh, len(geo.houses)),
+        occupancy=occupancy,
         vehicles=build_vehicles(stream(seed, "vehicles"), p, hh, prev),
         tickets=build_tickets(stream(seed, "tickets"), p, hh, prev),
         access=build_access(stream(seed, "access"), p, geo, prev),
+        unregistered=unregistered_tenants(stream(seed, "unregistered"), p, occupancy, prev),
     )

@@ -543,3 +543,28 @@ audit_head = Table(
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
     Column("row_hash", String(64), nullable=False),
 )
+
+# ---------------------------------------------------------------------------------------------------------
+# Rule findings (hub.rules): one row per (rule, entity), kept across runs. `evidence` is a JSON list of
+# [clause, source, statement id], `related` a JSON {clause: [entity ids]}: ids only, never a value. Migration 0012.
+
+finding = Table(
+    "finding",
+    metadata,
+    Column("id", HASH, primary_key=True),                   # hash of (rule id, entity id)
+    Column("rule_id", String(64), nullable=False),
+    Column("entity_type", String(32), nullable=False),
+    Column("entity_id", ENTITY_ID, nullable=False),
+    Column("severity", String(16), nullable=False),         # low | medium | high
+    Column("evidence", Text, nullable=False),
+    Column("sources", Text, nullable=False),                # JSON list of the sources cited
+    Column("related", Text, nullable=False),
+    Column("first_run", String(32), nullable=False),
+    Column("first_found_at", DateTime(timezone=True), nullable=False),
+    Column("last_run", String(32), nullable=False),
+    Column("last_found_at", DateTime(timezone=True), nullable=False),
+    Column("cleared_run", String(32)),                      # the run that no longer found it; NULL while open
+    Column("cleared_at", DateTime(timezone=True)),
+    Index(None, "rule_id", "cleared_at"),
+    Index(None, "entity_id"),
+)

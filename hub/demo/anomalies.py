@@ -1,0 +1,76 @@
+"""The anomalies the cross-department rules (rules/) must find, as they truly are in the world: truth/anomalies.csv.
+
+- `welfare_after_death`: a person public security records as dead who is still paid welfare or a pension: an
+  active 低保 or 特困 entry, a row of the disability or old-age allowance roster (every row of it is paid), or an
+  active pension. The world draws these: the old-age allowance outlives half of its dead recipients, the
+  disability roster keeps its dead holders, a dead pensioner's pension is still paid with probability 0.3.
+- `welfare_with_assets`: an active 低保 or 特困 recipient who owns two houses or more (as the property office knows
+  owners) or a car registered at the property office.
+- `certificate_after_death`: a person public security records as dead whose disability certificate 残联 still
+  lists as valid (正常): the federation's roster marks a holder's death (死亡注销) only where it learnt of it, and in
+  the world it did not for the holders whose certificate status stayed active.
+- `unregistered_tenant`: a floating tenant public security never registered (`Prevalence.unregistered_tenant_share`
+  of the floating persons who rent, planted by hub.demo.housing.unregistered_tenants).
+
+One row per (anomaly, person) with the house it concerns (the residence; the rented house for a tenant).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hub.demo.minzheng import allowance_disabled
+from hub.demo.world import World
+
+ANOMALIES = ("welfare_after_death", "welfare_with_assets", "unregistered_tenant", "certificate_after_death")
+COLUMNS = ["anomaly", "person_id", "house_id"]
+
+
+def anomalies_table(world: World) -> pd.DataFrame:
+    p, w, occ = world.persons, world.welfare, world.occupancy
+    n = len(p)
+    ids = p["person_id"].to_numpy(dtype=object)
+    houses = world.geo.houses["house_id"].to_numpy(dtype=object)
+    residence = p["house"].to_numpy()
+
+    def flag(persons: np.ndarray) -> np.ndarray:
+        out = np.zeros(n, dtype=bool)
+        out[persons] = True
+        return out
+
+    assisted = flag(w.loc[w["kind"].isin(["dibao", "tekun"]) & w["status"].eq("active"), "person"].to_numpy())
+    allowance = flag(np.concatenate([allowance_disabled(world)["person"].to_numpy(),
+                                     w.loc[w["kind"].eq("elderly_allowance"), "person"].to_numpy()]))
+    ins = world.insurance
+    pension = flag(ins.loc[ins["pension"].eq("1"), "person"].to_numpy())
+    dead = p["death"].notna().to_numpy() & p["in_district"].to_numpy() & ~world.unregistered
+    after_death = dead & (assisted | allowance | pension)
+
+    owned = occ[occ["role"].eq("owner")].drop_duplicates(["person", "house"])["person"].value_counts()
+    several = flag(owned.index[owned.to_numpy() >= 2].to_numpy())
+    car = flag(world.vehicles["person"].to_numpy())
+    assets = assisted & (several | car)
+
+    certified = flag(w.loc[w["kind"].eq("disability") & w["status"].eq("active")
+                           & ~p["floating"].to_numpy()[w["person"].to_numpy()], "person"].to_numpy())
+    certificate = dead & certified
+
+    tenant = occ[occ["role"].eq("tenant")].drop_duplicates("person").set_index("person")["house"]
+    unregistered = np.flatnonzero(world.unregistered)
+    parts = [
+        pd.DataFrame({"anomaly": "welfare_after_death", "person_id": ids[after_death],
+                      "house_id": np.where(residence[after_death] >= 0, houses[residence[after_death]], "")}),
+        pd.DataFrame({"anomaly": "welfare_with_assets", "person_id": ids[assets],
+                      "house_id": np.where(residence[assets] >= 0, houses[residence[assets]], "")}),
+        pd.DataFrame({"anomaly": "certificate_after_death", "person_id": ids[certificate],
+                      "house_id": np.where(residence[certificate] >= 0, houses[residence[certificate]], "")}),
+        pd.DataFrame({"anomaly": "unregistered_tenant", "person_id": ids[unregistered],
+                      "house_id": houses[tenant.reindex(unregistered).to_numpy()]}),
+    ]
+    return pd.concat(parts, ignore_index=True)[COLUMNS]
+
+
+def anomaly_counts(table: pd.DataFrame) -> dict[str, int]:
+    counts = table["anomaly"].value_counts()
+    return {name: int(counts.get(name, 0)) for name in ANOMALIES}

@@ -1,0 +1,59 @@
+"""Cross-department rules: YAML files (rules/) run as set operations over the fused tables, findings stored.
+
+`load_rules(folder)` reads and checks the files (RuleError with file, line and cause); `run_rules` evaluates
+them together (hub.rules.engine) and writes the findings (hub.rules.store) in one run of stage `rules`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from hub.keys import guard_write
+from hub.protect import Vault
+from hub.rules.engine import evaluate
+from hub.rules.loader import RuleFile, RuleSet, load_rule, load_rules
+from hub.rules.model import Rule
+from hub.rules.store import Written, read_findings, write_findings
+from hub.store.runs import DEFAULT_STALE_AFTER, failure_text, finish_counted, start_run
+
+STAGE, SOURCE = "rules", "all"
+
+
+@dataclass
+class RulesResult:
+    run_id: str
+    per_rule: dict[str, Written] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def run_rules(engine: Engine, vault: Vault, rules: Sequence[Rule], *, now: datetime | None = None,
+              stale_after: timedelta = DEFAULT_STALE_AFTER) -> RulesResult:
+    """Evaluate `rules` over the fused tables and store their findings, in one run (stage `rules`)."""
+    run = start_run(engine, STAGE, SOURCE, stale_after=stale_after)
+    result = RulesResult(run.id)
+    try:
+        started = time.perf_counter()
+        found = evaluate(engine, vault, rules)
+        result.seconds["evaluate"] = round(time.perf_counter() - started, 3)
+        when = now or datetime.now(UTC)
+        with engine.begin() as conn:
+            guard_write(conn, run.id, vault)
+            for rule in rules:
+                result.per_rule[rule.id] = write_findings(conn, rule.id, found[rule.id], run.id, when)
+            total = sum(w.found for w in result.per_rule.values())
+            finish_counted(conn, run.id, status="succeeded", records=total,
+                       changed=sum(w.new + w.reopened + w.cleared for w in result.per_rule.values()))
+    except Exception as exc:
+        with engine.begin() as conn:
+            finish_counted(conn, run.id, status="failed", error=failure_text(exc))
+        raise
+    return result
+
+
+__all__ = ["Rule", "RuleFile", "RuleSet", "RulesResult", "Written", "evaluate", "load_rule", "load_rules",
+           "read_findings", "run_rules"]

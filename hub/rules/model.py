@@ -1,0 +1,103 @@
+"""What a rule file may say (pydantic v2): the YAML form of a cross-department check.
+
+A rule names the entity type its findings are about and a condition on such an entity: a list of clauses that
+must all hold. Each clause is one set operation over the fused tables (hub.rules.engine):
+
+- `value`: a golden value of the entity passes a test (present, eq, in, not_in);
+- `related`: the entity has current relations of a predicate to entities of a type, optionally only those
+  whose golden values pass tests (`where`) or that a given source asserts (`sources`), at least `min` of them;
+- `record`: the entity holds a record of one of the given sources;
+- `any`: at least one of the inner clauses holds;
+- `not`: the inner clause does not hold (an anti-join; it cites no evidence).
+
+Clauses named with `as` are the evidence a finding cites: the statements behind the golden values and the
+relations the clause used (`evidence` lists which; every named positive clause when left out).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SEVERITIES = ("low", "medium", "high")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, hide_input_in_errors=True)
+
+
+class Texts(_Strict):
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class ValueTest(_Strict):
+    """A test of one value (compared as normalized text: dates are ISO, codes are the canonical names)."""
+
+    present: bool | None = None
+    eq: str | None = None
+    in_: list[str] | None = Field(default=None, alias="in", min_length=1)
+    not_in: list[str] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_test(self) -> ValueTest:
+        given = [k for k in ("present", "eq", "in_", "not_in") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one test of: present, eq, in, not_in")
+        return self
+
+
+class ValueClause(ValueTest):
+    attribute: str = Field(min_length=1)
+
+
+class RelatedClause(_Strict):
+    predicate: str
+    direction: Literal["out", "in"] = "out"
+    """out: the entity is the relation's subject (person rents house); in: its object (situation applies_to person)."""
+    entity_type: str
+    """The entity type at the other end."""
+    where: dict[str, ValueTest] = Field(default_factory=dict)
+    """Tests on golden values of the entity at the other end, all of which must pass."""
+    sources: list[str] | None = Field(default=None, min_length=1)
+    """Only relations asserted by one of these sources."""
+    min: int = Field(default=1, ge=1)
+    """At least this many distinct entities at the other end."""
+    current: bool = True
+    """Only relations a current record still states (valid_to empty)."""
+
+
+class RecordClause(_Strict):
+    sources: list[str] = Field(min_length=1)
+
+
+class Clause(_Strict):
+    as_: str | None = Field(default=None, alias="as", pattern=r"^[a-z][a-z0-9_]*$")
+    value: ValueClause | None = None
+    related: RelatedClause | None = None
+    record: RecordClause | None = None
+    any_: list[Clause] | None = Field(default=None, alias="any", min_length=2)
+    not_: Clause | None = Field(default=None, alias="not")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Clause:
+        given = [k for k in ("value", "related", "record", "any_", "not_") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a clause is exactly one of: value, related, record, any, not")
+        return self
+
+
+class Rule(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,62}$")
+    name: Texts
+    description: Texts
+    severity: Literal["low", "medium", "high"]
+    entity_type: str
+    condition: list[Clause] = Field(min_length=1)
+    evidence: list[str] | None = Field(default=None, min_length=1)
+    """The named clauses (`as`) whose statements a finding cites; every named positive clause when left out."""
+
+    def cited(self) -> list[str]:
+        named = [c.as_ for c in self.condition if c.as_ and c.not_ is None]
+        return list(self.evidence) if self.evidence is not None else [n for n in named if n]

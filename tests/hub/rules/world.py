@@ -1,0 +1,239 @@
+"""A toy district for the rules: six CSV sources named like the demo's, so the real rule files (rules/) run on it.
+
+Each rule has persons for whom it fires and near misses for whom it must not:
+
+- welfare_after_death: 张伟 (dead, 低保 active) and 赵强 (dead, pension active) fire; 李娜 (dead, 低保 ended) and
+  王芳 (alive, pension active) do not;
+- welfare_with_assets: 刘洋 (低保 active, owns two houses) and 黄磊 (特困 active, owns a car) fire; 陈静 (低保
+  active, owns one house) and 杨帆 (低保 suspended, owns a car) do not;
+- unregistered_tenant: 周杰 (rents, not in the register) fires; 吴敏 (rents, registered) does not;
+- certificate_after_death: 赵强 (dead, certificate 正常) fires; 李娜 (dead, 死亡注销) and 王芳 (alive, 正常) do not.
+
+Every record carries a checksum-valid ID, so which records belong together is beyond doubt.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from hub.demo.idnumbers import ric_check
+from hub.pipeline import Hub, ingest
+from hub.settings import HubSettings
+
+
+def rid(first17: str) -> str:
+    return first17 + ric_check(first17)
+
+
+IDS = {name: rid(f"650102{1950 + i:04d}0101{100 + i:03d}") for i, name in enumerate(
+    ["张伟", "赵强", "李娜", "王芳", "刘洋", "黄磊", "陈静", "杨帆", "周杰", "吴敏"])}
+
+_PERSON = "fields: {name: 姓名, resident_id: 身份证号}"
+MAPPINGS = {
+    "gongan_population": """
+source: gongan_population
+department: public_security
+connector: {kind: file, settings: {path: register.csv, encoding: utf-8}}
+record_id: 编号
+entities:
+  person:
+    type: person
+    required: [name]
+    fields:
+      name: 姓名
+      resident_id: 身份证号
+      death_date: 死亡日期
+      population_type: {column: 类型, map: {"1": registered, "2": floating}}
+  residence:
+    type: house
+    required: [address]
+    fields: {address: 住址}
+relations:
+  - {subject: person, predicate: resides_at, object: residence}
+authority: [person.name, person.resident_id, person.death_date, person.population_type]
+""",
+    "minzheng_assistance": f"""
+source: minzheng_assistance
+department: civil_affairs
+connector: {{kind: file, settings: {{path: assistance.csv, encoding: utf-8}}}}
+record_id: 序号
+entities:
+  person:
+    type: person
+    required: [name]
+    {_PERSON}
+  assistance:
+    type: situation
+    required: [situation_type]
+    fields:
+      situation_type: {{column: 救助类别, map: {{城市低保: dibao, 特困供养: tekun}}}}
+      status: {{column: 状态, map: {{正常: active, 暂停: suspended, 停发: ended}}}}
+relations:
+  - {{subject: assistance, predicate: applies_to, object: person}}
+authority: [situation.situation_type, situation.status]
+""",
+    "renshe_pension": f"""
+source: renshe_pension
+department: social_insurance
+connector: {{kind: file, settings: {{path: pension.csv, encoding: utf-8}}}}
+record_id: 个人编号
+entities:
+  person:
+    type: person
+    required: [name]
+    {_PERSON}
+  pension:
+    type: situation
+    required: [situation_type]
+    fields:
+      situation_type: {{const: pension}}
+      status: {{column: 待遇状态, map: {{"1": active, "2": suspended, "3": ended}}}}
+relations:
+  - {{subject: pension, predicate: applies_to, object: person}}
+authority: [situation.situation_type, situation.status]
+""",
+    **{source: f"""
+source: {source}
+department: property
+connector: {{kind: file, settings: {{path: {file}, encoding: utf-8}}}}
+record_id: id
+entities:
+  person:
+    type: person
+    required: [name]
+    {_PERSON}
+  house:
+    type: house
+    required: [address]
+    fields:
+      address: {{parts: {{estate: estate, building: building, unit: unit, room: room}}}}
+      estate: estate
+      building: building
+      unit: unit
+      room: room
+relations:
+  - {{subject: person, predicate: {predicate}, object: house}}
+authority: [house.estate, house.building, house.unit, house.room]
+""" for source, file, predicate in (("wuye_owners", "owners.csv", "owns"), ("wuye_tenants", "tenants.csv", "rents"))},
+    "canlian_disabled": f"""
+source: canlian_disabled
+department: disabled_persons_federation
+connector: {{kind: file, settings: {{path: certificates.csv, encoding: utf-8}}}}
+record_id: 序号
+entities:
+  person:
+    type: person
+    required: [name]
+    {_PERSON}
+  disability:
+    type: situation
+    required: [situation_type]
+    fields:
+      situation_type: {{const: disability}}
+      status: {{column: 人员状态, map: {{正常: active, 暂停: suspended, 死亡注销: ended}}}}
+relations:
+  - {{subject: disability, predicate: applies_to, object: person}}
+authority: [situation.situation_type, situation.status]
+""",
+    "wuye_vehicles": f"""
+source: wuye_vehicles
+department: property
+connector: {{kind: file, settings: {{path: vehicles.csv, encoding: utf-8}}}}
+record_id: id
+entities:
+  vehicle:
+    type: thing
+    required: [plate_no]
+    fields: {{plate_no: plate, thing_type: {{const: vehicle}}}}
+  person:
+    type: person
+    required: [name]
+    {_PERSON}
+relations:
+  - {{subject: vehicle, predicate: owned_by, object: person}}
+authority: [thing.plate_no]
+""",
+}
+
+
+def _house(estate: str, building: str, room: str) -> list[str]:
+    return [estate, building, "1", room]
+
+
+REGISTERED = ["张伟", "赵强", "李娜", "王芳", "刘洋", "黄磊", "陈静", "杨帆", "吴敏"]   # not 周杰
+DEAD = {"张伟": "20250110", "赵强": "20250302", "李娜": "20241120"}
+ROWS: dict[str, list[list[str]]] = {
+    "register.csv": [["编号", "姓名", "身份证号", "死亡日期", "类型", "住址"]] + [
+        [f"R{i}", name, IDS[name], DEAD.get(name, ""), "2" if name == "吴敏" else "1", f"幸福小区1号楼1单元{101 + i}室"]
+        for i, name in enumerate(REGISTERED)],
+    "assistance.csv": [
+        ["序号", "姓名", "身份证号", "救助类别", "状态"],
+        ["1", "张伟", IDS["张伟"], "城市低保", "正常"],
+        ["2", "李娜", IDS["李娜"], "城市低保", "停发"],
+        ["3", "刘洋", IDS["刘洋"], "城市低保", "正常"],
+        ["4", "黄磊", IDS["黄磊"], "特困供养", "正常"],
+        ["5", "陈静", IDS["陈静"], "城市低保", "正常"],
+        ["6", "杨帆", IDS["杨帆"], "城市低保", "暂停"],
+    ],
+    "pension.csv": [
+        ["个人编号", "姓名", "身份证号", "待遇状态"],
+        ["P1", "赵强", IDS["赵强"], "1"],
+        ["P2", "王芳", IDS["王芳"], "1"],
+    ],
+    "certificates.csv": [
+        ["序号", "姓名", "身份证号", "人员状态"],
+        ["1", "赵强", IDS["赵强"], "正常"],
+        ["2", "李娜", IDS["李娜"], "死亡注销"],
+        ["3", "王芳", IDS["王芳"], "正常"],
+    ],
+    "owners.csv": [
+        ["id", "姓名", "身份证号", "estate", "building", "unit", "room"],
+        ["O1", "刘洋", IDS["刘洋"], *_house("明珠花园", "3", "1502")],
+        ["O2", "刘洋", IDS["刘洋"], *_house("明珠花园", "5", "301")],
+        ["O3", "陈静", IDS["陈静"], *_house("明珠花园", "6", "402")],
+    ],
+    "tenants.csv": [
+        ["id", "姓名", "身份证号", "estate", "building", "unit", "room"],
+        ["T1", "周杰", IDS["周杰"], *_house("明珠花园", "7", "101")],
+        ["T2", "吴敏", IDS["吴敏"], *_house("明珠花园", "7", "102")],
+    ],
+    "vehicles.csv": [
+        ["id", "plate", "姓名", "身份证号"],
+        ["V1", "新A12345", "黄磊", IDS["黄磊"]],
+        ["V2", "新A54321", "杨帆", IDS["杨帆"]],
+    ],
+}
+
+EXPECTED = {
+    "welfare_after_death": {"张伟", "赵强"},
+    "welfare_with_assets": {"刘洋", "黄磊"},
+    "unregistered_tenant": {"周杰"},
+    "certificate_after_death": {"赵强"},
+}
+
+
+def write_rows(sources: Path, name: str, rows: list[list[str]]) -> None:
+    with (sources / name).open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def build_world(settings: HubSettings, tmp_path: Path) -> Hub:
+    """Mappings and CSVs under `tmp_path`, a Hub on `settings`' store, everything ingested once."""
+    mappings, sources = tmp_path / "rules_mappings", tmp_path / "rules_sources"
+    mappings.mkdir()
+    sources.mkdir()
+    for source, text in MAPPINGS.items():
+        (mappings / f"{source}.yaml").write_text(text.lstrip(), encoding="utf-8")
+    for name, rows in ROWS.items():
+        write_rows(sources, name, rows)
+    hub = Hub.open(settings.model_copy(update={"mappings_dir": mappings, "sources_dir": sources}))
+    assert all(r.status == "succeeded" for r in ingest(hub)), "the toy world must ingest cleanly"
+    return hub
+
+
+def change_rows(hub: Hub, name: str, rows: list[list[str]]) -> None:
+    """Rewrite one source file and ingest again (the way a department's next export arrives)."""
+    assert hub.settings.sources_dir is not None
+    write_rows(hub.settings.sources_dir, name, rows)
+    assert all(r.status == "succeeded" for r in ingest(hub))
