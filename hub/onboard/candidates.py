@@ -95,6 +95,10 @@ def weigh(target: Target, header_score: float, profile: Profile) -> tuple[float,
     if (target.attribute == "name" and target.entity == "person" and profile.codes is not None and profile.rows > 10
             and profile.distinct <= 0.2 * profile.filled):
         return header_score * 0.55, "but its values are a few words repeated on every row, as names are not"
+    if (target.entity == "organization" and target.attribute == "name" and profile.codes is not None
+            and len(profile.codes) >= 2 and not any(_ORGANIZATION_NAME.search(c) for c in profile.codes)):
+        return header_score * 0.55, (f"but none of its values ({', '.join(profile.codes[:3])}) ends as the name of "
+                                     "an organization does (公司, 院, 中心 …)")
     if target.attribute == "household_no" and profile.share("room_number") >= 0.9:
         return header_score * 0.55, "but its values are room numbers (floor and door)"
     meta = schemas.attribute_spec(target.entity or "", target.attribute or "") if target.kind == "attribute" else None
@@ -119,6 +123,11 @@ def weigh(target: Target, header_score: float, profile: Profile) -> tuple[float,
     return header_score * 0.55, f"but only {_percent(share)} of values are {words}"
 
 
+_ORGANIZATION_NAME = re.compile(r"(公司|院|中心|机构|协会|商会|委员会|会|站|所|局|厂|店|部|社|处|馆|行|队|园|室|集团"
+                                r"|超市|餐厅|酒店|学校|银行|医院|宾馆|楼|办|组|团"
+                                r"|co|ltd|inc|corp|company|center|centre|home)\.?$", re.IGNORECASE)
+"""How the name of an organization ends; a short list of values none of which ends so (系统导入, 手工录入) names
+no organization."""
 _HOUSE_NUMBERS = ("building", "unit", "floor", "room")
 _PLACES = ("address", "residence_address", "hukou_address", "street", "estate", "community")
 """Attributes that name a place in words: their values are never dates or bare numbers."""

@@ -26,8 +26,8 @@ from rapidfuzz import fuzz, process
 from hub.normalize.codes import lookup_key
 
 SPECIAL = ("record_id", "cursor", "id_type", "address", "unmapped", "house_role")
-_ENDINGS = ("代码", "名称", "代号")
-_PINYIN_ENDINGS = ("dm", "mc")
+_ENDINGS = ("代码", "名称", "代号", "中文")
+_PINYIN_ENDINGS = ("dm", "mc", "zw")
 _NOTE = re.compile(r"[(（\[【<《].*?[)）\]】>》]")
 _PUNCT = re.compile(r"[\s_\-.:：*#＊/\\|,，、·'\"“”‘’?？!！]")
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -327,7 +327,33 @@ def _match_header(header: str) -> tuple[HeaderMatch, ...]:
         if close is not None:
             for entry, spelling in listed[close[0]]:
                 add(entry, 0.6, f"header {header!r} is close to {spelling!r}")
-    return tuple(sorted(found.values(), key=lambda m: -m.score))
+    return tuple(sorted(_someone_else(header, key, found.values()), key=lambda m: -m.score))
+
+
+_EMERGENCY = ("紧急", "emergency")
+"""Words of an emergency contact's columns: another person's name and phone, never the row's person's."""
+_CONTACT_PERSON = ("联系人",)
+_PERSON_SELF = ("name", "phone")
+
+
+def _someone_else(header: str, key: str, found: Any) -> list[HeaderMatch]:
+    """A roster's emergency contact (紧急联系人, emergency_phone) names another person than the row's: its name and
+    phone are no person attribute. A contact person's (联系人姓名, contact_person_tel) may be the row's person, as
+    on a hotline ticket, but where the row names its own person in another column that one comes first."""
+    tokens = set(_tokens(header))
+    matches = list(found)
+    person = [m for m in matches if any(t.entity == "person" and t.role == "" and t.attribute in _PERSON_SELF
+                                        for t in m.entry.targets)]
+    if not person:
+        return matches
+    if any(w in key for w in _EMERGENCY[:1]) or _EMERGENCY[1] in tokens:
+        other = next(e for e in entries() if e.targets[0].kind == "unmapped" and "emergency" in e.note)
+        return [*(m for m in matches if m not in person),
+                HeaderMatch(other, 0.9, f"header {header!r} names an emergency contact, another person than the row's")]
+    if any(w in key for w in _CONTACT_PERSON) or {"contact", "person"} <= tokens:
+        return [m if m not in person else HeaderMatch(m.entry, m.score - 0.2, m.how + " (a contact person: a column "
+                                                      "naming the row's own person comes first)") for m in matches]
+    return matches
 
 
 @functools.cache

@@ -203,6 +203,9 @@ def _record_id(asm: Assembly, ref: SourceRef, sample: Sample, sheets: bool) -> t
         asm.lost.setdefault(column, "identifies a record but carries resident ID numbers or phones, and record "
                                     "ids are stored in clear: not used as the record id")
     unique = {c for c, p in asm.profiles.items() if p.unique and c not in personal}
+    totals = _total_rows(sample)
+    if totals:                # a 合计 row under the data fills no id: the ids above it still tell the rows apart
+        unique |= {c for c in asm.profiles if c not in personal and _unique_beside(sample, c, totals)}
     n = max((p.rows for p in asm.profiles.values()), default=0)
     if ref.keys and all(k in asm.profiles and k not in personal for k in ref.keys):
         return list(ref.keys), "the table's primary key"
@@ -242,11 +245,29 @@ def _running_count(sample: Sample, column: str) -> bool:
 
     A row number names no record: it changes when the export is sorted or filtered, so any other column that
     tells the rows apart (对象识别号, insuree_no) is the record id before it, whatever its header says."""
-    values = [str(v).strip().removesuffix(".0") for v in sample.values(column) if not is_blank(v)]
+    values = [str(v).strip().removesuffix(".0") for v in sample.values(column)
+              if not is_blank(v) and not _TOTAL.fullmatch(str(v).strip())]
     if len(values) < 3 or not all(v.isdigit() for v in values):
         return False
     numbers = sorted(int(v) for v in values)
     return numbers[-1] - numbers[0] < 2 * len(numbers) and numbers[0] <= 1 + len(numbers)
+
+
+_TOTAL = re.compile(r"(合\s*计|总\s*计|小\s*计|共\s*计|总数|total|subtotal|sum)[:：]?", re.IGNORECASE)
+"""The word a totals row under the data starts with (合计, 总计, Total)."""
+
+
+def _total_rows(sample: Sample) -> set[int]:
+    """Rows that are a totals line under the data (合计 in some cell, in the last rows of the sample)."""
+    rows = sample.rows
+    tail = range(max(0, len(rows) - 3), len(rows))
+    return {i for i in tail if any(isinstance(v, str) and _TOTAL.fullmatch(v.strip()) for v in rows[i].values())}
+
+
+def _unique_beside(sample: Sample, column: str, skipped: set[int]) -> bool:
+    """The column is filled and unique on every row but the skipped ones (a totals line)."""
+    values = [str(v).strip() for i, v in enumerate(sample.values(column)) if i not in skipped]
+    return len(values) > 1 and all(values) and not any(is_blank(v) for v in values) and len(set(values)) == len(values)
 
 
 CHOOSE_RECORD_ID = "CHOOSE_THE_RECORD_ID"

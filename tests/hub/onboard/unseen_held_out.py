@@ -15,8 +15,11 @@ measured once, after the sixth round (test_unseen_held_out checks it repeats no 
 A-F or the demo district, even folded). Series G was measured once, after the sixth round (on F and A-E,
 never on G): seed 11, 367 of 406 columns (90.4 %), 4.12 lines per source; seed 23, 364 of 400 (91.0 %), 5.42.
 Series H was written after the sixth round and before G's failures were read, committed before suggest was
-run on it, and measured once, after a seventh round worked out on G's failures (A-G are all tuned on now).
-Do not tune on H: write a new series first, then use H's failures.
+run on it, and measured once, after a seventh round worked out on G's failures; an eighth round was then worked
+out on H's failures (A-H are all tuned on now). Series I was written after the seventh round and before H's
+failures were read, committed before suggest was run on it, and measured once, after the eighth round: seed 11,
+411 of 458 columns (89.7 %), 3.04 lines per source; seed 23, 405 of 448 (90.4 %), 3.62. Do not tune on I:
+write a new series first, then use I's failures.
 金保 field codes are a national standard and stay as in the tuned series (a 人社 export in 金保 codes has no
 other spelling).
 """
@@ -531,3 +534,80 @@ without seconds or with a T, phones with +86 or 86- and some landlines (0991-…
 tenure words 产权人 / 承租人 (OWNER / RENTER), welfare states 在保 / 暂停发放 / 已注销, a 合计 footer row under a
 welfare roster, a second line (制表单位, 制表日期) under the title, and two new file forms: tab-delimited GB18030
 .txt and UTF-8 CSV without a byte-order mark."""
+
+HELD_OUT_I: dict[str, dict[str, tuple[str, ...]]] = {
+    "p_name": {"zh": ("被登记人", "居住人姓名", "申请人名字"), "py": ("JZRYXM", "JZRXM"),
+               "en": ("xingming_cn", "applicantFullName", "occupier_name")},
+    "p_id": {"zh": ("申请人身份证号", "居住人证件号码", "身份号码（公民）"), "py": ("ZJHMSFZ", "GMSFZJHM"),
+             "en": ("idCardNoCn", "citizen_card_no", "ric_no")},
+    "p_gender": {"zh": ("性别（汉字）", "男女性别"), "py": ("XBZW",), "en": ("sexWord", "genderWord")},
+    "p_eth": {"zh": ("民族（族称）", "族称"), "py": ("MZZC",), "en": ("ethnicityCn", "minzuName")},
+    "p_birth": {"zh": ("出生日期（证件）", "生日（公历）"), "py": ("CHUSHENG",),
+                "en": ("birthDayCn", "dob_ymd")},
+    "p_phone": {"zh": ("联系手机号码", "本人电话号码", "手机号码（本人使用）"), "py": ("BRSJHM", "LXDHBR"),
+                "en": ("cellNoSelf", "phone_num_self", "contactTelNo")},
+    "addr": {"zh": ("现居住地详址", "居住地址（详细）", "现住址（街路巷）"), "py": ("XJZDXZ", "JZDZXX"),
+             "en": ("residenceNow", "live_addr_detail", "dwelling_place")},
+    "estate": {"zh": ("小区名称（全称）", "所在小区（苑）名称", "楼盘小区"), "py": ("LPXQ",),
+               "en": ("estateNameCn", "compoundTitle")},
+    "building": {"zh": ("栋号（楼）", "楼栋（座）", "幢（号）"), "py": ("ZHUANG",), "en": ("towerCode", "bldg_code")},
+    "unit": {"zh": ("单元（号码）", "单元门牌"), "py": ("DYMH",), "en": ("stairwayNo", "entrance_num")},
+    "room": {"zh": ("室号（房间）", "户室编号"), "py": ("SHIHAO",), "en": ("roomCodeCn", "door_num")},
+    "ga_id": {"zh": ("实有人口唯一标识", "人员信息主键"), "py": ("SYRKWYBS",), "en": ("personUuid", "pop_person_id")},
+    "ga_hukou": {"zh": ("户籍地址（户口簿）", "户籍详址"), "py": ("HJXZ", "HJDZXX"),
+                 "en": ("hukouRegAddr", "domicile_detail")},
+    "ga_pop": {"zh": ("人口类型（户籍/流动）", "人员性质"), "py": ("RYXZ",), "en": ("popKindCn", "residentNature")},
+    "ga_reg": {"zh": ("登记采集时间", "信息录入日期"), "py": ("CJDJSJ",), "en": ("regCollectTime", "collect_datetime")},
+    "mz_id": {"zh": ("低保对象编号", "救助对象档案号", "保障对象识别号"), "py": ("BZDXBH",),
+              "en": ("recipientFileNo", "assist_case_no")},
+    "mz_type": {"zh": ("救助对象分类", "保障对象类别"), "py": ("BZDXLB",), "en": ("assistType", "assistanceGroup")},
+    "mz_status": {"zh": ("保障对象状态", "救助状态（本月）"), "py": ("BZDXZT",),
+                  "en": ("assistStatus", "relief_status_cn")},
+    "mz_amount": {"zh": ("保障金额（元/月）", "当月救助金（元）"), "py": ("YBZJ",),
+                  "en": ("monthlyAidAmt", "benefit_yuan")},
+    "mz_start": {"zh": ("保障起始年月日", "救助开始时间"), "py": ("BZQSNY",),
+                 "en": ("assistStartDate", "relief_since")},
+    "mz_care": {"zh": ("集中供养机构全称", "福利院名称"), "py": ("FLYMC",),
+                "en": ("careHomeTitle", "welfare_house")},
+    "mz_care_code": {"zh": ("供养机构社会信用代码", "福利院信用代码"), "py": ("FLYXYDM",),
+                     "en": ("careHomeSocialCreditCode", "welfare_house_credit_code")},
+    "mz_community": {"zh": ("所属社区（居委会）名称", "社区（居委会）名称"), "py": ("SQJWHQC",),
+                     "en": ("communityNameCn", "jwh_name")},
+    "rs_id": {"zh": ("社会保障个人编号", "参保人员个人编号"), "en": ("psnSiNo", "si_psn_code")},
+    "rs_emp_no": {"zh": ("社保单位编码", "用人单位社保编号"), "en": ("empSiNo", "unitSiNumber")},
+    "rs_emp": {"zh": ("参保单位全名", "用人单位全称"), "en": ("employerNameCn", "employerFullTitle")},
+    "rs_emp_code": {"zh": ("参保单位统一信用代码", "用人单位信用代码（统一社会）"),
+                    "en": ("employerSocialCreditNo", "employer_scc_no")},
+    "rs_status": {"zh": ("参保状态（人员）", "个人参保状态（名称）"), "en": ("psnInsuStatus", "insuStateCn")},
+    "rs_since": {"zh": ("参保开始年月", "最初参保日期"), "en": ("insuBeginDate", "si_since")},
+    "rs_done": {"zh": ("经办时间（最近）", "业务办理日期时间"), "en": ("lastHandleTime", "op_datetime")},
+    "wy_id": {"zh": ("业户档案号", "住户档案编号"), "py": ("ZHDABH",), "en": ("ownerFileNo", "household_file_id")},
+    "wy_role": {"zh": ("居住身份", "自住/出租"), "py": ("JZSF",), "en": ("residentType", "occupancy_role")},
+    "wy_flat": {"zh": ("房屋编号（物业系统）", "物业房屋编码"), "py": ("WYFWBM",),
+                "en": ("houseNoPm", "flat_resource_id")},
+    "wy_addr": {"zh": ("房屋坐落（地址）", "房产具体位置"), "py": ("FCJTWZ",), "en": ("houseSiteCn", "flat_address")},
+    "wy_company": {"zh": ("物业服务企业全名", "物业管理处"), "py": ("WYGLC",),
+                   "en": ("propertyServiceCorpName", "estate_service_company")},
+    "wy_company_code": {"zh": ("物业服务企业统一信用代码", "物业管理处信用代码"), "py": ("WYGLCXYDM",),
+                        "en": ("propertyServiceCorpUscc", "estate_service_company_uscc")},
+    "wy_move_in": {"zh": ("入住时间（登记）", "实际入住年月日"), "py": ("SJRZSJ",),
+                   "en": ("moveInDateCn", "occupyDate")},
+    # columns a street office's export carries that no mapping reads
+    "x_row": {"zh": ("行序", "记录序号"), "py": ("JLXH",), "en": ("row_index", "seqNo")},
+    "x_remark": {"zh": ("备注（说明）", "其他说明"), "py": ("BZSM",), "en": ("memoText", "remark_text")},
+    "x_clerk": {"zh": ("登记人", "采集人员", "填报员"), "py": ("DJR",), "en": ("inputBy", "registrar")},
+    "x_source": {"zh": ("来源渠道", "数据采集来源"), "py": ("LYQD",), "en": ("sourceSystem", "data_channel")},
+    "x_contact": {"zh": ("监护人姓名", "紧急联络人"), "py": ("JHRXM",),
+                  "en": ("guardianName", "emergency_contact_name")},
+    "x_contact_phone": {"zh": ("监护人电话", "紧急联络人电话"), "py": ("JHRDH",),
+                        "en": ("guardianPhone", "emergency_contact_tel")},
+}
+"""Series I: written after the seventh round and before H's failures were read (suggest never run on it while
+being changed), from what 公安, 民政, 人社 and 物业 exports carry that A-H do not: the person named by their part in
+the business (被登记人, 申请人, 居住人), 医保-style camelCase (psnNo, empNo), bracketed qualifiers after the word
+(（全称）, （18位）, （街路巷）), a guardian (监护人) beside the resident, and office habits drawn only for it (see
+unseen.SHAPED_I): dates as an Oracle dump writes them (2015-03-07 00:00:00.0) or with 0:00, compact timestamps
+(20240307153000), a second phone after a slash, ID numbers with a lower-case x, amounts as ￥730 or 1,200.00,
+placeholder employers 自由职业 / 社区托管, tenure words 自住 / 租住, welfare states 正常享受 / 停发 / 退出, full
+programme names (城市最低生活保障), a header cell wrapped over two lines, a trailing empty column, a 制表人 line
+under the data, and tab-delimited UTF-16 text (Excel's "Unicode text")."""
