@@ -138,7 +138,8 @@ def _failed(results: list[IngestResult]) -> bool:
 def ingest_cmd(
     sources: Annotated[list[str] | None, typer.Argument(help="source ids; default all")] = None,
     workers: Annotated[int | None, typer.Option(
-        min=1, help="processes sharing the work: sources at once, and within a source; default the machine's cores",
+        min=1, help="processes sharing the work (sources at once, and within a source); default "
+        "HUB_INGEST_WORKERS, else the machine's cores",
         show_default=False)] = None,
 ) -> None:
     """Ingest department sources (all mappings in HUB_MAPPINGS_DIR, or the ones named)."""

@@ -208,10 +208,10 @@ def ingest(hub: Hub, sources: list[str] | None = None,
     A mapping file that does not load fails its own source only: a failed run row with its file:line
     problems (files sharing one source id all fail). Drafts (`status: draft`) are never ingested: named,
     they are refused; in a run of all sources each is reported as a `skipped` result naming its file.
-    `workers` (default: the machine's cores) share the CPU work: with several sources, up to that many run
-    at once, each in its own process (per-batch progress is then reported only by that process), and the
-    workers left over build the batches of each (`workers` // sources at once, at least 1); one source
-    alone builds its batches in `workers` processes (hub.ingest.parallel).
+    `workers` (default HUB_INGEST_WORKERS, else the machine's cores) share the CPU work: with several
+    sources, up to that many run at once, each in its own process (per-batch progress is then reported
+    only by that process), and the workers left over build the batches of each (`workers` // sources at
+    once, at least 1); one source alone builds its batches in `workers` processes (hub.ingest.parallel).
     Into an empty store, the load runs without secondary indexes and builds them at the end.
     `lookup`: a connection store tried before the hub's own (under Airflow, its Connections; one process only).
     `defer_indexes` False: never an initial load, whatever the store holds. An orchestrator that lands
@@ -232,7 +232,7 @@ def ingest(hub: Hub, sources: list[str] | None = None,
 def _ingest_specs(hub: Hub, chosen: list[MappingSpec], on_batch: Callable[[str, BatchCounts], None] | None,
                   workers: int | None, lookup: ConnectionLookup | None = None,
                   defer_indexes: bool = True) -> list[IngestResult]:
-    workers = machine_cores() if workers is None else max(1, workers)
+    workers = max(1, workers or hub.settings.ingest_workers or machine_cores())
     if not defer_indexes:
         restore_indexes(hub.engine)   # after an initial load that was killed
     with initial_load(hub.engine) if defer_indexes else nullcontext(False) as empty_store:

@@ -15,6 +15,8 @@ import gc
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from hub.ingest.landing import NewRecords, PreparedBatch, build_rows
@@ -41,6 +43,15 @@ def _start_worker(spec: MappingSpec, vault: Vault) -> None:
     _spec, _vault = spec, vault
     young, middle, old = gc.get_threshold()   # as the ingesting process does (hub.ingest.runner)
     gc.set_threshold(young, middle, max(old, 1_000_000))
+    threading.Thread(target=_end_with_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
+
+
+def _end_with_parent(parent: int) -> None:
+    """End this worker when the ingesting process is gone (killed): its queue never tells the workers, since
+    each of them holds the queue's writing end too."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
 
 
 def _build(records: NewRecords, run_id: str) -> PreparedBatch:
