@@ -1,7 +1,8 @@
 """One measured ingest, run in its own process so its peak memory is its own (see bench.ingest).
 
-Modes: `ingest` lands every mapping into the store; `extract` only reads every source through its
-connector (the baseline: what reading alone costs). Prints one JSON line with counts and seconds.
+Modes: `ingest` lands every mapping into the store (workers: a count, or `default`, the machine's cores);
+`extract` only reads every source through its connector (the baseline: what reading alone costs).
+Prints one JSON line with counts and seconds.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from hub.pipeline import Hub, build_connector, ingest
 
 
-def main(mode: str, workers: int) -> None:
+def main(mode: str, workers: int | None) -> None:
     hub = Hub.open()
     started = time.perf_counter()
     if mode == "extract":
@@ -32,4 +33,5 @@ def main(mode: str, workers: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "ingest", int(sys.argv[2]) if len(sys.argv) > 2 else 1)
+    given = sys.argv[2] if len(sys.argv) > 2 else "1"
+    main(sys.argv[1] if len(sys.argv) > 1 else "ingest", None if given == "default" else int(given))

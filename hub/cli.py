@@ -100,7 +100,7 @@ def _progress() -> Progress:
                     TextColumn("{task.completed:,} records"), TimeElapsedColumn(), console=console)
 
 
-def run_ingest(sources: list[str] | None, workers: int = 1) -> list[IngestResult]:
+def run_ingest(sources: list[str] | None, workers: int | None = None) -> list[IngestResult]:
     from hub.pipeline import Hub, ingest
 
     hub = Hub.open()
@@ -141,7 +141,10 @@ def _failed(results: list[IngestResult]) -> bool:
 @app.command("ingest")
 def ingest_cmd(
     sources: Annotated[list[str] | None, typer.Argument(help="source ids; default all")] = None,
-    workers: Annotated[int, typer.Option(help="sources ingested at once, each in its own process")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="processes sharing the work (sources at once, and within a source); default "
+        "HUB_INGEST_WORKERS, else the machine's cores",
+        show_default=False)] = None,
 ) -> None:
     """Ingest department sources (all mappings in HUB_MAPPINGS_DIR, or the ones named)."""
     try:

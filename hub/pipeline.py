@@ -30,6 +30,7 @@ from connectors.registry import create_connector
 from hub.alerts import raise_alert
 from hub.errors import ConfigurationError, HubError
 from hub.ingest import BatchCounts, IngestResult, ingest_source, record_failed_start
+from hub.ingest.parallel import machine_cores
 from hub.keys import open_vault
 from hub.mapping import MappingFile, MappingSet, MappingSpec, load_mappings
 from hub.private_files import secure_home
@@ -104,10 +105,11 @@ def build_connector(spec: MappingSpec, settings: HubSettings, environ: Mapping[s
 
 
 def ingest_one(hub: Hub, spec: MappingSpec, on_batch: Callable[[str, BatchCounts], None] | None = None,
-               initial_load: bool = False, *, lookup: ConnectionLookup | None = None) -> IngestResult:
+               initial_load: bool = False, *, lookup: ConnectionLookup | None = None,
+               workers: int = 1) -> IngestResult:
     """Ingest one source, then validate its batch (`validate_batch`); a source that cannot even start (no
     connection, unknown kind) fails alone. `lookup`: tried first for the mapping's connection (under
-    Airflow, its Connections)."""
+    Airflow, its Connections). `workers`: processes that build the source's batches (hub.ingest.parallel)."""
     callback = (lambda counts: on_batch(spec.source, counts)) if on_batch else None
     try:
         connector = build_connector(spec, hub.settings, lookup=lookup)
@@ -117,7 +119,7 @@ def ingest_one(hub: Hub, spec: MappingSpec, on_batch: Callable[[str, BatchCounts
     else:
         result = validate_batch(hub, spec, ingest_source(
             spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback, initial_load=initial_load,
-            stale_after=hub.settings.stale_after))
+            stale_after=hub.settings.stale_after, workers=workers))
     log_ingest(result)
     return result
 
@@ -157,11 +159,11 @@ def quality_home(settings: HubSettings) -> Path:
     return settings.home / "quality"
 
 
-def _ingest_in_worker(settings: HubSettings, spec: MappingSpec, initial_load: bool) -> IngestResult:
+def _ingest_in_worker(settings: HubSettings, spec: MappingSpec, initial_load: bool, workers: int) -> IngestResult:
     """Entry point of a worker process: its own engine and vault, one source."""
     hub = Hub.open(settings)
     try:
-        return ingest_one(hub, spec, initial_load=initial_load)
+        return ingest_one(hub, spec, initial_load=initial_load, workers=workers)
     finally:
         hub.engine.dispose()
 
@@ -199,15 +201,17 @@ def _choose(mappings: MappingSet, sources: list[str] | None) -> tuple[list[Mappi
 
 
 def ingest(hub: Hub, sources: list[str] | None = None,
-           on_batch: Callable[[str, BatchCounts], None] | None = None, *, workers: int = 1,
+           on_batch: Callable[[str, BatchCounts], None] | None = None, *, workers: int | None = None,
            lookup: ConnectionLookup | None = None, defer_indexes: bool = True) -> list[IngestResult]:
     """Ingest the named sources (all when None), each on its own: one failing never stops the others.
 
     A mapping file that does not load fails its own source only: a failed run row with its file:line
     problems (files sharing one source id all fail). Drafts (`status: draft`) are never ingested: named,
     they are refused; in a run of all sources each is reported as a `skipped` result naming its file.
-    With `workers` > 1, sources run in that many processes at once (normalizing is CPU work, and the
-    sources are independent); per-batch progress is then reported only by the process itself.
+    `workers` (default HUB_INGEST_WORKERS, else the machine's cores) share the CPU work: with several
+    sources, up to that many run at once, each in its own process (per-batch progress is then reported
+    only by that process), and the workers left over build the batches of each (`workers` // sources at
+    once, at least 1); one source alone builds its batches in `workers` processes (hub.ingest.parallel).
     Into an empty store, the load runs without secondary indexes and builds them at the end.
     `lookup`: a connection store tried before the hub's own (under Airflow, its Connections; one process only).
     `defer_indexes` False: never an initial load, whatever the store holds. An orchestrator that lands
@@ -226,17 +230,20 @@ def ingest(hub: Hub, sources: list[str] | None = None,
 
 
 def _ingest_specs(hub: Hub, chosen: list[MappingSpec], on_batch: Callable[[str, BatchCounts], None] | None,
-                  workers: int, lookup: ConnectionLookup | None = None,
+                  workers: int | None, lookup: ConnectionLookup | None = None,
                   defer_indexes: bool = True) -> list[IngestResult]:
+    workers = max(1, workers or hub.settings.ingest_workers or machine_cores())
     if not defer_indexes:
         restore_indexes(hub.engine)   # after an initial load that was killed
     with initial_load(hub.engine) if defer_indexes else nullcontext(False) as empty_store:
         if workers <= 1 or len(chosen) <= 1:
-            return [ingest_one(hub, spec, on_batch, empty_store, lookup=lookup) for spec in chosen]
+            return [ingest_one(hub, spec, on_batch, empty_store, lookup=lookup, workers=workers) for spec in chosen]
+        at_once = min(workers, len(chosen))
         context = multiprocessing.get_context("spawn")   # no inherited engine connections or threads
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        pool = ProcessPoolExecutor(max_workers=at_once, mp_context=context)
         try:
-            futures = [pool.submit(_ingest_in_worker, hub.settings, spec, empty_store) for spec in chosen]
+            futures = [pool.submit(_ingest_in_worker, hub.settings, spec, empty_store, max(1, workers // at_once))
+                       for spec in chosen]
             results = [future.result() for future in futures]
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)   # no index is built while a worker still writes

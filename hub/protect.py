@@ -301,6 +301,12 @@ class Vault:
         self._tokens = KeyedDigest(keys.token, self.profile.digest)
         self._hashes = KeyedDigest(keys.hash, self.profile.digest)
         self._hash_key = keys.hash   # what service_key derives from
+        self._keys = keys
+
+    def __reduce__(self) -> tuple[type[Vault], tuple[DataKeys, CryptoProfile]]:
+        """A vault crosses to the hub's own worker processes (a parallel ingest, hub.ingest.parallel) as its
+        keys and profile, over the pipe between them: nothing is written anywhere."""
+        return Vault, (self._keys, self.profile)
 
     def encrypt(self, plaintext: bytes, associated: str | None = None) -> bytes:
         """The profile's AEAD (AES-256-GCM or SM4-GCM) with a fresh nonce; `associated`: context the

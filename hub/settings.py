@@ -41,6 +41,11 @@ class HubSettings(BaseSettings):
                     "or gm (国密: SM4-GCM, HMAC-SM3); a store keeps the profile it was created with "
                     "(hub.keys), and one made before profiles existed opens under standard")
     batch_size: int = Field(default=5000, gt=0, description="records per landed batch (one transaction)")
+    ingest_workers: int | None = Field(
+        default=None, gt=0,
+        description="processes `hub ingest` shares its CPU work among (sources at once, and the batches of "
+                    "each source; hub.pipeline.ingest); default the cores this process may use; "
+                    "`hub ingest --workers` overrides it")
     run_stale_after: float = Field(
         default=1800, gt=0,
         description="seconds without a heartbeat after which a run started on another host, or before the "

@@ -346,13 +346,37 @@ def _repeats(spec: MappingSpec, seen: SeenRecordIds, rows: list[dict[str, Any]],
 def prepare_screened(conn: Connection, spec: MappingSpec, screened: Screened, *, run_id: str, vault: Vault,
                      landed: LandedThisRun | None = None) -> PreparedBatch:
     """The rows to write for the screened records the store does not hold yet (again, when a batch went stale)."""
+    prepared = build_rows(spec, unknown_records(conn, screened, landed), run_id=run_id, vault=vault)
+    prepared.screened = screened
+    return prepared
+
+
+@dataclass
+class NewRecords:
+    """The screened records of a batch the store did not hold when asked (`unknown_records`): all that
+    `build_rows`, the CPU work, needs; it crosses to a worker process as it is (hub.ingest.parallel)."""
+
+    source: str
+    counts: BatchCounts                  # the screening's counts, with the records found known as unchanged
+    quarantine: list[tuple[Any, ...]]    # the connector's rejected rows
+    stamp: datetime | str
+    records: dict[str, _Landed]          # raw record id → record, new ones only
+
+
+def unknown_records(conn: Connection, screened: Screened, landed: LandedThisRun | None = None) -> NewRecords:
+    """The screened records the store does not hold yet (one query, or none during an initial load)."""
     counts = BatchCounts()
     counts.add(screened.counts)
-    quarantine = list(screened.quarantine)
-    stamp = screened.stamp
     known = _known_raw_ids(conn, list(screened.records), landed)
     counts.unchanged += len(known)
     new = {rid: x for rid, x in screened.records.items() if rid not in known}
+    return NewRecords(screened.source, counts, list(screened.quarantine), screened.stamp, new)
+
+
+def build_rows(spec: MappingSpec, records: NewRecords, *, run_id: str, vault: Vault) -> PreparedBatch:
+    """Encrypt the new records' payloads and build their statements and quarantine rows: no store access,
+    so batches can be built in other processes, in any order, and give the same rows."""
+    counts, quarantine, stamp, new = records.counts, records.quarantine, records.stamp, records.records
     encrypted = vault.encrypt_many_bytes(x.payload for x in new.values())
     raw_rows = [(rid, spec.source, x.record_id, x.content_hash, payload, x.position, x.stamp, run_id)
                 for (rid, x), payload in zip(new.items(), encrypted, strict=True)]
@@ -368,7 +392,7 @@ def prepare_screened(conn: Connection, spec: MappingSpec, screened: Screened, *,
         frame = pd.DataFrame.from_records([new[rid].row for rid in keyed])
         refs = RecordRefs(record_ids=[new[rid].record_id for rid in keyed], raw_ids=keyed,
                           positions=[new[rid].position for rid in keyed],
-                          stamps=None if all(new[rid].stamp is stamp for rid in keyed) else
+                          stamps=None if all(new[rid].stamp == stamp for rid in keyed) else
                           [new[rid].stamp for rid in keyed])
         built = build_statements(spec, frame, refs, run_id=run_id, now=stamp, vault=vault)
         statements = built.rows
@@ -377,7 +401,7 @@ def prepare_screened(conn: Connection, spec: MappingSpec, screened: Screened, *,
         counts.quarantined += built.quarantined
         counts.quarantined_values += built.quarantined_values
         counts.statements += built.values
-    return PreparedBatch(spec.source, counts, raw_rows, statements, quarantine, screened)
+    return PreparedBatch(spec.source, counts, raw_rows, statements, quarantine)
 
 
 def write_batch(conn: Connection, prepared: PreparedBatch, landed: LandedThisRun | None = None) -> bool:

@@ -11,6 +11,7 @@ import gc
 import json
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -23,7 +24,17 @@ from sqlalchemy.exc import OperationalError, StatementError
 
 from connectors.base import Batch, Connector
 from hub.errors import HubError, SourceSchemaChanged
-from hub.ingest.landing import BatchCounts, LandedThisRun, PreparedBatch, prepare_batch, prepare_screened, write_batch
+from hub.ingest.landing import (
+    BatchCounts,
+    LandedThisRun,
+    PreparedBatch,
+    Screened,
+    prepare_screened,
+    screen_batch,
+    unknown_records,
+    write_batch,
+)
+from hub.ingest.parallel import BatchBuilders
 from hub.ingest.repeats import SeenRecordIds, earlier_runs_of_extract, seed_from_runs
 from hub.keys import check_key_unchanged
 from hub.mapping import MappingSpec
@@ -142,13 +153,15 @@ def record_failed_start(engine: Engine, source: str, error: str, *, error_kind: 
 
 def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, vault: Vault,
                   on_batch: Callable[[BatchCounts], None] | None = None,
-                  initial_load: bool = False, stale_after: timedelta = DEFAULT_STALE_AFTER) -> IngestResult:
+                  initial_load: bool = False, stale_after: timedelta = DEFAULT_STALE_AFTER,
+                  workers: int = 1) -> IngestResult:
     """Run one ingest of one source and return its reconciled counts (never raises HubError).
 
-    Batches flow through two stages at once: while a writer thread commits batch k (raw rows,
-    statements, quarantine and the watermark, in one transaction), this thread extracts and prepares
-    batch k+1. The database drivers release the GIL while they write, so the stages overlap on a second
-    core; commits stay in batch order, one transaction per batch, as before.
+    Batches flow through stages at once: while a writer thread commits batch k (raw rows, statements,
+    quarantine and the watermark, in one transaction), this thread extracts and screens batch k+1, whose
+    rows are built here or, from the second batch on with `workers` > 1, in that many processes
+    (hub.ingest.parallel), several batches at a time. Commits stay in extract order, one transaction per
+    batch, whatever `workers` is, so a run lands the same rows and can be resumed the same way.
     `initial_load`: the store was empty when this load began (see hub.store.initial_load).
     `stale_after`: heartbeat age after which an ingest of this source on another host counts as
     interrupted; interrupted runs are marked and taken over by this one (hub.store.runs).
@@ -164,7 +177,6 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
                                  LandedThisRun() if initial_load else None)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ingest-{spec.source}") as writer, \
                 engine.connect() as reader, young_collections_only():
-            pending: Future[BatchCounts] | None = None
             seen = SeenRecordIds(versions=spec.record_versions is not None)   # record ids of this extract
             resumed = earlier_runs_of_extract(reader, run_id)   # unfinished runs whose extract this one resumes
             if resumed:
@@ -172,15 +184,20 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
                 log.info("source %s: run %s resumes the extract of run(s) %s: %d record ids seen before",
                          spec.source, run_id, ", ".join(resumed), seeded)
             reader.rollback()
-            for batch in connector.extract(watermark):
-                prepared = prepare_batch(reader, spec, batch, run_id=run_id, now=now(), vault=vault,
-                                         landed=commit.landed, seen=seen)
-                reader.rollback()   # end the read snapshot: the next batch must see the writer's commits
-                if pending is not None:
-                    _after_write(pending.result(), result, engine, on_batch, initial_load)
-                pending = writer.submit(commit, batch, prepared)
-            if pending is not None:
-                _after_write(pending.result(), result, engine, on_batch, initial_load)
+            builders = BatchBuilders(spec, vault, run_id, workers)
+            writes: deque[Future[BatchCounts]] = deque()   # in extract order: one writer commits them in turn
+            try:
+                for batch in connector.extract(watermark):
+                    screened = screen_batch(reader, spec, batch, run_id=run_id, now=now(), vault=vault, seen=seen)
+                    built = builders.submit(unknown_records(reader, screened, commit.landed))
+                    reader.rollback()   # end the read snapshot: the next batch must see the writer's commits
+                    while len(writes) >= builders.in_flight:
+                        _after_write(writes.popleft().result(), result, engine, on_batch, initial_load)
+                    writes.append(writer.submit(commit, batch, screened, built))
+                while writes:
+                    _after_write(writes.popleft().result(), result, engine, on_batch, initial_load)
+            finally:
+                builders.close(failed=bool(writes))
         result.status = "succeeded"
         whole = getattr(connector, "reads_whole_source", False) and result.watermark != watermark
         if not resumed and (watermark is None or whole):   # every record of the source passed through `seen`
@@ -215,8 +232,10 @@ class _BatchCommitter:
     columns: str
     landed: LandedThisRun | None   # what this run wrote, during an initial load only
 
-    def __call__(self, batch: Batch, prepared: PreparedBatch) -> BatchCounts:
+    def __call__(self, batch: Batch, screened: Screened, built: Future[PreparedBatch]) -> BatchCounts:
         result = self.result
+        prepared = built.result()
+        prepared.screened = screened
         with self.engine.begin() as conn:
             if not write_batch(conn, prepared, self.landed):   # went stale in flight: prepare it again, here
                 assert prepared.screened is not None

@@ -153,7 +153,7 @@ def test_a_statement_the_store_refuses_is_exit_4_and_never_echoes_its_value(
         monkeypatch.setenv(f"HUB_{name}", str(value))
     runner = CliRunner()
     with monkeypatch.context() as patched:   # the first batch's statement fails in the store
-        patched.setattr(hub.ingest.runner, "prepare_batch", lambda reader, *_a, **_k: statement(reader))
+        patched.setattr(hub.ingest.runner, "screen_batch", lambda reader, *_a, **_k: statement(reader))
         plain, verbose = runner.invoke(app, ["ingest"]), runner.invoke(app, ["-v", "ingest"])
     status = runner.invoke(app, ["status"])
     engine = create_engine(store_url)

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from sqlalchemy import Engine, func, select
 
@@ -66,8 +67,11 @@ def test_a_killed_ingest_is_shown_interrupted_and_taken_over(
     while process.poll() is None and _landed(hub.engine) < total // 4:
         time.sleep(0.005)
     assert process.poll() is None, "the ingest finished before it could be killed: make the source larger"
+    builders = psutil.Process(process.pid).children(recursive=True)   # its batch builders (hub.ingest.parallel)
     process.send_signal(signal.SIGKILL)
     process.wait()
+    _, left = psutil.wait_procs(builders, timeout=15)
+    assert not left, "the killed ingest's worker processes outlived it"
     landed_by_killed = _landed(hub.engine)
     assert 0 < landed_by_killed < total
 
