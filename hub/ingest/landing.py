@@ -16,6 +16,7 @@ of the batch lands. No single row can make a bulk write fail for the batch.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -25,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import pandas as pd
+import sqlalchemy as sa
 from sqlalchemy import Column, Connection, String
 
 import schemas
@@ -33,6 +35,7 @@ from hub.ingest.repeats import SeenRecordIds, extract_row, record_key, version_o
 from hub.mapping import MappingSpec
 from hub.normalize.base import is_blank
 from hub.protect import Vault
+from hub.quality.gate import visible
 from hub.statements import QUARANTINE_COLUMNS, STATEMENT_COLUMNS, RecordRefs, build_statements
 from hub.store import tables
 from hub.store.bulk import existing_keys, insert_rows, timestamp_param
@@ -172,6 +175,7 @@ class Screened:
     counts: BatchCounts                  # extracted, and what screening settled (exact repeats, rejected rows)
     quarantine: list[tuple[Any, ...]]    # the connector's rejected rows
     stamp: datetime | str
+    change_log: bool = False             # versions come from the extract itself (record_versions), in its order
 
 
 @dataclass
@@ -278,7 +282,7 @@ def screen_batch(conn: Connection, spec: MappingSpec, batch: Batch, *, run_id: s
             position = _fitted(position, POSITION_LENGTH)
         row_stamp = stamp if not isinstance(fate, timedelta) else timestamp_param(conn, now + fate)
         fresh[raw_id] = _Landed(row, key, problem, shown, hashes[i], payloads[i], position, row_stamp)
-    return Screened(spec.source, fresh, counts, quarantine, stamp)
+    return Screened(spec.source, fresh, counts, quarantine, stamp, spec.record_versions is not None)
 
 
 UNCHANGED = object()
@@ -368,9 +372,35 @@ def unknown_records(conn: Connection, screened: Screened, landed: LandedThisRun 
     counts = BatchCounts()
     counts.add(screened.counts)
     known = _known_raw_ids(conn, list(screened.records), landed)
-    counts.unchanged += len(known)
+    returned = {rid for rid in _changed_back(conn, known) if screened.records[rid].problem is None} \
+        if landed is None and not screened.change_log else set()
+    counts.unchanged += len(known) - len(returned)
     new = {rid: x for rid, x in screened.records.items() if rid not in known}
+    for rid in returned:
+        x = screened.records[rid]
+        again = hashlib.blake2b(f"{rid}\x1f{x.stamp}".encode(), digest_size=len(rid) // 2).hexdigest()
+        new[again] = x
     return NewRecords(screened.source, counts, list(screened.quarantine), screened.stamp, new)
+
+
+def _changed_back(conn: Connection, known: set[str]) -> set[str]:
+    """The known raw ids whose record has landed a newer version with other content since: a record changed
+    back (A, then B, then A again: a welfare payment suspended, then resumed). Its content is current again, so
+    it lands once more, as the newest version, under an id of its own (the raw zone keeps A, B, A in order)."""
+    if not known:
+        return set()
+    k, n = tables.raw_record.alias("k"), tables.raw_record.alias("n")
+    query = (sa.select(k.c.id, k.c.content_hash, n.c.content_hash, n.c.extracted_at, n.c.id)
+             .join(n, (n.c.source == k.c.source) & (n.c.source_record_id == k.c.source_record_id)
+                   & (n.c.extracted_at > k.c.extracted_at))
+             .where(visible(n.c.id)))
+    ids = sorted(known)
+    newest: dict[str, tuple[Any, ...]] = {}
+    for start in range(0, len(ids), 900):
+        for row in conn.execute(query.where(k.c.id.in_(ids[start:start + 900]))):
+            if row[0] not in newest or (row[3], row[4]) > (newest[row[0]][3], newest[row[0]][4]):
+                newest[row[0]] = tuple(row)
+    return {rid for rid, row in newest.items() if row[2] != row[1]}
 
 
 def build_rows(spec: MappingSpec, records: NewRecords, *, run_id: str, vault: Vault) -> PreparedBatch:

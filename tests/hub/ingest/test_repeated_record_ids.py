@@ -405,3 +405,23 @@ def test_a_resumed_change_log_orders_its_versions_with_those_landed_before(
     assert versions[-1].id in latest_versions(hub.engine, [("repeats", "1")])
     assert position == "line 5"
     assert reason == "duplicate record id: the version at line 2 has the same 变更时间, so which is newer is unknown"
+
+
+@pytest.mark.reliability("F2")
+def test_a_record_changed_back_makes_its_earlier_content_current_again(
+        open_hub: Callable[[str, list[list[str]]], Hub]) -> None:
+    """A → B → A (a welfare status suspended, then resumed): the third extract is current, not B."""
+    hub = open_hub(MAPPING, [["1", "张伟", "13800000001", ""]])
+    people = hub.settings.sources_dir / "people.csv"
+    landed = []
+    for phone in ("13800000001", "13800000002", "13800000001"):
+        people.write_text(f"编号,姓名,电话,变更时间\n1,张伟,{phone},\n", encoding="utf-8")
+        _forget_watermark(hub)
+        [result] = ingest(hub)
+        assert result.status == "succeeded", result.error
+        landed.append(result.loaded)
+        with hub.engine.connect() as conn:
+            [current] = latest_versions(hub.engine, [("repeats", "1")])
+            payload = conn.execute(select(tables.raw_record.c.payload).where(tables.raw_record.c.id == current))
+            assert json.loads(hub.vault.decrypt(bytes(payload.scalar_one())))["电话"] == phone
+    assert landed == [1, 1, 1]
