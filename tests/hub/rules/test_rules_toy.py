@@ -91,8 +91,7 @@ def test_findings_persist_clear_and_reopen_across_runs(world: Hub) -> None:
     every = read_findings(world.engine, ["welfare_after_death"], include_cleared=True)
     assert len(every) == 2 and every["cleared_at"].notna().sum() == 1
 
-    paid = [row[:] for row in ROWS["assistance.csv"]]
-    paid[1][1] = " 张伟"      # … and pays it again (a new version: content equal to an older one lands nothing)
+    paid = [row[:] for row in ROWS["assistance.csv"]]   # … and pays it again: the first content, current again
     change_rows(world, "assistance.csv", paid)
     resolve(world)
     reopened = run_rules(world.engine, world.vault, rules)
