@@ -72,9 +72,9 @@ def _shown(reader: Reader, policy: Policy, rows: Iterable[Any], disclosed: Discl
     for row in sorted(rows, key=lambda r: (r.entity_id, r.name)):
         if attributes is not None and row.name not in attributes.get(row.entity_type, ()):
             continue
-        shown = show(reader, policy, row.entity_type, row.name, row.value, row.value_enc, disclosed)
+        shown = show(reader, policy, row.entity_type, row.name, row.value, row.value_enc, disclosed, row.source,
+                     row.sources)
         if shown is not None:
-            shown.source, shown.sources = row.source, row.sources
             out.setdefault(row.entity_id, {})[row.name] = shown
     return out
 
@@ -89,16 +89,18 @@ def related_of(reader: Reader, policy: Policy, gathered: Gathered, disclosed: Di
     out = []
     for row in found:
         disclosed.add(row.entity_id)
-        out.append(Related(id=row.entity_id, entity_type=row.entity_type, predicate=row.name,
-                           direction=row.state,
-                           label=label_shown(policy, row.entity_type, row.label), valid_from=as_utc(row.at),
-                           valid_to=as_utc(row.valid_to), values=values.get(row.entity_id, {})))
+        # without validation (see `show`): the store's typed columns, the direction is the SQL's own literal
+        out.append(Related.model_construct(id=row.entity_id, entity_type=row.entity_type, predicate=row.name,
+                                           direction=row.state,
+                                           label=label_shown(policy, row.entity_type, row.label),
+                                           valid_from=as_utc(row.at), valid_to=as_utc(row.valid_to),
+                                           values=values.get(row.entity_id, {})))
     return out
 
 
 def places_in(gathered: Gathered) -> list[PlaceRef]:
     """The community and grid places an entity belongs to."""
-    return [PlaceRef(id=row.name, place_type=row.entity_type, name=row.label)
+    return [PlaceRef.model_construct(id=row.name, place_type=row.entity_type, name=row.label)
             for row in sorted(gathered.places, key=lambda r: r.name)]
 
 
