@@ -89,18 +89,16 @@ def related_of(reader: Reader, policy: Policy, gathered: Gathered, disclosed: Di
     out = []
     for row in found:
         disclosed.add(row.entity_id)
-        # without validation (see `show`): the store's typed columns, the direction is the SQL's own literal
-        out.append(Related.model_construct(id=row.entity_id, entity_type=row.entity_type, predicate=row.name,
-                                           direction=row.state,
-                                           label=label_shown(policy, row.entity_type, row.label),
-                                           valid_from=as_utc(row.at), valid_to=as_utc(row.valid_to),
-                                           values=values.get(row.entity_id, {})))
+        out.append(Related(id=row.entity_id, entity_type=row.entity_type, predicate=row.name,
+                           direction=row.state,
+                           label=label_shown(policy, row.entity_type, row.label), valid_from=as_utc(row.at),
+                           valid_to=as_utc(row.valid_to), values=values.get(row.entity_id, {})))
     return out
 
 
 def places_in(gathered: Gathered) -> list[PlaceRef]:
     """The community and grid places an entity belongs to."""
-    return [PlaceRef.model_construct(id=row.name, place_type=row.entity_type, name=row.label)
+    return [PlaceRef(id=row.name, place_type=row.entity_type, name=row.label)
             for row in sorted(gathered.places, key=lambda r: r.name)]
 
 
