@@ -32,6 +32,7 @@ from hub.store.steps import Query, Steps
 
 T = TypeVar("T")
 _DIALECT = postgresql.psycopg.dialect()
+_TUPLES_OK = psycopg.pq.ExecStatus.TUPLES_OK
 _EXPANDING = re.compile(r"(?<![A-Za-z_])IN \(__\[POSTCOMPILE_(\w+)\]\)")
 POOL_SIZE = 16
 """Connections one worker holds at most: requests beyond it wait for one (a request holds it for its three
@@ -112,7 +113,9 @@ class AsyncStore:
         compiled = self.compiled(query)
         if isinstance(query.params, Mapping):
             cursor = await conn.execute(compiled.sql, {**compiled.defaults, **query.params})
-            return await cursor.fetchall() if cursor.description is not None else []
+            # the result's status, not `cursor.description`: that builds a Column object per column each time
+            result = cursor.pgresult
+            return await cursor.fetchall() if result is not None and result.status == _TUPLES_OK else []
         params: Sequence[Mapping[str, Any]] = query.params
         async with conn.cursor() as cursor:
             await cursor.executemany(compiled.sql, [{**compiled.defaults, **p} for p in params])

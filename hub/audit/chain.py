@@ -5,7 +5,9 @@ taking any lock: on a disk where a commit costs milliseconds, a lock held from t
 would let one request through at a time (about 100 a second measured here). `seal` then numbers the
 rows not yet in the chain, in the order they were appended, and hashes each: HMAC-SHA256 under the audit
 key (hub.access.keys) of the previous row's hash and the row's columns as canonical JSON; `audit_head`
-holds the last seq and hash. A sealer runs beside the API (`Sealer`, every half second) and every command
+holds the last seq and hash. The seal also writes the rows' entity index (`audit_entity`, one row per entity
+id a row names), derived from the row's own `entity_ids` column, in the same transaction: a request writes
+one row. A sealer runs beside the API (`Sealer`, every half second) and every command
 that writes or reads the log seals first, so rows wait at most that long for their hash.
 
 Once sealed, an edited row no longer matches its hash, a deleted one leaves a gap in seq, an inserted or
@@ -132,7 +134,12 @@ def append(conn: Connection, entry: AuditEntry) -> int:
 
 def append_steps(entry: AuditEntry, dialect: str) -> Steps[int]:
     """`append` as steps (hub.store.steps) on a store of `dialect`: the API runs them on its request's own
-    connection, whichever driver that is, so the row is written with the request or the request fails."""
+    connection, whichever driver that is, so the row is written with the request or the request fails.
+
+    One row, one statement: the row holds every entity id it names (`entity_ids`, hashed with the row when
+    sealed). The entity index (`audit_entity`, "who looked at this person") is derived from that column by
+    the seal, in the seal's transaction and a batch at a time; `query` finds the rows not sealed yet by the
+    column itself, so no row is missing from an auditor's answer meanwhile."""
     if entry.detail is not None:
         _check_detail(dict(entry.detail))
     _check_detail(list(entry.entity_ids), "entity_ids")
@@ -141,31 +148,32 @@ def append_steps(entry: AuditEntry, dialect: str) -> Steps[int]:
               "action": entry.action, "status": int(entry.status), "entity_ids": _json(entity_ids),
               "fields": _json(dict(entry.fields)),
               "detail": None if entry.detail is None else _json(dict(entry.detail))}
-    if dialect == "postgresql" and entity_ids:
-        # One statement, one round trip, atomic without a transaction: the row and its entity index rows.
-        rows = yield Query(_APPEND_WITH_ENTITIES, {**values, "ids": entity_ids})
-        return int(rows[0][0])
-    log_id = int((yield Query(_APPEND, values))[0][0])
-    if entity_ids:
-        yield Query(_ENTITY_ROWS, [{"log_id": log_id, "entity_id": e} for e in entity_ids])
-    return log_id
+    return int((yield Query(_APPEND, values))[0][0])
 
 
 _APPEND = tables.audit_log.insert().values(
     seq=None, prev_hash=None, row_hash=None,
     **{name: sa.bindparam(name) for name in ("at", "actor", "role", "purpose", "action", "status", "entity_ids",
                                              "fields", "detail")}).returning(_LOG.id)
-_ENTITY_ROWS = tables.audit_entity.insert()
-_APPENDED = _APPEND.cte("appended")
-_IDS = (sa.func.unnest(sa.bindparam("ids", type_=postgresql.ARRAY(sa.String())))
-        .table_valued("entity_id").render_derived("ids"))
-_APPEND_WITH_ENTITIES = (tables.audit_entity.insert()
-                         .from_select(["log_id", "entity_id"],
-                                      sa.select(_APPENDED.c.id, _IDS.c.entity_id).select_from(_APPENDED).join(
-                                          _IDS, sa.true()))
-                         .returning(tables.audit_entity.c.log_id))
-"""PostgreSQL: the log row and its entity index rows in one INSERT (the row's insert as a CTE); returns the
-row's id once per entity."""
+_ENTITY_ROWS = tables.audit_entity.insert().prefix_with("OR IGNORE", dialect="sqlite")
+_ENTITY_ARRAYS = sa.text(
+    "INSERT INTO audit_entity (log_id, entity_id) SELECT v.log_id, v.entity_id "
+    "FROM unnest(:log_ids, :entity_ids) AS v(log_id, entity_id) ON CONFLICT DO NOTHING",
+).bindparams(sa.bindparam("log_ids", type_=postgresql.ARRAY(sa.BigInteger())),
+             sa.bindparam("entity_ids", type_=postgresql.ARRAY(sa.String())))
+"""The entity index rows of a sealed batch. A row appended by an earlier version of the hub came with its
+index rows already: those are kept (ON CONFLICT / OR IGNORE)."""
+
+
+def _index_entities(conn: Connection, rows: Sequence[Mapping[Any, Any]]) -> None:
+    """Write the entity index rows (`audit_entity`) of `rows` from their `entity_ids`, in one statement."""
+    pairs = [(int(row["id"]), entity_id) for row in rows for entity_id in orjson.loads(row["entity_ids"])]
+    if not pairs:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(_ENTITY_ARRAYS, {"log_ids": [p[0] for p in pairs], "entity_ids": [p[1] for p in pairs]})
+    else:
+        conn.execute(_ENTITY_ROWS, [{"log_id": log_id, "entity_id": entity_id} for log_id, entity_id in pairs])
 
 
 def _lock_head(conn: Connection) -> tuple[int, str]:
@@ -182,7 +190,8 @@ def _lock_head(conn: Connection) -> tuple[int, str]:
 
 def seal_pending(conn: Connection, keys: AccessKeys, *, batch: int = SEAL_BATCH) -> int:
     """In the caller's transaction: chain up to `batch` rows appended and committed but not yet sealed, in the
-    order of their ids; returns how many. Holds the head's lock until the caller commits."""
+    order of their ids, and write their entity index rows; returns how many. Holds the head's lock until the
+    caller commits."""
     seq, prev = _lock_head(conn)
     pending = conn.execute(sa.select(tables.audit_log).where(_LOG.seq.is_(None)).order_by(_LOG.id)
                            .limit(batch)).mappings().all()
@@ -202,6 +211,7 @@ def seal_pending(conn: Connection, keys: AccessKeys, *, batch: int = SEAL_BATCH)
                                     "prevs": [r["b_prev"] for r in sealed], "hashes": [r["b_hash"] for r in sealed]})
     else:
         conn.execute(_SEAL_ROW, sealed)
+    _index_entities(conn, pending)
     conn.execute(sa.update(tables.audit_head).where(_HEAD.id == HEAD_ID).values(seq=seq, row_hash=prev))
     return len(sealed)
 

@@ -99,7 +99,7 @@ def query(engine: Engine, *, entity_id: str | None = None, entity_ids: Iterable[
     """Rows newest first (sealed or not yet): those naming `entity_id` or any of `entity_ids` ("who looked at
     this person": a person's id and the ids merged into it),
     of `actor`, in [since, until). Index lookups (audit_entity.entity_id, audit_log.at / actor, at), a page
-    at a time."""
+    at a time; rows not sealed yet, whose index rows the seal writes, by their `entity_ids`."""
     if not 1 <= limit <= MAX_PAGE:
         raise AuditQueryError(f"limit must be between 1 and {MAX_PAGE}")
     a = tables.audit_log.c
@@ -107,7 +107,11 @@ def query(engine: Engine, *, entity_id: str | None = None, entity_ids: Iterable[
     if entity_id is not None or entity_ids is not None:
         ids = [*(entity_ids or ()), *([entity_id] if entity_id is not None else [])]
         e = tables.audit_entity.c
-        stmt = stmt.where(a.id.in_(sa.select(e.log_id).where(e.entity_id.in_(ids))))
+        # Sealed rows by their entity index; rows not sealed yet (the index is written by the seal) by the ids
+        # their own `entity_ids` column names, as JSON strings.
+        named = [a.entity_ids.contains(f'"{i}"', autoescape=True) for i in ids]
+        pending = sa.select(a.id).where(a.seq.is_(None), sa.or_(sa.false(), *named))
+        stmt = stmt.where(a.id.in_(sa.union(sa.select(e.log_id).where(e.entity_id.in_(ids)), pending)))
     if actor is not None:
         stmt = stmt.where(a.actor == actor)
     if since is not None:

@@ -72,9 +72,9 @@ def _shown(reader: Reader, policy: Policy, rows: Iterable[Any], disclosed: Discl
     for row in sorted(rows, key=lambda r: (r.entity_id, r.name)):
         if attributes is not None and row.name not in attributes.get(row.entity_type, ()):
             continue
-        shown = show(reader, policy, row.entity_type, row.name, row.value, row.value_enc, disclosed)
+        shown = show(reader, policy, row.entity_type, row.name, row.value, row.value_enc, disclosed, row.source,
+                     row.sources)
         if shown is not None:
-            shown.source, shown.sources = row.source, row.sources
             out.setdefault(row.entity_id, {})[row.name] = shown
     return out
 

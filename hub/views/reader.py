@@ -88,15 +88,17 @@ def allowed_types(policy: Policy, wanted: Iterable[str] | None = None) -> list[s
 
 def show(reader: Reader, policy: Policy, entity_type: str, attribute: str, value: object,
          value_enc: bytes | memoryview | None,
-         disclosed: Disclosure) -> FieldValue | None:
-    """A stored value as the policy may see it (None: the field is not the caller's to receive at all)."""
+         disclosed: Disclosure, source: str | None = None, sources: int | None = None) -> FieldValue | None:
+    """A stored value as the policy may see it (None: the field is not the caller's to receive at all);
+    `source`, `sources`: the fused value's source and how many state it, as stored (given to the constructor:
+    setting them afterwards costs two validated assignments per value, a few dozen values per profile)."""
     if not policy.allows_field(entity_type, attribute):
         return None
     if value is None and value_enc is not None:
         value = reader.vault.decrypt_text(bytes(value_enc))
     shown, mode = present(entity_type, attribute, value, policy.clearance)
     disclosed.add(field=f"{entity_type}.{attribute}", mode=mode)
-    return FieldValue(value=shown, mode=mode)
+    return FieldValue(value=shown, mode=mode, source=source, sources=sources)
 
 
 def label_shown(policy: Policy, entity_type: str, label: str | None) -> str | None:

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from hub import audit
 from hub.publish import current_version
 from hub.store import tables
+from schemas.views import EntityView, HouseProfile, OrganizationProfile, PersonProfile
 from tests.hub.api.conftest import Consumer, FusedDistrict, register
 
 
@@ -228,3 +229,19 @@ def test_a_read_whose_audit_row_cannot_be_written_returns_nothing(client: TestCl
     after = audit.verify(fused.hub.engine, fused.context.keys)
     assert after.ok and after.head_seq == before.head_seq
     assert client.get(f"/api/v1/persons/{person}/profile", headers=headers).status_code == 200
+
+
+def test_profiles_are_the_bytes_their_validated_models_give(client: TestClient, fused: FusedDistrict,
+                                                            sensitive: Consumer) -> None:
+    """The views build values and relations without revalidating them (model_construct): the answer must be,
+    byte for byte, what the same models give when every part is validated."""
+    cleared = register(fused, "highly_sensitive")
+    for consumer in (sensitive, cleared):
+        headers = consumer.token(client)
+        for plural, entity_type, model in (("persons", "person", PersonProfile), ("houses", "house", HouseProfile),
+                                           ("organizations", "organization", OrganizationProfile)):
+            for entity_id in _ids(fused, entity_type, 5):
+                for path, kind in ((f"/api/v1/{plural}/{entity_id}/profile", model),
+                                   (f"/api/v1/{plural}/{entity_id}", EntityView)):
+                    body = client.get(path, headers=headers).content
+                    assert kind.model_validate_json(body).model_dump_json().encode() == body, path

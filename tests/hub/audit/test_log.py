@@ -59,6 +59,23 @@ def test_who_looked_at_a_person_by_whom_and_when(hub: Hub, keys: AccessKeys) -> 
         query(hub.engine, limit=0)
 
 
+def test_who_looked_is_the_same_before_and_after_the_seal_writes_the_index(hub: Hub, keys: AccessKeys) -> None:
+    _history(hub, keys)
+    entity = tables.audit_entity
+    with hub.engine.connect() as conn:          # a request writes one row; the seal writes its entity index
+        assert conn.execute(sa.select(sa.func.count()).select_from(entity)).scalar_one() == 0
+    pending = {ids: [r.id for r in query(hub.engine, entity_ids=list(ids)).rows]
+               for ids in [(PERSON,), (OTHER,), (PERSON, OTHER), ("P-%",)]}
+    seal(hub.engine, keys)
+    with hub.engine.connect() as conn:
+        pairs = {tuple(r) for r in conn.execute(sa.select(entity.c.log_id, entity.c.entity_id))}
+    assert pairs == {(1, PERSON), (1, OTHER), (2, PERSON), (3, PERSON), (4, PERSON), (4, OTHER), (5, PERSON),
+                     (6, PERSON), (7, PERSON), (8, OTHER), (9, PERSON), (10, OTHER)}
+    assert {ids: [r.id for r in query(hub.engine, entity_ids=list(ids)).rows] for ids in pending} == pending
+    assert pending[(PERSON,)] == [9, 7, 6, 5, 4, 3, 2, 1] and pending[("P-%",)] == []
+    assert verify(hub.engine, keys).ok
+
+
 def test_export_writes_json_lines_with_hashes_privately(hub: Hub, keys: AccessKeys, tmp_path: Path) -> None:
     _history(hub, keys)
     seal(hub.engine, keys)
