@@ -113,6 +113,7 @@ def one_run(home: Path, database_url: str, profile: Path | None = None) -> dict[
     import cProfile
     import resource
     from collections.abc import Callable
+    from functools import partial
 
     from hub.pipeline import Hub, fuse_entities, publish, resolve_entities
     from hub.settings import HubSettings
@@ -144,7 +145,7 @@ def one_run(home: Path, database_url: str, profile: Path | None = None) -> dict[
     try:
         specs = hub.mappings()
         for entity_type in TYPES:
-            runs.extend(timed(f"resolve {entity_type}", lambda t=entity_type: resolve_entities(hub, [t])))
+            runs.extend(timed(f"resolve {entity_type}", partial(resolve_entities, hub, [entity_type])))
         fusion = timed("fuse", lambda: fuse_entities(hub, {run.entity_type: run.touched for run in runs},
                                                      mappings=specs))
         changed = bool(any(run.links_written or any(run.changes.values()) for run in runs)

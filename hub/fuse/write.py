@@ -23,8 +23,8 @@ CHUNK = 900
 
 
 def _fingerprint(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
-    texts = [time_column(frame[column]) for column in columns]
-    texts = [values.astype(str).where(values.notna(), "-").tolist() for values in texts]
+    columns_ = [time_column(frame[column]) for column in columns]
+    texts = [values.astype(str).where(values.notna(), "-").tolist() for values in columns_]
     joined = ["\x1f".join(parts) for parts in zip(*texts, strict=True)] if texts else [""] * len(frame)
     return pd.Series(joined, index=frame.index, dtype=object)   # 4x faster than adding Series
 
