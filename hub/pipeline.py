@@ -37,6 +37,7 @@ from hub.private_files import secure_home
 from hub.protect import Vault
 from hub.settings import HubSettings
 from hub.store import open_store
+from hub.store.bulk import paused_gc
 from hub.store.initial_load import initial_load, restore_indexes
 
 if TYPE_CHECKING:
@@ -285,8 +286,9 @@ def resolve_entities(hub: Hub, entity_types: list[str] | None = None, *, full: b
     restore_indexes(hub.engine)   # after an initial load that was killed: resolution reads through them
     runs = []
     for entity_type in wanted:
-        run = resolve_type(hub.engine, hub.vault, entity_type, full=full, train=train, progress=progress,
-                           state_dir=hub.settings.home / "state", stale_after=hub.settings.stale_after)
+        with paused_gc():
+            run = resolve_type(hub.engine, hub.vault, entity_type, full=full, train=train, progress=progress,
+                               state_dir=hub.settings.home / "state", stale_after=hub.settings.stale_after)
         log.info("resolve %s (%s): records %d, matched (links written) %d, in review %d, entities %s, %.1f s",
                  run.entity_type, run.mode, run.records, run.links_written, run.review_pairs,
                  ", ".join(f"{kind} {n}" for kind, n in sorted(run.changes.items())) or "unchanged", run.seconds)
@@ -312,7 +314,8 @@ def fuse_entities(hub: Hub, touched: Mapping[str, Collection[str] | None], *,
     from hub.fuse import fuse
 
     specs = hub.mappings() if mappings is None else mappings
-    fusion = fuse(hub.engine, hub.vault, specs, touched, progress, stale_after=hub.settings.stale_after)
+    with paused_gc():
+        fusion = fuse(hub.engine, hub.vault, specs, touched, progress, stale_after=hub.settings.stale_after)
     log.info("fuse: golden records %s; entities with conflicts %s; relations %d, places %d",
              ", ".join(f"{t} {n}" for t, n in sorted(fusion.golden_entities.items())) or "none",
              ", ".join(f"{t} {n}" for t, n in sorted(fusion.conflict_entities.items())) or "none",
@@ -338,9 +341,10 @@ def publish(hub: Hub, *, full: bool = False, progress: Callable[[str], None] | N
     from hub.publish import publish as publish_read_model
 
     specs = hub.mappings() if mappings is None else mappings
-    result = publish_read_model(hub.engine, hub.vault, full=full, progress=progress,
-                                departments={spec.source: spec.department for spec in specs},
-                                fusion_changed=fusion_changed, stale_after=hub.settings.stale_after)
+    with paused_gc():
+        result = publish_read_model(hub.engine, hub.vault, full=full, progress=progress,
+                                    departments={spec.source: spec.department for spec in specs},
+                                    fusion_changed=fusion_changed, stale_after=hub.settings.stale_after)
     log.info("publish: version %s (previous %s, %s), rows %s, %.1f s", result.version, result.previous,
              "new" if result.changed else "unchanged",
              ", ".join(f"{table} +{c.get('added', 0)}/-{c.get('retired', 0)}"

@@ -34,6 +34,7 @@ _ROW = ("id", "source", "source_record_id", "entity_ref", "first_seen", "last_se
 _ENTRY = (*_ROW[:-1], "attribute", "value")
 _LINK = ("record_key", "entity_id", "entity_type")
 READ_CHUNK = 50_000
+RELATION_METHOD = "relation"
 
 
 def relation_id(subject_id: str, predicate: str, object_id: str) -> str:
@@ -45,7 +46,7 @@ def _relation_entries(conn: Connection, query: sa.Select[Any]) -> pd.DataFrame:
     parts = []
     for part in conn.execute(query.execution_options(stream_results=True, yield_per=READ_CHUNK)).partitions():
         values = explode(frame_of(part, _ROW), with_ciphertext=False)
-        parts.append(values.loc[values["method"] == "relation", list(_ENTRY)])
+        parts.append(values.loc[values["method"] == RELATION_METHOD, list(_ENTRY)])
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(_ENTRY))
 
 
@@ -56,7 +57,9 @@ def _statements(engine: Engine, entity_ids: Collection[str] | None) -> pd.DataFr
     the records that hold one of those entities."""
     s, link = tables.statement.c, tables.record_link.c
     rows = sa.select(s.id, s.source, s.source_record_id, s.entity_ref, s.first_seen, s.last_seen, s.raw_record_id,
-                     s.statements).where(visible(s.raw_record_id, [QUALITY]))   # a retired record's close them
+                     s.statements).where(visible(s.raw_record_id, [QUALITY]),   # a retired record's close them
+                                         # only rows with a relation entry are parsed (about half of them)
+                                         s.statements.contains(f'"{RELATION_METHOD}"', autoescape=True))
     links = sa.select(link.record_key, link.entity_id, link.entity_type)
     with engine.connect() as conn:
         if entity_ids is None:

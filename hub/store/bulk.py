@@ -7,7 +7,9 @@ Rows are tuples in the order of `columns`; callers build them column-wise and zi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -115,3 +117,21 @@ def timestamp_param(conn: Connection, moment: datetime) -> datetime | str:
     if conn.dialect.name == "sqlite":
         return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
     return moment
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Python's cycle collector off for a stage that builds millions of short-lived containers (JSON entries,
+    row tuples), on again after it (when it was on).
+
+    Each full collection walks every live container, and a stage reading a district keeps millions alive:
+    exploding the statements of a 20,000-resident district took 9 s with the collector on, 4 s without.
+    What the stage leaves in cycles is collected after it; pandas and the hub keep none that grow per row.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
