@@ -68,7 +68,9 @@ def _context(root: Path) -> Any:
             from great_expectations.data_context.types.base import ProgressBarsConfig
 
             make_private_dir(root)
-            with private_umask():   # GX writes its project files here: the hub's home is private throughout
+            # GX writes its project files here (the hub's home is private throughout), and reads its
+            # great_expectations.yml, which another ingest process may be rewriting: under the project's lock
+            with _exclusive(root):
                 context = gx.get_context(mode="file", project_root_dir=str(root))
             context.variables.progress_bars = ProgressBarsConfig(globally=False)
             _contexts[root] = context
