@@ -12,6 +12,7 @@ together is beyond doubt; tests change rows and re-ingest to see ids, links and 
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from pathlib import Path
 
 from hub.demo.idnumbers import ric_check, uscc_check
@@ -166,14 +167,16 @@ def write_rows(sources: Path, name: str, rows: list[list[str]]) -> None:
         csv.writer(handle).writerows(rows)
 
 
-def build_world(settings: HubSettings, tmp_path: Path) -> Hub:
-    """Mappings and CSVs under `tmp_path`, a Hub on `settings`' store, everything ingested once."""
-    mappings, sources = tmp_path / "world_mappings", tmp_path / "world_sources"
+def build_world(settings: HubSettings, tmp_path: Path, world_mappings: Mapping[str, str] | None = None,
+                world_rows: Mapping[str, list[list[str]]] | None = None, folder: str = "world") -> Hub:
+    """Mappings and CSVs under `tmp_path` (this toy world's, or those given), a Hub on `settings`' store,
+    everything ingested once."""
+    mappings, sources = tmp_path / f"{folder}_mappings", tmp_path / f"{folder}_sources"
     mappings.mkdir()
     sources.mkdir()
-    for source, text in MAPPINGS.items():
+    for source, text in (MAPPINGS if world_mappings is None else world_mappings).items():
         (mappings / f"{source}.yaml").write_text(text.lstrip(), encoding="utf-8")
-    for name, rows in ROWS.items():
+    for name, rows in (ROWS if world_rows is None else world_rows).items():
         write_rows(sources, name, rows)
     hub = Hub.open(settings.model_copy(update={"mappings_dir": mappings, "sources_dir": sources}))
     assert all(r.status == "succeeded" for r in ingest(hub)), "the toy world must ingest cleanly"

@@ -18,7 +18,8 @@ from hub.pipeline import Hub, resolve
 from hub.rules import load_rules, read_findings, run_rules
 from hub.settings import HubSettings
 from hub.store import tables
-from tests.hub.rules.world import EXPECTED, IDS, REGISTERED, ROWS, build_world, change_rows
+from tests.hub.fuse.world import change_rows
+from tests.hub.rules.world import EXPECTED, IDS, REGISTERED, ROWS, build_world
 
 RULES = Path(__file__).resolve().parents[3] / "rules"
 

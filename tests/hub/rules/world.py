@@ -14,12 +14,12 @@ Every record carries a checksum-valid ID, so which records belong together is be
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from hub.demo.idnumbers import ric_check
-from hub.pipeline import Hub, ingest
+from hub.pipeline import Hub
 from hub.settings import HubSettings
+from tests.hub.fuse.world import build_world as build_fuse_world
 
 
 def rid(first17: str) -> str:
@@ -213,27 +213,6 @@ EXPECTED = {
 }
 
 
-def write_rows(sources: Path, name: str, rows: list[list[str]]) -> None:
-    with (sources / name).open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows(rows)
-
-
 def build_world(settings: HubSettings, tmp_path: Path) -> Hub:
-    """Mappings and CSVs under `tmp_path`, a Hub on `settings`' store, everything ingested once."""
-    mappings, sources = tmp_path / "rules_mappings", tmp_path / "rules_sources"
-    mappings.mkdir()
-    sources.mkdir()
-    for source, text in MAPPINGS.items():
-        (mappings / f"{source}.yaml").write_text(text.lstrip(), encoding="utf-8")
-    for name, rows in ROWS.items():
-        write_rows(sources, name, rows)
-    hub = Hub.open(settings.model_copy(update={"mappings_dir": mappings, "sources_dir": sources}))
-    assert all(r.status == "succeeded" for r in ingest(hub)), "the toy world must ingest cleanly"
-    return hub
-
-
-def change_rows(hub: Hub, name: str, rows: list[list[str]]) -> None:
-    """Rewrite one source file and ingest again (the way a department's next export arrives)."""
-    assert hub.settings.sources_dir is not None
-    write_rows(hub.settings.sources_dir, name, rows)
-    assert all(r.status == "succeeded" for r in ingest(hub))
+    """The rules' toy world (MAPPINGS, ROWS) under `tmp_path`, ingested once on `settings`' store."""
+    return build_fuse_world(settings, tmp_path, MAPPINGS, ROWS, folder="rules")
