@@ -35,7 +35,6 @@ from hub.ingest.repeats import SeenRecordIds, extract_row, record_key, version_o
 from hub.mapping import MappingSpec
 from hub.normalize.base import is_blank
 from hub.protect import Vault
-from hub.quality.gate import visible
 from hub.statements import QUARANTINE_COLUMNS, STATEMENT_COLUMNS, RecordRefs, build_statements
 from hub.store import tables
 from hub.store.bulk import existing_keys, insert_rows, timestamp_param
@@ -389,6 +388,8 @@ def _changed_back(conn: Connection, known: set[str]) -> set[str]:
     it lands once more, as the newest version, under an id of its own (the raw zone keeps A, B, A in order)."""
     if not known:
         return set()
+    from hub.quality.gate import visible  # here, not above: hub.quality.gate imports hub.ingest
+
     k, n = tables.raw_record.alias("k"), tables.raw_record.alias("n")
     query = (sa.select(k.c.id, k.c.content_hash, n.c.content_hash, n.c.extracted_at, n.c.id)
              .join(n, (n.c.source == k.c.source) & (n.c.source_record_id == k.c.source_record_id)
