@@ -30,7 +30,7 @@ from connectors.registry import create_connector
 from hub.alerts import raise_alert
 from hub.errors import ConfigurationError, HubError
 from hub.ingest import BatchCounts, IngestResult, ingest_source, record_failed_start
-from hub.ingest.parallel import machine_cores
+from hub.ingest.parallel import machine_cores, watch_parent
 from hub.keys import open_vault
 from hub.mapping import MappingFile, MappingSet, MappingSpec, load_mappings
 from hub.private_files import secure_home
@@ -241,7 +241,8 @@ def _ingest_specs(hub: Hub, chosen: list[MappingSpec], on_batch: Callable[[str, 
             return [ingest_one(hub, spec, on_batch, empty_store, lookup=lookup, workers=workers) for spec in chosen]
         at_once = min(workers, len(chosen))
         context = multiprocessing.get_context("spawn")   # no inherited engine connections or threads
-        pool = ProcessPoolExecutor(max_workers=at_once, mp_context=context)
+        pool = ProcessPoolExecutor(max_workers=at_once, mp_context=context, initializer=watch_parent,
+                                   initargs=(os.getpid(),))
         try:
             futures = [pool.submit(_ingest_in_worker, hub.settings, spec, empty_store, max(1, workers // at_once))
                        for spec in chosen]

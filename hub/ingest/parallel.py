@@ -38,12 +38,19 @@ _spec: MappingSpec | None = None
 _vault: Vault | None = None
 
 
-def _start_worker(spec: MappingSpec, vault: Vault) -> None:
+def _start_worker(spec: MappingSpec, vault: Vault, parent: int) -> None:
     global _spec, _vault
     _spec, _vault = spec, vault
     young, middle, old = gc.get_threshold()   # as the ingesting process does (hub.ingest.runner)
     gc.set_threshold(young, middle, max(old, 1_000_000))
-    threading.Thread(target=_end_with_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
+    watch_parent(parent)
+
+
+def watch_parent(parent: int) -> None:
+    """Make this spawned worker end when `parent`, the process that spawned it, is gone (a killed `hub ingest`):
+    a worker pool's processes otherwise wait on its queue forever. The pid is passed in, not read here: a
+    parent killed while the worker was still starting would leave it watching its new parent, init."""
+    threading.Thread(target=_end_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
 
 
 def _end_with_parent(parent: int) -> None:
@@ -72,7 +79,7 @@ class BatchBuilders:
         self._batches += 1
         if self._pool is None and self.workers > 1 and self._batches > 1:
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_start_worker, initargs=(self.spec, self.vault))
+                                             initializer=_start_worker, initargs=(self.spec, self.vault, os.getpid()))
             log.info("source %s: building batches in %d processes", self.spec.source, self.workers)
         if self._pool is not None:
             return self._pool.submit(_build, records, self.run_id)
