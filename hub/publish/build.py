@@ -175,7 +175,7 @@ def house_scopes(engine: Engine, golden: pd.DataFrame) -> dict[str, set[str]]:
     for house, values in zip(wide.index, wide.to_dict("records"), strict=True):
         found = scoped.setdefault(house, set())
         for level in SCOPE_PLACES:
-            own_id = own.at[house, level] if level in own else None
+            own_id = own.at[house, level]
             if isinstance(own_id, str) and own_id in kind:
                 found.add(own_id)
             name = values.get(attribute_of[level])
