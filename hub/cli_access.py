@@ -253,7 +253,8 @@ def _resident_entities(hub: Hub, id_number: str) -> list[str]:
 def audit_log(
     entity: Annotated[list[str] | None, typer.Option("--entity", help="entity id (repeat)")] = None,
     resident: Annotated[str | None, typer.Option("--resident", help="a person's resident ID number: who looked "
-                                                 "at them (needs a published read model)")] = None,
+                                                 "at them (needs a published read model), and every 核验 try "
+                                                 "about that number")] = None,
     actor: Annotated[str | None, typer.Option(help="client id of an app, or an operator's login")] = None,
     since: Annotated[str | None, typer.Option(help="from this date or time (UTC)")] = None,
     until: Annotated[str | None, typer.Option(help="before this date or time (UTC)")] = None,
@@ -261,16 +262,20 @@ def audit_log(
 ) -> None:
     """Who read or changed what, newest first: by entity (or resident), by app, by period."""
     from hub.audit import query, record
+    from hub.verify.claims import Claim, subject_hash
 
     hub, keys, operator = _open()
     entity_ids = list(entity or [])
+    subjects: list[str] | None = None
     if resident is not None:
         found = _resident_entities(hub, resident)
         if not found:
-            console.print("no published person holds that ID number (`hub resolve` publishes them)")
+            console.print("no published person holds that ID number (`hub resolve` publishes them); "
+                          "核验 tries about it are listed still")
         entity_ids += found
+        subjects = [subject_hash(hub.vault, Claim("resident", resident_id=resident))]
     filtered = entity is not None or resident is not None
-    page = query(hub.engine, entity_ids=entity_ids if filtered else None, actor=actor,
+    page = query(hub.engine, entity_ids=entity_ids if filtered else None, subjects=subjects, actor=actor,
                  since=_when(since, "--since"), until=_when(until, "--until"), limit=limit)
     record(hub.engine, keys, operator, "hub audit log", entity_ids=entity_ids,
            detail={"actor": actor, "since": since, "until": until, "by_resident": resident is not None,

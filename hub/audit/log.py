@@ -93,25 +93,32 @@ def _after_cursor(cursor: str) -> int:
 
 
 def query(engine: Engine, *, entity_id: str | None = None, entity_ids: Iterable[str] | None = None,
-          actor: str | None = None,
+          subjects: Iterable[str] | None = None, actor: str | None = None,
           since: datetime | None = None, until: datetime | None = None, limit: int = 100,
           cursor: str | None = None) -> AuditPage:
     """Rows newest first (sealed or not yet): those naming `entity_id` or any of `entity_ids` ("who looked at
     this person": a person's id and the ids merged into it),
     of `actor`, in [since, until). Index lookups (audit_entity.entity_id, audit_log.at / actor, at), a page
-    at a time; rows not sealed yet, whose index rows the seal writes, by their `entity_ids`."""
+    at a time; rows not sealed yet, whose index rows the seal writes, by their `entity_ids`.
+
+    `subjects` widens the entity filter to the 核验 tries about a subject (hub.verify.claims.subject_hash, in the
+    row's detail): a try names no entity, since a false claim may be about nobody. Those rows are found by a
+    scan of the detail text, so an operator narrows the period on a large log."""
     if not 1 <= limit <= MAX_PAGE:
         raise AuditQueryError(f"limit must be between 1 and {MAX_PAGE}")
     a = tables.audit_log.c
     stmt = sa.select(tables.audit_log)
-    if entity_id is not None or entity_ids is not None:
+    if entity_id is not None or entity_ids is not None or subjects is not None:
         ids = [*(entity_ids or ()), *([entity_id] if entity_id is not None else [])]
         e = tables.audit_entity.c
         # Sealed rows by their entity index; rows not sealed yet (the index is written by the seal) by the ids
         # their own `entity_ids` column names, as JSON strings.
         named = [a.entity_ids.contains(f'"{i}"', autoescape=True) for i in ids]
         pending = sa.select(a.id).where(a.seq.is_(None), sa.or_(sa.false(), *named))
-        stmt = stmt.where(a.id.in_(sa.union(sa.select(e.log_id).where(e.entity_id.in_(ids)), pending)))
+        # The detail is canonical compact JSON (hub.audit.chain), so a subject is always `"subject":"<hash>"`.
+        tried = sa.select(a.id).where(sa.or_(sa.false(), *(
+            a.detail.contains(f'"subject":"{h}"', autoescape=True) for h in subjects or ())))
+        stmt = stmt.where(a.id.in_(sa.union(sa.select(e.log_id).where(e.entity_id.in_(ids)), pending, tried)))
     if actor is not None:
         stmt = stmt.where(a.actor == actor)
     if since is not None:

@@ -363,6 +363,11 @@ def test_hub_verify_answers_yes_or_no_and_is_audited(fused: FusedDistrict) -> No
                             .order_by(a.id.desc()).limit(2)).all()
     assert [json.loads(r.detail)["match"] for r in reversed(rows)] == [True, False]
     assert not any((right.resident_id or "") in str(r.detail) for r in rows)
+    for claim in (right, wrong):     # who tried claims about this number: found by its keyed hash, both answers
+        log = CliRunner().invoke(app, ["audit", "log", "--resident", claim.resident_id or "", "--limit", "1000"],
+                                 env={**env, "COLUMNS": "400"})
+        tries = sum(c.resident_id == claim.resident_id for c in (right, wrong))
+        assert log.exit_code == 0 and log.output.count("hub verify resident") == tries, log.output
     missing = CliRunner().invoke(app, ["verify", "resident", "--id-number", "1"], env=env)
     assert missing.exit_code == 2 and "--name" in missing.output
 
