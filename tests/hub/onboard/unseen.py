@@ -36,6 +36,7 @@ from openpyxl import Workbook
 from stdnum.cn import ric, uscc
 
 import schemas
+from hub.errors import MappingError
 from hub.mapping import MappingSpec, load_mapping
 from hub.mapping.conditions import Condition
 from hub.onboard import compare, locate_file, render, suggest_mapping
@@ -817,13 +818,20 @@ def generate(out: Path, index: int, seed: int, rows: int = 120, vocabulary: str 
 
 def measure(export: Export, *, sample_rows: int = 500) -> Comparison:
     """Suggest a draft for the export as an operator would (the district code is all they type), then compare
-    it with the final mapping."""
+    it with the final mapping. A draft that does not load counts every column wrong, and as many changed lines
+    as the loader names (a lower bound: what is wrong beyond them is not counted)."""
     ref = locate_file(export.path, base_dir=export.path.parent)
     sample = ref.sample(sample_rows)
     draft = suggest_mapping(ref, sample, source_id=export.final.source, district_code=DISTRICT_CODE)
     draft_path = export.path.with_suffix(".draft.yaml")
     draft_path.write_text(render(draft), encoding="utf-8")
-    return compare(load_mapping(draft_path), export.final, sample)
+    try:
+        loaded = load_mapping(draft_path)
+    except MappingError as error:      # the operator must edit before anything works: no column is right
+        columns = [c for c in sample.columns if c != "_sheet"]
+        lines = len({problem.line for problem in error.problems})
+        return Comparison(export.final.source, len(columns), 0, ["(draft does not load)", *columns], lines)
+    return compare(loaded, export.final, sample)
 
 
 def run(out: Path, exports: int, seed: int, rows: int = 120,
