@@ -74,6 +74,9 @@ def weigh(target: Target, header_score: float, profile: Profile) -> tuple[float,
     if target.attribute == "name" and profile.share("credit_code", "date", "datetime", "number",
                                                     *PERSONAL_KINDS) >= 0.8:
         return header_score * 0.55, "but its values are codes, numbers or dates, not names"
+    if target.kind == "attribute" and target.attribute in _CODED and (
+            profile.share("datetime") >= 0.8 or (profile.unique and profile.share("date") >= 0.8)):
+        return header_score * 0.55, "but its values are timestamps or distinct dates, as no code or grade is"
     if ((target.kind == "address" or target.attribute in _PLACES) and target.kind != "local_id"
             and profile.share("date", "datetime", "number") >= 0.8):
         return header_score * 0.55, "but its values are dates or bare numbers, as no address or place name is"
@@ -180,7 +183,10 @@ def _from_values(profile: Profile, birth_match: float) -> list[Candidate]:
     return out
 
 
-_TENURE = {"owns": ("业主", "产权人", "房主", "owner"), "rents": ("租户", "承租人", "租客", "承租", "tenant", "renter"),
+_CODED = ("level", "status", "situation_type", "gender", "ethnicity", "population_type")
+"""Attributes that hold one of a few codes or words: a column of distinct dates or times is none of them."""
+_TENURE = {"owns": ("业主", "产权人", "房主", "自住", "自有", "owner", "self-occupied", "owner-occupied"),
+           "rents": ("租户", "承租人", "租客", "承租", "租住", "租用", "tenant", "renter", "leased", "rented"),
            "resides_at": ("家属", "同住", "共同居住", "亲属", "借住", "family", "occupant")}
 _WEAK_STATUS = Entry((Target.parse("situation.status"),), (), weak=True)
 

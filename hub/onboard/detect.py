@@ -75,6 +75,8 @@ def _date_kinds(value: str) -> set[str]:
         return kinds
     if value.isdigit() and len(value) not in (8, 14):
         return kinds   # 1, 01, 1502: a code or a number, which the date parser would read as a serial
+    if value.isdigit() and len(value) == 14:       # 20240307153000: a timestamp written without separators
+        return {"date", "datetime"} if _ok("datetime", value) else kinds
     result = NORMALIZERS["date"](value)
     if result.ok:
         kinds.add("date")

@@ -327,11 +327,27 @@ def _match_header(header: str) -> tuple[HeaderMatch, ...]:
         if close is not None:
             for entry, spelling in listed[close[0]]:
                 add(entry, 0.6, f"header {header!r} is close to {spelling!r}")
-    return tuple(sorted(_someone_else(header, key, found.values()), key=lambda m: -m.score))
+    matches = _someone_else(header, key, _passive(header, key, list(found.values())))
+    return tuple(sorted(matches, key=lambda m: -m.score))
 
 
-_EMERGENCY = ("紧急", "emergency")
-"""Words of an emergency contact's columns: another person's name and phone, never the row's person's."""
+_PASSIVE = re.compile(r"^被[\u4e00-\u9fff]{1,4}人(姓名|名字|名称)?$")
+"""被登记人, 被保险人, 被救助人姓名: the person the business is done to, the row's own person, whereas 登记人 alone is
+the clerk who did it."""
+
+
+def _passive(header: str, key: str, found: list[HeaderMatch]) -> list[HeaderMatch]:
+    if not _PASSIVE.match(key):
+        return found
+    name = next(e for e in entries() if str(e.targets[0]) == "person.name")
+    return [*(m for m in found if m.entry.targets[0].kind != "unmapped"),
+            HeaderMatch(name, 0.86, f"header {header!r} names the person the business is done to (被…人)")]
+
+
+_EMERGENCY = ("紧急", "监护")
+_EMERGENCY_TOKENS = {"emergency", "guardian"}
+"""Words of an emergency contact's or a guardian's columns (紧急联系人, 监护人电话, guardianName): another
+person's name and phone, never the row's person's."""
 _CONTACT_PERSON = ("联系人",)
 _PERSON_SELF = ("name", "phone")
 
@@ -346,10 +362,12 @@ def _someone_else(header: str, key: str, found: Any) -> list[HeaderMatch]:
                                         for t in m.entry.targets)]
     if not person:
         return matches
-    if any(w in key for w in _EMERGENCY[:1]) or _EMERGENCY[1] in tokens:
+    readings = " ".join(m.how for m in person)       # a pinyin header's reading (JHRXM: 监护人姓名)
+    if any(w in key or w in readings for w in _EMERGENCY) or _EMERGENCY_TOKENS & tokens:
         other = next(e for e in entries() if e.targets[0].kind == "unmapped" and "emergency" in e.note)
         return [*(m for m in matches if m not in person),
-                HeaderMatch(other, 0.9, f"header {header!r} names an emergency contact, another person than the row's")]
+                HeaderMatch(other, 0.9, f"header {header!r} names an emergency contact or a guardian, another "
+                                        "person than the row's")]
     if any(w in key for w in _CONTACT_PERSON) or {"contact", "person"} <= tokens:
         return [m if m not in person else HeaderMatch(m.entry, m.score - 0.2, m.how + " (a contact person: a column "
                                                       "naming the row's own person comes first)") for m in matches]

@@ -18,7 +18,9 @@ from hub.mapping.conditions import Condition
 from hub.onboard.assemble import Assembly, AttrKey, EntityKey, Placed, attribute_order
 from hub.onboard.draft import DraftEntity, DraftField
 
-_OWNER, _TENANT = ("业主", "产权", "房主", "owner"), ("租户", "承租", "tenant", "租客", "renter")
+_OWNER = ("业主", "产权", "房主", "自住", "自有", "owner", "self-occupied", "owner-occupied")
+_TENANT = ("租户", "承租", "tenant", "租客", "租住", "租用", "renter", "leased", "rented")
+"""Words of a role column's values: the person owns the house (自住: lives in their own), or rents it."""
 _ORG_PREDICATES = {"employer": "employed_by", "care_home": "cared_for_by", "property_company": "served_by",
                    "membership": "member_of"}
 """The relation of the row's person to an organization, by the organization's role in the row."""

@@ -10,6 +10,7 @@ department and the attributes schemas/ names it authoritative for.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from itertools import combinations
 from typing import Any
 
@@ -92,10 +93,13 @@ def _table_with_proposals(placed: Placed, table: str, codes: list[str]) -> None:
     if not proposals:
         placed.extra["map"] = table
         return
-    placed.extra["map"] = {c: (lookup(c) or proposals.get(c) or c) for c in sorted(codes, key=_code_order)}
+    placed.extra["map"] = {c: value for c in sorted(codes, key=_code_order)
+                           if (value := lookup(c) or proposals.get(c)) is not None}
     placed.evidence += (f"; the sample holds {', '.join(repr(c) for c in proposals)}, which {table} lacks: the map is "
                         f"{table} for the codes seen plus a proposed "
                         + ", ".join(f"{c}: {v}" for c, v in proposals.items()) + " (confirm it)")
+    if unknown := [c for c in missing if c not in proposals]:      # never a value the attribute does not allow
+        placed.evidence += f"; not understood, left out of the map: {', '.join(unknown[:6])}"
 
 
 def _code_order(code: str) -> tuple[int, int, str]:
@@ -204,14 +208,14 @@ def _record_id(asm: Assembly, ref: SourceRef, sample: Sample, sheets: bool) -> t
                                     "ids are stored in clear: not used as the record id")
     unique = {c for c, p in asm.profiles.items() if p.unique and c not in personal}
     totals = _total_rows(sample)
-    if totals:                # a 合计 row under the data fills no id: the ids above it still tell the rows apart
+    if totals:                # a 合计 or 制表人 line under the data fills no id: the ids above still tell rows apart
         unique |= {c for c in asm.profiles if c not in personal and _unique_beside(sample, c, totals)}
     n = max((p.rows for p in asm.profiles.values()), default=0)
     if ref.keys and all(k in asm.profiles and k not in personal for k in ref.keys):
         return list(ref.keys), "the table's primary key"
     prefix = ["_sheet"] if sheets else []
     sheet_note = "; _sheet: rows are numbered per sheet" if sheets else ""
-    counts = {c for c in asm.profiles if _running_count(sample, c)}
+    counts = {c for c in asm.profiles if _running_count(sample, c, totals)}
     timely = {c for c, p in asm.profiles.items() if p.share("date", "datetime", "excel_serial", "address") >= 0.5}
     named = {c for c, _, _ in asm.record_ids}
     business = [c for c, p in asm.profiles.items() if c in unique and c not in counts | timely | set(asm.consumed)
@@ -240,13 +244,13 @@ def _record_id(asm: Assembly, ref: SourceRef, sample: Sample, sheets: bool) -> t
                                 "rows (rows repeat): name the column(s) that identify a record")
 
 
-def _running_count(sample: Sample, column: str) -> bool:
+def _running_count(sample: Sample, column: str, skipped: Collection[int] = ()) -> bool:
     """The column counts the rows (1, 2, 3 …, per sheet): a row number, not a business id such as MZ2024…
 
     A row number names no record: it changes when the export is sorted or filtered, so any other column that
     tells the rows apart (对象识别号, insuree_no) is the record id before it, whatever its header says."""
-    values = [str(v).strip().removesuffix(".0") for v in sample.values(column)
-              if not is_blank(v) and not _TOTAL.fullmatch(str(v).strip())]
+    values = [str(v).strip().removesuffix(".0") for i, v in enumerate(sample.values(column))
+              if i not in skipped and not is_blank(v) and not _TOTAL.fullmatch(str(v).strip())]
     if len(values) < 3 or not all(v.isdigit() for v in values):
         return False
     numbers = sorted(int(v) for v in values)
@@ -258,10 +262,16 @@ _TOTAL = re.compile(r"(合\s*计|总\s*计|小\s*计|共\s*计|总数|total|subt
 
 
 def _total_rows(sample: Sample) -> set[int]:
-    """Rows that are a totals line under the data (合计 in some cell, in the last rows of the sample)."""
+    """Rows that are a line under the data, in the last rows of the sample: a totals line (合计 in some cell), or
+    a line that fills one or two cells of a wide table whose rows fill most (制表人：… 审核人：…, a note)."""
     rows = sample.rows
     tail = range(max(0, len(rows) - 3), len(rows))
-    return {i for i in tail if any(isinstance(v, str) and _TOTAL.fullmatch(v.strip()) for v in rows[i].values())}
+    width = len(sample.columns)
+    filled = [sum(1 for v in row.values() if not is_blank(v)) for row in rows]
+    typical = sorted(filled)[len(filled) // 2] if filled else 0
+    sparse = {i for i in tail if width >= 6 and filled[i] <= 2 < typical and 2 * typical >= width}
+    return sparse | {i for i in tail if any(isinstance(v, str) and _TOTAL.fullmatch(v.strip())
+                                            for v in rows[i].values())}
 
 
 def _unique_beside(sample: Sample, column: str, skipped: set[int]) -> bool:

@@ -46,7 +46,18 @@ def value_map(attribute: str, codes: Iterable[str]) -> tuple[dict[str, str], lis
             unknown.append(code)
         else:
             mapped[code] = value
-    return mapped, unknown
+    return _pauses(attribute, mapped), unknown
+
+
+def _pauses(attribute: str, mapped: dict[str, str]) -> dict[str, str]:
+    """An ending word that can also be a pause (停发: the payment stops, the case need not) is the pause where
+    the column holds no pause word and another value ends the case for good (正常享受 / 停发 / 退出)."""
+    words = _data().get("pause_unless_paused_elsewhere", {}).get(attribute, [])
+    soft = [c for c, v in mapped.items() if v == "ended" and any(lookup_key(w) in lookup_key(c) for w in words)]
+    hard = [c for c, v in mapped.items() if v == "ended" and c not in soft]
+    if soft and hard and "suspended" not in mapped.values():
+        return {c: "suspended" if c in soft else v for c, v in mapped.items()}
+    return mapped
 
 
 def department_scores(texts: Iterable[str]) -> dict[str, int]:
