@@ -1,0 +1,121 @@
+"""Collect once, use many, on a fused demo district (SQLite and PostgreSQL), through the API.
+
+Prefill masks by clearance (the one masking function); consumer A writes back a value the hub lacked and one
+that contradicts a department's; after the next fusion run consumer B's prefill serves the first with its
+lineage (grid collection, 网格, when), and the second shows up as a conflict while the department's value
+stays golden.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+import schemas
+from hub.access.policy import Policy
+from hub.forms.served import served_shares
+from hub.forms.writeback import hub_forms
+from hub.pipeline import resolve
+from hub.store import tables
+from hub.views import open_reader
+from hub.forms import prefill
+from tests.hub.api.conftest import FusedDistrict, register
+
+FULL = Policy(actor="test", role="operator", purpose="测试", clearance=schemas.Sensitivity.highly_sensitive,
+              entity_types=frozenset(schemas.entity_types()))
+
+
+def _person(district: FusedDistrict, form_id: str, wanted: str) -> tuple[str, dict[str, dict[str, object]]]:
+    """A person whose prefill of the form fills name, ID, birth date and address and lacks `wanted`."""
+    form = hub_forms(district.settings).get(form_id)
+    g = tables.golden_value.c
+    with district.hub.engine.connect() as conn:
+        ids = [row[0] for row in conn.execute(sa.select(g.entity_id).where(
+            g.entity_type == "person", g.attribute == "birth_date").order_by(g.entity_id))]
+        reader = open_reader(conn, district.hub.vault)
+        for entity_id in ids:
+            found = prefill(reader, FULL, form, entity_id)
+            if found is None or not hasattr(found, "fields"):
+                continue
+            fields = {f.key: f.model_dump(mode="json") for f in found.fields}
+            if wanted in found.to_collect and all(fields[k]["status"] == "filled"
+                                                  for k in ("name", "id_number", "birth_date", "address")):
+                return entity_id, fields
+    raise AssertionError("no person fits")
+
+
+def _prefill(client: TestClient, headers: dict[str, str], form: str, entity_id: str) -> dict[str, dict[str, object]]:
+    response = client.get(f"/api/v1/forms/{form}/persons/{entity_id}", headers=headers)
+    assert response.status_code == 200, response.text
+    return {f["key"]: f for f in response.json()["fields"]}
+
+
+def test_prefill_is_masked_by_clearance_and_audited(district: FusedDistrict) -> None:
+    entity_id, full = _person(district, "floating_registration", "education")
+    with TestClient(district.app, raise_server_exceptions=False) as client:
+        seen = {level: _prefill(client, register(district, level).token(client), "floating_registration", entity_id)
+                for level in ("public", "internal", "highly_sensitive")}
+        listed = client.get("/api/v1/forms", headers=register(district, "public").token(client))
+    assert {f["id"] for f in listed.json()} >= {"elderly_allowance", "floating_registration", "disability_allowance"}
+    real_id = str(full["id_number"]["value"])
+    assert seen["highly_sensitive"]["id_number"] == {**full["id_number"]}
+    for level in ("public", "internal"):
+        shown = seen[level]["id_number"]
+        assert shown["mode"] == "masked" and shown["value"] != real_id and str(shown["value"]).endswith(real_id[-4:])
+        assert shown["department"] == "public_security" and shown["as_of"] is not None
+    assert seen["public"]["name"]["mode"] == "masked" and seen["internal"]["name"]["mode"] == "clear"
+    assert seen["internal"]["ethnicity"]["status"] in ("withheld", "to_collect")   # sensitive: never in clear
+    assert seen["highly_sensitive"]["education"]["status"] == "to_collect"
+    with district.hub.engine.connect() as conn:
+        a = tables.audit_log.c
+        rows = conn.execute(sa.select(a.status, a.fields).where(
+            a.action == "GET /api/v1/forms/{form_id}/persons/{entity_id}")).all()
+    assert len(rows) >= 3 and all(row.status == 200 for row in rows)
+    assert any("person.resident_id" in str(row.fields) and "masked" in str(row.fields) for row in rows)
+    assert real_id not in json.dumps([str(row.fields) for row in rows])
+
+
+def test_collected_once_then_served_to_another_app_with_lineage_and_conflict(district: FusedDistrict) -> None:
+    entity_id, before = _person(district, "floating_registration", "education")
+    department_birth = str(before["birth_date"]["value"])
+    contradicting = (datetime.fromisoformat(department_birth) - timedelta(days=400)).date().isoformat()
+    with TestClient(district.app, raise_server_exceptions=False) as client:
+        a = register(district, "internal").token(client)
+        sent = datetime.now(UTC)
+        response = client.post("/api/v1/forms/floating_registration/submissions", headers=a, json={
+            "subject_id": entity_id, "collector": "网格员 测试", "values": {"education": "大学本科",
+                                                                      "birth_date": contradicting}})
+        assert response.status_code == 202, response.text
+        receipt = response.json()
+        assert receipt["gate"] == "published" and receipt["statements"] >= 1 and not receipt["published"]
+        resolve(district.hub)                       # the next fusion run, as the fusion DAG would run it
+        b = register(district, "sensitive").token(client)
+        after = _prefill(client, b, "floating_registration", entity_id)
+        lineage = client.get(f"/api/v1/persons/{entity_id}/lineage", headers=b, params={"attribute": "education"})
+    education = after["education"]
+    assert education["status"] == "filled" and education["value"] == "大学本科"
+    assert education["source"] == "grid_collection" and education["department"] == "grid"
+    assert datetime.fromisoformat(str(education["as_of"])) >= sent - timedelta(seconds=5)
+    claims = lineage.json()["claims"]
+    assert [(c["source"], c["department"], c["chosen"]) for c in claims] == [("grid_collection", "grid", True)]
+    assert claims[0]["record_key"].startswith(f"grid_collection|{receipt['submission_id']}")
+    assert after["birth_date"]["value"] == department_birth            # the department's value stays golden
+    with district.hub.engine.connect() as conn:
+        c = tables.conflict.c
+        conflict = conn.execute(sa.select(c.sources, c.distinct_values).where(
+            c.entity_id == entity_id, c.attribute == "birth_date")).one()
+    assert "grid_collection" in conflict.sources and conflict.distinct_values >= 2
+
+
+def test_share_served_per_form(district: FusedDistrict) -> None:
+    with district.hub.engine.connect() as conn:
+        shares = {s.form: s for s in served_shares(open_reader(conn, district.hub.vault),
+                                                   hub_forms(district.settings).require_ok())}
+    assert set(shares) == {"elderly_allowance", "floating_registration", "disability_allowance"}
+    for share in shares.values():
+        assert 0 < share.share <= 1 and share.persons > 0
+        by_key = {f.key: f.filled for f in share.fields}
+        assert by_key["name"] >= by_key["id_number"] > 0
