@@ -97,7 +97,7 @@ class FormTemplate(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,62}$")
     title: Texts
     description: Texts | None = None
-    subject: Literal["person"] = SUBJECT
+    subject: Literal["person"] = "person"
     fields: list[FormField] = Field(min_length=1)
 
     def field(self, key: str) -> FormField | None:

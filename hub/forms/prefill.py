@@ -23,7 +23,7 @@ from hub.store.steps import Query, Steps, run_steps
 from hub.views.entity import view_of
 from hub.views.gather import Gathered, gather_steps, visible_at
 from hub.views.reader import Reader, relation_allowed, show, utc
-from schemas.forms import FormPrefill, PrefilledField
+from schemas.forms import FieldStatus, FormPrefill, PrefilledField
 from schemas.views import Disclosure, EntityView, Moved
 
 _V, _C = tables.pub_value, tables.pub_claim
@@ -104,18 +104,21 @@ def _situation_type(reader: Reader, gathered: Gathered, entity_id: str) -> str |
 def _field(reader: Reader, policy: Policy, item: FormField, person_id: str, ends: dict[str, str | None],
            values: dict[tuple[str, str], Any], disclosed: Disclosure) -> PrefilledField:
     bind = item.bind
-    base = {"key": item.key, "label": item.label.zh, "bind": bind.text, "required": item.required}
+
+    def made(status: FieldStatus, **shown: Any) -> PrefilledField:
+        return PrefilledField(key=item.key, label=item.label.zh, bind=bind.text, required=item.required,
+                              status=status, **shown)
+
     entity_id = person_id if bind.kind == "attribute" else ends.get(_end_key(item))
     if entity_id == _UNSEEN or not policy.allows_field(bind.entity_type, bind.attribute):
-        return PrefilledField(**base, status="withheld")
+        return made("withheld")
     row = values.get((entity_id, bind.attribute)) if entity_id is not None else None
     if row is None:
-        return PrefilledField(**base, status="to_collect")
+        return made("to_collect")
     shown = show(reader, policy, bind.entity_type, bind.attribute, row.value, row.value_enc, disclosed, row.source,
                  row.sources)
     if shown is None or shown.mode == "withheld":
-        return PrefilledField(**base, status="withheld", mode="withheld" if shown is not None else None)
+        return made("withheld", mode="withheld" if shown is not None else None)
     disclosed.add(entity_id)
-    return PrefilledField(**base, status="filled", value=shown.value, mode=shown.mode, source=shown.source,
-                          department=row.department, as_of=utc(row.last_seen) if row.last_seen else None,
-                          entity_id=entity_id)
+    return made("filled", value=shown.value, mode=shown.mode, source=shown.source, department=row.department,
+                as_of=utc(row.last_seen) if row.last_seen else None, entity_id=entity_id)

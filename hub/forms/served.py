@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from hub.forms.model import FormTemplate
-from hub.views.reader import Reader, now_visible
 from hub.store import tables
+from hub.views.reader import Reader, now_visible
 from schemas.forms import FieldShare, FormShare
 
 _E, _V, _R = tables.pub_entity, tables.pub_value, tables.pub_relation

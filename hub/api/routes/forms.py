@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path as PathParam
+from fastapi import APIRouter
+from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.deps import ApiCall, Context, Gate
 from hub.api.gateway import Call, Gateway
 from hub.api.models import ENTITY_ID_PATTERN
-from hub.api.problems import ApiProblem, documented
+from hub.api.problems import documented
 from hub.api.routes.entities import MOVED
 from hub.errors import FormError
 from hub.forms import FormSet, FormTemplate, prefill_steps

@@ -16,12 +16,12 @@ from fastapi.testclient import TestClient
 
 import schemas
 from hub.access.policy import Policy
+from hub.forms import prefill
 from hub.forms.served import served_shares
 from hub.forms.writeback import hub_forms
 from hub.pipeline import resolve
 from hub.store import tables
 from hub.views import open_reader
-from hub.forms import prefill
 from tests.hub.api.conftest import FusedDistrict, register
 
 FULL = Policy(actor="test", role="operator", purpose="测试", clearance=schemas.Sensitivity.highly_sensitive,
@@ -42,7 +42,7 @@ def _person(district: FusedDistrict, form_id: str, wanted: str) -> tuple[str, di
                 continue
             fields = {f.key: f.model_dump(mode="json") for f in found.fields}
             if wanted in found.to_collect and all(fields[k]["status"] == "filled"
-                                                  for k in ("name", "id_number", "birth_date", "address")):
+                                                  for k in ("name", "id_number", "hukou_address", "address")):
                 return entity_id, fields
     raise AssertionError("no person fits")
 
@@ -80,14 +80,14 @@ def test_prefill_is_masked_by_clearance_and_audited(district: FusedDistrict) -> 
 
 def test_collected_once_then_served_to_another_app_with_lineage_and_conflict(district: FusedDistrict) -> None:
     entity_id, before = _person(district, "floating_registration", "education")
-    department_birth = str(before["birth_date"]["value"])
-    contradicting = (datetime.fromisoformat(department_birth) - timedelta(days=400)).date().isoformat()
+    department_hukou = before["hukou_address"]["value"]
+    contradicting = "新疆维吾尔自治区喀什地区喀什市人民路街道人民东路8号"
     with TestClient(district.app, raise_server_exceptions=False) as client:
         a = register(district, "internal").token(client)
         sent = datetime.now(UTC)
         response = client.post("/api/v1/forms/floating_registration/submissions", headers=a, json={
             "subject_id": entity_id, "collector": "网格员 测试", "values": {"education": "大学本科",
-                                                                      "birth_date": contradicting}})
+                                                                      "hukou_address": contradicting}})
         assert response.status_code == 202, response.text
         receipt = response.json()
         assert receipt["gate"] == "published" and receipt["statements"] >= 1 and not receipt["published"]
@@ -102,11 +102,12 @@ def test_collected_once_then_served_to_another_app_with_lineage_and_conflict(dis
     claims = lineage.json()["claims"]
     assert [(c["source"], c["department"], c["chosen"]) for c in claims] == [("grid_collection", "grid", True)]
     assert claims[0]["record_key"].startswith(f"grid_collection|{receipt['submission_id']}")
-    assert after["birth_date"]["value"] == department_birth            # the department's value stays golden
+    assert after["hukou_address"]["value"] == department_hukou       # the department's value stays golden
+    assert after["hukou_address"]["source"] != "grid_collection"
     with district.hub.engine.connect() as conn:
         c = tables.conflict.c
         conflict = conn.execute(sa.select(c.sources, c.distinct_values).where(
-            c.entity_id == entity_id, c.attribute == "birth_date")).one()
+            c.entity_id == entity_id, c.attribute == "hukou_address")).one()
     assert "grid_collection" in conflict.sources and conflict.distinct_values >= 2
 
 
