@@ -82,7 +82,8 @@ def _ends(reader: Reader, policy: Policy, fields: Iterable[FormField], gathered:
             out[key] = _UNSEEN
             continue
         found = sorted((row for row in current if row.name == predicate and row.state == direction
-                        and row.entity_type == bind.entity_type), key=lambda r: (r.at is None, r.at), reverse=True)
+                        and row.entity_type == bind.entity_type),   # the newest relation first, undated last
+                       key=lambda r: (utc(r.at).timestamp() if r.at else float("-inf"), r.entity_id), reverse=True)
         if bind.kind == "situation":
             found = [row for row in found if _situation_type(reader, gathered, row.entity_id) == bind.situation]
         out[key] = found[0].entity_id if found else None

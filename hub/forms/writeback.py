@@ -15,6 +15,7 @@ person (read here, never shown to the caller) unless the collector gave them ane
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -36,6 +37,9 @@ from hub.views.reader import QueryError, open_reader
 from schemas.forms import SubmissionReceipt
 
 SOURCE = "grid_collection"
+_LANDING = threading.Lock()
+"""One grid collection ingest at a time in a process: each submission is a run of the source, and runs of one
+source that overlap would each move its watermark."""
 IDENTITY = ("name", "resident_id")
 MAX_VALUE = 500
 
@@ -105,8 +109,9 @@ def submit(hub: Hub, policy: Policy, form: FormTemplate, values: Mapping[str, st
     if not row.get("name"):
         raise QueryError("a person the hub does not know yet needs at least the name field")
     connector = SubmissionsConnector(SOURCE, spec.connector.settings).push([row], watermark=at.isoformat())
-    result = validate_batch(hub, spec, ingest_source(spec, connector, engine=hub.engine, vault=hub.vault,
-                                                     stale_after=hub.settings.stale_after))
+    with _LANDING:
+        result = validate_batch(hub, spec, ingest_source(spec, connector, engine=hub.engine, vault=hub.vault,
+                                                         stale_after=hub.settings.stale_after))
     if result.status != "succeeded":
         raise RuntimeError(f"the grid collection batch did not land: {result.error}")
     return SubmissionReceipt(submission_id=submission_id, record_key=f"{SOURCE}|{submission_id}", form=form.id,

@@ -22,14 +22,16 @@ from hub.forms.writeback import hub_forms
 from hub.pipeline import resolve
 from hub.store import tables
 from hub.views import open_reader
-from tests.hub.api.conftest import FusedDistrict, register
+from tests.hub.api.conftest import ALL_TYPES, FusedDistrict, register
 
+WITH_SITUATIONS = (*ALL_TYPES, "situation")
 FULL = Policy(actor="test", role="operator", purpose="测试", clearance=schemas.Sensitivity.highly_sensitive,
               entity_types=frozenset(schemas.entity_types()))
 
 
-def _person(district: FusedDistrict, form_id: str, wanted: str) -> tuple[str, dict[str, dict[str, object]]]:
-    """A person whose prefill of the form fills name, ID, birth date and address and lacks `wanted`."""
+def _person(district: FusedDistrict, form_id: str, wanted: str | None, filled: tuple[str, ...] = ("name", "id_number",
+            "hukou_address", "address")) -> tuple[str, dict[str, dict[str, object]]]:
+    """A person whose prefill of the form (all seen) fills the `filled` fields and lacks `wanted` (None: any)."""
     form = hub_forms(district.settings).get(form_id)
     g = tables.golden_value.c
     with district.hub.engine.connect() as conn:
@@ -41,8 +43,8 @@ def _person(district: FusedDistrict, form_id: str, wanted: str) -> tuple[str, di
             if found is None or not hasattr(found, "fields"):
                 continue
             fields = {f.key: f.model_dump(mode="json") for f in found.fields}
-            if wanted in found.to_collect and all(fields[k]["status"] == "filled"
-                                                  for k in ("name", "id_number", "hukou_address", "address")):
+            if (wanted is None or wanted in found.to_collect) and all(fields[k]["status"] == "filled"
+                                                                      for k in filled):
                 return entity_id, fields
     raise AssertionError("no person fits")
 
@@ -76,6 +78,23 @@ def test_prefill_is_masked_by_clearance_and_audited(district: FusedDistrict) -> 
     assert len(rows) >= 3 and all(row.status == 200 for row in rows)
     assert any("person.resident_id" in str(row.fields) and "masked" in str(row.fields) for row in rows)
     assert real_id not in json.dumps([str(row.fields) for row in rows])
+
+
+def test_situation_fields_need_the_clearance_of_the_situation(district: FusedDistrict) -> None:
+    entity_id, full = _person(district, "disability_allowance", None, ("name", "disability_level", "disability_status"))
+    with TestClient(district.app, raise_server_exceptions=False) as client:
+        internal = _prefill(client, register(district, "internal", WITH_SITUATIONS).token(client),
+                            "disability_allowance", entity_id)
+        sensitive = _prefill(client, register(district, "sensitive", WITH_SITUATIONS).token(client),
+                             "disability_allowance", entity_id)
+        no_type = _prefill(client, register(district, "highly_sensitive").token(client), "disability_allowance",
+                           entity_id)
+    for key in ("disability_level", "disability_status", "certificate_date"):   # applies_to is sensitive
+        assert internal[key]["status"] == "withheld" and internal[key]["value"] is None
+    assert sensitive["disability_level"] == full["disability_level"]
+    assert sensitive["disability_level"]["department"] in ("disabled_persons_federation", "civil_affairs")
+    assert internal["name"]["value"] == sensitive["name"]["value"] == full["name"]["value"]
+    assert no_type["disability_level"]["status"] == "withheld"       # situations outside the grant
 
 
 def test_collected_once_then_served_to_another_app_with_lineage_and_conflict(district: FusedDistrict) -> None:
@@ -120,3 +139,24 @@ def test_share_served_per_form(district: FusedDistrict) -> None:
         assert 0 < share.share <= 1 and share.persons > 0
         by_key = {f.key: f.filled for f in share.fields}
         assert by_key["name"] >= by_key["id_number"] > 0
+
+
+def test_cli_forms_list_and_prefill(district: FusedDistrict) -> None:
+    from typer.testing import CliRunner
+
+    from hub.cli import app
+
+    entity_id, full = _person(district, "floating_registration", None)
+    s = district.settings
+    env = {"HUB_DATABASE_URL": s.database_url, "HUB_SECRET_KEY": s.secret_key.get_secret_value() if hasattr(
+        s.secret_key, "get_secret_value") else str(s.secret_key), "HUB_HOME": str(s.home),
+        "HUB_MAPPINGS_DIR": str(s.mappings_dir), "HUB_FORMS_DIR": str(s.forms_dir), "COLUMNS": "200"}
+    listed = CliRunner().invoke(app, ["forms", "list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert "Share of form fields served from the hub" in listed.output and "高龄津贴申请" in listed.output
+    shown = CliRunner().invoke(app, ["forms", "prefill", "floating_registration", entity_id], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "served from the hub:" in shown.output and "public_security" in shown.output
+    assert str(full["id_number"]["value"]) not in shown.output          # the operator sees ID numbers masked
+    wrong = CliRunner().invoke(app, ["forms", "prefill", "no_such_form", entity_id], env=env)
+    assert wrong.exit_code == 1 and "no form 'no_such_form'" in wrong.output
