@@ -34,10 +34,10 @@ def shares(hub: Hub) -> list[FormShare]:
 
 
 def print_shares(found: list[FormShare]) -> None:
-    table = folding_table("form", "title", "fields", "served from the hub", "required fields served",
-                          title="Share of form fields served from the hub (every active person)")
+    table = folding_table("form", "title", "applicants", "fields", "served from the hub", "required fields served",
+                          title="Share of form fields served from the hub (over each form's applicants)")
     for share in found:
-        table.add_row(share.form, share.title, str(len(share.fields)), f"{share.share:.1%}",
+        table.add_row(share.form, share.title, str(share.persons), str(len(share.fields)), f"{share.share:.1%}",
                       f"{share.required_share:.1%}")
     console.print(table)
 

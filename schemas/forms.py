@@ -83,7 +83,7 @@ class FieldShare(BaseModel):
 class FormShare(BaseModel):
     form: str
     title: str
-    persons: int
+    persons: int = Field(description="the form's applicants (`applicants` in the template) among active persons")
     fields: list[FieldShare]
     share: float = Field(description="filled (person, field) pairs / (persons × fields)")
     required_share: float = Field(description="the same over the required fields")

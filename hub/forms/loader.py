@@ -74,6 +74,10 @@ class _Problems:
 def _check(form: FormTemplate, path: Path, columns: Collection[str] | None, problems: _Problems) -> None:
     if form.id != path.stem:
         problems.add(["id"], f"the form id {form.id!r} must be the file's name ({path.stem!r})")
+    if form.applicants is not None and form.applicants.situation is not None \
+            and form.applicants.situation not in [s.value for s in SituationType]:
+        problems.add(["applicants", "situation"], f"unknown situation type {form.applicants.situation!r}"
+                     + suggest(form.applicants.situation, [s.value for s in SituationType]))
     seen: dict[str, int] = {}
     situations = sorted({str(f.bind.situation) for f in form.fields if f.bind.kind == "situation"})
     if len(situations) > 1:

@@ -93,12 +93,22 @@ class FormField(_Strict):
         return data
 
 
+class Applicants(_Strict):
+    """Who the form is for, for the share of fields served (hub.forms.served); every person when left out.
+    Conditions given together must all hold."""
+
+    situation: str | None = Field(default=None, description="persons with a situation of this type (disability)")
+    min_age: int | None = Field(default=None, ge=0, le=150, description="persons at least this old (birth_date)")
+    population_type: Literal["registered", "floating"] | None = None
+
+
 class FormTemplate(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,62}$")
     title: Texts
     description: Texts | None = None
     subject: Literal["person"] = "person"
     fields: list[FormField] = Field(min_length=1)
+    applicants: Applicants | None = None
 
     def field(self, key: str) -> FormField | None:
         return next((f for f in self.fields if f.key == key), None)

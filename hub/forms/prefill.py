@@ -49,7 +49,8 @@ def prefill_steps(reader: Reader, policy: Policy, form: FormTemplate, person_id:
     if not isinstance(view, EntityView) or view.entity_type != "person":
         return view if isinstance(view, Moved) else None
     ends = _ends(reader, policy, form.fields, gathered)
-    rows = yield Query(_VALUES, {"version": reader.version, "ids": sorted({person_id, *ends.values()} - {None})})
+    read = sorted({person_id, *(end for end in ends.values() if end is not None and end != _UNSEEN)})
+    rows = yield Query(_VALUES, {"version": reader.version, "ids": read})
     values = {(row.entity_id, row.attribute): row for row in rows}
     disclosed = Disclosure()
     disclosed.add(person_id)
@@ -64,8 +65,8 @@ _UNSEEN = "unseen"
 
 
 def _ends(reader: Reader, policy: Policy, fields: Iterable[FormField], gathered: Gathered) -> dict[str, str | None]:
-    """Per relation or situation binding (`bind.text` minus the attribute): the entity id it reads, None when
-    the person has none, `_UNSEEN` when the caller may not know."""
+    """Per related end a form reads (`_end_key`): the entity id, None when the person has none, `_UNSEEN` when
+    the caller may not know."""
     now = datetime.now(UTC)
     current = [row for row in gathered.related
                if row.valid_to is None or utc(row.valid_to) > now]

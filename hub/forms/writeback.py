@@ -88,6 +88,10 @@ def submit(hub: Hub, policy: Policy, form: FormTemplate, values: Mapping[str, st
             raise QueryError(f"your grant does not cover {item.bind.entity_type}.{item.bind.attribute}")
         if len(value) > MAX_VALUE:
             raise QueryError(f"{key}: longer than {MAX_VALUE} characters")
+        if not value.isprintable():
+            raise QueryError(f"{key}: holds a control character (a line break, a NUL …)")
+    if not collector.strip() or not collector.isprintable():
+        raise QueryError("collector: give who collected the values, on one line")
     spec = grid_mapping(hub.settings)
     columns = list(spec.connector.settings["columns"])
     row: dict[str, object] = dict.fromkeys(columns)

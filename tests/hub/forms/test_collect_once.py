@@ -138,7 +138,14 @@ def test_share_served_per_form(district: FusedDistrict) -> None:
     for share in shares.values():
         assert 0 < share.share <= 1 and share.persons > 0
         by_key = {f.key: f.filled for f in share.fields}
-        assert by_key["name"] >= by_key["id_number"] > 0
+        assert share.persons >= by_key["name"] >= by_key["id_number"] > 0
+    with district.hub.engine.connect() as conn:
+        e = tables.entity.c
+        everyone = conn.execute(sa.select(sa.func.count()).where(e.entity_type == "person",
+                                                                 e.state == "active")).scalar()
+    disability = shares["disability_allowance"]          # applicants: certificate holders only
+    assert 0 < disability.persons < everyone
+    assert {f.key: f.filled for f in disability.fields}["disability_level"] > disability.persons / 2
 
 
 def test_cli_forms_list_and_prefill(district: FusedDistrict) -> None:
@@ -160,3 +167,32 @@ def test_cli_forms_list_and_prefill(district: FusedDistrict) -> None:
     assert str(full["id_number"]["value"]) not in shown.output          # the operator sees ID numbers masked
     wrong = CliRunner().invoke(app, ["forms", "prefill", "no_such_form", entity_id], env=env)
     assert wrong.exit_code == 1 and "no form 'no_such_form'" in wrong.output
+
+
+def test_a_submission_the_hub_cannot_take_is_refused_and_audited(district: FusedDistrict) -> None:
+    entity_id, _ = _person(district, "floating_registration", None)
+    with TestClient(district.app, raise_server_exceptions=False) as client:
+        headers = register(district, "internal").token(client)
+
+        def post(form: str, body: dict[str, object]) -> tuple[int, str]:
+            response = client.post(f"/api/v1/forms/{form}/submissions", headers=headers, json=body)
+            return response.status_code, response.json().get("code", "")
+
+        assert post("floating_registration", {"subject_id": entity_id, "collector": "网格员",
+                                              "values": {"shoe_size": "42"}}) == (400, "invalid_query")
+        assert post("floating_registration", {"subject_id": entity_id, "collector": "网格员",
+                                              "values": {"education": "本科\u0000"}}) == (400, "invalid_query")
+        assert post("floating_registration", {"subject_id": "P-0000000000000000", "collector": "网格员",
+                                              "values": {"education": "本科"}}) == (404, "not_found")
+        assert post("no_such_form", {"collector": "网格员", "values": {"name": "张三"}}) == (404, "not_found")
+        assert post("floating_registration", {"collector": "网格员", "values": {"education": "本科"}}) \
+            == (400, "invalid_query")                                  # a new person needs a name
+        houses_only = register(district, "internal", ("house",)).token(client)
+        refused = client.post("/api/v1/forms/floating_registration/submissions", headers=houses_only,
+                              json={"subject_id": entity_id, "collector": "网格员", "values": {"education": "本科"}})
+        assert refused.status_code == 403
+    with district.hub.engine.connect() as conn:
+        a = tables.audit_log.c
+        statuses = sorted(row.status for row in conn.execute(sa.select(a.status).where(
+            a.action == "POST /api/v1/forms/{form_id}/submissions", a.status >= 400)))
+    assert statuses.count(400) >= 3 and statuses.count(404) >= 2 and 403 in statuses
