@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hub.cli_console import console, folding_table, source_text
+from hub.cli_console import console, err, folding_table, source_text
 from hub.cli_console import fail as _fail
 from hub.errors import HubError
 
@@ -134,6 +134,13 @@ DEMO_FORM = "elderly_allowance"
 def forms_demo(hub: Hub, person_id: str | None) -> None:
     """The forms part of `make run`: register the demo form app (once; clearance internal), prefill one form for
     the showcase person as that app reads it (audited under its id), and print the share each form is served."""
+    try:
+        _forms_demo(hub, person_id)
+    except HubError as exc:   # a broken form file must not keep the API from serving: say so and go on
+        err.print(f"[red]forms:[/red] {source_text(str(exc))}", highlight=False, soft_wrap=True)
+
+
+def _forms_demo(hub: Hub, person_id: str | None) -> None:
     import dataclasses
 
     from hub.access import AccessKeys, Policy

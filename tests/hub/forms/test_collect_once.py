@@ -196,3 +196,17 @@ def test_a_submission_the_hub_cannot_take_is_refused_and_audited(district: Fused
         statuses = sorted(row.status for row in conn.execute(sa.select(a.status).where(
             a.action == "POST /api/v1/forms/{form_id}/submissions", a.status >= 400)))
     assert statuses.count(400) >= 3 and statuses.count(404) >= 2 and 403 in statuses
+
+
+def test_make_run_registers_the_demo_form_app_and_prefills_one_form(district: FusedDistrict) -> None:
+    from hub.access.consumers import get_consumer
+    from hub.cli_forms import DEMO_FORM_APP, forms_demo
+
+    entity_id, _ = _person(district, "elderly_allowance", None)
+    forms_demo(district.hub, entity_id)
+    forms_demo(district.hub, entity_id)                          # a second `make run` registers nothing new
+    app = get_consumer(district.hub.engine, DEMO_FORM_APP)
+    with district.hub.engine.connect() as conn:
+        a = tables.audit_log.c
+        rows = conn.execute(sa.select(a.status, a.role).where(a.actor == app.id, a.action == "hub forms prefill")).all()
+    assert [(row.status, row.role) for row in rows] == [(200, "consumer")] * 2
