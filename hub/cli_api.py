@@ -50,6 +50,7 @@ def serve_demo(settings: HubSettings) -> None:
 
     from hub.access import AccessKeys, Policy
     from hub.api.serve import serve
+    from hub.cli_forms import forms_demo
     from hub.demo.api_access import DEMO_CONSUMER, demo_access
     from hub.pipeline import Hub
 
@@ -57,6 +58,7 @@ def serve_demo(settings: HubSettings) -> None:
     try:
         access = demo_access(hub.engine, AccessKeys.from_vault(hub.vault),
                              Policy.operator(getpass.getuser(), purpose="hub demo: the demo app's credentials"))
+        forms_demo(hub, access.person_id)
     finally:
         hub.engine.dispose()
     base = _base_url(settings.api_host, settings.api_port)

@@ -40,7 +40,7 @@ from rich.table import Table
 from sqlalchemy import exc as sa_exc
 from typer.core import TyperGroup
 
-from hub.errors import ConnectorError, HubError, MappingError, RuleError
+from hub.errors import ConnectorError, FormError, HubError, MappingError, RuleError
 from hub.store.engine import driver_message
 
 
@@ -174,7 +174,7 @@ def describe_failure(exc: BaseException) -> Failure:
     if isinstance(exc, KeyboardInterrupt):
         return Failure("interrupted: batches committed so far are kept; the next run resumes after them",
                        ExitCode.INTERRUPTED)
-    if isinstance(exc, (MappingError, RuleError, ConnectorError)):
+    if isinstance(exc, (MappingError, RuleError, FormError, ConnectorError)):
         return Failure(str(exc), ExitCode.FAILED)
     if isinstance(exc, HubError):   # ConfigurationError, ReviewError, …: what the operator asked or set
         return Failure(str(exc), ExitCode.USAGE)

@@ -7,6 +7,7 @@ HubError
  │    ├── SourceSchemaChanged  the source no longer has what the mapping reads: fail that source, do not retry
  │    └── SourceDataError      the source sent something unreadable as a whole (truncated page, bad file)
  ├── RuleError               a rule file (rules/) is wrong: fix the file (every problem with file:line)
+ ├── FormError               a form template (forms/) is wrong or unknown: fix the file (every problem with file:line)
  ├── ConfigurationError      settings or credentials are missing or wrong
  └── ReviewError             a review or explain request names no record, or records it cannot compare
 A single bad record is not an exception: it becomes a quarantine row (hub.statements).
@@ -49,6 +50,14 @@ class MappingError(HubError):
 
 class RuleError(HubError):
     """A rule file cannot be used; lists every problem found (MappingProblem: any YAML file's located problem)."""
+
+    def __init__(self, problems: list[MappingProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class FormError(HubError):
+    """A form template cannot be used (forms/), or no form has the id asked for; lists every problem found."""
 
     def __init__(self, problems: list[MappingProblem]):
         self.problems = problems

@@ -22,6 +22,7 @@ class HubSettings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy URL of the hub's store; default a SQLite file")
     mappings_dir: Path = Field(default=Path("mappings"), description="one YAML per department source")
     rules_dir: Path = Field(default=Path("rules"), description="one YAML per cross-department check (hub.rules)")
+    forms_dir: Path = Field(default=Path("forms"), description="one YAML per form template (hub.forms)")
     sources_dir: Path | None = Field(default=None, description="base folder of file sources; default HOME/demo")
     source_roots: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,

@@ -85,7 +85,9 @@ def test_every_dag_runs_and_the_fusion_publishes(dag_bag: Any, hub_env: tuple[Hu
     finally:
         hub.engine.dispose()
     assert sorted(INGEST_DAG_PREFIX + s for s in rows) == ingest_ids
-    assert all(s.status == "succeeded" and s.extracted > 0 for s in rows.values()), rows
+    # grid_collection (网格采集) is pushed by form write-backs: its DAG runs and finds nothing to pull
+    assert all(s.status == "succeeded" and (s.extracted > 0 or s.source == "grid_collection")
+               for s in rows.values()), rows
     assert version is not None
     text = caplog.text
     assert "connection gongan: from Airflow" in text and "connection wuye: from Airflow" in text
