@@ -58,7 +58,7 @@ def list_events(engine: Engine, *, grid: str | None = None, worker_id: str | Non
                 states: tuple[str, ...] | None = OPEN_STATES) -> pd.DataFrame:
     """Events (open ones by default), soonest due first; ids, places and codes only."""
     e = tables.event.c
-    where = sa.true()
+    where: sa.ColumnElement[bool] = sa.true()
     if states is not None:
         where &= e.state.in_(states)
     if grid is not None:

@@ -139,11 +139,12 @@ def from_tickets(conn: Connection, frame: pd.DataFrame, roster: Roster, run_id: 
     due = roster.due(TICKET_SEVERITY)
     by = f"run:{run_id}"
 
-    def when(value: object) -> datetime | None:
-        return None if pd.isna(value) else pd.Timestamp(value).to_pydatetime()   # type: ignore[arg-type]
+    def when(value: pd.Timestamp) -> datetime | None:
+        return None if pd.isna(value) else value.to_pydatetime()
 
     rows = [(entity, "ticket", kind, TICKET_SEVERITY, "event", entity, "closed" if done else "discovered",
-             when(occurred), when(occurred) + due, when(closed), when(closed), 0, run_id, run_id, now)  # type: ignore[operator]
+             occurred.to_pydatetime(), occurred.to_pydatetime() + due, when(closed), when(closed), 0, run_id, run_id,
+             now)
             for entity, kind, occurred, closed, done in zip(new["entity_id"], new["kind"], new["occurred_at"],
                                                            new["closed_at"], new["done"], strict=True)]
     insert_rows(conn, tables.event, ["id", "origin", "kind", "severity", "entity_type", "entity_id", "state",
@@ -183,11 +184,11 @@ def locate_and_assign(conn: Connection, roster: Roster, run_id: str, now: dateti
     """Every open event at its house, building, grid and community (a redrawn grid moves it), then those without
     a worker of their grid assigned to the grid's first worker."""
     by = f"run:{run_id}"
-    live = E.state.in_(OPEN_STATES) | (E.first_run == run_id)   # a ticket closed already is located too
+    located: sa.ColumnElement[bool] = E.state.in_(OPEN_STATES) | (E.first_run == run_id)   # closed tickets too
     house = sa.case((E.entity_type == "house", E.entity_id),
                     (E.origin == "ticket", _linked_house(("located_at",))[0]),
                     else_=sa.func.coalesce(*_linked_house(HOUSE_LINKS)))
-    conn.execute(tables.event.update().where(live).values(house_id=house))
+    conn.execute(tables.event.update().where(located).values(house_id=house))
     a = tables.grid_area.c
     estate, building = _golden(E.house_id, "estate"), _golden(E.house_id, "building")
 
@@ -198,11 +199,11 @@ def locate_and_assign(conn: Connection, roster: Roster, run_id: str, now: dateti
                  .correlate(tables.event).scalar_subquery())
         return sa.func.coalesce(exact, whole)
 
-    conn.execute(tables.event.update().where(live).values(
+    conn.execute(tables.event.update().where(located).values(
         building=estate + sa.literal(" ") + building, grid=sa.func.coalesce(area(a.grid), E.grid),
         community=sa.func.coalesce(area(a.community), E.community)))
-    out.unlocated = _count(conn, live & E.grid.is_(None))
     live = E.state.in_(OPEN_STATES)
+    out.unlocated = _count(conn, live & E.grid.is_(None))
     w = tables.grid_worker.c
     serves = sa.exists(sa.select(1).where((w.worker_id == E.worker_id) & (w.grid == E.grid)))
     moved = live & E.worker_id.is_not(None) & ~serves

@@ -114,7 +114,7 @@ def steps_of(engine: Engine, event_id: str) -> list[tuple[datetime, str, str, st
     """An event's history, oldest first: (at, state, by, note)."""
     s = tables.event_step.c
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(sa.select(s.at, s.state, s.by, s.note)   # type: ignore[misc]
+        return [tuple(r) for r in conn.execute(sa.select(s.at, s.state, s.by, s.note)
                                                .where(s.event_id == event_id).order_by(s.at, s.id))]
 
 

@@ -51,7 +51,7 @@ class Grid(_Strict):
 
 class Roster(_Strict):
     grids: list[Grid] = Field(default_factory=list)
-    due_hours: dict[str, float] = Field(default_factory=lambda: dict(DUE_HOURS))
+    due_hours: dict[str, float] = Field(default_factory=lambda: {k: float(v) for k, v in DUE_HOURS.items()})
 
     def due(self, severity: str) -> timedelta:
         return timedelta(hours=self.due_hours.get(severity, DUE_HOURS.get(severity, DUE_HOURS["low"])))

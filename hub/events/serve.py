@@ -39,7 +39,7 @@ def _grids(conn: Connection, policy: Policy) -> list[str]:
 
 
 def _visible(conn: Connection, policy: Policy) -> sa.ColumnElement[bool]:
-    where = E.grid.in_(_grids(conn, policy))
+    where: sa.ColumnElement[bool] = E.grid.in_(_grids(conn, policy))
     if policy.scope is not None:   # the consumer's communities and grids, by the event's house as published
         where &= sa.exists(sa.select(1).where((P.entity_id == E.house_id) & P.place_id.in_(sorted(policy.scope))
                                               & P.until.is_(None)))
