@@ -16,7 +16,6 @@ from sqlalchemy import Engine
 from hub.events import event_metrics
 from hub.store import tables
 from hub.store.frames import frame_of
-from hub.store.runs import as_utc
 
 TREND_RUNS = 30
 
@@ -24,9 +23,9 @@ TREND_RUNS = 30
 def _findings(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
     f, e, r = tables.finding.c, tables.event.c, tables.run.c
     with engine.connect() as conn:
-        found = frame_of(conn.execute(sa.select(f.rule_id, f.severity, f.first_run, f.first_found_at, f.cleared_at,
+        found = frame_of(conn.execute(sa.select(f.rule_id, f.severity, f.first_run, f.cleared_run, f.cleared_at,
                                                 e.community).outerjoin(tables.event, e.id == f.id)),
-                         ["rule", "severity", "first_run", "first_found_at", "cleared_at", "community"])
+                         ["rule", "severity", "first_run", "cleared_run", "cleared_at", "community"])
         runs = frame_of(conn.execute(sa.select(r.id, r.finished_at).where(
             (r.stage == "rules") & (r.status == "succeeded")).order_by(r.started_at, r.id)), ["run", "at"])
     return found, runs.tail(TREND_RUNS)
@@ -49,20 +48,22 @@ def finding_rows(engine: Engine) -> pd.DataFrame:
 
 
 def finding_trend(engine: Engine) -> dict[str, list[tuple[str, float]]]:
-    """Per rule, the findings open after each rules run, oldest first: found first by the run's end and not
-    cleared by then."""
+    """Per rule, the findings open after each of the last rules runs, oldest first: found first by that run or an
+    earlier one, and not cleared by then (runs compared by their order, not by the times findings carry)."""
     found, runs = _findings(engine)
     out: dict[str, list[tuple[str, float]]] = {}
     if found.empty or runs.empty:
         return out
-    first = pd.to_datetime(found["first_found_at"].map(as_utc), utc=True)
-    cleared = pd.to_datetime(found["cleared_at"].map(as_utc, na_action="ignore"), utc=True)
-    for run_at in runs["at"].dropna():
-        at = pd.Timestamp(run_at).tz_convert("UTC") if pd.Timestamp(run_at).tzinfo else pd.Timestamp(run_at, tz="UTC")
-        open_then = (first <= at) & (cleared.isna() | (cleared > at))
-        counts = found[open_then.to_numpy(dtype=bool)].groupby("rule").size()
+    order = {run: i for i, run in enumerate(runs["run"])}
+    first = found["first_run"].map(order).fillna(-1).to_numpy()          # before the window: open from its start
+    cleared = found["cleared_run"].map(order).to_numpy()                 # NaN: open, or cleared before the window
+    cleared_before = found["cleared_run"].notna().to_numpy() & (found["cleared_run"].map(order).isna().to_numpy())
+    for i, at in enumerate(runs["at"]):
+        open_then = (first <= i) & ~cleared_before & ~(cleared <= i)
+        counts = found[open_then].groupby("rule").size()
+        label = f"{pd.Timestamp(at):%m-%d %H:%M}" if at is not None else "?"
         for rule in sorted(set(found["rule"])):
-            out.setdefault(str(rule), []).append((f"{at:%m-%d %H:%M}", float(counts.get(rule, 0))))
+            out.setdefault(str(rule), []).append((label, float(counts.get(rule, 0))))
     return out
 
 

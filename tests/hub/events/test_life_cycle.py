@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from hub.access import Policy
 from hub.events import EventError, event_metrics, list_events, move_event, run_events, steps_of
 from hub.pipeline import Hub, resolve
+from hub.quality.derived import event_rows, finding_rows, finding_trend
 from hub.rules import load_rules, run_rules
 from hub.settings import HubSettings
 from hub.store import tables
@@ -131,3 +132,20 @@ def test_metrics_per_grid_and_community(world: Hub) -> None:
     assert grids.loc[GRID_A, "workers"] == 2 and grids.loc[GRID_A, "open_per_worker"] == 2.5
     assert grids.loc[GRID_A, "residents"] == 9 and grids.loc[GRID_B, "open"] == 2
     assert set(per_community["community"]) == {"幸福社区", "明珠社区"}
+
+
+def test_the_auditors_report_sections(world: Hub) -> None:
+    check(world, T0)
+    stopped = [row[:] for row in ROWS["assistance.csv"]]
+    stopped[1][4] = "停发"                                   # 张伟's 低保 stopped: one finding cleared
+    change_rows(world, "assistance.csv", stopped)
+    resolve(world)
+    check(world, datetime.now(UTC) + timedelta(hours=1))
+    rows = finding_rows(world.engine).set_index(["rule", "community"])
+    counts = ["open", "new at the last run", "cleared"]
+    assert rows.loc[("welfare_after_death", "幸福社区"), counts].tolist() == [1, 0, 1]
+    assert rows.loc[("unregistered_tenant", "明珠社区"), "open"] == 1
+    trend = finding_trend(world.engine)
+    assert [n for _, n in trend["welfare_after_death"]] == [2.0, 1.0]      # open after each of the two rules runs
+    events = event_rows(world.engine, datetime.now(UTC))
+    assert {"幸福社区", "明珠社区"} <= set(events["community"]) and {GRID_A, GRID_B} <= set(events["grid"])
