@@ -29,6 +29,10 @@ class NotAWorker(EventError):
     """The caller's app is no grid worker's (the roster names no worker with its client id)."""
 
 
+class NotVisible(EventError):
+    """No event with this id that the caller may see (absent, or of another grid: told apart by nobody)."""
+
+
 def _grids(conn: Connection, policy: Policy) -> list[str]:
     if policy.consumer_id is None:
         raise NotAWorker("this endpoint is for grid workers' apps")
@@ -60,8 +64,8 @@ def update_my_event(conn: Connection, policy: Policy, event_id: str, state: str,
         raise EventError(f"a grid worker's app may move an event to {' or '.join(WORKER_MOVES)} only")
     mine = conn.execute(sa.select(E.id).where((E.id == event_id) & _visible(conn, policy))).scalar()
     if mine is None:
-        raise LookupError(event_id)
+        raise NotVisible(event_id)
     return move(conn, event_id, state, by=policy, note=note, roster=roster, now=now, audit=False)
 
 
-__all__ = ["SHOWN", "NotAWorker", "my_events", "update_my_event"]
+__all__ = ["SHOWN", "NotAWorker", "NotVisible", "my_events", "update_my_event"]

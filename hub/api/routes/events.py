@@ -17,7 +17,7 @@ from hub.access import Policy
 from hub.api.deps import ApiCall, Context, Gate
 from hub.api.problems import ApiProblem, documented
 from hub.events import EventError, load_roster
-from hub.events.serve import NotAWorker, my_events, update_my_event
+from hub.events.serve import NotAWorker, NotVisible, my_events, update_my_event
 
 router = APIRouter(prefix="/api/v1")
 EventId = Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$", description="the event's id")
@@ -67,7 +67,7 @@ def _refusals(action: Callable[[Connection, Policy], Any]) -> Callable[[Connecti
             return action(conn, policy)
         except NotAWorker as exc:
             raise ApiProblem("role_not_allowed", str(exc)) from None
-        except LookupError:
+        except NotVisible:
             raise ApiProblem("not_found", "no event with this id that you may see") from None
         except EventError as exc:
             raise ApiProblem("invalid_query", str(exc)) from None
