@@ -1,5 +1,5 @@
-"""The fusion DAG: resolve → fuse → publish → the auditors' quality report, scheduled whenever any source's
-asset is updated.
+"""The fusion DAG: resolve → fuse → derive (rules, then events) → publish → the auditors' quality report,
+scheduled whenever any source's asset is updated. New high-severity findings raise an alert in derive.
 
 Wiring only: each task calls one hub function (hub.orchestrate.tasks → hub.pipeline). Several sources
 landing close together queue their asset events; one run at a time takes them all.
@@ -11,12 +11,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import Asset, AssetAny, dag, task
+from airflow.sdk import Asset, AssetAny, dag, get_current_context, task
 
 from hub.orchestrate import (
     FUSION_DAG_ID,
     START_DATE,
     DagPolicy,
+    derive_task,
     fuse_task,
     hub_settings,
     ingest_dag_specs,
@@ -44,14 +45,18 @@ def hub_fusion() -> None:
         return fuse_task(PROJECT, resolved)
 
     @task
-    def publish(fused: dict[str, Any]) -> dict[str, Any]:
-        return publish_task(PROJECT, fused)
+    def derive(fused: dict[str, Any]) -> dict[str, Any]:
+        return derive_task(PROJECT, fused, run_id=str(get_current_context().get("run_id", "")))
+
+    @task
+    def publish(derived: dict[str, Any]) -> dict[str, Any]:
+        return publish_task(PROJECT, derived)
 
     @task
     def report(published: dict[str, Any]) -> dict[str, Any]:
         return report_task(PROJECT, published)
 
-    report(publish(fuse(resolve())))
+    report(publish(derive(fuse(resolve()))))
 
 
 fusion = hub_fusion()

@@ -15,6 +15,7 @@ from hub.cli_access import audit_app, consumers_app
 from hub.cli_api import serve_cmd, serve_demo
 from hub.cli_console import HubGroup, console, err, folding_table, source_text
 from hub.cli_console import fail as _fail
+from hub.cli_events import events_app
 from hub.cli_export import export_cmd
 from hub.cli_find import find_cmd
 from hub.cli_forms import forms_app
@@ -43,6 +44,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(batches_app, name="batches")
 app.add_typer(rules_app, name="rules")
 app.add_typer(forms_app, name="forms")
+app.add_typer(events_app, name="events")
 app.command("resolve")(resolve_cmd)
 app.command("explain")(explain_cmd)
 app.command("serve")(serve_cmd)
@@ -304,6 +306,7 @@ def demo(
         status_cmd()
         try:
             run_resolve(None)
+            run_derive()
         except HubError as exc:
             raise _fail(exc) from None
         store = source_text(make_url(settings.database_url).render_as_string(hide_password=True))
@@ -333,6 +336,31 @@ def demo(
             raise _fail(exc) from None
         except KeyboardInterrupt:
             pass
+
+
+def run_derive() -> None:
+    """The rules, then the events (hub.pipeline.derive), as `hub demo` shows them: findings per rule, the open
+    events soonest due, the handling figures per community."""
+    from hub.cli_events import print_events, print_metrics
+    from hub.pipeline import Hub, derive
+
+    hub = Hub.open()
+    try:
+        result = derive(hub)
+        d = result.events.derived
+        table = folding_table("rule", "open findings", "new", "cleared", title="cross-department rules")
+        for rule, written in sorted(result.rules.per_rule.items()):
+            table.add_row(rule, f"{written.found:,}", f"{written.new:,}", f"{written.cleared:,}")
+        console.print(table)
+        console.print(f"events: {d.new:,} new from findings, {d.tickets:,} from 物业 tickets, {d.assigned:,} assigned "
+                      f"to grid workers, {d.unlocated:,} open without a grid (HUB_GRIDS_FILE: "
+                      f"{source_text(hub.settings.grids_file)})")
+        print_events(hub, limit=10)
+        print_metrics(hub, communities_only=True)
+        console.print("next: `.venv/bin/hub events list --grid GRID`, `hub events show EVENT`, "
+                      "`hub events update EVENT --state in_progress`, `hub events metrics`")
+    finally:
+        hub.engine.dispose()
 
 
 def _start_airflow(settings: HubSettings, running: contextlib.ExitStack, port: int) -> None:

@@ -41,10 +41,12 @@ from hub.store.bulk import paused_gc
 from hub.store.initial_load import initial_load, restore_indexes
 
 if TYPE_CHECKING:
+    from hub.events import EventsResult
     from hub.fuse import FuseResult
     from hub.publish import PublishResult
     from hub.quality.report import ReportResult
     from hub.resolve.runner import Progress, TypeRun
+    from hub.rules import RulesResult
 
 log = logging.getLogger(__name__)
 
@@ -351,3 +353,28 @@ def publish(hub: Hub, *, full: bool = False, progress: Callable[[str], None] | N
              ", ".join(f"{table} +{c.get('added', 0)}/-{c.get('retired', 0)}"
                        for table, c in sorted(result.counts.items())) or "none", result.seconds)
     return result
+
+
+@dataclass
+class DeriveReport:
+    rules: RulesResult
+    events: EventsResult
+
+
+def derive(hub: Hub) -> DeriveReport:
+    """Rules over the fused data, then their findings and the property tickets into events (the fusion DAG's
+    step after fusion, before publication; `hub demo` runs it after `resolve`). A wrong rule file or grids file
+    stops it before any work."""
+    from hub.events import load_roster, run_events
+    from hub.rules import load_rules, run_rules
+
+    sources = [spec.source for spec in hub.mappings()]
+    rules = load_rules(hub.settings.rules_dir, sources).require_ok()
+    roster = load_roster(hub.settings.grids_file)
+    found = run_rules(hub.engine, hub.vault, rules, stale_after=hub.settings.stale_after)
+    events = run_events(hub.engine, hub.vault, roster, stale_after=hub.settings.stale_after)
+    d = events.derived
+    log.info("derive: findings %s; events new %d, tickets %d, reopened %d, closed %d, assigned %d, without a grid %d",
+             ", ".join(f"{rule} {w.found}" for rule, w in sorted(found.per_rule.items())) or "none", d.new, d.tickets,
+             d.reopened, d.closed, d.assigned, d.unlocated)
+    return DeriveReport(found, events)

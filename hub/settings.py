@@ -23,6 +23,9 @@ class HubSettings(BaseSettings):
     mappings_dir: Path = Field(default=Path("mappings"), description="one YAML per department source")
     rules_dir: Path = Field(default=Path("rules"), description="one YAML per cross-department check (hub.rules)")
     forms_dir: Path = Field(default=Path("forms"), description="one YAML per form template (hub.forms)")
+    grids_file: Path | None = Field(
+        default=None, description="the grid division and its workers (hub.events.roster); default HOME/grids.yaml"
+    )
     sources_dir: Path | None = Field(default=None, description="base folder of file sources; default HOME/demo")
     source_roots: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,
@@ -90,4 +93,6 @@ class HubSettings(BaseSettings):
             self.connections_file = self.home / "connections.yaml"
         if self.key_file is None:
             self.key_file = self.home / "hub.key"
+        if self.grids_file is None:
+            self.grids_file = self.home / "grids.yaml"
         return self

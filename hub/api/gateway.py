@@ -243,6 +243,26 @@ class Gateway:
             yield from self._audit(call, 200, disclosed=_disclosed(result))
         return None, result, reader
 
+    def act(self, call: Call, entity_type: str, action: Callable[[Connection, Policy], R], *,
+            entity_ids: Callable[[R], list[str]], detail: Mapping[str, Any] | None = None) -> R:
+        """A read or change outside the published read model (the events a grid worker handles): the caller
+        admitted and its grant checked for `entity_type`, then `action` and the request's audit row in one
+        transaction, so a change whose audit row cannot be written is not made. A refusal `action` raises
+        (an ApiProblem) is audited in a transaction of its own."""
+        with self.requests.connect() as conn:
+            self.admit(conn, call)
+        if not call.policy.allows_type(entity_type):
+            raise self.refuse(call, "type_not_allowed", f"your grant does not cover {entity_type} entities")
+        try:
+            with self.engine.begin() as conn:
+                result = action(conn, call.policy)
+                run_steps(conn, self._audit(call, 200, entity_ids(result), detail=detail))
+        except ApiProblem as problem:
+            with self.engine.begin() as conn:
+                run_steps(conn, self._audit(call, problem.kind.status, detail=detail))
+            raise
+        return result
+
     def describe(self, call: Call, view: Callable[[Reader], R]) -> R:
         """A view that discloses nothing personal (which version is served): the caller admitted, no audit row."""
         with self.requests.connect() as conn:

@@ -18,6 +18,7 @@ from hub.demo.generate import (
     tighten_generated,
     write_connections_file,
 )
+from hub.demo.grids import write_grids_file
 from hub.demo.property_api import running_property_api
 from hub.settings import HubSettings
 
@@ -66,5 +67,7 @@ def demo_world(
             manifest = generate_district(out_dir, residents=residents, seed=seed)
     if settings.connections_file is not None:
         write_connections_file(manifest, settings.connections_file, port=port)
+    if settings.grids_file is not None:
+        write_grids_file(manifest.truth_dir, settings.grids_file)
     with running_property_api(manifest.property_db, manifest.property_token, port=port):
         yield manifest

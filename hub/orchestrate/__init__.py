@@ -15,7 +15,15 @@ from hub.orchestrate.specs import (
     hub_settings,
     ingest_dag_specs,
 )
-from hub.orchestrate.tasks import fuse_task, ingest_task, on_failure, publish_task, report_task, resolve_task
+from hub.orchestrate.tasks import (
+    derive_task,
+    fuse_task,
+    ingest_task,
+    on_failure,
+    publish_task,
+    report_task,
+    resolve_task,
+)
 
 __all__ = [
     "FUSION_DAG_ID",
@@ -24,6 +32,7 @@ __all__ = [
     "START_DATE",
     "DagPolicy",
     "IngestDagSpec",
+    "derive_task",
     "fuse_task",
     "hub_settings",
     "ingest_dag_specs",

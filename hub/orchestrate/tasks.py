@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 RETRYABLE = frozenset({"SourceUnavailable", "SourceDataError", "OperationalError"})
 """IngestResult.error_kind values worth a retry with backoff; any other failure fails the task at once."""
 
-__all__ = ["RETRYABLE", "StageFailed", "fuse_task", "ingest_task", "on_failure", "publish_task", "report_task",
-           "resolve_task"]
+__all__ = ["RETRYABLE", "StageFailed", "derive_task", "fuse_task", "ingest_task", "on_failure", "publish_task",
+           "report_task", "resolve_task"]
 
 
 class StageFailed(RuntimeError):
@@ -86,6 +86,28 @@ def fuse_task(project_root: Path, resolved: Mapping[str, Any]) -> dict[str, Any]
                    or fusion.places)
     return {"golden": dict(fusion.golden_entities), "conflicts": dict(fusion.conflict_entities),
             "relations": fusion.relations, "places": fusion.places, "changed": changed}
+
+
+def derive_task(project_root: Path, fused: Mapping[str, Any], run_id: str = "") -> dict[str, Any]:
+    """Rules over the fused data, then events (hub.pipeline.derive); new high-severity findings raise an alert
+    (the task succeeds: publication goes on, the operator sees the alert in the task log and `hub status`)."""
+    from hub.pipeline import Hub, derive
+
+    hub = Hub.open(hub_settings(project_root))
+    try:
+        result = derive(hub)
+    finally:
+        hub.engine.dispose()
+    d = result.events.derived
+    high = {rule: w.new for rule, w in result.rules.per_rule.items() if rule in d.new_high}
+    if high:
+        counts = ", ".join(f"{rule} {n}" for rule, n in sorted(high.items()))
+        raise_alert(hub.settings, origin="hub_fusion/derive", run_id=run_id,
+                    message=f"new high-severity findings: {counts}; `hub events list` shows their events")
+    return {"findings": {rule: w.found for rule, w in result.rules.per_rule.items()},
+            "new_high": high, "events": {"new": d.new, "tickets": d.tickets, "reopened": d.reopened,
+                                         "closed": d.closed, "assigned": d.assigned, "unlocated": d.unlocated},
+            "changed": bool(fused.get("changed"))}
 
 
 def publish_task(project_root: Path, fused: Mapping[str, Any]) -> dict[str, Any]:

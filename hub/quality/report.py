@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 
 from hub.private_files import make_private_dir
 from hub.protect import Vault, mask_identifier
+from hub.quality.derived import event_rows, finding_rows, finding_trend
 from hub.quality.entities import entity_frame, entity_suites, entity_types, share
 from hub.quality.gate import GONE, HELD, QUALITY, SUPERSEDED, visible
 from hub.quality.suites import WARNING
@@ -349,7 +350,8 @@ def _gate(value: Any) -> str:
 
 def render(*, generated: datetime, store: str, publication: int | None, sources: pd.DataFrame, held: pd.DataFrame,
            quarantine: pd.DataFrame, matches: pd.DataFrame, conflicts: pd.DataFrame, entity_results: pd.DataFrame,
-           charts: Sequence[str], data_docs: str | None, run_id: str) -> str:
+           charts: Sequence[str], data_docs: str | None, run_id: str, findings: pd.DataFrame | None = None,
+           events: pd.DataFrame | None = None) -> str:
     """The report's HTML, one self-contained page."""
     docs = (f'<p><a id="data-docs" href="{html.escape(data_docs)}">GX Data Docs</a>: every validation of every '
             "suite, expectation by expectation (opens from disk as well).</p>") if data_docs else \
@@ -385,6 +387,16 @@ references each.</p>
 {_table(entity_results, "entities", {"share": _percent})}
 <h2 id="conflicts-h">Conflicts between departments</h2>
 {_table(conflicts, "conflicts")}
+<h2 id="findings-h">Findings of the cross-department rules</h2>
+<p class="note">Per rule and community (the community of the finding's event): findings open now, found first by
+the last rules run, cleared so far. Their trend across rules runs is among the charts below.</p>
+{_table(findings if findings is not None else pd.DataFrame(), "findings")}
+<h2 id="events-h">Events: handling per community and grid</h2>
+<p class="note">Open (not yet resolved), overdue (open past the due time its severity gives), handled (resolved or
+closed; suppressed ones are not), on time (handled by the due time), median hours from discovery to resolution; a
+grid's load: residents living in its buildings, workers, open events per worker. Community rows first (grid
+empty), then one row per grid.</p>
+{_table(events if events is not None else pd.DataFrame(), "events", {"on time": _percent})}
 <h2 id="trends-h">Trends across runs</h2>
 <div id="trends">{"".join(charts)}</div>
 <h2 id="docs-h">Validation details</h2>
@@ -427,7 +439,8 @@ def write_report(engine: Engine, vault: Vault, quality_home: Path, *, department
               line_chart("Records quarantined per ingest run, by source (% of extracted)", quarantine_trend(engine),
                          unit=" %", floor=0),
               line_chart("Profile completeness per report run, by entity type (%)", entity_trends(engine),
-                         unit=" %", floor=0, ceiling=100)]
+                         unit=" %", floor=0, ceiling=100),
+              line_chart("Open findings after each rules run, by rule", finding_trend(engine), floor=0)]
     p = tables.publication.c
     with engine.connect() as conn:
         publication = conn.execute(sa.select(sa.func.max(p.version)).where(p.state == "published")).scalar()
@@ -438,9 +451,12 @@ def write_report(engine: Engine, vault: Vault, quality_home: Path, *, department
     quarantine = quarantine_rows(engine)
     matches = match_rows(engine)
     conflicts = conflict_rows(engine, departments)
+    findings = finding_rows(engine)
+    events = event_rows(engine, moment)
     text = render(generated=moment, store=engine.url.render_as_string(hide_password=True), publication=publication,
                   sources=sources, held=held, quarantine=quarantine, matches=matches, conflicts=conflicts,
-                  entity_results=pd.DataFrame(entity_results), charts=charts, data_docs=docs_link, run_id=run_id)
+                  entity_results=pd.DataFrame(entity_results), charts=charts, data_docs=docs_link, run_id=run_id,
+                  findings=findings, events=events)
     target.write_text(text, encoding="utf-8")
     target.chmod(0o600)
     latest = target.parent / "latest.html"
@@ -450,7 +466,8 @@ def write_report(engine: Engine, vault: Vault, quality_home: Path, *, department
         runs.finish_run(conn, run_id, runs.SUCCEEDED, extracted=len(sources), loaded=len(entity_results))
     return ReportResult(target, run_id, data_docs, {"sources": len(sources), "held": len(held),
                                                     "quarantine": len(quarantine), "matching": len(matches),
-                                                    "conflicts": len(conflicts), "entities": len(entity_results)})
+                                                    "conflicts": len(conflicts), "entities": len(entity_results),
+                                                    "findings": len(findings), "events": len(events)})
 
 
 def _mostly(name: str) -> str:

@@ -568,3 +568,73 @@ finding = Table(
     Index(None, "rule_id", "cleared_at"),
     Index(None, "entity_id"),
 )
+
+# ---------------------------------------------------------------------------------------------------------
+# Events (事, hub.events): one row per thing to handle, kept across runs. A finding's event has the finding's
+# id (one event per (rule, entity), however many runs find it); a property ticket's event has the ticket's
+# canonical id. `event_step` is its history: every change of state with who, when and the feedback given.
+# Ids, places and codes only, never a value. Migration 0013.
+
+event = Table(
+    "event",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("origin", String(16), nullable=False),           # finding | ticket
+    Column("kind", String(64), nullable=False),             # the rule id, or the ticket's type (repair, complaint)
+    Column("severity", String(16), nullable=False),         # low | medium | high
+    Column("entity_type", String(32), nullable=False),      # what it is about: the finding's entity, the ticket
+    Column("entity_id", ENTITY_ID, nullable=False),
+    Column("house_id", ENTITY_ID),                          # located: the house, its building, grid, community
+    Column("building", String(200)),
+    Column("grid", String(100)),
+    Column("community", String(100)),
+    Column("worker_id", String(64)),                        # the grid worker it is assigned to
+    Column("state", String(16), nullable=False),            # discovered assigned in_progress resolved closed suppressed
+    Column("discovered_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("assigned_at", DateTime(timezone=True)),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("reopened", Integer, nullable=False),            # times a failed check sent it back
+    Column("first_run", String(32), nullable=False),
+    Column("last_run", String(32), nullable=False),         # the last run whose check still found it
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index(None, "state", "grid"),
+    Index(None, "worker_id", "state"),
+    Index(None, "entity_id"),
+)
+
+event_step = Table(
+    "event_step",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(40), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("state", String(16), nullable=False),            # the state it entered
+    Column("by", String(100), nullable=False),              # a run id (`run:…`), an operator, a consumer id
+    Column("note", Text, nullable=False),                   # the feedback, or why (a suppression's reason)
+    Index(None, "event_id", "at"),
+)
+
+# The grid-worker roster (hub.events.roster), loaded from the operator's grids file on every events run:
+# which grid each (estate, building) belongs to, and which workers serve each grid. Migration 0014.
+
+grid_area = Table(
+    "grid_area",
+    metadata,
+    Column("estate", String(200), primary_key=True),        # normalized as the house's golden estate value
+    Column("building", String(64), primary_key=True),       # normalized as the house's golden building value
+    Column("grid", String(100), nullable=False),
+    Column("community", String(100), nullable=False),
+)
+
+grid_worker = Table(
+    "grid_worker",
+    metadata,
+    Column("worker_id", String(64), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("grid", String(100), nullable=False),
+    Column("rank", Integer, nullable=False),                # 1: the grid's own worker, who is assigned first
+    Column("consumer_id", String(64)),                      # the API client id of the worker's app
+    Index(None, "grid", "rank"),
+)

@@ -21,6 +21,8 @@ from sqlalchemy import make_url, select
 
 from hub.alerts import recent_alerts
 from hub.demo import DemoManifest, running_property_api, write_connections_file
+from hub.demo.grids import write_grids_file
+from hub.events import list_events
 from hub.orchestrate import FUSION_DAG_ID, INGEST_DAG_PREFIX, hub_settings
 from hub.orchestrate.connections import airflow_environment
 from hub.pipeline import Hub, load_connections_file
@@ -51,6 +53,8 @@ def hub_env(tmp_path: Path, store_url: str, make_district: MakeDistrict,
         for name, value in airflow_environment(load_connections_file(settings)).items():
             monkeypatch.setenv(name, value)
         settings.connections_file.unlink()   # from here on only Airflow knows the credentials
+        assert settings.grids_file is not None
+        write_grids_file(manifest.truth_dir, settings.grids_file)
         yield settings, manifest
 
 
@@ -75,16 +79,19 @@ def test_every_dag_runs_and_the_fusion_publishes(dag_bag: Any, hub_env: tuple[Hu
     run = _run(dag_bag, FUSION_DAG_ID)
     assert run.state == "success", _task_tries(run)
     tasks = [t.task_id for t in dag_bag.dags[FUSION_DAG_ID].topological_sort()]
-    assert tasks == ["resolve", "fuse", "publish", "report"]
+    assert tasks == ["resolve", "fuse", "derive", "publish", "report"]
 
     hub = Hub.open(settings, create=False)
     try:
         rows = {s.source: s for s in source_status(hub.engine, stale_after=settings.stale_after)}
         with hub.engine.connect() as conn:
             version = current_version(conn)
+        events = list_events(hub.engine, states=None)
     finally:
         hub.engine.dispose()
     assert sorted(INGEST_DAG_PREFIX + s for s in rows) == ingest_ids
+    assert set(events["origin"]) == {"finding", "ticket"}                 # findings and 物业 tickets, located
+    assert events["grid"].notna().mean() > 0.9 and events.query("state == 'assigned'")["worker_id"].notna().all()
     # grid_collection (网格采集) is pushed by form write-backs: its DAG runs and finds nothing to pull
     assert all(s.status == "succeeded" and (s.extracted > 0 or s.source == "grid_collection")
                for s in rows.values()), rows
@@ -92,8 +99,11 @@ def test_every_dag_runs_and_the_fusion_publishes(dag_bag: Any, hub_env: tuple[Hu
     text = caplog.text
     assert "connection gongan: from Airflow" in text and "connection wuye: from Airflow" in text
     assert "ingest gongan_population: succeeded, extracted" in text
-    assert "resolve person (full): records" in text and "publish: version" in text
-    assert recent_alerts(settings) == []
+    assert "resolve person (full): records" in text and "publish: version" in text and "derive: findings" in text
+    high = events.query("origin == 'finding' and severity == 'high'")
+    alerts = recent_alerts(settings)        # new high-severity findings raise one alert, and nothing else does
+    assert [a.origin for a in alerts] == (["hub_fusion/derive"] if len(high) else [])
+    assert all(rule in alerts[0].message for rule in set(high["kind"])) if alerts else True
 
     from airflow.models.asset import AssetEvent
     from airflow.utils.session import create_session
