@@ -16,6 +16,7 @@ from hub.cli_api import serve_cmd, serve_demo
 from hub.cli_console import HubGroup, console, err, folding_table, source_text
 from hub.cli_console import fail as _fail
 from hub.cli_export import export_cmd
+from hub.cli_feed import feed_app, webhooks_app
 from hub.cli_find import find_cmd
 from hub.cli_mappings import mappings_app
 from hub.cli_quality import batches_app, report_cmd, write_report
@@ -41,6 +42,8 @@ app.add_typer(consumers_app, name="consumers")
 app.add_typer(audit_app, name="audit")
 app.add_typer(batches_app, name="batches")
 app.add_typer(rules_app, name="rules")
+app.add_typer(feed_app, name="feed")
+app.add_typer(webhooks_app, name="webhooks")
 app.command("resolve")(resolve_cmd)
 app.command("explain")(explain_cmd)
 app.command("serve")(serve_cmd)

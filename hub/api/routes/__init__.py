@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
-from hub.api.routes import audit, auth, entities, search, service, verify
+from hub.api.routes import audit, auth, entities, feed, search, service, verify
 
-ROUTERS: list[APIRouter] = [auth.router, entities.router, search.router, verify.router, audit.router, service.router]
+ROUTERS: list[APIRouter] = [auth.router, entities.router, search.router, verify.router, feed.router, audit.router,
+                            service.router]
