@@ -171,6 +171,8 @@ def webhooks_deliver(follow: Annotated[bool, typer.Option("--follow", "-f", help
     """The delivery worker: enqueue new events for every webhook and send what is due."""
     import httpx
 
+    from hub.access import AccessKeys
+    from hub.audit import seal
     from hub.webhooks import Budget, PassResult, deliver_once, run
 
     def show(result: PassResult) -> None:
@@ -186,6 +188,7 @@ def webhooks_deliver(follow: Annotated[bool, typer.Option("--follow", "-f", help
         else:
             with httpx.Client() as client:
                 result = deliver_once(hub.engine, hub.vault, client, budget)
+            seal(hub.engine, AccessKeys.from_vault(hub.vault))
             show(result)
             for error in result.errors[:20]:
                 console.print(f"  {source_text(error)}", highlight=False)

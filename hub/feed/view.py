@@ -65,7 +65,7 @@ def feed_cursor(after: int) -> str:
 def cursor_position(cursor: str | None) -> int:
     data = decode_cursor(cursor, "feed") or {}
     after = data.get("a", 0)
-    if not isinstance(after, int) or after < 0:
+    if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after < 2 ** 62:
         raise QueryError("cursor is not one this service gave out for this query")
     return after
 

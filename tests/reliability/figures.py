@@ -95,6 +95,7 @@ ZERO_TARGET: frozenset[str] = frozenset({
     "changes not delivered",
     "entities out of order",
     "invalid signatures",
+    "deliveries sent without their audit row",
     # 核验 (G17)
     "answers beyond the limit",
     "true claims revealed beyond the limit",

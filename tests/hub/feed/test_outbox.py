@@ -14,7 +14,7 @@ from hub.pipeline import Hub, publish, resolve
 from hub.resolve.review import judge
 from hub.settings import HubSettings
 from hub.store import tables
-from tests.hub.fuse.world import ROWS, build_world, change_rows
+from tests.hub.fuse.world import ROWS, build_world, change_rows, rid
 
 OWNER, REGISTER, WELFARE = "t_vehicles|V1|owner", "t_register|R1|person", "t_welfare|1|person"
 
@@ -73,8 +73,11 @@ def test_an_update_names_the_parts_and_attributes_that_changed(world: Hub) -> No
 def test_splits_and_merges_are_events_with_the_other_entity(world: Hub) -> None:
     resolve(world)
     before = entity(world, REGISTER)
-    judge(world.engine, REGISTER, WELFARE, positive=False, who="test")
-    version = resolve(world, full=True).publication.version
+    assert entity(world, WELFARE) == before
+    welfare = [list(r) for r in ROWS["welfare.csv"]]
+    welfare[1][1:5] = ["孙丽", rid("65010219880808103"), "13300133000", "幸福小区2号楼1单元201室"]
+    change_rows(world, "welfare.csv", welfare)            # the welfare record was someone else's all along
+    version = resolve(world).publication.version
     changed = {f[0]: f for f in events(world, version)}
     new = entity(world, WELFARE)
     assert new != before and changed[new][1:3] == ("split", before)
