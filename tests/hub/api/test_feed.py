@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from hub import audit
 from hub.store import tables
-from tests.hub.api.conftest import FusedDistrict, register
+from tests.hub.api.conftest import ALL_TYPES, FusedDistrict, register
 from tests.hub.api.test_scope import _community, _neighbour
 
 
@@ -65,7 +65,9 @@ def test_a_consumer_sees_only_its_types_and_scope(client: TestClient, fused: Fus
     scoped = register(fused, "internal", scope=[community])
     items, _, _ = _pages(client, scoped.token(client), 500)
     p = tables.change_event_place.c
-    expected = _events(fused, tables.change_event.c.id.in_(sa.select(p.event_id).where(p.place_id == community)))
+    e = tables.change_event.c
+    expected = _events(fused, e.id.in_(sa.select(p.event_id).where(p.place_id == community))
+                       & e.entity_type.in_(ALL_TYPES))
     assert [item["id"] for item in items] == expected and 0 < len(expected) < len(_events(fused))
 
     outsider = register(fused, "highly_sensitive", scope=[_neighbour(fused)])

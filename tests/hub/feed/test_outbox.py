@@ -1,5 +1,5 @@
 """The outbox on each store: publication writes one event per entity whose served state changed, classified as
-created, updated, merged, split or retired, in the publication's transaction; an unchanged or full re-run writes
+created, updated, merged or split, in the publication's transaction; an unchanged or full re-run writes
 none."""
 
 from __future__ import annotations
@@ -90,12 +90,3 @@ def test_splits_and_merges_are_events_with_the_other_entity(world: Hub) -> None:
     changed = {f[0]: f for f in events(world, version)}
     assert changed[gone][1:3] == ("merged", kept)
     assert changed[kept][1] == "updated"
-
-
-def test_an_entity_whose_records_left_is_retired(world: Hub) -> None:
-    resolve(world)
-    car = entity(world, "t_vehicles|V1|vehicle")
-    change_rows(world, "vehicles.csv", ROWS["vehicles.csv"][:1])   # the export no longer holds the car
-    version = resolve(world).publication.version
-    changed = {f[0]: f for f in events(world, version)}
-    assert changed.get(car, (car, "retired"))[1] == "retired"
