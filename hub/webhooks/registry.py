@@ -70,13 +70,16 @@ class DeadLetter:
 
 def check_url(url: str) -> str:
     """https anywhere; plain http only to this machine (a receiver in development, the demo, the tests)."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    try:
+        parts = urlsplit(url.strip())
+        host, _port = parts.hostname, parts.port
+    except ValueError:
+        raise WebhookError("a webhook URL must be an absolute http(s) URL with a valid host and port") from None
+    if parts.scheme not in ("https", "http") or not host:
         raise WebhookError("a webhook URL must be an absolute http(s) URL")
     if parts.username or parts.password:
         raise WebhookError("a webhook URL must not carry credentials: the payloads are signed instead")
     if parts.scheme == "http":
-        host = parts.hostname
         try:
             loopback = ipaddress.ip_address(host).is_loopback
         except ValueError:

@@ -72,7 +72,8 @@ def test_a_signature_checks_body_timestamp_and_secret() -> None:
 def test_webhook_urls_are_https_or_this_machine() -> None:
     assert check_url("https://app.example.cn/hook") == "https://app.example.cn/hook"
     assert check_url("http://127.0.0.1:9000/h") and check_url("http://localhost/h") and check_url("http://[::1]/h")
-    for bad in ("http://10.0.0.8/hook", "ftp://example.cn/x", "https://user:pw@example.cn/", "/relative", ""):
+    for bad in ("http://10.0.0.8/hook", "ftp://example.cn/x", "https://user:pw@example.cn/", "/relative", "",
+                "http://[::1/x", "http://127.0.0.1:99999/x"):
         with pytest.raises(WebhookError):
             check_url(bad)
 
