@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import sqlalchemy as sa
+from pydantic import SecretStr
 
 from hub.access.policy import Policy
 from hub.demo import generate_district, running_property_api, write_connections_file
@@ -83,7 +84,7 @@ def one_run(residents: int, store: str, tmp: Path) -> dict[str, float]:
             conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
         url = f"{PG_SERVER}?options=-csearch_path%3D{schema}"
     settings = HubSettings(home=tmp / "home", database_url=url, sources_dir=manifest.out_dir,
-                           secret_key=new_key_text(), mappings_dir=ROOT / "mappings")
+                           secret_key=SecretStr(new_key_text()), mappings_dir=ROOT / "mappings")
     try:
         assert settings.connections_file is not None
         with running_property_api(manifest.property_db, manifest.property_token) as base_url:
