@@ -17,6 +17,7 @@ from hub.cli_console import HubGroup, console, err, folding_table, source_text
 from hub.cli_console import fail as _fail
 from hub.cli_events import events_app
 from hub.cli_export import export_cmd
+from hub.cli_feed import feed_app, webhooks_app
 from hub.cli_find import find_cmd
 from hub.cli_forms import forms_app
 from hub.cli_mappings import mappings_app
@@ -45,6 +46,8 @@ app.add_typer(batches_app, name="batches")
 app.add_typer(rules_app, name="rules")
 app.add_typer(forms_app, name="forms")
 app.add_typer(events_app, name="events")
+app.add_typer(feed_app, name="feed")
+app.add_typer(webhooks_app, name="webhooks")
 app.command("resolve")(resolve_cmd)
 app.command("explain")(explain_cmd)
 app.command("serve")(serve_cmd)

@@ -321,6 +321,7 @@ SWEEPS = (
     _Sweep(tables.quarantine, ("id",), "raw_enc", _reseal_bytes),
     _Sweep(tables.statement, ("id",), "statements", _reseal_entries),
     _Sweep(tables.golden_value, ("entity_id", "attribute"), "value_enc", _reseal_bytes),
+    _Sweep(tables.webhook, ("id",), "secret_enc", _reseal_bytes),
 )
 """Every ciphertext the store holds (grep encrypt/value_enc/raw_enc when adding one)."""
 

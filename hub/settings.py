@@ -71,6 +71,15 @@ class HubSettings(BaseSettings):
                                       "subject (ID number, credit code) per HUB_VERIFY_SUBJECT_WINDOW seconds")
     verify_subject_window: int = Field(default=3600, gt=0, description="the subject window of 核验, seconds")
 
+    webhook_max_attempts: int = Field(default=12, gt=0, description="delivery rounds a webhook delivery gets "
+                                      "before it goes to the dead-letter list (hub.webhooks)")
+    webhook_backoff: float = Field(default=10.0, gt=0, description="seconds before a failed delivery's second "
+                                   "round; doubled every round after")
+    webhook_backoff_max: float = Field(default=3600.0, gt=0, description="the longest wait between two rounds")
+    webhook_timeout: float = Field(default=10.0, gt=0, description="seconds a receiver has to answer")
+    webhook_interval: float = Field(default=2.0, gt=0, description="seconds between two passes of "
+                                    "`hub webhooks deliver --follow`")
+
     @property
     def stale_after(self) -> timedelta:
         return timedelta(seconds=self.run_stale_after)

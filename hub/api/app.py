@@ -48,6 +48,7 @@ TAGS = [
     {"name": "lineage", "description": "Which departments stated a value, and when."},
     {"name": "verify", "description": "核验: a claim answered yes or no, nothing else; rate-limited and audited."},
     {"name": "forms", "description": "智慧表单: forms prefilled from the hub; newly collected values written back."},
+    {"name": "feed", "description": "Changes of the entities you may see, by cursor or pushed to your webhook."},
     {"name": "audit", "description": "The hash-chained audit log: auditors only."},
     {"name": "service", "description": "Health and the published version."},
 ]

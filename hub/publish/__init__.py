@@ -1,7 +1,8 @@
 """Publication: the fused state made into the read model (pub_* tables) that the API, `hub find` and exports read.
 
 `publish()` builds what the read model should hold from the fusion tables, compares it with the published rows
-and, in ONE transaction, retires changed rows (`until = v`), adds new ones (`since = v`) and marks version v
+and, in ONE transaction, retires changed rows (`until = v`), adds new ones (`since = v`), writes one change
+event per entity whose served state changed (the outbox of the change feed, hub.feed.outbox) and marks version v
 published. A reader pins the latest published version once (`current_version`) and reads only rows visible at
 it, so it never sees half a publication, and a reader pinned to the previous version keeps its rows: only rows
 retired at or before the previous version are deleted afterwards. Nothing changed: no new version (G2).
@@ -19,6 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
+from hub.feed.outbox import record_changes
 from hub.keys import guard_write
 from hub.protect import Vault
 from hub.publish import build, versioned
@@ -41,6 +43,8 @@ class PublishResult:
     pruned: int = 0
     run_id: str = ""
     seconds: float = 0.0
+    events: int = 0
+    """Change events written to the outbox (hub.feed) with this version."""
 
 
 def current_version(conn: Connection) -> int | None:
@@ -129,9 +133,11 @@ def publish(engine: Engine, vault: Vault, *, full: bool = False, progress: Calla
                                                             started_at=run.started_at))
             for change in diffs:
                 versioned.apply(conn, change, version)
-            # the switch: one UPDATE, committed with the rows it makes visible
+            at = now()
+            events = record_changes(conn, version, previous, at)      # the outbox, with the change (hub.feed)
+            # the switch: one UPDATE, committed with the rows and the events it makes visible
             conn.execute(tables.publication.update().where(tables.publication.c.version == version).values(
-                state=PUBLISHED, published_at=now(), counts=json.dumps(counts, sort_keys=True)))
+                state=PUBLISHED, published_at=at, counts=json.dumps(counts, sort_keys=True)))
             finish_counted(conn, run.id, status="succeeded", records=sum(len(f) for f in frames.values()),
                            changed=changes)
     except Exception as exc:
@@ -145,7 +151,7 @@ def publish(engine: Engine, vault: Vault, *, full: bool = False, progress: Calla
     # The API's plans (a profile joins relations to entities) need statistics of tables that may have grown from
     # empty in this run; without them PostgreSQL scanned every entity of a 2,000-resident district per profile.
     refresh_statistics(engine, [getattr(tables, name) for name, _ in PUB_TABLES])
-    return PublishResult(version, previous, True, counts, pruned, run.id, time.perf_counter() - started)
+    return PublishResult(version, previous, True, counts, pruned, run.id, time.perf_counter() - started, events)
 
 
 __all__ = ["PublishResult", "current_version", "publish"]

@@ -638,3 +638,66 @@ grid_worker = Table(
     Column("consumer_id", String(64)),                      # the API client id of the worker's app
     Index(None, "grid", "rank"),
 )
+
+# The change feed (hub.feed) and webhooks (hub.webhooks). `change_event` is the outbox: publication writes
+# one row per entity whose served state changed, in the transaction that switches the version on, with the
+# places (communities, grids) the entity belonged to before or after, so a feed is filtered by scope in SQL.
+# A webhook's deliveries are made from the feed by the delivery worker. Migration 0015.
+
+change_event = Table(
+    "change_event",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("version", PUB_VERSION, nullable=False),         # the publication that made the change visible
+    Column("entity_id", ENTITY_ID, nullable=False),
+    Column("entity_type", String(32), nullable=False),
+    Column("change", String(16), nullable=False),           # created | updated | merged | split | retired
+    Column("other_id", ENTITY_ID),                          # merged: the survivor; split: the entity split from
+    Column("parts", Text),                                  # what changed: entity, values, relations, scope, lineage
+    Column("attributes", Text),                             # the attributes whose value or lineage changed
+    Column("published_at", DateTime(timezone=True), nullable=False),
+    Index(None, "entity_id", "id"),
+    Index(None, "version"),
+)
+
+change_event_place = Table(
+    "change_event_place",
+    metadata,
+    Column("event_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("place_id", String(24), primary_key=True),
+    Index(None, "place_id", "event_id"),
+)
+
+webhook = Table(
+    "webhook",
+    metadata,
+    Column("id", String(32), primary_key=True),             # "wh-…"
+    Column("consumer_id", String(32), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("secret_enc", LargeBinary, nullable=False),      # the signing secret, sealed by the vault
+    Column("state", String(16), nullable=False),            # active | removed
+    Column("cursor", BigInteger().with_variant(Integer, "sqlite"), nullable=False),  # last event enqueued
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("removed_at", DateTime(timezone=True)),
+    Index(None, "consumer_id"),
+)
+
+webhook_delivery = Table(
+    "webhook_delivery",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("webhook_id", String(32), nullable=False),
+    Column("event_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("entity_id", ENTITY_ID, nullable=False),
+    Column("state", String(16), nullable=False),            # pending | delivered | dead
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_status", Integer),                         # the receiver's HTTP status; NULL: no answer
+    Column("last_error", Text),                             # why the last attempt failed, never a value
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),         # delivered or dead-lettered at
+    Column("replays", Integer, nullable=False, default=0),
+    Index(None, "webhook_id", "event_id", unique=True),
+    Index(None, "webhook_id", "entity_id", "event_id"),
+    Index(None, "state", "next_attempt_at"),
+)

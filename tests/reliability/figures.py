@@ -91,6 +91,11 @@ ZERO_TARGET: frozenset[str] = frozenset({
     "field names cut",
     "items of one entity waiting",
     "records extracted by a run with nothing new",
+    # webhooks (G16)
+    "changes not delivered",
+    "entities out of order",
+    "invalid signatures",
+    "deliveries sent without their audit row",
     # 核验 (G17)
     "answers beyond the limit",
     "true claims revealed beyond the limit",

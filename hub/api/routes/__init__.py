@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from hub.api.routes import audit, auth, entities, events, forms, search, service, verify
+from hub.api.routes import audit, auth, entities, events, feed, forms, search, service, verify
 
 ROUTERS: list[APIRouter] = [auth.router, entities.router, search.router, verify.router, forms.router, events.router,
-                            audit.router, service.router]
+                            feed.router, audit.router, service.router]
