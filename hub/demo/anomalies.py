@@ -18,7 +18,11 @@
   the same household (户号) or registered at the same house (`Prevalence.staff_relative_share` of the active 低保
   households have a relative of the applicant on the roster; some share a registered house by chance).
 
-One row per (anomaly, person) with the house it concerns (the residence; the rented house for a tenant).
+- `insured_employer_unregistered`: a business social insurance knows as the employer of insured persons that is
+  in no register (`Prevalence.sham_employer_share`, half of them quoting a made-up credit code).
+
+One row per (anomaly, person) with the house it concerns (the residence; the rented house for a tenant); an
+organization's anomaly names `organization_id` instead.
 """
 
 from __future__ import annotations
@@ -31,8 +35,8 @@ from hub.demo.planted import HIGH_BASE, assisted_persons
 from hub.demo.world import World
 
 ANOMALIES = ("welfare_after_death", "welfare_with_assets", "unregistered_tenant", "certificate_after_death",
-             "welfare_with_income", "welfare_staff_relative")
-COLUMNS = ["anomaly", "person_id", "house_id"]
+             "welfare_with_income", "welfare_staff_relative", "insured_employer_unregistered")
+COLUMNS = ["anomaly", "person_id", "house_id", "organization_id"]
 
 
 def anomalies_table(world: World) -> pd.DataFrame:
@@ -77,8 +81,9 @@ def anomalies_table(world: World) -> pd.DataFrame:
                       "house_id": houses[tenant.reindex(unregistered).to_numpy()]}),
         welfare_with_income(world),
         welfare_staff_relative(world),
+        insured_employer_unregistered(world),
     ]
-    return pd.concat(parts, ignore_index=True)[COLUMNS]
+    return pd.concat(parts, ignore_index=True).fillna({"organization_id": ""})[COLUMNS]
 
 
 def _rows(world: World, anomaly: str, persons: np.ndarray) -> pd.DataFrame:
@@ -110,6 +115,17 @@ def welfare_staff_relative(world: World) -> pd.DataFrame:
         mine = pd.DataFrame({"key": key[assisted], "person": assisted}).merge(staff_keys, on="key")
         found.append(mine.loc[mine["person"] != mine["staff"], "person"].to_numpy())
     return _rows(world, "welfare_staff_relative", np.unique(np.concatenate(found)))
+
+
+def insured_employer_unregistered(world: World) -> pd.DataFrame:
+    """A unit social insurance knows as the employer of insured persons that no register holds (about it, not a
+    person: `organization_id`, with its address as house-less text left out)."""
+    o = world.orgs
+    employers = np.unique(world.insurance["org"].to_numpy())
+    unregistered = employers[~o["registered"].to_numpy()[employers] & o["org_type"].ne("virtual_unit").to_numpy()[
+        employers]]
+    return pd.DataFrame({"anomaly": "insured_employer_unregistered", "person_id": "", "house_id": "",
+                         "organization_id": o["org_id"].to_numpy(dtype=object)[unregistered]})
 
 
 def anomaly_counts(table: pd.DataFrame) -> dict[str, int]:

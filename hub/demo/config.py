@@ -39,6 +39,8 @@ class Prevalence:
     staff_per_1000: float = 6.0  # community staff (社区工作者, 网格员, cadres) on the roster per 1,000 residents
     staff_outsider_share: float = 0.3  # of the staff not planted: living outside the district
     staff_relative_share: float = 0.3  # active 低保 households with a relative of the applicant on the staff roster
+    sham_employer_share: float = 0.08  # businesses insuring employees that no register holds (空壳/挂靠参保)
+    sham_invalid_code_share: float = 0.5  # of those: quoting a made-up credit code (check character fails)
     enterprises_per_1000: float = 25.0
     social_orgs_per_1000: float = 2.5
 

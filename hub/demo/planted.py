@@ -7,6 +7,8 @@ rest of the world stays what the seed made it (hub.demo.anomalies writes which p
 - `build_staff`: the community staff roster (社区工作人员花名册): community workers, grid workers and cadres, most
   of them registered residents, some living elsewhere; for a share of the active 低保 households a relative of
   the applicant (a household member other than the applicant) is on the roster.
+- `plant_sham_employers`: a share of the businesses that insure employees are in no register (市场监管's register
+  of market entities leaves them out), half of them quoting a made-up credit code.
 """
 
 from __future__ import annotations
@@ -94,3 +96,26 @@ def build_staff(rng: np.random.Generator, persons: pd.DataFrame, households: pd.
         "post": np.array(POSTS, dtype=object)[rng.choice(len(POSTS), len(staff), p=POST_SHARES)],
         "staff_no": [f"SQ{k:05d}" for k in range(1, len(staff) + 1)],
     })
+
+
+def plant_sham_employers(rng: np.random.Generator, orgs: pd.DataFrame, insurance: pd.DataFrame,
+                         prev: Prevalence) -> pd.DataFrame:
+    """Orgs with `registered` (False: no register holds the unit) and, for a share of those, a made-up credit
+    code whose check character fails: units that insure employees without being registered (空壳/挂靠参保)."""
+    orgs = orgs.copy()
+    employers = np.unique(insurance["org"].to_numpy())
+    business = orgs["org_type"].isin(["enterprise", "individual_business"]).to_numpy()
+    pool = employers[business[employers]]
+    sham = pool[rng.random(len(pool)) < prev.sham_employer_share]
+    orgs["registered"] = ~np.isin(np.arange(len(orgs)), sham) & orgs["org_type"].ne("virtual_unit").to_numpy()
+    made_up = sham[rng.random(len(sham)) < prev.sham_invalid_code_share]
+    codes = orgs["credit_code"].to_numpy(dtype=object).copy()
+    codes[made_up] = [c[:17] + _other_check(c[17], rng) for c in codes[made_up]]
+    orgs["credit_code"] = codes
+    return orgs
+
+
+def _other_check(check: str, rng: np.random.Generator) -> str:
+    """A check character other than the right one: the code no longer passes GB 32100's check."""
+    alphabet = [c for c in "0123456789ABCDEFGHJKLMNPQRTUWXY" if c != check]
+    return alphabet[int(rng.integers(0, len(alphabet)))]

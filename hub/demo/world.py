@@ -19,7 +19,7 @@ from hub.demo.config import Prevalence
 from hub.demo.geo import Geography, build_geography
 from hub.demo.housing import build_access, build_occupancy, build_tickets, build_vehicles, unregistered_tenants
 from hub.demo.orgs import build_insurance, build_organizations
-from hub.demo.planted import build_staff, plant_welfare_income
+from hub.demo.planted import build_staff, plant_sham_employers, plant_welfare_income
 from hub.demo.population import build_population
 from hub.demo.welfare import build_welfare
 
@@ -52,6 +52,7 @@ def build_world(seed: int, residents: int, prev: Prevalence | None = None) -> Wo
     welfare = build_welfare(stream(seed, "welfare"), p, hh, prev)
     insurance = plant_welfare_income(stream(seed, "welfare_income"), p, orgs,
                                      build_insurance(stream(seed, "insurance"), p, orgs, prev), welfare, prev)
+    orgs = plant_sham_employers(stream(seed, "sham_employers"), orgs, insurance, prev)
     return World(
         seed=seed,
         geo=geo,

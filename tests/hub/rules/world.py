@@ -13,7 +13,10 @@ Each rule has persons for whom it fires and near misses for whom it must not:
 - welfare_staff_relative: 孙丽 (低保 active, in the household 户号 of 孙强, on the staff roster) and 马超 (低保 active,
   registered at the house 高峰 of the roster is registered at) fire; 陈静 (低保 active, her household's 林涛 is not
   on the roster), 黄磊 (特困 active, 郭敏 of the roster elsewhere) and 何军 (低保 active, on the roster himself,
-  alone in his household) do not.
+  alone in his household) do not;
+- insured_employer_unregistered: 鑫源建材有限公司 (insures 马超, valid code, in no register) and 恒达物流有限公司
+  (insures 陈静, a code whose check character fails) fire; 明珠商贸有限公司 (insures 孙丽, in the market register)
+  and 天山区灵活就业人员 (insures 何军, no code: 人社's virtual unit) do not.
 
 Every record carries a checksum-valid ID, so which records belong together is beyond doubt.
 """
@@ -83,9 +86,26 @@ entities:
       situation_type: {{const: insured}}
       status: {{column: 参保状态, map: {{"1": active, "2": suspended, "3": ended}}}}
       amount: 缴费基数
+  employer:
+    type: organization
+    required: [name]
+    fields: {{name: 单位名称, credit_code: 信用代码}}
 relations:
   - {{subject: insurance, predicate: applies_to, object: person}}
+  - {{subject: person, predicate: employed_by, object: employer}}
 authority: [situation.situation_type, situation.status]
+""",
+    "shichang_entities": """
+source: shichang_entities
+department: market_regulation
+connector: {kind: file, settings: {path: market.csv, encoding: utf-8}}
+record_id: 统一社会信用代码
+entities:
+  organization:
+    type: organization
+    required: [name]
+    fields: {name: 企业名称, credit_code: 统一社会信用代码}
+authority: [organization.name, organization.credit_code]
 """,
     "jiedao_staff": f"""
 source: jiedao_staff
@@ -244,10 +264,16 @@ ROWS: dict[str, list[list[str]]] = {
         ["9", "何军", IDS["何军"], "城市低保", "正常"],
     ],
     "insured.csv": [
-        ["个人编号", "姓名", "身份证号", "参保状态", "缴费基数"],
-        ["I1", "孙丽", IDS["孙丽"], "1", "12000.00"],
-        ["I2", "马超", IDS["马超"], "1", "5000"],
-        ["I3", "陈静", IDS["陈静"], "2", "15000"],
+        ["个人编号", "姓名", "身份证号", "参保状态", "缴费基数", "单位名称", "信用代码"],
+        ["I1", "孙丽", IDS["孙丽"], "1", "12000.00", "明珠商贸有限公司", "91650102MA7K2L3PXL"],
+        ["I2", "马超", IDS["马超"], "1", "5000", "鑫源建材有限公司", "91650102MA8C4D5E6G"],
+        ["I3", "陈静", IDS["陈静"], "2", "15000", "恒达物流有限公司", "91650102MA9F6G7H7X"],   # check fails
+        ["I4", "何军", IDS["何军"], "1", "3500", "天山区灵活就业人员", ""],
+    ],
+    "market.csv": [
+        ["统一社会信用代码", "企业名称"],
+        ["91650102MA7K2L3PXL", "明珠商贸有限公司"],
+        ["91650102MA1B2C3D4E", "另一家有限公司"],
     ],
     "staff.csv": [
         ["工号", "姓名", "身份证号", "所在社区"],
@@ -292,7 +318,9 @@ EXPECTED = {
     "certificate_after_death": {"赵强"},
     "welfare_with_income": {"孙丽"},
     "welfare_staff_relative": {"孙丽", "马超"},
+    "insured_employer_unregistered": {"鑫源建材有限公司", "恒达物流有限公司"},
 }
+EMPLOYERS = {"明珠商贸有限公司": "I1", "鑫源建材有限公司": "I2", "恒达物流有限公司": "I3", "天山区灵活就业人员": "I4"}
 
 
 def build_world(settings: HubSettings, tmp_path: Path) -> Hub:
