@@ -51,6 +51,14 @@ def test_planted_truth_is_seeded_and_holds_in_the_records(rules_district: DemoMa
     assert (persons.loc[dead, "death_date"] != "").all()
     floating_tenants = persons.loc[list(unregistered), "population_type"]
     assert (floating_tenants == "floating").all()
+    orgs = records[records["entity_type"] == "organization"]
+    sham = set(truth.loc[truth["anomaly"] == "insured_employer_unregistered", "organization_id"])
+    assert sham and not sham & set(orgs.loc[orgs["source"] == "shichang_entities", "true_id"])
+    assert sham <= set(orgs.loc[orgs["source"] == "renshe_insured", "true_id"])
+    paying = set(truth.loc[truth["anomaly"] == "welfare_with_income", "person_id"])
+    assert paying <= set(people.loc[people["source"] == "renshe_insured", "true_id"])
+    assert set(truth.loc[truth["anomaly"] == "welfare_staff_relative", "person_id"]) <= set(
+        people.loc[people["source"] == "minzheng_assistance", "true_id"])
 
 
 def test_every_rule_meets_the_floor_on_the_planted_truth(rules_district: DemoManifest, settings: HubSettings,
