@@ -37,6 +37,11 @@ class Organization(CanonicalEntity):
         sensitivity=S.public, authority=_REGISTERS_THEN_EMPLOYERS, normalizer="credit_code",
         code_system=GB_32100, pattern=CREDIT_CODE_PATTERN, examples=["91350100M000100Y43"],
     )
+    credit_code_unchecked: str | None = attr(
+        "A credit code as a source wrote it, 18 characters of the GB 32100 alphabet whose check character or "
+        "division code fails: never a match key, kept so a rule can see the employer quoting it.",
+        sensitivity=S.public, authority=_REGISTERS_THEN_EMPLOYERS, normalizer="text",
+    )
     org_type: str | None = attr(
         "Kind of organization: enterprise, social_organization, government, ...",
         sensitivity=S.public, authority=_REGISTERS, normalizer="text", examples=["enterprise"],

@@ -60,7 +60,8 @@ class Situation(CanonicalEntity):
         normalizer="date",
     )
     amount: Decimal | None = attr(
-        "Amount paid, in yuan per month.", sensitivity=S.sensitive, authority=_WELFARE, normalizer="decimal",
+        "Amount paid, in yuan per month; for insurance (insured), the monthly contribution base (缴费基数).",
+        sensitivity=S.sensitive, authority=_WELFARE, normalizer="decimal",
         ge=0, examples=["780.00"],
     )
     level: str | None = attr(

@@ -12,7 +12,17 @@
 - `unregistered_tenant`: a floating tenant public security never registered (`Prevalence.unregistered_tenant_share`
   of the floating persons who rent, planted by hub.demo.housing.unregistered_tenants).
 
-One row per (anomaly, person) with the house it concerns (the residence; the rented house for a tenant).
+- `welfare_with_income`: an active 低保 or 特困 recipient insured and paying on a contribution base of 10,000
+  yuan a month or more (`Prevalence.welfare_high_base_share` of the working-age recipients, hub.demo.planted).
+- `welfare_staff_relative`: an active 低保 or 特困 recipient with another person on the community staff roster in
+  the same household (户号) or registered at the same house (`Prevalence.staff_relative_share` of the active 低保
+  households have a relative of the applicant on the roster; some share a registered house by chance).
+
+- `insured_employer_unregistered`: a business social insurance knows as the employer of insured persons that is
+  in no register (`Prevalence.sham_employer_share`, half of them quoting a made-up credit code).
+
+One row per (anomaly, person) with the house it concerns (the residence; the rented house for a tenant); an
+organization's anomaly names `organization_id` instead.
 """
 
 from __future__ import annotations
@@ -21,10 +31,12 @@ import numpy as np
 import pandas as pd
 
 from hub.demo.minzheng import allowance_disabled
+from hub.demo.planted import HIGH_BASE, assisted_persons
 from hub.demo.world import World
 
-ANOMALIES = ("welfare_after_death", "welfare_with_assets", "unregistered_tenant", "certificate_after_death")
-COLUMNS = ["anomaly", "person_id", "house_id"]
+ANOMALIES = ("welfare_after_death", "welfare_with_assets", "unregistered_tenant", "certificate_after_death",
+             "welfare_with_income", "welfare_staff_relative", "insured_employer_unregistered")
+COLUMNS = ["anomaly", "person_id", "house_id", "organization_id"]
 
 
 def anomalies_table(world: World) -> pd.DataFrame:
@@ -67,8 +79,53 @@ def anomalies_table(world: World) -> pd.DataFrame:
                       "house_id": np.where(residence[certificate] >= 0, houses[residence[certificate]], "")}),
         pd.DataFrame({"anomaly": "unregistered_tenant", "person_id": ids[unregistered],
                       "house_id": houses[tenant.reindex(unregistered).to_numpy()]}),
+        welfare_with_income(world),
+        welfare_staff_relative(world),
+        insured_employer_unregistered(world),
     ]
-    return pd.concat(parts, ignore_index=True)[COLUMNS]
+    return pd.concat(parts, ignore_index=True).fillna({"organization_id": ""})[COLUMNS]
+
+
+def _rows(world: World, anomaly: str, persons: np.ndarray) -> pd.DataFrame:
+    """Rows of one anomaly for the given person indexes (sorted), with their residence."""
+    persons = np.sort(np.asarray(persons, dtype=np.int64))
+    houses = world.geo.houses["house_id"].to_numpy(dtype=object)
+    residence = world.persons["house"].to_numpy()[persons]
+    return pd.DataFrame({"anomaly": anomaly, "person_id": world.persons["person_id"].to_numpy(dtype=object)[persons],
+                         "house_id": np.where(residence >= 0, houses[np.maximum(residence, 0)], "")})
+
+
+def welfare_with_income(world: World) -> pd.DataFrame:
+    """An active 低保/特困 recipient insured (paying, 参保缴费) on a contribution base of HIGH_BASE or more."""
+    ins = world.insurance
+    high = ins.loc[ins["status"].eq("1") & (ins["base"].to_numpy() >= HIGH_BASE), "person"].to_numpy()
+    return _rows(world, "welfare_with_income", np.intersect1d(assisted_persons(world.welfare), high))
+
+
+def welfare_staff_relative(world: World) -> pd.DataFrame:
+    """An active 低保/特困 recipient with someone else on the community staff roster in the same household (户号)
+    or registered (户籍) at the same house."""
+    p = world.persons
+    assisted = assisted_persons(world.welfare)
+    staff = np.unique(world.staff["person"].to_numpy(dtype=np.int64))
+    found = []
+    for key in (p["household"].to_numpy(), p["hukou_house"].to_numpy()):
+        staff_keys = pd.DataFrame({"key": key[staff], "staff": staff})
+        staff_keys = staff_keys[staff_keys["key"] >= 0]
+        mine = pd.DataFrame({"key": key[assisted], "person": assisted}).merge(staff_keys, on="key")
+        found.append(mine.loc[mine["person"] != mine["staff"], "person"].to_numpy())
+    return _rows(world, "welfare_staff_relative", np.unique(np.concatenate(found)))
+
+
+def insured_employer_unregistered(world: World) -> pd.DataFrame:
+    """A unit social insurance knows as the employer of insured persons that no register holds (about it, not a
+    person: `organization_id`, with its address as house-less text left out)."""
+    o = world.orgs
+    employers = np.unique(world.insurance["org"].to_numpy())
+    unregistered = employers[~o["registered"].to_numpy()[employers] & o["org_type"].ne("virtual_unit").to_numpy()[
+        employers]]
+    return pd.DataFrame({"anomaly": "insured_employer_unregistered", "person_id": "", "house_id": "",
+                         "organization_id": o["org_id"].to_numpy(dtype=object)[unregistered]})
 
 
 def anomaly_counts(table: pd.DataFrame) -> dict[str, int]:

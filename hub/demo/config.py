@@ -35,6 +35,12 @@ class Prevalence:
     tickets_per_household: float = 0.3  # repair requests and complaints per occupied house
     access_events_per_resident: float = 1.0
     unregistered_tenant_share: float = 0.1  # floating tenants (heads of renting households) missing from 公安实有人口
+    welfare_high_base_share: float = 0.25  # working-age active 低保/特困 recipients with a contribution base > 10,000
+    staff_per_1000: float = 6.0  # community staff (社区工作者, 网格员, cadres) on the roster per 1,000 residents
+    staff_outsider_share: float = 0.3  # of the staff not planted: living outside the district
+    staff_relative_share: float = 0.3  # active 低保 households with a relative of the applicant on the staff roster
+    sham_employer_share: float = 0.08  # businesses insuring employees that no register holds (空壳/挂靠参保)
+    sham_invalid_code_share: float = 0.5  # of those: quoting a made-up credit code (check character fails)
     enterprises_per_1000: float = 25.0
     social_orgs_per_1000: float = 2.5
 

@@ -5,6 +5,8 @@ Output layout under `out_dir`:
     wuye.db                    the property company's database (served by property_api)
     minzheng/                  救助对象名册.xlsx, 残疾人及高龄补贴.csv (GBK), 社会组织名录.csv
     canlian/                   持证残疾人信息.xlsx (残联 certificate holders, header on row 3, dates day first)
+    jiedao/                    社区工作人员花名册.csv (街道 community staff roster)
+    shichang/                  市场主体名录.csv (市场监管 register of enterprises and individual businesses)
     truth/                     ground truth (see hub.demo.truth)
     manifest.json              paths, URLs, record counts, the property API token, timings
 
@@ -29,8 +31,10 @@ from hub.demo.canlian import export_canlian
 from hub.demo.clock import stream
 from hub.demo.config import DirtRates, Prevalence
 from hub.demo.gongan import export_gongan
+from hub.demo.jiedao import ROSTER_CSV, export_jiedao
 from hub.demo.minzheng import export_minzheng
 from hub.demo.renshe import export_renshe
+from hub.demo.shichang import REGISTER_CSV, export_shichang
 from hub.demo.sinks import default_url, mariadb_reachable, open_database
 from hub.demo.truth import write_truth
 from hub.demo.world import build_world
@@ -130,6 +134,10 @@ def _generate(out_dir: Path, residents: int, seed: int, gongan_url: str | None, 
     lap("canlian")
     exports += export_wuye(world, out_dir / "wuye.db", stream(seed, "dirt:wuye"), dirt)
     lap("wuye")
+    exports += export_jiedao(world, out_dir / "jiedao", stream(seed, "dirt:jiedao"), dirt)
+    lap("jiedao")
+    exports += export_shichang(world, out_dir / "shichang")
+    lap("shichang")
     anomalies = write_truth(world, exports, out_dir / "truth")
     lap("truth")
     timings["total"] = round(time.perf_counter() - started, 3)
@@ -138,6 +146,8 @@ def _generate(out_dir: Path, residents: int, seed: int, gongan_url: str | None, 
         "minzheng_allowance": out_dir / "minzheng" / "残疾人及高龄补贴.csv",
         "minzheng_social_orgs": out_dir / "minzheng" / "社会组织名录.csv",
         "canlian_disabled": out_dir / "canlian" / CANLIAN_WORKBOOK,
+        "jiedao_staff": out_dir / "jiedao" / ROSTER_CSV,
+        "shichang_entities": out_dir / "shichang" / REGISTER_CSV,
         "wuye": out_dir / "wuye.db",
     }
     manifest = DemoManifest(

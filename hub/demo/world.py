@@ -8,7 +8,7 @@ drawn later from other streams.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +19,7 @@ from hub.demo.config import Prevalence
 from hub.demo.geo import Geography, build_geography
 from hub.demo.housing import build_access, build_occupancy, build_tickets, build_vehicles, unregistered_tenants
 from hub.demo.orgs import build_insurance, build_organizations
+from hub.demo.planted import build_staff, plant_sham_employers, plant_welfare_income
 from hub.demo.population import build_population
 from hub.demo.welfare import build_welfare
 
@@ -38,6 +39,8 @@ class World:
     access: pd.DataFrame
     unregistered: npt.NDArray[np.bool_]
     """Per person: a floating tenant public security has no record of (a planted anomaly, see hub.demo.anomalies)."""
+    staff: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"person": [], "post": [], "staff_no": []}))
+    """The community staff roster (hub.demo.planted.build_staff): person, post, staff number."""
 
 
 def build_world(seed: int, residents: int, prev: Prevalence | None = None) -> World:
@@ -46,17 +49,22 @@ def build_world(seed: int, residents: int, prev: Prevalence | None = None) -> Wo
     p, hh = pop.persons, pop.households
     orgs = build_organizations(stream(seed, "orgs"), p, residents, prev)
     occupancy = build_occupancy(stream(seed, "occupancy"), p, hh, len(geo.houses))
+    welfare = build_welfare(stream(seed, "welfare"), p, hh, prev)
+    insurance = plant_welfare_income(stream(seed, "welfare_income"), p, orgs,
+                                     build_insurance(stream(seed, "insurance"), p, orgs, prev), welfare, prev)
+    orgs = plant_sham_employers(stream(seed, "sham_employers"), orgs, insurance, prev)
     return World(
         seed=seed,
         geo=geo,
         persons=p,
         households=hh,
         orgs=orgs,
-        insurance=build_insurance(stream(seed, "insurance"), p, orgs, prev),
-        welfare=build_welfare(stream(seed, "welfare"), p, hh, prev),
+        insurance=insurance,
+        welfare=welfare,
         occupancy=occupancy,
         vehicles=build_vehicles(stream(seed, "vehicles"), p, hh, prev),
         tickets=build_tickets(stream(seed, "tickets"), p, hh, prev),
         access=build_access(stream(seed, "access"), p, geo, prev),
         unregistered=unregistered_tenants(stream(seed, "unregistered"), p, occupancy, prev),
+        staff=build_staff(stream(seed, "staff"), p, hh, welfare, residents, prev),
     )

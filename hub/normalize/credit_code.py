@@ -2,7 +2,9 @@
 
 Written by hand rather than with `stdnum.cn.uscc`, which wants positions 1-8 to be digits and so
 rejects valid codes of village collectives (N2…), the military (A1…) and others (Y1…).
-Positions 9-17 of a credit code are the organization code: `derived["org_code"]` lets a record
+An 18-character code of the right alphabet whose check or division code fails is kept as
+`derived["credit_code_unchecked"]` (an employer quoting a made-up code is what rules/insured_employer_unregistered
+looks for). Positions 9-17 of a credit code are the organization code: `derived["org_code"]` lets a record
 from before 2015 that carries only `60003734-1` link to the same organization.
 """
 
@@ -43,9 +45,9 @@ def _credit_code(s: str) -> Normalized:
     if not _USCC.fullmatch(s):
         if re.search(f"[^{ALPHABET}]", s):
             return reject(FIELD, "contains characters outside the credit-code alphabet")
-        return reject(FIELD, "positions 3-8 are not a division code")
+        return reject(FIELD, "positions 3-8 are not a division code", credit_code_unchecked=s)
     if credit_check_char(s[:17]) != s[17]:
-        return reject(FIELD, "check character does not match")
+        return reject(FIELD, "check character does not match", credit_code_unchecked=s)
     org_code = s[8:17]
     flags = () if org_check_char(org_code[:8]) == org_code[8] else ("org_code_check_mismatch",)
     return Normalized(s, derived={"org_code": org_code}, flags=flags)

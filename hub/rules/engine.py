@@ -20,7 +20,9 @@ from sqlalchemy import Engine
 
 from hub.fuse.statements import in_chunks
 from hub.protect import Vault
+from hub.rules.compare import compares
 from hub.rules.model import Clause, RelatedClause, Rule, ValueTest
+from hub.rules.shares import shared
 from hub.store import tables
 from hub.store.frames import frame_of
 
@@ -111,8 +113,9 @@ def _passes(values: pd.Series, test: ValueTest) -> tuple[np.ndarray, bool]:
         return (text == test.eq).to_numpy(), True
     if test.in_ is not None:
         return text.isin(test.in_).to_numpy(), True
-    assert test.not_in is not None
-    return text.isin(test.not_in).to_numpy(), False
+    if test.not_in is not None:
+        return text.isin(test.not_in).to_numpy(), False
+    return compares(values, test), True
 
 
 def _filter_by_value(ids: pd.Series, rows: pd.DataFrame, test: ValueTest) -> tuple[np.ndarray, pd.DataFrame]:
@@ -159,6 +162,8 @@ class RuleRunner:
         if clause.record is not None:
             held = self.fused.holders(entity_type, clause.record.sources)
             return pd.Index(ids[ids.isin(held)], dtype=object), _no_evidence()
+        if clause.shares is not None:
+            return shared(self, entity_type, clause.shares, ids)
         if clause.any_ is not None:
             branches = [self.clause(entity_type, branch, candidates) for branch in clause.any_]
             union = np.concatenate([got.to_numpy() for got, _ in branches])

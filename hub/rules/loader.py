@@ -18,6 +18,7 @@ from hub.errors import MappingProblem, RuleError
 from hub.mapping.nearest import suggest
 from hub.mapping.yaml_lines import Path_, load_yaml_with_lines, nearest_line
 from hub.rules.model import Clause, RelatedClause, Rule
+from hub.rules.shares import shared_objects
 from schemas.registry import attributes, entity_types
 from schemas.relations import RelationPredicate, predicate_allows
 
@@ -122,6 +123,15 @@ def _check_clause(entity_type: str, clause: Clause, loc: list[str | int], source
             _check_clause(entity_type, inner, [*loc, "any", i], sources, problems)
     elif clause.not_ is not None:
         _check_clause(entity_type, clause.not_, [*loc, "not"], sources, problems)
+    elif clause.shares is not None:
+        known = [*attributes(entity_type),
+                 *(p.value for p in RelationPredicate if shared_objects(entity_type, p.value))]
+        for i, key in enumerate(clause.shares.on):
+            if key not in known:
+                problems.add([*loc, "shares", "on", i], f"{key!r} is neither an attribute of {entity_type} nor a "
+                             f"relation from it" + suggest(key, known))
+        for i, inner in enumerate(clause.shares.with_):
+            _check_clause(entity_type, inner, [*loc, "shares", "with", i], sources, problems)
 
 
 def _check(rule: Rule, path: Path, sources: set[str] | None, problems: _Problems) -> None:

@@ -3,12 +3,15 @@
 A rule names the entity type its findings are about and a condition on such an entity: a list of clauses that
 must all hold. Each clause is one set operation over the fused tables (hub.rules.engine):
 
-- `value`: a golden value of the entity passes a test (present, eq, in, not_in);
+- `value`: a golden value of the entity passes a test (present, eq, in, not_in; gt, ge, lt, le on numbers);
 - `related`: the entity has current relations of a predicate to entities of a type, optionally only those
   whose golden values pass tests (`where`) or that a given source asserts (`sources`), at least `min` of them;
 - `record`: the entity holds a record of one of the given sources;
 - `any`: at least one of the inner clauses holds;
-- `not`: the inner clause does not hold (an anti-join; it cites no evidence).
+- `not`: the inner clause does not hold (an anti-join; it cites no evidence);
+- `shares`: another entity of the type, one that meets the inner clauses (`with`), has the same golden value of
+  an attribute or the same entity at the end of a relation (`on`): a welfare recipient in the household of a
+  staff member (hub.rules.shares).
 
 Clauses named with `as` are the evidence a finding cites: the statements behind the golden values and the
 relations the clause used (`evidence` lists which; every named positive clause when left out).
@@ -21,6 +24,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SEVERITIES = ("low", "medium", "high")
+TESTS = ("present", "eq", "in_", "not_in", "gt", "ge", "lt", "le")
 
 
 class _Strict(BaseModel):
@@ -39,12 +43,17 @@ class ValueTest(_Strict):
     eq: str | None = None
     in_: list[str] | None = Field(default=None, alias="in", min_length=1)
     not_in: list[str] | None = Field(default=None, min_length=1)
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+    """Numeric comparisons (amounts, bases): a value that is not a number fails them."""
 
     @model_validator(mode="after")
     def _one_test(self) -> ValueTest:
-        given = [k for k in ("present", "eq", "in_", "not_in") if getattr(self, k) is not None]
+        given = [k for k in TESTS if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one test of: present, eq, in, not_in")
+            raise ValueError("give exactly one test of: present, eq, in, not_in, gt, ge, lt, le")
         return self
 
 
@@ -72,6 +81,16 @@ class RecordClause(_Strict):
     sources: list[str] = Field(min_length=1)
 
 
+class SharesClause(_Strict):
+    """Another entity of the same type that meets `with` shares one of `on` with this one (hub.rules.shares)."""
+
+    on: list[str] = Field(min_length=1)
+    """What is shared: an attribute (the same golden value: household_no, the same 户号) or a predicate whose
+    subject is the entity (the same entity at its other end: registered_at, registered at the same house)."""
+    with_: list[Clause] = Field(alias="with", min_length=1)
+    """Clauses the other entity must all meet (a staff member: employed_by a committee the roster names)."""
+
+
 class Clause(_Strict):
     as_: str | None = Field(default=None, alias="as", pattern=r"^[a-z][a-z0-9_]*$")
     value: ValueClause | None = None
@@ -79,13 +98,17 @@ class Clause(_Strict):
     record: RecordClause | None = None
     any_: list[Clause] | None = Field(default=None, alias="any", min_length=2)
     not_: Clause | None = Field(default=None, alias="not")
+    shares: SharesClause | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Clause:
-        given = [k for k in ("value", "related", "record", "any_", "not_") if getattr(self, k) is not None]
+        given = [k for k in KINDS if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("a clause is exactly one of: value, related, record, any, not")
+            raise ValueError("a clause is exactly one of: " + ", ".join(k.rstrip("_") for k in KINDS))
         return self
+
+
+KINDS = ("value", "related", "record", "any_", "not_", "shares")
 
 
 class Rule(_Strict):
@@ -101,3 +124,5 @@ class Rule(_Strict):
     def cited(self) -> list[str]:
         named = [c.as_ for c in self.condition if c.as_ and c.not_ is None]
         return list(self.evidence) if self.evidence is not None else [n for n in named if n]
+
+SharesClause.model_rebuild()

@@ -58,6 +58,8 @@ def native_counts(m: DemoManifest) -> dict[str, int]:
     counts["minzheng_social_orgs"] = len(pd.read_csv(m.files["minzheng_social_orgs"], encoding="utf-8-sig", dtype=str))
     roster = workbook_cells(m.files["canlian_disabled"])["持证残疾人"]
     counts["canlian_disabled"] = len(roster) - 3  # title, export time, header
+    for source in ("jiedao_staff", "shichang_entities"):
+        counts[source] = len(pd.read_csv(m.files[source], encoding="utf-8-sig", dtype=str))
     with sqlite3.connect(m.property_db) as con:
         counts["wuye_houses"] = con.execute("SELECT COUNT(*) FROM houses").fetchone()[0]
         counts["wuye_owners"] = con.execute("SELECT COUNT(*) FROM residents WHERE role = '业主'").fetchone()[0]
@@ -77,7 +79,7 @@ def test_same_seed_same_records(tmp_path: Path, district: DemoManifest, make_dis
         (f"sqlite:///{district.property_db}", f"sqlite:///{again.property_db}"),
     ):
         assert sql_dump(url_a) == sql_dump(url_b)
-    for name in ("minzheng_allowance", "minzheng_social_orgs"):
+    for name in ("minzheng_allowance", "minzheng_social_orgs", "jiedao_staff", "shichang_entities"):
         assert district.files[name].read_bytes() == again.files[name].read_bytes()
     assert workbook_cells(district.files["minzheng_assistance"]) == workbook_cells(again.files["minzheng_assistance"])
     for truth in sorted(district.truth_dir.glob("*.csv")):

@@ -100,3 +100,34 @@ def test_cli_check_reports_problems_and_exits_1(tmp_path: Path, monkeypatch: pyt
     result = runner.invoke(app, ["rules", "check", str(bad)])
     assert result.exit_code == 1
     assert "has no attribute 'death_day'" in result.output
+
+
+STAFF = (ROOT / "rules" / "welfare_staff_relative.yaml").read_text(encoding="utf-8")
+INCOME = (ROOT / "rules" / "welfare_with_income.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("good", "name", "change", "line_of", "cause"), [
+    (STAFF, "welfare_staff_relative", ("on: [household_no, registered_at]", "on: [household_nr, registered_at]"),
+     "on: [household_nr", "'household_nr' is neither an attribute of person nor a relation from it (did you mean "
+     "'household_no'?)"),
+    (STAFF, "welfare_staff_relative", ("on: [household_no, registered_at]", "on: [household_no, applies_to]"),
+     "on: [household_no, applies_to]", "'applies_to' is neither an attribute"),
+    (STAFF, "welfare_staff_relative", ("predicate: employed_by", "predicate: employed"), "predicate: employed",
+     "unknown predicate 'employed'"),
+    (STAFF, "welfare_staff_relative", ("      with:\n", "      width:\n"), "width:", "unknown key 'width'"),
+    (INCOME, "welfare_with_income", ("amount: {ge: 10000}", "amount: {ge: ten}"), "amount: {ge: ten}",
+     "Input should be a valid number"),
+    (INCOME, "welfare_with_income", ("amount: {ge: 10000}", "amount: {ge: 10000, eq: '1'}"), "amount: {ge",
+     "give exactly one test of: present, eq, in, not_in, gt, ge, lt, le"),
+    (INCOME, "welfare_with_income", ("amount: {ge: 10000}", "amout: {ge: 10000}"), "amout:",
+     "situation has no attribute 'amout'"),
+])
+def test_a_wrong_comparison_or_shares_clause_fails_with_file_line_and_cause(
+        tmp_path: Path, good: str, name: str, change: tuple[str, str], line_of: str, cause: str) -> None:
+    old, new = change
+    assert old in good
+    text = good.replace(old, new)
+    path = write(tmp_path, name, text)
+    found = problems(path)
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if line_of in t)
+    assert any(p.startswith(f"{path}:{line}:") and cause in p for p in found), found

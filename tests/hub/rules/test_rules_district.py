@@ -33,8 +33,11 @@ def test_planted_truth_is_seeded_and_holds_in_the_records(rules_district: DemoMa
     m = rules_district
     truth = pd.read_csv(m.truth_dir / "anomalies.csv", dtype=str, keep_default_na=False)
     assert m.anomalies == {a: int((truth["anomaly"] == a).sum()) for a in ANOMALIES}
-    # a dead holder whose certificate stayed valid is rare (4 at 10,000 residents, none at 3,000): bench/rules
-    assert all(n >= 5 for a, n in m.anomalies.items() if a != "certificate_after_death"), m.anomalies
+    # a dead holder whose certificate stayed valid is rare (4 at 10,000 residents, none at 3,000): bench/rules;
+    # a staff member's relative among the recipients too (3 at 3,000 residents, 24 at 20,000)
+    rare = ("certificate_after_death", "welfare_staff_relative")
+    assert all(n >= 5 for a, n in m.anomalies.items() if a not in rare), m.anomalies
+    assert m.anomalies["welfare_staff_relative"] >= 2, m.anomalies
     again = make_district(tmp_path / "again", RESIDENTS, seed=7)
     assert (again.truth_dir / "anomalies.csv").read_bytes() == (m.truth_dir / "anomalies.csv").read_bytes()
 
@@ -48,6 +51,14 @@ def test_planted_truth_is_seeded_and_holds_in_the_records(rules_district: DemoMa
     assert (persons.loc[dead, "death_date"] != "").all()
     floating_tenants = persons.loc[list(unregistered), "population_type"]
     assert (floating_tenants == "floating").all()
+    orgs = records[records["entity_type"] == "organization"]
+    sham = set(truth.loc[truth["anomaly"] == "insured_employer_unregistered", "organization_id"])
+    assert sham and not sham & set(orgs.loc[orgs["source"] == "shichang_entities", "true_id"])
+    assert sham <= set(orgs.loc[orgs["source"] == "renshe_insured", "true_id"])
+    paying = set(truth.loc[truth["anomaly"] == "welfare_with_income", "person_id"])
+    assert paying <= set(people.loc[people["source"] == "renshe_insured", "true_id"])
+    assert set(truth.loc[truth["anomaly"] == "welfare_staff_relative", "person_id"]) <= set(
+        people.loc[people["source"] == "minzheng_assistance", "true_id"])
 
 
 def test_every_rule_meets_the_floor_on_the_planted_truth(rules_district: DemoManifest, settings: HubSettings,

@@ -19,7 +19,7 @@ from hub.rules import load_rules, read_findings, run_rules
 from hub.settings import HubSettings
 from hub.store import tables
 from tests.hub.fuse.world import change_rows
-from tests.hub.rules.world import EXPECTED, IDS, REGISTERED, ROWS, build_world
+from tests.hub.rules.world import EMPLOYERS, EXPECTED, IDS, REGISTERED, ROWS, build_world
 
 RULES = Path(__file__).resolve().parents[3] / "rules"
 
@@ -33,9 +33,10 @@ def world(settings: HubSettings, tmp_path: Path) -> Iterator[Hub]:
 
 
 def names_of(hub: Hub) -> dict[str, str]:
-    """Canonical person id → name, through the record each person is known by."""
+    """Canonical person (or employer) id → name, through the record each is known by."""
     key = {name: f"gongan_population|R{i}|person" for i, name in enumerate(REGISTERED)}
     key["周杰"] = "wuye_tenants|T1|person"
+    key.update({org: f"renshe_insured|{row}|employer" for org, row in EMPLOYERS.items()})
     link = tables.record_link.c
     with hub.engine.connect() as conn:
         found = dict(conn.execute(sa.select(link.record_key, link.entity_id).where(
