@@ -12,7 +12,18 @@
 - `unregistered_tenant`: a floating tenant public security never registered (`Prevalence.unregistered_tenant_share`
   of the floating persons who rent, planted by hub.demo.housing.unregistered_tenants).
 
-One row per (anomaly, person) with the house it concerns (the residence; the rented house for a tenant).
+- `elderly_alone_no_access`: an elderly person living alone (70+, the only living member of the household) with no
+  door event in the 48 hours before the snapshot (hub.demo.presence: their events stop for
+  `Prevalence.care_stop_share` of them; a few others simply did not pass the gate in those two days).
+- `vacant_house_occupied` (a house): the property office marks it 空置 while a living resident is at home
+  (`Prevalence.stale_vacancy_share` of the occupied houses).
+- `group_renting` (a house): fewer than GROUP_RENT_AREA m² per living occupant (the partitioned flats of
+  hub.demo.presence, and any natural case).
+- `seasonal_resident`: a registered adult who spends part of the year elsewhere and is away now
+  (`Prevalence.seasonal_share`).
+
+One row per (anomaly, person) with the house it concerns (the residence; the rented house for a tenant); a house's
+anomaly has no person.
 """
 
 from __future__ import annotations
@@ -20,10 +31,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hub.demo.clock import SNAPSHOT_TIME
 from hub.demo.minzheng import allowance_disabled
 from hub.demo.world import World
 
-ANOMALIES = ("welfare_after_death", "welfare_with_assets", "unregistered_tenant", "certificate_after_death")
+ANOMALIES = ("welfare_after_death", "welfare_with_assets", "unregistered_tenant", "certificate_after_death",
+             "elderly_alone_no_access", "vacant_house_occupied", "group_renting", "seasonal_resident")
+GROUP_RENT_AREA = 8.0
+"""m² of floor area per occupant below which a house counts as group-rented (rules/group_renting.yaml)."""
 COLUMNS = ["anomaly", "person_id", "house_id"]
 
 
@@ -68,7 +83,32 @@ def anomalies_table(world: World) -> pd.DataFrame:
         pd.DataFrame({"anomaly": "unregistered_tenant", "person_id": ids[unregistered],
                       "house_id": houses[tenant.reindex(unregistered).to_numpy()]}),
     ]
-    return pd.concat(parts, ignore_index=True)[COLUMNS]
+    return pd.concat([*parts, *_presence_parts(world)], ignore_index=True)[COLUMNS]
+
+
+def _presence_parts(world: World) -> list[pd.DataFrame]:
+    """The house- and access-side anomalies (hub.demo.presence), from the world as it is."""
+    p, pr = world.persons, world.presence
+    ids = p["person_id"].to_numpy(dtype=object)
+    houses = world.geo.houses["house_id"].to_numpy(dtype=object)
+    residence = p["house"].to_numpy()
+    a = world.access
+    recent = a.loc[a["time"].to_numpy() >= SNAPSHOT_TIME - np.timedelta64(48 * 3600, "s"), "person"].to_numpy()
+    quiet = pr.alone.copy()
+    quiet[recent] = False
+    living = p["in_district"].to_numpy() & p["death"].isna().to_numpy()
+    occupants = np.bincount(residence[living], minlength=len(houses))
+    stale = pr.marked_vacant & (occupants > 0)
+    area = world.geo.houses["area"].to_numpy(dtype=float)
+    crowded = (occupants > 0) & (area < GROUP_RENT_AREA * np.maximum(occupants, 1))
+    return [
+        pd.DataFrame({"anomaly": "elderly_alone_no_access", "person_id": ids[quiet],
+                      "house_id": houses[residence[quiet]]}),
+        pd.DataFrame({"anomaly": "vacant_house_occupied", "person_id": "", "house_id": houses[stale]}),
+        pd.DataFrame({"anomaly": "group_renting", "person_id": "", "house_id": houses[crowded]}),
+        pd.DataFrame({"anomaly": "seasonal_resident", "person_id": ids[pr.seasonal],
+                      "house_id": houses[residence[pr.seasonal]]}),
+    ]
 
 
 def anomaly_counts(table: pd.DataFrame) -> dict[str, int]:

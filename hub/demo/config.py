@@ -35,6 +35,10 @@ class Prevalence:
     tickets_per_household: float = 0.3  # repair requests and complaints per occupied house
     access_events_per_resident: float = 1.0
     unregistered_tenant_share: float = 0.1  # floating tenants (heads of renting households) missing from 公安实有人口
+    care_stop_share: float = 0.15  # elderly living alone (70+) whose door events stopped 50 h to 10 days ago
+    seasonal_share: float = 0.01  # registered adults who spend part of the year elsewhere (候鸟), away now
+    stale_vacancy_share: float = 0.02  # occupied houses the property office still marks 空置
+    group_rent_share: float = 0.15  # renting floating households of 3+ in a partitioned flat (3–6 m² each)
     enterprises_per_1000: float = 25.0
     social_orgs_per_1000: float = 2.5
 

@@ -20,6 +20,7 @@ from hub.demo.geo import Geography, build_geography
 from hub.demo.housing import build_access, build_occupancy, build_tickets, build_vehicles, unregistered_tenants
 from hub.demo.orgs import build_insurance, build_organizations
 from hub.demo.population import build_population
+from hub.demo.presence import Presence, plant_presence
 from hub.demo.welfare import build_welfare
 
 
@@ -38,6 +39,8 @@ class World:
     access: pd.DataFrame
     unregistered: npt.NDArray[np.bool_]
     """Per person: a floating tenant public security has no record of (a planted anomaly, see hub.demo.anomalies)."""
+    presence: Presence
+    """Elderly living alone and their door events, seasonal residents, the property office's house marks."""
 
 
 def build_world(seed: int, residents: int, prev: Prevalence | None = None) -> World:
@@ -46,6 +49,8 @@ def build_world(seed: int, residents: int, prev: Prevalence | None = None) -> Wo
     p, hh = pop.persons, pop.households
     orgs = build_organizations(stream(seed, "orgs"), p, residents, prev)
     occupancy = build_occupancy(stream(seed, "occupancy"), p, hh, len(geo.houses))
+    access = build_access(stream(seed, "access"), p, geo, prev)
+    presence, access = plant_presence(stream(seed, "presence"), p, hh, geo.houses, occupancy, access, prev)
     return World(
         seed=seed,
         geo=geo,
@@ -57,6 +62,7 @@ def build_world(seed: int, residents: int, prev: Prevalence | None = None) -> Wo
         occupancy=occupancy,
         vehicles=build_vehicles(stream(seed, "vehicles"), p, hh, prev),
         tickets=build_tickets(stream(seed, "tickets"), p, hh, prev),
-        access=build_access(stream(seed, "access"), p, geo, prev),
+        access=access,
         unregistered=unregistered_tenants(stream(seed, "unregistered"), p, occupancy, prev),
+        presence=presence,
     )
