@@ -1,8 +1,8 @@
 """Precision and recall of each rule against the demo district's planted truth (truth/anomalies.csv).
 
-A finding is about a canonical entity; its true person is the one most of the entity's records truly
-describe (truth/records.csv). A finding is right when that person carries the rule's anomaly; an anomaly is
-found when some finding's entity is that person.
+A finding is about a canonical entity; its true person (or house, for a rule about houses) is the one most of
+the entity's records truly describe (truth/records.csv). A finding is right when that person or house carries the
+rule's anomaly; an anomaly is found when some finding's entity is that person or house.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from hub.store import tables
 from hub.store.frames import frame_of
 
 
-def true_persons(engine: Engine, truth_dir: Path) -> pd.Series:
-    """Canonical person id → the true person most of its records describe."""
+def true_persons(engine: Engine, truth_dir: Path, entity_type: str = "person") -> pd.Series:
+    """Canonical id → the true person (or house) most of its records describe."""
     link = tables.record_link.c
     with engine.connect() as conn:
-        links = frame_of(conn.execute(sa.select(link.record_key, link.entity_id).where(link.entity_type == "person")),
-                         ["record_key", "entity_id"])
-    links["true_id"] = links["record_key"].map(truth_labels(truth_dir, "person"))
+        links = frame_of(conn.execute(sa.select(link.record_key, link.entity_id).where(
+            link.entity_type == entity_type)), ["record_key", "entity_id"])
+    links["true_id"] = links["record_key"].map(truth_labels(truth_dir, entity_type))
     links = links.dropna(subset=["true_id"])
     counts = links.groupby(["entity_id", "true_id"]).size().reset_index(name="n")
     counts = counts.sort_values(["entity_id", "n", "true_id"], ascending=[True, False, True], kind="stable")
@@ -35,11 +35,14 @@ def true_persons(engine: Engine, truth_dir: Path) -> pd.Series:
 def rule_scores(engine: Engine, truth_dir: Path, findings: dict[str, pd.DataFrame]) -> dict[str, dict[str, Any]]:
     """Per rule: planted, found, true positives, false positives (with their entity ids), missed, precision, recall."""
     truth = pd.read_csv(truth_dir / "anomalies.csv", dtype=str, keep_default_na=False)
-    persons = true_persons(engine, truth_dir)
+    known = {kind: true_persons(engine, truth_dir, kind) for kind in ("person", "house")}
     out: dict[str, dict[str, Any]] = {}
     for rule_id, found in findings.items():
-        planted = set(truth.loc[truth["anomaly"] == rule_id, "person_id"])
-        who = found["entity_id"].map(persons)
+        mine = truth[truth["anomaly"] == rule_id]
+        houses = (bool(len(mine)) and bool((mine["person_id"] == "").all())) or (
+            len(found) > 0 and bool((found["entity_type"] == "house").all()))
+        planted = set(mine["house_id" if houses else "person_id"])
+        who = found["entity_id"].map(known["house" if houses else "person"])
         right = who.isin(planted)
         hit = set(who[right])
         out[rule_id] = {

@@ -18,6 +18,7 @@ from hub.errors import MappingProblem, RuleError
 from hub.mapping.nearest import suggest
 from hub.mapping.yaml_lines import Path_, load_yaml_with_lines, nearest_line
 from hub.rules.model import Clause, RelatedClause, Rule
+from hub.rules.windows import check_names
 from schemas.registry import attributes, entity_types
 from schemas.relations import RelationPredicate, predicate_allows
 
@@ -122,6 +123,9 @@ def _check_clause(entity_type: str, clause: Clause, loc: list[str | int], source
             _check_clause(entity_type, inner, [*loc, "any", i], sources, problems)
     elif clause.not_ is not None:
         _check_clause(entity_type, clause.not_, [*loc, "not"], sources, problems)
+    for kind in ("count", "age", "ratio"):
+        if (inner := getattr(clause, kind)) is not None:
+            check_names(entity_type, inner, [*loc, kind], problems.add)
 
 
 def _check(rule: Rule, path: Path, sources: set[str] | None, problems: _Problems) -> None:

@@ -8,7 +8,9 @@ must all hold. Each clause is one set operation over the fused tables (hub.rules
   whose golden values pass tests (`where`) or that a given source asserts (`sources`), at least `min` of them;
 - `record`: the entity holds a record of one of the given sources;
 - `any`: at least one of the inner clauses holds;
-- `not`: the inner clause does not hold (an anti-join; it cites no evidence).
+- `not`: the inner clause does not hold (an anti-join; it cites no evidence);
+- `count`, `age`, `ratio`: paths of relations counted (optionally in a time window), ages and ratios at the run's
+  reference time (hub.rules.windows).
 
 Clauses named with `as` are the evidence a finding cites: the statements behind the golden values and the
 relations the clause used (`evidence` lists which; every named positive clause when left out).
@@ -19,6 +21,9 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hub.rules.situations import Derives
+from hub.rules.windows import AgeClause, CountClause, Hop, RatioClause
 
 SEVERITIES = ("low", "medium", "high")
 
@@ -46,6 +51,9 @@ class ValueTest(_Strict):
         if len(given) != 1:
             raise ValueError("give exactly one test of: present, eq, in, not_in")
         return self
+
+
+Hop.model_rebuild(_types_namespace={"ValueTest": ValueTest})   # paths, windows, ages, ratios: hub.rules.windows
 
 
 class ValueClause(ValueTest):
@@ -79,12 +87,16 @@ class Clause(_Strict):
     record: RecordClause | None = None
     any_: list[Clause] | None = Field(default=None, alias="any", min_length=2)
     not_: Clause | None = Field(default=None, alias="not")
+    count: CountClause | None = None
+    age: AgeClause | None = None
+    ratio: RatioClause | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Clause:
-        given = [k for k in ("value", "related", "record", "any_", "not_") if getattr(self, k) is not None]
+        kinds = ("value", "related", "record", "any_", "not_", "count", "age", "ratio")
+        given = [k for k in kinds if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("a clause is exactly one of: value, related, record, any, not")
+            raise ValueError("a clause is exactly one of: value, related, record, any, not, count, age, ratio")
         return self
 
 
@@ -97,6 +109,9 @@ class Rule(_Strict):
     condition: list[Clause] = Field(min_length=1)
     evidence: list[str] | None = Field(default=None, min_length=1)
     """The named clauses (`as`) whose statements a finding cites; every named positive clause when left out."""
+    derives: Derives | None = None
+    """A situation (情) the rule derives: its hits are periods of that situation (hub.rules.situations), not
+    findings."""
 
     def cited(self) -> list[str]:
         named = [c.as_ for c in self.condition if c.as_ and c.not_ is None]
