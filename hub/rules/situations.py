@@ -52,8 +52,9 @@ class Derives(BaseModel):
     situation_type: DerivedType
 
 
-def period_id(rule_id: str, entity_id: str, started: datetime) -> str:
-    return hashlib.blake2b(f"{rule_id}\x1f{entity_id}\x1f{started.isoformat()}".encode(), digest_size=16).hexdigest()
+def period_id(rule_id: str, entity_id: str, run_id: str) -> str:
+    """A period is keyed by the run that started it (two runs may share a reference time)."""
+    return hashlib.blake2b(f"{rule_id}\x1f{entity_id}\x1f{run_id}".encode(), digest_size=16).hexdigest()
 
 
 def write_situations(conn: Connection, rule_id: str, situation_type: str, found: pd.DataFrame, run_id: str,
@@ -70,7 +71,7 @@ def write_situations(conn: Connection, rule_id: str, situation_type: str, found:
     insert_rows(conn, tables.derived_situation,
                 ["id", "rule_id", "situation_type", "entity_type", "entity_id", "evidence", "sources", "started_at",
                  "first_run", "last_run"],
-                [(period_id(rule_id, e, at), rule_id, situation_type, t, e, ev, src, at, run_id, run_id)
+                [(period_id(rule_id, e, run_id), rule_id, situation_type, t, e, ev, src, at, run_id, run_id)
                  for e, t, ev, src in zip(new["entity_id"], new["entity_type"], new["evidence"], new["sources"],
                                           strict=True)])
     again = found[known]

@@ -577,7 +577,7 @@ finding = Table(
 derived_situation = Table(
     "derived_situation",
     metadata,
-    Column("id", HASH, primary_key=True),                   # hash of (rule id, entity id, start)
+    Column("id", HASH, primary_key=True),                   # hash of (rule id, entity id, the run that started it)
     Column("rule_id", String(64), nullable=False),
     Column("situation_type", String(32), nullable=False),
     Column("entity_type", String(32), nullable=False),
