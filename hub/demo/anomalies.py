@@ -12,8 +12,8 @@
 - `unregistered_tenant`: a floating tenant public security never registered (`Prevalence.unregistered_tenant_share`
   of the floating persons who rent, planted by hub.demo.housing.unregistered_tenants).
 
-- `elderly_alone_no_access`: an elderly person living alone (70+, the only living member of the household) with no
-  door event in the 48 hours before the snapshot (hub.demo.presence: their events stop for
+- `elderly_alone_no_access`: an elderly person living alone (70+, the only living member of the household) with a
+  door event in the 30 days but none in the 48 hours before the snapshot (hub.demo.presence: their events stop for
   `Prevalence.care_stop_share` of them; a few others simply did not pass the gate in those two days).
 - `vacant_house_occupied` (a house): the property office marks it 空置 while a living resident is at home
   (`Prevalence.stale_vacancy_share` of the occupied houses).
@@ -94,8 +94,11 @@ def _presence_parts(world: World) -> list[pd.DataFrame]:
     residence = p["house"].to_numpy()
     a = world.access
     recent = a.loc[a["time"].to_numpy() >= SNAPSHOT_TIME - np.timedelta64(48 * 3600, "s"), "person"].to_numpy()
-    quiet = pr.alone.copy()
-    quiet[recent] = False
+    seen = a.loc[a["time"].to_numpy() >= SNAPSHOT_TIME - np.timedelta64(30 * 86400, "s"), "person"].to_numpy()
+    quiet = np.zeros(len(p), dtype=bool)
+    quiet[seen] = True                  # a door that used to open (the last 30 days) ...
+    quiet &= pr.alone
+    quiet[recent] = False               # ... and has not for 48 hours
     living = p["in_district"].to_numpy() & p["death"].isna().to_numpy()
     occupants = np.bincount(residence[living], minlength=len(houses))
     stale = pr.marked_vacant & (occupants > 0)

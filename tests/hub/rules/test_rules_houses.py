@@ -65,7 +65,7 @@ def test_each_rule_fires_where_it_should_and_not_on_near_misses(world: Hub) -> N
     assert care["severity"] == "high"
     assert json.loads(care["sources"]) == ["gongan_access", "gongan_population"]
     cited = json.loads(care["evidence"])
-    assert {c for c, _, _ in cited} == {"elderly", "alone", "no_access"}
+    assert {c for c, _, _ in cited} == {"elderly", "alone", "watched", "no_access"}
     last = [i for c, _, i in cited if c == "no_access"]   # the last door event before the window: three days ago
     s = tables.statement.c
     with world.engine.connect() as conn:

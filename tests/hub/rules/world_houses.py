@@ -1,6 +1,7 @@
 """A toy district for the house- and access-side rules, judged at REFERENCE (2025-06-30 18:00, China time).
 
-- elderly_alone_no_access: 张伟 (85, alone in 101, last door event three days ago) fires; 李娜 (80, alone in 102,
+- elderly_alone_no_access: 张伟 (85, alone in 101, last door event three days ago) fires; persons without door
+  events at all do not (the rules toy of world.py has none); 李娜 (80, alone in 102,
   a door event ten hours ago), 王芳 (65, alone in 104, no door event: not elderly) and 赵强 (85, shares 103 with
   刘洋, no door event) do not;
 - seasonal_resident: 陈静 (four door events half a year ago, none since) fires; 杨帆 (the same, and one a month
