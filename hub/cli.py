@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -296,7 +297,11 @@ def demo(
     from sqlalchemy.engine import make_url
 
     from hub.demo import demo_world
+    from hub.demo.clock import SNAPSHOT_TIME
 
+    # The district's door events end at its snapshot: the rules' windows are judged there (HUB_RULES_AT), here
+    # and in the Airflow started below, unless the operator set another time.
+    os.environ.setdefault("HUB_RULES_AT", str(SNAPSHOT_TIME))
     settings = HubSettings()
     # SIGTERM unwinds like Ctrl-C, so that Airflow and the 物业 API stop cleanly (uvicorn, while it serves,
     # handles the signal itself and raises it again once it has stopped)

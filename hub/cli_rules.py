@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -101,6 +102,9 @@ def rules_list(
 @rules_app.command("run")
 def rules_run(
     rule: Annotated[list[str] | None, typer.Option("--rule", "-r", help="run only these rule ids")] = None,
+    at: Annotated[datetime | None, typer.Option(
+        "--at", help="reference time of time windows and ages, China time (default now); the demo district's "
+        "is its snapshot, 2025-06-30T18:00:00")] = None,
 ) -> None:
     """Run the rules over the fused data and store their findings (new, still open, cleared, reopened)."""
     from hub.pipeline import Hub
@@ -113,7 +117,8 @@ def rules_run(
             raise ConfigurationError(f"no rule {', '.join(unknown)}; rules: {', '.join(r.id for r in rules)}")
         chosen = [r for r in rules if not rule or r.id in rule]
         hub = Hub.open()
-        result = run_rules(hub.engine, hub.vault, chosen, stale_after=hub.settings.stale_after)
+        result = run_rules(hub.engine, hub.vault, chosen, now=at or hub.settings.rules_at,
+                           stale_after=hub.settings.stale_after)
     except HubError as exc:
         raise _fail(exc) from None
     table = folding_table("rule", "severity", "open findings", "new", "reopened", "cleared",

@@ -371,7 +371,7 @@ def derive(hub: Hub) -> DeriveReport:
     sources = [spec.source for spec in hub.mappings()]
     rules = load_rules(hub.settings.rules_dir, sources).require_ok()
     roster = load_roster(hub.settings.grids_file)
-    found = run_rules(hub.engine, hub.vault, rules, stale_after=hub.settings.stale_after)
+    found = run_rules(hub.engine, hub.vault, rules, now=hub.settings.rules_at, stale_after=hub.settings.stale_after)
     events = run_events(hub.engine, hub.vault, roster, stale_after=hub.settings.stale_after)
     d = events.derived
     log.info("derive: findings %s; events new %d, tickets %d, reopened %d, closed %d, assigned %d, without a grid %d",

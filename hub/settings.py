@@ -7,7 +7,7 @@ factory or a test, which keeps tests free to point one process at several stores
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,6 +23,10 @@ class HubSettings(BaseSettings):
     mappings_dir: Path = Field(default=Path("mappings"), description="one YAML per department source")
     rules_dir: Path = Field(default=Path("rules"), description="one YAML per cross-department check (hub.rules)")
     forms_dir: Path = Field(default=Path("forms"), description="one YAML per form template (hub.forms)")
+    rules_at: datetime | None = Field(
+        default=None, description="reference time of the rules' time windows and ages (hub.rules; China time "
+                                  "when it has no offset); default the moment of each run. `hub demo` sets it "
+                                  "to the demo district's snapshot, whose door events end there")
     grids_file: Path | None = Field(
         default=None, description="the grid division and its workers (hub.events.roster); default HOME/grids.yaml"
     )

@@ -58,8 +58,28 @@ def render_data_model_markdown() -> str:
     departments = ", ".join(_department(d) for d in Department)
     parts = [_HEADER.format(departments=departments)]
     parts += [_entity_section(model) for model in ENTITY_MODELS.values()]
-    parts += [_relations_section(), _sensitivity_section(), _grades_section()]
+    parts += [_relations_section(), _derived_section(), _sensitivity_section(), _grades_section()]
     return "\n".join(parts)
+
+
+def _derived_section() -> str:
+    from schemas.views import SituationPeriod
+
+    rows = [_row(f"`{name}`", str(field.description or "")) for name, field in SituationPeriod.model_fields.items()]
+    return "\n".join([
+        "## 情 Derived situations",
+        "",
+        "Besides the situations departments record (`situation` entities above), rule files that declare",
+        "`derives` (rules/situation_*.yaml) derive situations from fused data: living_alone, elderly, dibao, tekun,",
+        "disability, floating, seasonal, vacancy. Each is a period of a person or house in the `derived_situation`",
+        "table with the rule that derived it and the statement ids behind it (lineage to the raw records), and is",
+        "served in 一人一档 / 一房一档 as `derived_situations`; dibao, tekun and disability only at `sensitive`.",
+        "",
+        _row("field", "meaning"),
+        _row(*["---"] * 2),
+        *rows,
+        "",
+    ])
 
 
 def _entity_section(model: type[CanonicalEntity]) -> str:

@@ -69,3 +69,8 @@ class House(CanonicalEntity):
         "Usage (用途): residential, commercial, office, ...", sensitivity=S.public, authority=_PROPERTY,
         normalizer="text", examples=["residential"],
     )
+    occupancy: str | None = attr(
+        "How the property office records the house's use (房屋状态): owner_occupied 自住, rented 出租, vacant 空置.",
+        sensitivity=S.internal, authority=_PROPERTY, normalizer="text", examples=["vacant"],
+        personal_info=P.none,
+    )

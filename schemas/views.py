@@ -101,6 +101,18 @@ class PlaceRef(BaseModel):
     name: str | None = None
 
 
+class SituationPeriod(BaseModel):
+    """情 derived from fused data by a rule file (hub.rules.situations): what holds, since when, until when, which
+    rule derived it and whose statements it rests on. 低保, 特困 and disability only at `sensitive` clearance."""
+
+    situation_type: str = Field(description="living_alone, elderly, dibao, tekun, disability, floating, seasonal, "
+                                            "vacancy")
+    rule_id: str = Field(description="The rule file (rules/<rule_id>.yaml) that derived it.")
+    started_at: datetime = Field(description="Reference time of the rule run that first derived it.")
+    ended_at: datetime | None = Field(default=None, description="Reference time of the run that no longer did.")
+    sources: list[str] = Field(default_factory=list, description="The sources of the statements behind it.")
+
+
 class PersonProfile(BaseModel):
     """一人一档: a person with the houses, organizations, things, situations and events related to them."""
 
@@ -109,6 +121,7 @@ class PersonProfile(BaseModel):
     organizations: list[Related] = Field(default_factory=list)
     things: list[Related] = Field(default_factory=list)
     situations: list[Related] = Field(default_factory=list)
+    derived_situations: list[SituationPeriod] = Field(default_factory=list)
     events: list[Related] = Field(default_factory=list)
     places: list[PlaceRef] = Field(default_factory=list)
     disclosed: Disclosure = Field(default_factory=Disclosure, exclude=True)
@@ -124,6 +137,7 @@ class HouseProfile(BaseModel):
     residents: list[Related] = Field(default_factory=list)
     things: list[Related] = Field(default_factory=list)
     events: list[Related] = Field(default_factory=list)
+    derived_situations: list[SituationPeriod] = Field(default_factory=list)
     disclosed: Disclosure = Field(default_factory=Disclosure, exclude=True)
 
 

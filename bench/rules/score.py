@@ -1,8 +1,9 @@
 """Precision and recall of each rule against the demo district's planted truth (truth/anomalies.csv).
 
-A finding is about a canonical entity; its true person (or organization, for a rule about organizations) is
-the one most of the entity's records truly describe (truth/records.csv). A finding is right when that person
-carries the rule's anomaly; an anomaly is found when some finding's entity is that person.
+A finding is about a canonical entity; its true person (or house, or organization, for a rule about houses or
+organizations) is the one most of the entity's records truly describe (truth/records.csv). A finding is right
+when that person, house or organization carries the rule's anomaly; an anomaly is found when some finding's
+entity is it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from hub.store.frames import frame_of
 
 
 def true_persons(engine: Engine, truth_dir: Path, entity_type: str = "person") -> pd.Series:
-    """Canonical id → the true entity (a person, or an organization) most of its records describe."""
+    """Canonical id → the true entity (a person, a house or an organization) most of its records describe."""
     link = tables.record_link.c
     with engine.connect() as conn:
         links = frame_of(conn.execute(sa.select(link.record_key, link.entity_id).where(
@@ -37,13 +38,18 @@ def rule_scores(engine: Engine, truth_dir: Path, findings: dict[str, pd.DataFram
     truth = pd.read_csv(truth_dir / "anomalies.csv", dtype=str, keep_default_na=False)
     if "organization_id" not in truth:
         truth["organization_id"] = ""
-    true_ids = {kind: true_persons(engine, truth_dir, kind) for kind in ("person", "organization")}
+    known = {kind: true_persons(engine, truth_dir, kind) for kind in ("person", "house", "organization")}
     out: dict[str, dict[str, Any]] = {}
     for rule_id, found in findings.items():
         mine = truth[truth["anomaly"] == rule_id]
-        about_orgs = bool((mine["organization_id"] != "").any()) or bool(found["entity_type"].eq("organization").any())
-        planted = set(mine["organization_id" if about_orgs else "person_id"])
-        who = found["entity_id"].map(true_ids["organization" if about_orgs else "person"])
+        about = "person"
+        if bool((mine["organization_id"] != "").any()) or bool(found["entity_type"].eq("organization").any()):
+            about = "organization"
+        elif (bool(len(mine)) and bool((mine["person_id"] == "").all())) or (
+                len(found) > 0 and bool((found["entity_type"] == "house").all())):
+            about = "house"
+        planted = set(mine[f"{about}_id"])
+        who = found["entity_id"].map(known[about])
         right = who.isin(planted)
         hit = set(who[right])
         out[rule_id] = {

@@ -11,18 +11,25 @@
   the world it did not for the holders whose certificate status stayed active.
 - `unregistered_tenant`: a floating tenant public security never registered (`Prevalence.unregistered_tenant_share`
   of the floating persons who rent, planted by hub.demo.housing.unregistered_tenants).
-
 - `welfare_with_income`: an active 低保 or 特困 recipient insured and paying on a contribution base of 10,000
   yuan a month or more (`Prevalence.welfare_high_base_share` of the working-age recipients, hub.demo.planted).
 - `welfare_staff_relative`: an active 低保 or 特困 recipient with another person on the community staff roster in
   the same household (户号) or registered at the same house (`Prevalence.staff_relative_share` of the active 低保
   households have a relative of the applicant on the roster; some share a registered house by chance).
-
 - `insured_employer_unregistered`: a business social insurance knows as the employer of insured persons that is
   in no register (`Prevalence.sham_employer_share`, half of them quoting a made-up credit code).
+- `elderly_alone_no_access`: an elderly person living alone (70+, the only living member of the household) with a
+  door event in the 30 days but none in the 48 hours before the snapshot (hub.demo.presence: their events stop for
+  `Prevalence.care_stop_share` of them; a few others simply did not pass the gate in those two days).
+- `vacant_house_occupied` (a house): the property office marks it 空置 while a living resident is at home
+  (`Prevalence.stale_vacancy_share` of the occupied houses).
+- `group_renting` (a house): fewer than GROUP_RENT_AREA m² per living occupant (the partitioned flats of
+  hub.demo.presence, and any natural case).
+- `seasonal_resident`: a registered adult who spends part of the year elsewhere and is away now
+  (`Prevalence.seasonal_share`).
 
-One row per (anomaly, person) with the house it concerns (the residence; the rented house for a tenant); an
-organization's anomaly names `organization_id` instead.
+One row per (anomaly, person) with the house it concerns (the residence; the rented house for a tenant); a house's
+anomaly has no person; an organization's names `organization_id` instead.
 """
 
 from __future__ import annotations
@@ -30,12 +37,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hub.demo.clock import SNAPSHOT_TIME
 from hub.demo.minzheng import allowance_disabled
 from hub.demo.planted import HIGH_BASE, assisted_persons
 from hub.demo.world import World
 
 ANOMALIES = ("welfare_after_death", "welfare_with_assets", "unregistered_tenant", "certificate_after_death",
-             "welfare_with_income", "welfare_staff_relative", "insured_employer_unregistered")
+             "welfare_with_income", "welfare_staff_relative", "insured_employer_unregistered",
+             "elderly_alone_no_access", "vacant_house_occupied", "group_renting", "seasonal_resident")
+GROUP_RENT_AREA = 8.0
+"""m² of floor area per occupant below which a house counts as group-rented (rules/group_renting.yaml)."""
 COLUMNS = ["anomaly", "person_id", "house_id", "organization_id"]
 
 
@@ -83,7 +94,7 @@ def anomalies_table(world: World) -> pd.DataFrame:
         welfare_staff_relative(world),
         insured_employer_unregistered(world),
     ]
-    return pd.concat(parts, ignore_index=True).fillna({"organization_id": ""})[COLUMNS]
+    return pd.concat([*parts, *_presence_parts(world)], ignore_index=True).fillna({"organization_id": ""})[COLUMNS]
 
 
 def _rows(world: World, anomaly: str, persons: np.ndarray) -> pd.DataFrame:
@@ -126,6 +137,34 @@ def insured_employer_unregistered(world: World) -> pd.DataFrame:
         employers]]
     return pd.DataFrame({"anomaly": "insured_employer_unregistered", "person_id": "", "house_id": "",
                          "organization_id": o["org_id"].to_numpy(dtype=object)[unregistered]})
+
+
+def _presence_parts(world: World) -> list[pd.DataFrame]:
+    """The house- and access-side anomalies (hub.demo.presence), from the world as it is."""
+    p, pr = world.persons, world.presence
+    ids = p["person_id"].to_numpy(dtype=object)
+    houses = world.geo.houses["house_id"].to_numpy(dtype=object)
+    residence = p["house"].to_numpy()
+    a = world.access
+    recent = a.loc[a["time"].to_numpy() >= SNAPSHOT_TIME - np.timedelta64(48 * 3600, "s"), "person"].to_numpy()
+    seen = a.loc[a["time"].to_numpy() >= SNAPSHOT_TIME - np.timedelta64(30 * 86400, "s"), "person"].to_numpy()
+    quiet = np.zeros(len(p), dtype=bool)
+    quiet[seen] = True                  # a door that used to open (the last 30 days) ...
+    quiet &= pr.alone
+    quiet[recent] = False               # ... and has not for 48 hours
+    living = p["in_district"].to_numpy() & p["death"].isna().to_numpy()
+    occupants = np.bincount(residence[living], minlength=len(houses))
+    stale = pr.marked_vacant & (occupants > 0)
+    area = world.geo.houses["area"].to_numpy(dtype=float)
+    crowded = (occupants > 0) & (area < GROUP_RENT_AREA * np.maximum(occupants, 1))
+    return [
+        pd.DataFrame({"anomaly": "elderly_alone_no_access", "person_id": ids[quiet],
+                      "house_id": houses[residence[quiet]]}),
+        pd.DataFrame({"anomaly": "vacant_house_occupied", "person_id": "", "house_id": houses[stale]}),
+        pd.DataFrame({"anomaly": "group_renting", "person_id": "", "house_id": houses[crowded]}),
+        pd.DataFrame({"anomaly": "seasonal_resident", "person_id": ids[pr.seasonal],
+                      "house_id": houses[residence[pr.seasonal]]}),
+    ]
 
 
 def anomaly_counts(table: pd.DataFrame) -> dict[str, int]:

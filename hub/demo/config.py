@@ -41,6 +41,10 @@ class Prevalence:
     staff_relative_share: float = 0.3  # active 低保 households with a relative of the applicant on the staff roster
     sham_employer_share: float = 0.08  # businesses insuring employees that no register holds (空壳/挂靠参保)
     sham_invalid_code_share: float = 0.5  # of those: quoting a made-up credit code (check character fails)
+    care_stop_share: float = 0.15  # elderly living alone (70+) whose door events stopped 50 h to 10 days ago
+    seasonal_share: float = 0.01  # registered adults who spend part of the year elsewhere (候鸟), away now
+    stale_vacancy_share: float = 0.02  # occupied houses the property office still marks 空置
+    group_rent_share: float = 0.15  # renting floating households of 3+ in a partitioned flat (3–6 m² each)
     enterprises_per_1000: float = 25.0
     social_orgs_per_1000: float = 2.5
 

@@ -120,7 +120,8 @@ def access_frame(world: World, rng: np.random.Generator, rates: DirtRates) -> tu
     a = world.access
     f = person_frame(world, a["person"].to_numpy())
     n = len(f)
-    by_card = rng.random(n) < 0.6  # ID-card reader; else a resident card with a name
+    # ID-card reader; else a resident card with a name (the door-watch programme registers ID cards only)
+    by_card = (rng.random(n) < 0.6) | a["card"].to_numpy(dtype=bool)
     f["GMSFHM"] = np.where(by_card, f["resident_id"].to_numpy(dtype=object), "")
     f["XM"] = np.where(by_card & (rng.random(n) < 0.5), "", f["name"].to_numpy(dtype=object))
     f["MJBH"] = a["device"].to_numpy()

@@ -21,6 +21,7 @@ from hub.demo.housing import build_access, build_occupancy, build_tickets, build
 from hub.demo.orgs import build_insurance, build_organizations
 from hub.demo.planted import build_staff, plant_sham_employers, plant_welfare_income
 from hub.demo.population import build_population
+from hub.demo.presence import Presence, plant_presence
 from hub.demo.welfare import build_welfare
 
 
@@ -39,6 +40,8 @@ class World:
     access: pd.DataFrame
     unregistered: npt.NDArray[np.bool_]
     """Per person: a floating tenant public security has no record of (a planted anomaly, see hub.demo.anomalies)."""
+    presence: Presence
+    """Elderly living alone and their door events, seasonal residents, the property office's house marks."""
     staff: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"person": [], "post": [], "staff_no": []}))
     """The community staff roster (hub.demo.planted.build_staff): person, post, staff number."""
 
@@ -53,6 +56,8 @@ def build_world(seed: int, residents: int, prev: Prevalence | None = None) -> Wo
     insurance = plant_welfare_income(stream(seed, "welfare_income"), p, orgs,
                                      build_insurance(stream(seed, "insurance"), p, orgs, prev), welfare, prev)
     orgs = plant_sham_employers(stream(seed, "sham_employers"), orgs, insurance, prev)
+    access = build_access(stream(seed, "access"), p, geo, prev)
+    presence, access = plant_presence(stream(seed, "presence"), p, hh, geo.houses, occupancy, access, prev)
     return World(
         seed=seed,
         geo=geo,
@@ -64,7 +69,8 @@ def build_world(seed: int, residents: int, prev: Prevalence | None = None) -> Wo
         occupancy=occupancy,
         vehicles=build_vehicles(stream(seed, "vehicles"), p, hh, prev),
         tickets=build_tickets(stream(seed, "tickets"), p, hh, prev),
-        access=build_access(stream(seed, "access"), p, geo, prev),
+        access=access,
         unregistered=unregistered_tenants(stream(seed, "unregistered"), p, occupancy, prev),
         staff=build_staff(stream(seed, "staff"), p, hh, welfare, residents, prev),
+        presence=presence,
     )

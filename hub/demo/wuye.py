@@ -24,7 +24,7 @@ from hub.demo.wuye_people import export_residents, export_tickets, export_vehicl
 
 SCHEMA = """
 CREATE TABLE houses (id INTEGER PRIMARY KEY, estate TEXT, building TEXT, unit TEXT, room TEXT, area REAL,
-                     usage TEXT, address TEXT, updated_at TEXT NOT NULL);
+                     usage TEXT, status TEXT, address TEXT, updated_at TEXT NOT NULL);
 CREATE TABLE residents (id INTEGER PRIMARY KEY, name TEXT, phone TEXT, id_no TEXT, house_id INTEGER, role TEXT,
                         move_in TEXT, updated_at TEXT NOT NULL);
 CREATE TABLE vehicles (id INTEGER PRIMARY KEY, plate TEXT, owner_name TEXT, owner_phone TEXT, parking_space TEXT,
@@ -69,6 +69,7 @@ def house_frame(world: World, rng: np.random.Generator, rates: DirtRates) -> Def
     d.frame["room"] = v.room_text(h["room"].to_numpy()[idx], r_style)
     d.frame["area"] = h["area"].to_numpy()[idx]
     d.frame["usage"] = "住宅"
+    d.frame["status"] = world.presence.status[idx]   # 自住 / 出租 / 空置, as the office last recorded it
     addr, _, missing = address_text(world, idx, rng, variant=rates.address_variant, estate_missing=rates.estate_missing)
     d.frame["address"] = addr
     d.tag("estate_missing", missing)
@@ -88,7 +89,8 @@ def export_wuye(world: World, db_path: Path, rng: np.random.Generator, rates: Di
         hf["id"].to_numpy()[~hf["_dup"].to_numpy()], index=hf["_house"].to_numpy()[~hf["_dup"].to_numpy()]
     )
     insert_sqlite(
-        con, "houses", hf, ["id", "estate", "building", "unit", "room", "area", "usage", "address", "updated_at"]
+        con, "houses", hf, ["id", "estate", "building", "unit", "room", "area", "usage", "status", "address",
+                             "updated_at"]
     )
     exports = [
         SourceExport(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from hub.protect import Vault
 from hub.rules.compare import compares
 from hub.rules.model import Clause, RelatedClause, Rule, ValueTest
 from hub.rules.shares import shared
+from hub.rules.windows import PathRunner
 from hub.store import tables
 from hub.store.frames import frame_of
 
@@ -129,8 +131,9 @@ def _filter_by_value(ids: pd.Series, rows: pd.DataFrame, test: ValueTest) -> tup
 
 
 class RuleRunner:
-    def __init__(self, fused: FusedTables):
+    def __init__(self, fused: FusedTables, at: datetime | None = None):
         self.fused = fused
+        self.paths = PathRunner(fused, at or datetime.now(UTC))
 
     def run(self, rule: Rule) -> pd.DataFrame:
         """The findings of one rule: FINDING_COLUMNS, one row per entity, sorted by entity id."""
@@ -159,6 +162,12 @@ class RuleRunner:
             return pd.Index(ids[keep], dtype=object), found[EVIDENCE]
         if clause.related is not None:
             return self.related(entity_type, clause.related, ids)
+        if clause.count is not None:
+            return self.paths.count(entity_type, clause.count, ids)
+        if clause.age is not None:
+            return self.paths.age(entity_type, clause.age, ids)
+        if clause.ratio is not None:
+            return self.paths.ratio(entity_type, clause.ratio, ids)
         if clause.record is not None:
             held = self.fused.holders(entity_type, clause.record.sources)
             return pd.Index(ids[ids.isin(held)], dtype=object), _no_evidence()
@@ -226,7 +235,9 @@ class RuleRunner:
         )[FINDING_COLUMNS]
 
 
-def evaluate(engine: Engine, vault: Vault, rules: Sequence[Rule]) -> dict[str, pd.DataFrame]:
-    """The findings of each rule (rule id → FINDING_COLUMNS frame), the fused tables read once for all."""
-    runner = RuleRunner(FusedTables(engine, vault))
+def evaluate(engine: Engine, vault: Vault, rules: Sequence[Rule], at: datetime | None = None
+             ) -> dict[str, pd.DataFrame]:
+    """The findings of each rule (rule id → FINDING_COLUMNS frame), the fused tables read once for all; windows
+    and ages are judged at `at` (now when left out)."""
+    runner = RuleRunner(FusedTables(engine, vault), at)
     return {rule.id: runner.run(rule) for rule in rules}

@@ -19,6 +19,7 @@ from hub.mapping.nearest import suggest
 from hub.mapping.yaml_lines import Path_, load_yaml_with_lines, nearest_line
 from hub.rules.model import Clause, RelatedClause, Rule
 from hub.rules.shares import shared_objects
+from hub.rules.windows import check_names
 from schemas.registry import attributes, entity_types
 from schemas.relations import RelationPredicate, predicate_allows
 
@@ -132,6 +133,9 @@ def _check_clause(entity_type: str, clause: Clause, loc: list[str | int], source
                              f"relation from it" + suggest(key, known))
         for i, inner in enumerate(clause.shares.with_):
             _check_clause(entity_type, inner, [*loc, "shares", "with", i], sources, problems)
+    for kind in ("count", "age", "ratio"):
+        if (inner := getattr(clause, kind)) is not None:
+            check_names(entity_type, inner, [*loc, kind], problems.add)
 
 
 def _check(rule: Rule, path: Path, sources: set[str] | None, problems: _Problems) -> None:

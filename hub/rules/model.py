@@ -12,6 +12,8 @@ must all hold. Each clause is one set operation over the fused tables (hub.rules
 - `shares`: another entity of the type, one that meets the inner clauses (`with`), has the same golden value of
   an attribute or the same entity at the end of a relation (`on`): a welfare recipient in the household of a
   staff member (hub.rules.shares).
+- `count`, `age`, `ratio`: paths of relations counted (optionally in a time window), ages and ratios at the run's
+  reference time (hub.rules.windows).
 
 Clauses named with `as` are the evidence a finding cites: the statements behind the golden values and the
 relations the clause used (`evidence` lists which; every named positive clause when left out).
@@ -22,6 +24,9 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hub.rules.situations import Derives
+from hub.rules.windows import AgeClause, CountClause, Hop, RatioClause
 
 SEVERITIES = ("low", "medium", "high")
 TESTS = ("present", "eq", "in_", "not_in", "gt", "ge", "lt", "le")
@@ -55,6 +60,9 @@ class ValueTest(_Strict):
         if len(given) != 1:
             raise ValueError("give exactly one test of: present, eq, in, not_in, gt, ge, lt, le")
         return self
+
+
+Hop.model_rebuild(_types_namespace={"ValueTest": ValueTest})   # paths, windows, ages, ratios: hub.rules.windows
 
 
 class ValueClause(ValueTest):
@@ -99,6 +107,9 @@ class Clause(_Strict):
     any_: list[Clause] | None = Field(default=None, alias="any", min_length=2)
     not_: Clause | None = Field(default=None, alias="not")
     shares: SharesClause | None = None
+    count: CountClause | None = None
+    age: AgeClause | None = None
+    ratio: RatioClause | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Clause:
@@ -108,7 +119,7 @@ class Clause(_Strict):
         return self
 
 
-KINDS = ("value", "related", "record", "any_", "not_", "shares")
+KINDS = ("value", "related", "record", "any_", "not_", "shares", "count", "age", "ratio")
 
 
 class Rule(_Strict):
@@ -120,6 +131,9 @@ class Rule(_Strict):
     condition: list[Clause] = Field(min_length=1)
     evidence: list[str] | None = Field(default=None, min_length=1)
     """The named clauses (`as`) whose statements a finding cites; every named positive clause when left out."""
+    derives: Derives | None = None
+    """A situation (情) the rule derives: its hits are periods of that situation (hub.rules.situations), not
+    findings."""
 
     def cited(self) -> list[str]:
         named = [c.as_ for c in self.condition if c.as_ and c.not_ is None]

@@ -701,3 +701,26 @@ webhook_delivery = Table(
     Index(None, "webhook_id", "entity_id", "event_id"),
     Index(None, "state", "next_attempt_at"),
 )
+
+# Derived situations (情, hub.rules.situations): what a rule file declaring `derives` found, as a period per
+# (rule, entity): started at the reference time of the run that first derived it, ended at the one of the run
+# that no longer did; derived again later, a new period. `evidence` and `sources` as in `finding`. Migration 0017.
+
+derived_situation = Table(
+    "derived_situation",
+    metadata,
+    Column("id", HASH, primary_key=True),                   # hash of (rule id, entity id, the run that started it)
+    Column("rule_id", String(64), nullable=False),
+    Column("situation_type", String(32), nullable=False),
+    Column("entity_type", String(32), nullable=False),
+    Column("entity_id", ENTITY_ID, nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("sources", Text, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("first_run", String(32), nullable=False),
+    Column("last_run", String(32), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),            # NULL while it holds
+    Column("ended_run", String(32)),
+    Index(None, "rule_id", "ended_at"),
+    Index(None, "entity_id"),
+)

@@ -7,18 +7,36 @@ below `sensitive` never learns that a situation such as 低保 applies to the pe
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
 from hub.access.policy import Policy
 from hub.publish.keys import address_key
+from hub.rules.situations import SENSITIVE
 from hub.store import tables
 from hub.store.steps import Query, Steps, run_steps
 from hub.views.entity import places_in, related_of, summaries, view_of
 from hub.views.gather import Gathered, gather_steps
 from hub.views.reader import Reader, in_scope, now_visible
-from schemas.views import EntityView, HouseProfile, Moved, OrganizationProfile, PersonProfile, Related
+from schemas.common import Sensitivity
+from schemas.views import EntityView, HouseProfile, Moved, OrganizationProfile, PersonProfile, Related, SituationPeriod
 
 RESIDENT_LINKS = ("resides_at", "registered_at", "rents")
+_D = tables.derived_situation.c
+_DERIVED = (sa.select(_D.situation_type, _D.rule_id, _D.started_at, _D.ended_at, _D.sources)
+            .where((_D.entity_id == sa.bindparam("entity_id")) & _D.ended_at.is_(None))
+            .order_by(_D.situation_type, _D.started_at))
+
+
+def _derived_steps(policy: Policy, entity_id: str) -> Steps[list[SituationPeriod]]:
+    """The situations rules derived for the entity that hold now (hub.rules.situations; the derive stage's latest
+    run): welfare and health ones only for a caller cleared for `sensitive`, as the source situations."""
+    rows = yield Query(_DERIVED, {"entity_id": entity_id})
+    sensitive = policy.clearance.covers(Sensitivity.sensitive)
+    return [SituationPeriod(situation_type=r.situation_type, rule_id=r.rule_id, started_at=r.started_at,
+                            ended_at=r.ended_at, sources=json.loads(r.sources))
+            for r in rows if sensitive or r.situation_type not in SENSITIVE]
 
 
 def _subject(reader: Reader, policy: Policy, entity_id: str, entity_type: str,
@@ -49,6 +67,7 @@ def person_profile_steps(reader: Reader, policy: Policy, entity_id: str) -> Step
     for item in related_of(reader, policy, gathered, disclosed):
         if item.entity_type in lists:
             lists[item.entity_type].append(item)
+    profile.derived_situations = yield from _derived_steps(policy, entity_id)
     return profile
 
 
@@ -73,6 +92,7 @@ def house_profile_steps(reader: Reader, policy: Policy, entity_id: str) -> Steps
             profile.things.append(item)
         elif item.entity_type == "event":
             profile.events.append(item)
+    profile.derived_situations = yield from _derived_steps(policy, entity_id)
     return profile
 
 

@@ -51,7 +51,7 @@ def test_each_rule_fires_where_it_should_and_not_on_near_misses(world: Hub) -> N
     found = read_findings(world.engine)
     got = {rule: {names[e] for e in group["entity_id"]} for rule, group in found.groupby("rule_id")}
     assert got == EXPECTED
-    assert {r: w.new for r, w in result.per_rule.items()} == {r: len(v) for r, v in EXPECTED.items()}
+    assert {r: result.per_rule[r].new for r in EXPECTED} == {r: len(v) for r, v in EXPECTED.items()}
 
     death = found[found["rule_id"] == "welfare_after_death"].set_index("entity_id")
     by_name = {names[e]: row for e, row in death.iterrows()}
