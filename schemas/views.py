@@ -103,10 +103,9 @@ class PlaceRef(BaseModel):
 
 class SituationPeriod(BaseModel):
     """情 derived from fused data by a rule file (hub.rules.situations): what holds, since when, until when, which
-    rule derived it and whose statements it rests on. 低保, 特困 and disability only at `sensitive` clearance."""
+    rule derived it and whose statements it rests on. None tells welfare or health status."""
 
-    situation_type: str = Field(description="living_alone, elderly, dibao, tekun, disability, floating, seasonal, "
-                                            "vacancy")
+    situation_type: str = Field(description="living_alone, elderly, floating, seasonal, vacancy")
     rule_id: str = Field(description="The rule file (rules/<rule_id>.yaml) that derived it.")
     started_at: datetime = Field(description="Reference time of the rule run that first derived it.")
     ended_at: datetime | None = Field(default=None, description="Reference time of the run that no longer did.")

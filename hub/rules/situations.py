@@ -1,5 +1,9 @@
 """Situations (情) derived from fused data: a rule file that declares `derives: {situation_type: ...}` states a
-condition that holds for a while (living alone, elderly, 低保, seasonal, vacancy), not an anomaly to handle.
+condition that holds for a while (living alone, elderly, floating, seasonal, vacancy), not an anomaly to handle.
+
+Welfare and health situations (低保, 特困, disability) are not derived: they are the departments' own situation
+entities, encrypted at rest and shown by clearance. A derived copy would state in clear, in its type and rule id,
+what those hold encrypted, so `derives` does not accept those types.
 
 Its hits are written here instead of as findings: one period per (rule, entity) in `derived_situation`, started at
 the reference time of the run that first derived it and ended at the one of the first run that no longer did (a
@@ -29,21 +33,13 @@ from hub.store.frames import frame_of
 
 
 class DerivedType(StrEnum):
-    """The situations rules may derive. Welfare and health ones (dibao, tekun, disability) are as sensitive as
-    the source situations they restate (hub.views masks them the same way)."""
+    """The situations rules may derive: none of them tells welfare or health status (see the module's doc)."""
 
     living_alone = "living_alone"      # 独居
     elderly = "elderly"                # 老年人 (60+)
-    dibao = "dibao"                    # 低保
-    tekun = "tekun"                    # 特困
-    disability = "disability"          # 残疾
     floating = "floating"              # 流动人口
     seasonal = "seasonal"              # 候鸟
     vacancy = "vacancy"                # 空置
-
-
-SENSITIVE = frozenset({DerivedType.dibao, DerivedType.tekun, DerivedType.disability})
-"""Derived situations that tell welfare or health status: shown only at `sensitive` clearance."""
 
 
 class Derives(BaseModel):

@@ -704,7 +704,7 @@ webhook_delivery = Table(
 
 # Derived situations (情, hub.rules.situations): what a rule file declaring `derives` found, as a period per
 # (rule, entity): started at the reference time of the run that first derived it, ended at the one of the run
-# that no longer did; derived again later, a new period. `evidence` and `sources` as in `finding`. Migration 0017.
+# that no longer did; derived again later, a new period. `evidence` and `sources` as in `finding`. Migration 0016.
 
 derived_situation = Table(
     "derived_situation",

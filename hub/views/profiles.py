@@ -13,13 +13,11 @@ import sqlalchemy as sa
 
 from hub.access.policy import Policy
 from hub.publish.keys import address_key
-from hub.rules.situations import SENSITIVE
 from hub.store import tables
 from hub.store.steps import Query, Steps, run_steps
 from hub.views.entity import places_in, related_of, summaries, view_of
 from hub.views.gather import Gathered, gather_steps
 from hub.views.reader import Reader, in_scope, now_visible
-from schemas.common import Sensitivity
 from schemas.views import EntityView, HouseProfile, Moved, OrganizationProfile, PersonProfile, Related, SituationPeriod
 
 RESIDENT_LINKS = ("resides_at", "registered_at", "rents")
@@ -29,14 +27,12 @@ _DERIVED = (sa.select(_D.situation_type, _D.rule_id, _D.started_at, _D.ended_at,
             .order_by(_D.situation_type, _D.started_at))
 
 
-def _derived_steps(policy: Policy, entity_id: str) -> Steps[list[SituationPeriod]]:
+def _derived_steps(entity_id: str) -> Steps[list[SituationPeriod]]:
     """The situations rules derived for the entity that hold now (hub.rules.situations; the derive stage's latest
-    run): welfare and health ones only for a caller cleared for `sensitive`, as the source situations."""
+    run). None tells welfare or health status: those are the departments' situations, shown by clearance."""
     rows = yield Query(_DERIVED, {"entity_id": entity_id})
-    sensitive = policy.clearance.covers(Sensitivity.sensitive)
     return [SituationPeriod(situation_type=r.situation_type, rule_id=r.rule_id, started_at=r.started_at,
-                            ended_at=r.ended_at, sources=json.loads(r.sources))
-            for r in rows if sensitive or r.situation_type not in SENSITIVE]
+                            ended_at=r.ended_at, sources=json.loads(r.sources)) for r in rows]
 
 
 def _subject(reader: Reader, policy: Policy, entity_id: str, entity_type: str,
@@ -67,7 +63,7 @@ def person_profile_steps(reader: Reader, policy: Policy, entity_id: str) -> Step
     for item in related_of(reader, policy, gathered, disclosed):
         if item.entity_type in lists:
             lists[item.entity_type].append(item)
-    profile.derived_situations = yield from _derived_steps(policy, entity_id)
+    profile.derived_situations = yield from _derived_steps(entity_id)
     return profile
 
 
@@ -92,7 +88,7 @@ def house_profile_steps(reader: Reader, policy: Policy, entity_id: str) -> Steps
             profile.things.append(item)
         elif item.entity_type == "event":
             profile.events.append(item)
-    profile.derived_situations = yield from _derived_steps(policy, entity_id)
+    profile.derived_situations = yield from _derived_steps(entity_id)
     return profile
 
 

@@ -36,6 +36,9 @@ ALONE = (ROOT / "rules" / "situation_living_alone.yaml").read_text(encoding="utf
      "house.estate is a str, not a Decimal"),
     ("situation_living_alone", ALONE, ("situation_type: living_alone", "situation_type: lonely"), "derives:",
      "Input should be"),
+    # welfare and health status is never derived: the copy would be in clear (hub.rules.situations)
+    ("situation_living_alone", ALONE, ("situation_type: living_alone", "situation_type: dibao"), "derives:",
+     "Input should be"),
 ])
 def test_a_wrong_window_clause_fails_with_file_line_and_cause(tmp_path: Path, name: str, good: str,
                                                               change: tuple[str, str], line_of: str,
