@@ -72,6 +72,11 @@ def conninfo(url: URL) -> str:
                                           **{k: str(v) for k, v in url.query.items()})
 
 
+def _consumed(future: asyncio.Future[list[Any]]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
 class GroupWriter:
     """Writes queued single-row statements (`Query.batched`) of many requests in one transaction (group commit).
 
@@ -91,6 +96,7 @@ class GroupWriter:
     async def write(self, compiled: Compiled, params: Mapping[str, Any]) -> list[Any]:
         """The statement's rows, once the transaction that wrote them has committed."""
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_consumed)     # a cancelled request's failed write is not reported as unread
         self._queue.append((compiled, params, future))
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="hub-group-writer")
@@ -139,8 +145,8 @@ class GroupWriter:
         return results
 
     async def close(self) -> None:
-        while self._queue:                  # what requests queued is written before the writer stops
-            await asyncio.sleep(0.01)
+        while self._queue and self._task is not None and not self._task.done():
+            await asyncio.sleep(0.01)       # what requests queued is written before the writer stops
         if self._task is not None:
             self._task.cancel()
             with suppress(asyncio.CancelledError):
