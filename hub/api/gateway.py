@@ -8,11 +8,14 @@ audit row cannot be written fails as a whole and returns nothing, and the audit 
 disclosed (the view's `disclosed`: entity ids, fields and how each was shown). The row takes no lock; the
 Sealer the app runs (hub.audit) chains it a fraction of a second later.
 
-Round trips, not work, set a read's latency under load, so a read makes three on PostgreSQL: admission,
-the view's one query (hub.views.gather), and the audit row as one statement. The connection runs in
-autocommit there: the reads need no transaction (a reader pinned to a version sees the same rows whatever
-is published meanwhile, hub.publish.versioned), and the audit row, one statement, is atomic by itself. On
-SQLite, where a round trip costs nothing, the request is one transaction as before.
+Round trips, not work, set a read's latency under load, so a read makes at most three on PostgreSQL:
+admission, the view's one query (hub.views.gather), and the audit row as one statement. The connection runs
+in autocommit there: the reads need no transaction (a reader pinned to a version sees the same rows whatever
+is published meanwhile, hub.publish.versioned), and the audit row, one statement, is atomic by itself. A
+caller admitted less than ADMISSION_TTL ago skips the admission query for an entity, profile or lineage read
+(its version is checked by the view's own query), and the audit rows of concurrent requests share one commit
+on the worker's group-commit writer (hub/api/driver.py), each request answered only after its row's commit.
+On SQLite, where a round trip costs nothing, the request is one transaction as before.
 
 The request's decisions are steps (hub.store.steps): admission, the view and the audit row yield their
 queries, so the same code runs on the worker's asynchronous driver connections on PostgreSQL (the routes are
