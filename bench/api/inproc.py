@@ -1,12 +1,14 @@
 """CPU per request of the hub's read paths in one process, sequentially: the figure that shared cores disturb least.
 
-    python bench/api/inproc.py --database NAME --home DIR [--requests 2000] [--endpoint profile]
+    python bench/api/inproc.py --database NAME --home DIR [--requests 2000] [--endpoint profile] [--concurrency 1]
 
 Run as a file, with PYTHONPATH naming the tree whose hub is measured (a baseline: `git archive` of main):
 the app is created in this process (audit on, its sealer thread running), called through httpx's ASGI
 transport one request at a time, and the figures are this process's CPU (app, sealer and the test client,
 whose share is the same for every tree: `health` measures that floor) and the CPU of the PostgreSQL backends
-of the store's database, each divided by the requests answered. Prints one JSON line.
+of the store's database, each divided by the requests answered. Prints one JSON line. `--concurrency N`: N
+requests in flight at a time (as N clients would send them), so that what requests share (a group commit of
+their audit rows) shows; 1, the default, one at a time.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def main() -> None:
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--endpoint", choices=["profile", "person", "health"], default="profile")
+    parser.add_argument("--concurrency", type=int, default=1)
     args = parser.parse_args()
     settings = HubSettings(home=args.home, database_url=ensure_database(args.database), mappings_dir=ROOT / "mappings")
     client_id, secret = bench_consumer(settings)
@@ -49,9 +52,12 @@ def main() -> None:
                 assert (await client.get(path, headers=headers)).status_code == 200
             await asyncio.sleep(1.0)                                   # the sealer catches up
             store_before, cpu_before, wall = store_backends(settings), time.process_time(), time.perf_counter()
-            for k in range(args.requests):
-                response = await client.get(paths[k % len(paths)], headers=headers)
-                assert response.status_code == 200, response.text
+            async def client_loop(first: int) -> None:
+                for k in range(first, args.requests, args.concurrency):
+                    response = await client.get(paths[k % len(paths)], headers=headers)
+                    assert response.status_code == 200, response.text
+
+            await asyncio.gather(*(client_loop(i) for i in range(args.concurrency)))
             await asyncio.sleep(1.0)                                   # the sealer's share of these requests
             cpu, wall = time.process_time() - cpu_before, time.perf_counter() - wall - 1.0
             store = store_cpu(store_before, store_backends(settings))
@@ -59,7 +65,8 @@ def main() -> None:
                 "store_cpu_ms": round(store * 1000 / args.requests, 3),
                 "wall_ms": round(wall * 1000 / args.requests, 3)}
 
-    print(json.dumps({"endpoint": args.endpoint, "requests": args.requests, **asyncio.run(run())}), flush=True)
+    print(json.dumps({"endpoint": args.endpoint, "requests": args.requests, "concurrency": args.concurrency,
+                      **asyncio.run(run())}), flush=True)
 
 
 if __name__ == "__main__":

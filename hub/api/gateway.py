@@ -8,11 +8,14 @@ audit row cannot be written fails as a whole and returns nothing, and the audit 
 disclosed (the view's `disclosed`: entity ids, fields and how each was shown). The row takes no lock; the
 Sealer the app runs (hub.audit) chains it a fraction of a second later.
 
-Round trips, not work, set a read's latency under load, so a read makes three on PostgreSQL: admission,
-the view's one query (hub.views.gather), and the audit row as one statement. The connection runs in
-autocommit there: the reads need no transaction (a reader pinned to a version sees the same rows whatever
-is published meanwhile, hub.publish.versioned), and the audit row, one statement, is atomic by itself. On
-SQLite, where a round trip costs nothing, the request is one transaction as before.
+Round trips, not work, set a read's latency under load, so a read makes at most three on PostgreSQL:
+admission, the view's one query (hub.views.gather), and the audit row as one statement. The connection runs
+in autocommit there: the reads need no transaction (a reader pinned to a version sees the same rows whatever
+is published meanwhile, hub.publish.versioned), and the audit row, one statement, is atomic by itself. A
+caller admitted less than ADMISSION_TTL ago skips the admission query for an entity, profile or lineage read
+(its version is checked by the view's own query), and the audit rows of concurrent requests share one commit
+on the worker's group-commit writer (hub/api/driver.py), each request answered only after its row's commit.
+On SQLite, where a round trip costs nothing, the request is one transaction as before.
 
 The request's decisions are steps (hub.store.steps): admission, the view and the audit row yield their
 queries, so the same code runs on the worker's asynchronous driver connections on PostgreSQL (the routes are
@@ -25,6 +28,7 @@ a query that cannot be answered as asked (400). Masking already happened inside 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -47,6 +51,7 @@ from hub.publish import PUBLISHED
 from hub.store import tables
 from hub.store.steps import Query, Steps, run_steps
 from hub.views import QueryError, Reader
+from hub.views.gather import StaleVersion
 from hub.views.reader import pinned_reader
 from schemas.views import Disclosure, Moved
 
@@ -61,7 +66,14 @@ different versions apart, and G13 checks that no answer ever comes from a versio
 _P = tables.publication.c
 ADMISSION = credential_query(sa.select(sa.func.max(_P.version)).where(_P.state == PUBLISHED)
                              .scalar_subquery().label("published_version"))
-"""The caller's credential and consumer, and the version to read: the first query of every request."""
+"""The caller's credential and consumer, and the version to read: the first query of a request whose caller
+is not in the admission cache."""
+ADMISSION_TTL = 1.0
+"""Seconds a worker answers a credential from its admission cache (its row: consumer, grant, revocation,
+expiry) before it reads the row again: a revoked credential or a deactivated consumer is refused at most this
+long after the change, in each worker. The token's signature and expiry are still checked at every request."""
+ADMISSION_MAX = 10_000
+STALE_RETRIES = 3
 
 
 @dataclass
@@ -122,6 +134,10 @@ class Gateway:
         """Where synchronous requests run: autocommit on PostgreSQL (see the module's docstring)."""
         self.store = AsyncStore(engine.url) if self.dialect == "postgresql" else None
         """Where data requests run on PostgreSQL: the worker's asynchronous driver connections (hub/api/driver.py)."""
+        self._admitted: dict[str, tuple[float, Mapping[str, Any]]] = {}
+        """Credential id → (monotonic time read, its admission row): the admission cache (ADMISSION_TTL)."""
+        self._version: int | None = None
+        """The latest published version this worker has read: a cached caller's request reads it tentatively."""
 
     async def close(self) -> None:
         if self.store is not None:
@@ -139,12 +155,31 @@ class Gateway:
         with self.requests.begin() as conn:
             return run_steps(conn, steps)
 
-    def _admit(self, call: Call) -> Steps[Reader]:
-        """Admit the caller (401 otherwise) and pin the published version, in one query."""
-        rows = yield Query(ADMISSION, {"credential_id": call.presented.credential_id})
+    def _admit(self, call: Call, *, cached: bool = False) -> Steps[Reader]:
+        """Admit the caller (401 otherwise) and pin the published version, in one query. `cached`: a caller whose
+        admission row this worker read less than ADMISSION_TTL ago is admitted against that row (`admit` checks
+        it again: kind, subject or key, revocation, expiry now) without a query, and reads the latest version
+        this worker has seen tentatively (the view's first query checks it, hub.views.gather)."""
+        credential_id = call.presented.credential_id
+        version = self._version
+        known = self._admitted.get(credential_id) if cached and version is not None else None
+        if known is not None and version is not None and time.monotonic() - known[0] < ADMISSION_TTL:
+            call.admitted = admit(self.keys, call.presented, known[1]).policy()
+            return Reader(None, version, self.vault, tentative=True)
+        read_at = time.monotonic()
+        rows = yield Query(ADMISSION, {"credential_id": credential_id})
         row = _mapping(rows[0]) if rows else None
-        call.admitted = admit(self.keys, call.presented, row).policy()
+        try:
+            call.admitted = admit(self.keys, call.presented, row).policy()
+        except Exception:
+            self._admitted.pop(credential_id, None)
+            raise
         assert row is not None
+        if len(self._admitted) >= ADMISSION_MAX:
+            self._admitted.clear()
+        self._admitted[credential_id] = (read_at, row)
+        if row["published_version"] is not None:
+            self._version = int(row["published_version"])
         return pinned_reader(None, row["published_version"], self.vault)
 
     def admit(self, conn: Connection, call: Call) -> Reader:
@@ -213,7 +248,13 @@ class Gateway:
         """`view(reader, policy, entity_id, **options)` as steps: an entity, one of its profiles, its lineage.
         Answers the result, a 308 to the survivor of a merged id, or 404 for an id that is unknown, of another
         type or out of scope: each audited on the request's connection."""
-        refused, result, reader = await self._run(self._fetch(call, entity_type, entity_id, view, options))
+        for attempt in range(STALE_RETRIES + 1):
+            try:
+                refused, result, reader = await self._run(self._fetch(call, entity_type, entity_id, view, options,
+                                                                      cached=attempt < STALE_RETRIES))
+                break
+            except StaleVersion as stale:    # published since this worker last looked: nothing read, nothing audited
+                self._version = stale.published
         if refused is not None:
             raise refused
         assert reader is not None
@@ -227,8 +268,9 @@ class Gateway:
         return answer(result, reader)
 
     def _fetch(self, call: Call, entity_type: str, entity_id: str, view: Callable[..., Steps[R | Moved | None]],
-               options: dict[str, Any]) -> Steps[Outcome[R | Moved]]:
-        reader = yield from self._admit(call)
+               options: dict[str, Any], *, cached: bool = False) -> Steps[Outcome[R | Moved]]:
+        """Every view `fetch` runs begins with hub.views.gather's query, which checks a tentative version."""
+        reader = yield from self._admit(call, cached=cached)
         refused = yield from self._type_refused(call, entity_type, entity_id)
         if refused is not None:
             return refused, None, reader

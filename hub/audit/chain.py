@@ -139,7 +139,10 @@ def append_steps(entry: AuditEntry, dialect: str) -> Steps[int]:
     One row, one statement: the row holds every entity id it names (`entity_ids`, hashed with the row when
     sealed). The entity index (`audit_entity`, "who looked at this person") is derived from that column by
     the seal, in the seal's transaction and a batch at a time; `query` finds the rows not sealed yet by the
-    column itself, so no row is missing from an auditor's answer meanwhile."""
+    column itself, so no row is missing from an auditor's answer meanwhile.
+
+    The query is `batched`: the API's driver writes it with the rows of other requests in one transaction
+    (group commit, hub/api/driver.py) and answers it only once that transaction has committed."""
     if entry.detail is not None:
         _check_detail(dict(entry.detail))
     _check_detail(list(entry.entity_ids), "entity_ids")
@@ -148,7 +151,7 @@ def append_steps(entry: AuditEntry, dialect: str) -> Steps[int]:
               "action": entry.action, "status": int(entry.status), "entity_ids": _json(entity_ids),
               "fields": _json(dict(entry.fields)),
               "detail": None if entry.detail is None else _json(dict(entry.detail))}
-    return int((yield Query(_APPEND, values))[0][0])
+    return int((yield Query(_APPEND, values, batched=True))[0][0])
 
 
 _APPEND = tables.audit_log.insert().values(

@@ -28,6 +28,10 @@ class Query:
     reused: bool = True
     """The statement object is built once and used again (module level, lru_cache): a driver may keep its
     compiled SQL keyed by it. False for a statement built for one request, which must not be kept."""
+    batched: bool = False
+    """A one-row write that may share its transaction with other requests' rows (the API's audit row: group
+    commit, hub/api/driver.py): its result, as any query's, comes only once the row is committed. A
+    SQLAlchemy connection runs it as any other statement, in the caller's transaction."""
 
 
 Steps = Generator[Query, list[Any], T]

@@ -7,6 +7,11 @@ of the parts, each row tagged with the part it belongs to, every part filtered b
 type and scope conditions as the separate queries were (the related ends' type and scope in the SQL, the
 relation's sensitivity and each value's disclosure afterwards in `show`). A merged subject's survivor comes
 with it, its type and scope checked in the SQL too.
+
+The query also reads the latest published version, in the same statement and so the same snapshot as the
+rows: a reader whose version was taken from an earlier request (`Reader.tentative`, the API's admission
+cache) learns here whether it is still the latest, and `StaleVersion` makes the caller read again at the
+latest one, so a request still sees exactly the version that was published when its rows were read (G13).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.access.policy import Policy
+from hub.errors import HubError
 from hub.store import tables
 from hub.store.steps import Query, Steps, run_steps
 from hub.views.reader import Reader
@@ -117,7 +123,17 @@ def _statement(scoped: bool, with_related: bool, types: tuple[str, ...]) -> sa.C
         places = sa.select(*_part("place", entity_id=_S.c.entity_id, name=_S.c.place_id, label=_S.c.name,
                                   entity_type=_S.c.place_type)).where(_S.c.entity_id == _ID, visible_at(_S))
         parts += [sa.select(*[related.c[c] for c in COLUMNS]), related_values, places]
-    return sa.union_all(*parts)
+    p = tables.publication.c
+    published = sa.select(*_part("published", records=sa.func.max(p.version))).where(p.state == "published")
+    return sa.union_all(*parts, published)
+
+
+class StaleVersion(HubError):
+    """A tentative reader's version is no longer the latest published one: read again at `published`."""
+
+    def __init__(self, published: int | None):
+        self.published = published
+        super().__init__(f"version {published} has been published since")
 
 
 @functools.lru_cache(maxsize=256)
@@ -137,6 +153,8 @@ class Gathered:
     related: list[Any] = field(default_factory=list)
     related_values: list[Any] = field(default_factory=list)
     places: list[Any] = field(default_factory=list)
+    published: int | None = None
+    """The latest published version, read in the same statement as the rows."""
 
 
 def gather(reader: Reader, policy: Policy, entity_id: str, *, with_related: bool) -> Gathered:
@@ -146,7 +164,8 @@ def gather(reader: Reader, policy: Policy, entity_id: str, *, with_related: bool
 
 
 def gather_steps(reader: Reader, policy: Policy, entity_id: str, *, with_related: bool) -> Steps[Gathered]:
-    """`gather` as steps (hub.store.steps): its one query."""
+    """`gather` as steps (hub.store.steps): its one query. StaleVersion: the reader is tentative and its
+    version is not the latest published one."""
     params: dict[str, Any] = {"version": reader.version, "id": entity_id}
     if policy.scope is not None:
         params["scope"] = sorted(policy.scope)
@@ -158,6 +177,10 @@ def gather_steps(reader: Reader, policy: Policy, entity_id: str, *, with_related
             out.subject = row
         elif row.part == "survivor":
             out.survivor = row
+        elif row.part == "published":
+            out.published = None if row.records is None else int(row.records)
         else:
             parts[row.part].append(row)
+    if reader.tentative and out.published != reader.version:
+        raise StaleVersion(out.published)
     return out

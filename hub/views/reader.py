@@ -48,6 +48,10 @@ class Reader:
     queries the caller executes, as the API does on its driver connection."""
     version: int
     vault: Vault
+    tentative: bool = False
+    """The version was the latest published one at an earlier request (the API's admission cache): the view's
+    first query (hub.views.gather) checks it is still the latest, in the same snapshot as its rows, and
+    raises StaleVersion otherwise."""
 
     @property
     def conn(self) -> Connection:
