@@ -16,13 +16,11 @@ from hub.api import create_app
 from hub.api.context import ApiContext
 from hub.events import run_events
 from hub.pipeline import Hub, resolve
-from hub.rules import load_rules, run_rules
+from hub.rules import run_rules
 from hub.settings import HubSettings
 from hub.store import tables
 from tests.hub.api.conftest import Consumer
-from tests.hub.events.world import GRID_A, GRID_B, build_world, roster
-
-RULES = Path(__file__).resolve().parents[3] / "rules"
+from tests.hub.events.world import GRID_A, GRID_B, build_world, roster, toy_rules
 
 
 @pytest.fixture
@@ -37,7 +35,7 @@ def apps(settings: HubSettings, tmp_path: Path) -> Iterator[tuple[Hub, TestClien
         consumers[name] = Consumer(row.id, secret.value)
     staffed = roster(consumers["w1"].client_id)
     staffed.grids[1].workers[0].consumer = consumers["w2"].client_id
-    run_rules(hub.engine, hub.vault, load_rules(RULES).require_ok())
+    run_rules(hub.engine, hub.vault, toy_rules())
     run_events(hub.engine, hub.vault, staffed)
     assert hub.settings.grids_file is not None
     hub.settings.grids_file.parent.mkdir(parents=True, exist_ok=True)

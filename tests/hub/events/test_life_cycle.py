@@ -15,15 +15,14 @@ from hub.access import Policy
 from hub.events import EventError, event_metrics, list_events, move_event, run_events, steps_of
 from hub.pipeline import Hub, resolve
 from hub.quality.derived import event_rows, finding_rows, finding_trend
-from hub.rules import load_rules, run_rules
+from hub.rules import run_rules
 from hub.settings import HubSettings
 from hub.store import tables
-from tests.hub.events.world import GRID_A, GRID_B, build_world, roster
+from tests.hub.events.world import GRID_A, GRID_B, build_world, roster, toy_rules
 from tests.hub.fuse.world import change_rows
 from tests.hub.rules.test_rules_toy import names_of
 from tests.hub.rules.world import ROWS
 
-RULES = Path(__file__).resolve().parents[3] / "rules"
 T0 = datetime(2026, 12, 1, 8, tzinfo=UTC)
 OFFICE = Policy.operator("street-office")
 
@@ -38,7 +37,7 @@ def world(settings: HubSettings, tmp_path: Path) -> Iterator[Hub]:
 
 def check(hub: Hub, at: datetime) -> None:
     """A rules run, then an events run, at `at`."""
-    run_rules(hub.engine, hub.vault, load_rules(RULES).require_ok(), now=at)
+    run_rules(hub.engine, hub.vault, toy_rules(), now=at)
     run_events(hub.engine, hub.vault, roster(), now=at + timedelta(seconds=1))
 
 
@@ -50,7 +49,7 @@ def by_person(hub: Hub, rule: str) -> dict[str, dict[str, object]]:
 
 
 def test_findings_and_tickets_become_located_assigned_events(world: Hub) -> None:
-    run_rules(world.engine, world.vault, load_rules(RULES).require_ok(), now=T0)
+    run_rules(world.engine, world.vault, toy_rules(), now=T0)
     first = run_events(world.engine, world.vault, roster(), now=T0)
     assert first.derived.new == 6 and first.derived.tickets == 2 and first.derived.unlocated == 0
     assert first.derived.new_high == ("welfare_after_death",)
@@ -130,7 +129,8 @@ def test_metrics_per_grid_and_community(world: Hub) -> None:
     assert grids.loc[GRID_A, "handled"] == 1 and grids.loc[GRID_A, "median_hours"] == 24.0   # the complaint
     assert grids.loc[GRID_A, "on_time_rate"] == 1.0
     assert grids.loc[GRID_A, "workers"] == 2 and grids.loc[GRID_A, "open_per_worker"] == 2.5
-    assert grids.loc[GRID_A, "residents"] == 9 and grids.loc[GRID_B, "open"] == 2
+    # the rules' toy world registers 16 persons in building 1 (ten, and the seven the person-side rules added)
+    assert grids.loc[GRID_A, "residents"] == 16 and grids.loc[GRID_B, "open"] == 2
     assert set(per_community["community"]) == {"幸福社区", "明珠社区"}
 
 

@@ -12,9 +12,19 @@ from pathlib import Path
 from hub.events import Roster
 from hub.events.roster import Grid, Worker
 from hub.pipeline import Hub
+from hub.rules import Rule, load_rules
 from hub.settings import HubSettings
 from tests.hub.fuse.world import build_world as build_fuse_world
 from tests.hub.rules.world import MAPPINGS, ROWS
+
+RULES = Path(__file__).resolve().parents[3] / "rules"
+TOY_RULES = ("welfare_after_death", "welfare_with_assets", "unregistered_tenant", "certificate_after_death")
+"""The rules this world's expected events were drawn for: the rules added since fire on it too."""
+
+
+def toy_rules() -> list[Rule]:
+    return [rule for rule in load_rules(RULES).require_ok() if rule.id in TOY_RULES]
+
 
 TICKETS = """
 source: wuye_tickets
