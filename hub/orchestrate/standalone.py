@@ -70,6 +70,10 @@ def airflow_env(home: Path, project: Path, settings: HubSettings, *, port: int,
         "HUB_MAPPINGS_DIR": str(settings.mappings_dir.resolve()),
         "HUB_DATABASE_URL": settings.database_url,
     })
+    # Standalone keeps Airflow's own metadata in SQLite; its scheduler, API server and task runners write it at
+    # once, and SQLite's default wait for a lock (5 s) is too short on two busy cores: the scheduler then dies
+    # on "database is locked". An operator's own metadata database (PostgreSQL) is left as set.
+    env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{(home / 'airflow.db').resolve()}?timeout=60")
     if settings.sources_dir is not None:
         env["HUB_SOURCES_DIR"] = str(settings.sources_dir.resolve())
     if settings.secret_key is not None:
