@@ -384,8 +384,8 @@ def _start_airflow(settings: HubSettings, running: contextlib.ExitStack, port: i
     console.print(f"\n[bold]Airflow[/bold] runs the same pipeline as DAGs: UI at {airflow.url} "
                   f"(user {airflow.username}, password {source_text(airflow.password)}; kept in "
                   f"{source_text(settings.home / 'airflow')}). Every ingest DAG was triggered once; each source's "
-                  f"asset then schedules {FUSION_DAG_ID} (resolve → fuse → publish → report). Failed tasks raise "
-                  f"alerts that `hub status` shows; Airflow's own output is in {source_text(airflow.log_path)}. "
+                  f"asset then schedules {FUSION_DAG_ID} (resolve → fuse → derive → publish → report). Failed tasks "
+                  f"raise alerts that `hub status` shows; Airflow's own output is in {source_text(airflow.log_path)}. "
                   "Guide: docs/operator-guide.md.", highlight=False)
 
 def _print_alerts(settings: HubSettings) -> None:
