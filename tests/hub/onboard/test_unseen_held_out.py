@@ -71,7 +71,10 @@ def test_series_spellings_are_new_even_after_folding(series: str) -> None:
 
 @pytest.mark.parametrize("series", list(SERIES))
 def test_series_spellings_are_not_the_demo_districts_headers(series: str) -> None:
-    demo = {_fold(c) for spec in load_mappings(MAPPINGS).ready for c in spec.columns_read}
+    # a pushed source (grid_collection: form write-backs) names its columns after the hub's own attributes; it
+    # is no department's export that suggest was tuned on
+    demo = {_fold(c) for spec in load_mappings(MAPPINGS).ready if spec.connector.kind != "submissions"
+            for c in spec.columns_read}
     clashes = sorted(s for s in _spellings(SERIES[series][0]) if _fold(s) in demo)
     assert not clashes, clashes
 
