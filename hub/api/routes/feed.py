@@ -101,7 +101,8 @@ def get_webhooks(call: ApiCall, gate: Gate) -> Any:
             for r in list_webhooks(gate.engine, call.policy.actor)]
 
 
-@router.delete("/webhooks/{webhook_id}", tags=["feed"], status_code=204, responses=documented(401, 404, 503))
+@router.delete("/webhooks/{webhook_id}", tags=["feed"], status_code=204,
+                responses=documented(401, 404, 422, 503))
 def delete_webhook(webhook_id: WebhookId, call: ApiCall, gate: Gate) -> Response:
     """Stop a webhook: nothing more is sent to it."""
     _admitted(gate, call)
