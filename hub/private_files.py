@@ -157,13 +157,14 @@ def keep_store_private(files: list[Path]) -> None:
 
 
 def secure_home(settings: HubSettings) -> None:
-    """HUB_HOME, its demo folder, its state and quality folders (their files too), the key and the
-    connections file: tightened when found open to others.
+    """HUB_HOME, its demo folder, its state and quality folders (their files too), the key, the
+    connections file and the grid roster (it names workers): tightened when found open to others.
 
     Run when a hub opens its store, after the store file and the key were made; the store's own files are
     kept private by the engine (hub.store.engine) each time it connects.
     """
-    for path in (settings.home, settings.home / "demo", settings.key_file, settings.connections_file):
+    for path in (settings.home, settings.home / "demo", settings.key_file, settings.connections_file,
+                 settings.grids_file):
         if path is not None:
             tighten(path)
     for tree in ("state", "quality"):
