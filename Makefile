@@ -23,7 +23,7 @@ browser:  ## headless Chromium and CJK fonts (Debian packages) for the test that
 		apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } || echo "chromium not installed: the report's browser test is skipped"
 
 test: install browser  ## the whole suite (SQLite, PostgreSQL and MariaDB on 127.0.0.1), ending with the reliability table
-	$(BIN)/python -m pytest --reliability-report=var/reliability.md
+	$(BIN)/python -m pytest --durations=30 --reliability-report=var/reliability.md
 
 reliability: install  ## the reliability figures and findings only, long fault-injection trials included (docs/reliability.md)
 	$(BIN)/python -m pytest -m reliability --reliability-long --reliability-report=var/reliability.md
