@@ -41,6 +41,11 @@ def _rules() -> list[Rule]:
     return found.require_ok()
 
 
+def _gives(rule: Rule) -> str:
+    """What a rule's hits are: findings (anomalies, each an event to handle) or periods of a situation (情)."""
+    return f"情 {rule.derives.situation_type} periods" if rule.derives else "findings"
+
+
 @rules_app.command("check")
 def rules_check(
     files: Annotated[list[Path] | None, typer.Argument(help="rule files; default every file of HUB_RULES_DIR")] = None,
@@ -70,23 +75,26 @@ def rules_list(
     findings: Annotated[str | None, typer.Option("--findings", help="also list the open findings of this rule id")]
     = None,
 ) -> None:
-    """The rules of HUB_RULES_DIR with their severity and open findings."""
+    """The rules of HUB_RULES_DIR with their severity and what holds now: open findings, or for a rule that
+    derives a situation (情) its open periods, which are not findings and raise no event."""
     import json
 
     from hub.pipeline import Hub
-    from hub.rules import read_findings
+    from hub.rules import read_findings, read_situations
 
     try:
         rules = _rules()
         hub = Hub.open(create=False)
         found = read_findings(hub.engine)
+        periods = read_situations(hub.engine)["rule_id"].value_counts()
     except HubError as exc:
         raise _fail(exc) from None
     counts = found["rule_id"].value_counts()
-    table = folding_table("rule", "severity", "entity", "name", "open findings", title="rules")
+    table = folding_table("rule", "severity", "entity", "name", "gives", "open now", title="rules")
     for rule in rules:
+        held = periods if rule.derives else counts
         table.add_row(rule.id, rule.severity, rule.entity_type, f"{rule.name.zh} / {rule.name.en}",
-                      f"{int(counts.get(rule.id, 0)):,}")
+                      _gives(rule), f"{int(held.get(rule.id, 0)):,}")
     console.print(table)
     if findings is not None:   # canonical ids, sources and dates only: `hub find` shows a person by clearance
         rows = folding_table("entity", "sources cited", "statements", "first found", "last found",
@@ -121,10 +129,11 @@ def rules_run(
                            stale_after=hub.settings.stale_after)
     except HubError as exc:
         raise _fail(exc) from None
-    table = folding_table("rule", "severity", "open findings", "new", "reopened", "cleared",
+    table = folding_table("rule", "severity", "gives", "open now", "new", "reopened", "cleared",
                           title=f"rules run {result.run_id}")
     for r in chosen:
         w = result.per_rule[r.id]
-        table.add_row(r.id, r.severity, f"{w.found:,}", f"{w.new:,}", f"{w.reopened:,}", f"{w.cleared:,}")
+        table.add_row(r.id, r.severity, _gives(r), f"{w.found:,}", f"{w.new:,}", f"{w.reopened:,}",
+                      f"{w.cleared:,}")
     console.print(table)
     console.print(f"evaluated in {result.seconds['evaluate']:.1f} s; `hub rules list` shows the open findings")

@@ -230,8 +230,9 @@ class RuleRunner:
         frame = pd.DataFrame({"entity_id": sorted(ids)})
         return frame.assign(
             rule_id=rule.id, entity_type=rule.entity_type, severity=rule.severity,
-            evidence=frame["entity_id"].map(cites).fillna("[]"), sources=frame["entity_id"].map(srcs).fillna("[]"),
-            related=frame["entity_id"].map(related).fillna("{}"),
+            evidence=frame["entity_id"].map(cites).astype(object).fillna("[]"),
+            sources=frame["entity_id"].map(srcs).astype(object).fillna("[]"),
+            related=frame["entity_id"].map(related).astype(object).fillna("{}"),   # all missing: float64 else
         )[FINDING_COLUMNS]
 
 

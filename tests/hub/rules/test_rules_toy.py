@@ -116,11 +116,13 @@ def test_cli_run_and_list(world: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
     assert ran.exit_code == 0, ran.output
     rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
             for line in ran.output.splitlines() if line.startswith("│") and "_" in line}
-    assert rows["welfare_after_death"] == ["high", "2", "2", "0", "0"]
-    assert rows["unregistered_tenant"] == ["medium", "1", "1", "0", "0"]
+    assert rows["welfare_after_death"] == ["high", "findings", "2", "2", "0", "0"]
+    assert rows["unregistered_tenant"] == ["medium", "findings", "1", "1", "0", "0"]
+    assert rows["situation_elderly"][1] == "情 elderly periods"        # periods of a situation, not findings
     assert "no mapping has source 'minzheng_allowance'" in ran.output     # this toy has no allowance roster
     listed = runner.invoke(app, ["rules", "list", "--findings", "welfare_after_death"])
     assert listed.exit_code == 0 and "死亡后仍在发放救助、补贴或养老金" in listed.output
+    assert "情 living_alone periods" in listed.output
     died = [e for e, name in names_of(world).items() if name in ("张伟", "赵强")]
     assert all(e in listed.output for e in died) and "gongan_population, minzheng_assistance" in listed.output
     assert not set(IDS) & set(ran.output + listed.output)                 # no names on the terminal
