@@ -31,7 +31,8 @@ _KIND_WORDS = {
 _NORMALIZER_KINDS = {
     "resident_id": ("resident_id", "masked_id"), "credit_code": ("credit_code",), "phone": ("phone",),
     "plate": ("plate",), "date": ("date", "date_dmy_only", "excel_serial"),
-    "datetime": ("datetime", "date", "date_dmy_only"), "gender": ("gender",), "ethnicity": ("ethnicity",),
+    "datetime": ("datetime", "date", "date_dmy_only", "excel_serial"), "gender": ("gender",),
+    "ethnicity": ("ethnicity",),
     "decimal": ("number",), "integer": ("number",), "person_name": ("person_name",), "address": ("address",),
 }
 _SOFT = {"person_name", "address"}   # names and addresses vary too much for their shape to veto a header

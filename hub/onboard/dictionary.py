@@ -347,6 +347,8 @@ def _written_out(header: str) -> tuple[HeaderMatch, ...]:
     tokens = _tokens(header)
     if not str(header).isascii() or not any(t in _ABBREVIATIONS for t in tokens):
         return ()
+    if len(tokens) > 1 and tokens[-1] == "cd":       # room_nbr_cd, BUILDING_CD: the code of the thing named
+        tokens.pop()
     return _match_header("_".join(_ABBREVIATIONS.get(t, t) for t in tokens))
 
 

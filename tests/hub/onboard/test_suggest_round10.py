@@ -1,15 +1,17 @@
 """`suggest` on what series J's exports showed, as general causes: a cell holding a code and its label (1-男,
 01-汉族), the owner's family beside the owner and the tenant in one column (业主亲属 lives there, neither owns nor
 rents), a relative's or a proxy's columns beside the row's person, vendor keys with abbreviated words (psn_nm,
-EMP_FULL_NM), a police station that is no address, a value saying there is no employer (无固定单位), and word
-families (纳入 + 时间, 收房, 服务处所, 人户 + 状态, customer codes, the first payment, population words such as
-本市户籍 / 外省市户籍).
+EMP_FULL_NM, room_nbr_cd), a police station that is no address, a value saying there is no employer (无固定单位),
+moments in epoch milliseconds, a date of an event written as Excel serials, a status word the 金保 table lacks
+proposed from the value words, and word families (纳入 + 时间, 收房, 服务处所, 人户 + 状态, 号楼, 户口簿, customer
+codes, the first payment, population words such as 本市户籍 / 外省市户籍).
 
 Each export is built here with headers of its own (not the demo's, not a held-out series'), so what is tested is
 the rule or the word family, not a spelling."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import pytest
 
 from hub.mapping.code_tables import code_table
 from hub.normalize.codes import normalize_ethnicity, normalize_gender, normalize_population_type
+from hub.onboard.detect import classify
 from hub.onboard.dictionary import match_header
 from hub.onboard.vocab import not_organizations, value_map
 from tests.hub.onboard.test_suggest_street_office import _people, _suggest
@@ -87,6 +90,9 @@ def test_a_relatives_and_a_proxys_columns_are_another_persons(tmp_path: Path) ->
     ("residency_category", "person.population_type"),
     ("服务处所名称", "organization.name"),
     ("room_guid", "house.local_id:flat_no"),
+    ("room_no_cd", "house.room"),
+    ("住宅号楼", "house.building"),
+    ("HKBXZ", "person.hukou_address"),
 ])
 def test_abbreviated_keys_and_word_families_of_round_ten(header: str, target: str) -> None:
     assert [str(t) for t in match_header(header)[0].entry.targets][:1] == [target], match_header(header)[:2]
@@ -100,3 +106,31 @@ def test_values_of_round_ten() -> None:
         "城低": "dibao", "农低": "dibao", "特困": "tekun"}
     assert value_map("situation.status", ["在职缴费", "缴费中断", "终止"])[0] == {
         "在职缴费": "active", "缴费中断": "suspended", "终止": "ended"}
+
+
+def test_epoch_milliseconds_are_moments_and_phones_are_not() -> None:
+    assert "datetime" in classify("1709796600000")
+    assert "datetime" not in classify("13812345678") and "datetime" not in classify("9999999999999")
+
+
+def test_a_move_in_date_written_as_excel_serials_is_placed(tmp_path: Path) -> None:
+    rng = random.Random(105)
+    serial = dt.date(2010, 1, 1) - dt.date(1899, 12, 30)
+    rows = [{"住户登记号": f"ZH{i:05d}", "姓名": p["name"], "身份证号码": p["id"],
+             "房屋地址": f"{p['estate']}{p['building']}号楼{p['unit']}单元{p['room']}室",
+             "收房时间": str(serial.days + rng.randrange(5000))}
+            for i, p in enumerate(_people(105), start=1)]
+    _, got = _suggest(tmp_path, "住户.csv", rows)
+    assert got["收房时间"] == {"event.occurred_at"}
+
+
+def test_a_status_word_the_jinbao_table_lacks_is_proposed_from_the_value_words(tmp_path: Path) -> None:
+    rng = random.Random(106)
+    rows = [{"社保号": f"65{i:08d}", "姓名": p["name"], "身份证号码": p["id"],
+             "人员缴费状态": rng.choice(["在职参保"] * 4 + ["参保中断", "终止参保"])}
+            for i, p in enumerate(_people(106), start=1)]
+    draft, got = _suggest(tmp_path, "参保名单.csv", rows)
+    situation = next(e for e in draft.entities if e.type == "situation")
+    status = next(f for f in situation.fields if f.attribute == "status")
+    assert status.spec["map"] == {"在职参保": "active", "参保中断": "suspended", "终止参保": "ended"}
+    assert got["人员缴费状态"] == {"situation.status"}

@@ -9,8 +9,8 @@ ninth round, then the tenth round's material) and `held_out_k` (written without 
 before J's failures were read, measured blind before the tenth round and never tuned on: the honest figure for
 headers and office habits nobody listed). The target of issue 19 is 95 % of columns right and at most 3
 changed lines per source; the floors sit below what was measured at seed 11 (bench/results/onboarding.md);
-held_out_j's was raised after the tenth round, worked out on its failures; held_out_k's is its blind measure
-(the tenth round did not move it), far from the target.
+held_out_j's was raised to the training series' after the tenth round, worked out on its failures;
+held_out_k's is its blind measure (the tenth round did not move it), far from the target.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tests.hub.onboard.unseen import STYLES, VOCABULARIES, generate, run, table
 MAPPINGS = Path(__file__).resolve().parents[3] / "mappings"
 EXPORTS, SEED = 24, 11
 FLOORS = {"tuned": (0.95, 3.0), "held_out_e": (0.97, 1.0), "held_out_f": (0.97, 1.0), "held_out_g": (0.97, 1.0),
-          "held_out_h": (0.97, 1.0), "held_out_i": (0.97, 1.0), "held_out_j": (0.92, 4.5),
+          "held_out_h": (0.97, 1.0), "held_out_i": (0.97, 1.0), "held_out_j": (0.97, 1.0),
           "held_out_k": (0.79, 8.0)}
 """Per series: (share of columns right with no edit at least, lines changed per source at most)."""
 
