@@ -24,7 +24,9 @@ committed before suggest was run on it, and measured once (seed 11: 323 of 481 c
 source; seed 23: 335 of 471, 71.1 %, 10.38); a ninth round was then worked out on I's failures, and J measured
 once more (seed 11: 394 of 481, 81.9 %, 10.29; seed 23: 360 of 471, 76.4 %, 10.71). Series K was written
 after the ninth round and before J's failures were read, by an author who never read the dictionary, and
-committed before suggest was run on it; a tenth round is worked out on J's failures, never on K's.
+committed before suggest was run on it, and measured (seed 11: 404 of 509 columns, 79.4 %, 7.67 lines per
+source; seed 23: 396 of 499, 79.4 %, 6.33); a tenth round was then worked out on J's failures (J: 99.6 % at both
+seeds), and K measured once more: unchanged. Do not tune on K: write a new series first, then use K's failures.
 金保 field codes are a national standard and stay as in the tuned series (a 人社 export in 金保 codes has no
 other spelling).
 """
