@@ -196,6 +196,7 @@ _WEAK_STATUS = Entry((Target.parse("situation.status"),), (), weak=True)
 def _from_words(profile: Profile) -> list[Candidate]:
     """Candidates from a short list of words every value of which a vocabulary understands: 业主 / 租户 (which
     relation to the house), 户籍人口 / 流动人口 (population type), 城市低保 / 特困供养 (the kind of situation),
+    自住 / 出租 / 空置 (how a house is used, where some value is no tenure word),
     正常 / 暂停 / 终止 (a situation's status, where the row has a situation)."""
     from hub.normalize import NORMALIZERS
     from hub.onboard.vocab import value_map
@@ -210,7 +211,7 @@ def _from_words(profile: Profile) -> list[Candidate]:
     if all(NORMALIZERS["population_type"](c).ok for c in codes):
         return [Candidate(Target.parse("person.population_type"), 0.76,
                           [f"header unknown; its values ({listed}) are population types"])]
-    for attribute, confidence, entry in (("situation.situation_type", 0.74, None),
+    for attribute, confidence, entry in (("situation.situation_type", 0.74, None), ("house.occupancy", 0.72, None),
                                          ("situation.status", 0.7, _WEAK_STATUS)):
         mapped, unknown = value_map(attribute, codes)
         if mapped and not unknown and any(k != v for k, v in mapped.items()):

@@ -4,7 +4,8 @@ rents), a relative's or a proxy's columns beside the row's person, vendor keys w
 EMP_FULL_NM, room_nbr_cd), a police station that is no address, a value saying there is no employer (无固定单位),
 moments in epoch milliseconds, a date of an event written as Excel serials, a status word the 金保 table lacks
 proposed from the value words, and word families (纳入 + 时间, 收房, 服务处所, 人户 + 状态, 号楼, 户口簿, customer
-codes, the first payment, population words such as 本市户籍 / 外省市户籍).
+codes, the first payment, population words such as 本市户籍 / 外省市户籍). From the demo's columns main added
+since the earlier rounds: a house's occupancy words (自住 / 出租 / 空置) and the 金保 contribution base (AAE180).
 
 Each export is built here with headers of its own (not the demo's, not a held-out series'), so what is tested is
 the rule or the word family, not a spelling."""
@@ -134,3 +135,20 @@ def test_a_status_word_the_jinbao_table_lacks_is_proposed_from_the_value_words(t
     status = next(f for f in situation.fields if f.attribute == "status")
     assert status.spec["map"] == {"在职参保": "active", "参保中断": "suspended", "终止参保": "ended"}
     assert got["人员缴费状态"] == {"situation.status"}
+
+
+def test_a_houses_occupancy_words_make_its_occupancy(tmp_path: Path) -> None:
+    rng = random.Random(107)
+    rows = [{"房屋登记号": f"FW{i:05d}", "房屋地址": f"{p['estate']}{p['building']}号楼{p['unit']}单元{p['room']}室",
+             "使用现状": rng.choice(["自用", "自用", "在租", "闲置"])} for i, p in enumerate(_people(107), start=1)]
+    draft, got = _suggest(tmp_path, "房屋台账.csv", rows)
+    house = next(e for e in draft.entities if e.type == "house")
+    occupancy = next(f for f in house.fields if f.attribute == "occupancy")
+    assert occupancy.spec["map"] == {"自用": "owner_occupied", "在租": "rented", "闲置": "vacant"}
+    assert got["使用现状"] == {"house.occupancy"}
+
+
+def test_the_contribution_base_is_the_insured_situations_amount() -> None:
+    match = match_header("AAE180")[0]
+    assert str(match.entry.targets[0]) == "situation.amount@insurance"
+    assert match.entry.implies == {"situation_type": "insured"}
