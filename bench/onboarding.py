@@ -54,7 +54,8 @@ def run(out: Path, residents: int, seed: int) -> tuple[list[Comparison], dict[st
     manifest = generate_district(out, residents=residents, seed=seed, gongan_url=f"sqlite:///{out / 'gongan.db'}",
                                  renshe_url=f"sqlite:///{out / 'renshe.db'}")
     results = []
-    specs = load_mappings(MAPPINGS).require_ready()
+    # a pushed source (grid_collection: form write-backs) has no export to point suggest at
+    specs = [s for s in load_mappings(MAPPINGS).require_ready() if s.connector.kind != "submissions"]
     with running_property_api(manifest.property_db, manifest.property_token) as base_url:
         conns = connections(manifest)
         conns["wuye"] = {"conn_type": "http", "uri": base_url, "token": manifest.property_token}

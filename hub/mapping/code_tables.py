@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from hub.mapping.conditions import fold
-from hub.normalize.codes import current_division_code
+from hub.normalize.codes import code_and_label, current_division_code
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,13 @@ class CodeTable:
     index: Mapping[str, str] = field(repr=False)   # folded spelling → canonical value
 
     def lookup(self, raw: Any) -> str | None:
-        """The canonical value of a raw cell, or None when the table does not hold it."""
-        return self.index.get(fold(raw))
+        """The canonical value of a raw cell, or None when the table does not hold it. A cell holding a code and
+        its label (1-男, 01-汉族) has the value both name, and none where they disagree."""
+        value = self.index.get(fold(raw))
+        if value is None and isinstance(raw, str) and (pair := code_and_label(raw)) is not None:
+            code, label = (self.index.get(fold(part)) for part in pair)
+            value = code if code is not None and code == label else None
+        return value
 
     @property
     def values(self) -> list[str]:

@@ -28,6 +28,21 @@ def lookup_key(text: str) -> str:
     return to_simplified("".join(clean(text).split())).lower()
 
 
+_CODE_THEN_LABEL = re.compile(r"^([0-9A-Za-z]{1,4})\s*[-－—_:：|/\s]\s*(\S.*)$")
+_LABEL_THEN_CODE = re.compile(r"^(.+?)\s*[(（\[]\s*([0-9A-Za-z]{1,4})\s*[)）\]]$")
+
+
+def code_and_label(text: str) -> tuple[str, str] | None:
+    """(code, label) of a cell a code picker wrote with both (1-男, 01|汉族, 男(1)), else None. Such a cell is
+    one value only where code and label name the same entry, which the caller checks."""
+    stripped = text.strip()
+    match = _CODE_THEN_LABEL.match(stripped)
+    if match:
+        return match.group(1), match.group(2).strip()
+    match = _LABEL_THEN_CODE.match(stripped)
+    return (match.group(2), match.group(1).strip()) if match else None
+
+
 def _index(pairs: Iterable[tuple[str, Iterable[Any]]]) -> Mapping[str, str]:
     """{spelling → canonical value} from (canonical value, spellings) pairs."""
     index: dict[str, str] = {}
@@ -67,6 +82,13 @@ def _code_normalizer(field: str, index: Mapping[str, str], raw: Any, *, pad: int
     if pad and key.isdigit() and len(key) < pad:
         key = key.zfill(pad)
     value = index.get(key)
+    if value is None and (pair := code_and_label(text)) is not None:
+        code, label = (_FLOAT_TEXT.sub(r"\1", lookup_key(part)) for part in pair)
+        code = code.zfill(pad) if pad and code.isdigit() and len(code) < pad else code
+        if index.get(code) is not None and index.get(code) == index.get(label):
+            value = index[code]
+        elif index.get(code) is not None and index.get(label) is not None:
+            return reject(field, "its code and its label name different values")
     if value is None:
         return reject(field, "not a recognised value")
     return Normalized(value)

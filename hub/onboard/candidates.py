@@ -31,7 +31,8 @@ _KIND_WORDS = {
 _NORMALIZER_KINDS = {
     "resident_id": ("resident_id", "masked_id"), "credit_code": ("credit_code",), "phone": ("phone",),
     "plate": ("plate",), "date": ("date", "date_dmy_only", "excel_serial"),
-    "datetime": ("datetime", "date", "date_dmy_only"), "gender": ("gender",), "ethnicity": ("ethnicity",),
+    "datetime": ("datetime", "date", "date_dmy_only", "excel_serial"), "gender": ("gender",),
+    "ethnicity": ("ethnicity",),
     "decimal": ("number",), "integer": ("number",), "person_name": ("person_name",), "address": ("address",),
 }
 _SOFT = {"person_name", "address"}   # names and addresses vary too much for their shape to veto a header
@@ -186,14 +187,16 @@ def _from_values(profile: Profile, birth_match: float) -> list[Candidate]:
 _CODED = ("level", "status", "situation_type", "gender", "ethnicity", "population_type")
 """Attributes that hold one of a few codes or words: a column of distinct dates or times is none of them."""
 _TENURE = {"owns": ("业主", "产权人", "房主", "自住", "自有", "owner", "self-occupied", "owner-occupied"),
-           "rents": ("租户", "承租人", "租客", "承租", "租住", "租用", "tenant", "renter", "leased", "rented"),
-           "resides_at": ("家属", "同住", "共同居住", "亲属", "借住", "family", "occupant")}
+           "rents": ("租户", "承租人", "租客", "承租", "租住", "租用", "租赁", "tenant", "renter", "leased", "rented",
+                     "lease"),
+           "resides_at": ("家属", "同住", "共同居住", "亲属", "借住", "family", "occupant", "relative")}
 _WEAK_STATUS = Entry((Target.parse("situation.status"),), (), weak=True)
 
 
 def _from_words(profile: Profile) -> list[Candidate]:
     """Candidates from a short list of words every value of which a vocabulary understands: 业主 / 租户 (which
     relation to the house), 户籍人口 / 流动人口 (population type), 城市低保 / 特困供养 (the kind of situation),
+    自住 / 出租 / 空置 (how a house is used, where some value is no tenure word),
     正常 / 暂停 / 终止 (a situation's status, where the row has a situation)."""
     from hub.normalize import NORMALIZERS
     from hub.onboard.vocab import value_map
@@ -208,7 +211,7 @@ def _from_words(profile: Profile) -> list[Candidate]:
     if all(NORMALIZERS["population_type"](c).ok for c in codes):
         return [Candidate(Target.parse("person.population_type"), 0.76,
                           [f"header unknown; its values ({listed}) are population types"])]
-    for attribute, confidence, entry in (("situation.situation_type", 0.74, None),
+    for attribute, confidence, entry in (("situation.situation_type", 0.74, None), ("house.occupancy", 0.72, None),
                                          ("situation.status", 0.7, _WEAK_STATUS)):
         mapped, unknown = value_map(attribute, codes)
         if mapped and not unknown and any(k != v for k, v in mapped.items()):

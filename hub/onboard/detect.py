@@ -20,6 +20,8 @@ from hub.normalize.base import is_blank
 
 _TIME = re.compile(r"\d{1,2}:\d{2}")
 _SERIAL = re.compile(r"^\d{5}(?:\.0+)?$")
+_EPOCH_MS = (946_684_800_000, 4_102_444_800_000)
+"""Milliseconds since 1970 from 2000 to 2100: a vendor API's moment (1709796600000), no ID or phone number."""
 _MASKED_ID = re.compile(r"^\d{6}\*{4,10}\d{2,3}[\dXx]$")
 _HAN_NAME = re.compile(r"^[\u3400-\u9fff]{2,4}$|^[\u3400-\u9fff]{1,12}[·•・.．][\u3400-\u9fff·•・.．]{1,24}$")
 _NOT_A_NAME = re.compile(
@@ -73,6 +75,8 @@ def _date_kinds(value: str) -> set[str]:
         if 10000 <= float(value) <= 60000:
             kinds.add("excel_serial")
         return kinds
+    if value.isdigit() and len(value) == 13 and _EPOCH_MS[0] <= int(value) <= _EPOCH_MS[1]:
+        return {"date", "datetime"} if _ok("datetime", value) else kinds     # epoch milliseconds from an API
     if value.isdigit() and len(value) not in (8, 14):
         return kinds   # 1, 01, 1502: a code or a number, which the date parser would read as a serial
     if value.isdigit() and len(value) == 14:       # 20240307153000: a timestamp written without separators

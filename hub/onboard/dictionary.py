@@ -43,6 +43,13 @@ _EN_NUMBERS = ("no", "number", "num", "nbr", "nr", "code")
 """How an English key says "the number of": door_number is door_no, employer_number employer_no."""
 _EN_ENDINGS = ("name", "desc", "description", "label", "text", "title", "value", "cn", "zh", "code")
 """Endings after the word that matters, as 名称 / 代码 are in Chinese: sex_name is sex, gender_desc gender."""
+_ABBREVIATIONS = {"nm": "name", "psn": "person", "prsn": "person", "cd": "code", "tm": "time", "dt": "date",
+                  "addr": "address", "emp": "employer", "corp": "company", "nbr": "number", "src": "source",
+                  "sys": "system", "tel": "phone", "mob": "mobile", "dtl": "detail", "cat": "category",
+                  "sts": "status", "amt": "amount", "mgmt": "management", "org": "organization", "insu": "insurance",
+                  "contrib": "contribution", "cert": "certificate", "reg": "registration", "bldg": "building"}
+"""Abbreviations of database and vendor keys (psn_nm, EMP_FULL_NM, REG_TM, SRC_SYS): a key spelt with them is
+looked up once more with the words written out, a little less trusted."""
 
 
 @dataclass(frozen=True)
@@ -327,8 +334,22 @@ def _match_header(header: str) -> tuple[HeaderMatch, ...]:
         if close is not None:
             for entry, spelling in listed[close[0]]:
                 add(entry, 0.6, f"header {header!r} is close to {spelling!r}")
+    if not any(m.score >= 0.84 for m in found.values()):
+        for m in _written_out(header):
+            add(m.entry, round(m.score * 0.97, 3), m.how + f" (as {header!r} with its abbreviations written out)")
     matches = _someone_else(header, key, _passive(header, key, list(found.values())))
     return tuple(sorted(matches, key=lambda m: -m.score))
+
+
+def _written_out(header: str) -> tuple[HeaderMatch, ...]:
+    """The matches of an ASCII key with its abbreviations written out (psn_nm → person_name), or none when it
+    holds no abbreviation."""
+    tokens = _tokens(header)
+    if not str(header).isascii() or not any(t in _ABBREVIATIONS for t in tokens):
+        return ()
+    if len(tokens) > 1 and tokens[-1] == "cd":       # room_nbr_cd, BUILDING_CD: the code of the thing named
+        tokens.pop()
+    return _match_header("_".join(_ABBREVIATIONS.get(t, t) for t in tokens))
 
 
 _PASSIVE = re.compile(r"^被[\u4e00-\u9fff]{1,4}人(姓名|名字|名称)?$")
@@ -344,12 +365,13 @@ def _passive(header: str, key: str, found: list[HeaderMatch]) -> list[HeaderMatc
             HeaderMatch(name, 0.86, f"header {header!r} names the person the business is done to (被…人)")]
 
 
-_EMERGENCY = ("紧急", "监护")
-_EMERGENCY_TOKENS = {"emergency", "guardian"}
-"""Words of an emergency contact's or a guardian's columns (紧急联系人, 监护人电话, guardianName): another
-person's name and phone, never the row's person's."""
+_EMERGENCY = ("紧急", "监护", "亲属", "代领", "代办", "委托")
+_EMERGENCY_TOKENS = {"emergency", "guardian", "kin", "relative", "proxy", "agent"}
+"""Words of an emergency contact's, a guardian's, a relative's or a proxy's columns (紧急联系人, 监护人电话,
+亲属联系电话, 代领人姓名, guardianName, nextOfKin, proxy_name): another person's name, phone or ID number, never
+the row's person's."""
 _CONTACT_PERSON = ("联系人",)
-_PERSON_SELF = ("name", "phone")
+_PERSON_SELF = ("name", "phone", "resident_id")
 
 
 def _someone_else(header: str, key: str, found: Any) -> list[HeaderMatch]:
@@ -363,6 +385,9 @@ def _someone_else(header: str, key: str, found: Any) -> list[HeaderMatch]:
     if not person:
         return matches
     readings = " ".join(m.how for m in person)       # a pinyin header's reading (JHRXM: 监护人姓名)
+    initials = _INITIALS.match(str(header).strip())
+    if initials is not None:     # QSLXDH: 亲属联系电话 too, though 起始联系电话 was read first
+        readings += " " + " ".join(_readings(initials.group(1).lower())[:READINGS])
     if any(w in key or w in readings for w in _EMERGENCY) or _EMERGENCY_TOKENS & tokens:
         other = next(e for e in entries() if e.targets[0].kind == "unmapped" and "emergency" in e.note)
         return [*(m for m in matches if m not in person),

@@ -19,8 +19,11 @@ from hub.onboard.assemble import Assembly, AttrKey, EntityKey, Placed, attribute
 from hub.onboard.draft import DraftEntity, DraftField
 
 _OWNER = ("业主", "产权", "房主", "自住", "自有", "owner", "self-occupied", "owner-occupied")
-_TENANT = ("租户", "承租", "tenant", "租客", "租住", "租用", "renter", "leased", "rented")
+_TENANT = ("租户", "承租", "tenant", "租客", "租住", "租用", "租赁", "renter", "leased", "rented", "lease")
 """Words of a role column's values: the person owns the house (自住: lives in their own), or rents it."""
+_KIN = ("亲属", "家属", "家庭成员", "配偶", "子女", "父母", "同住", "family", "relative", "spouse", "kin")
+"""Words of a value naming the owner's or tenant's family (业主亲属, OWNER_FAMILY): the person lives in the house
+and neither owns nor rents it, though the value also holds the owner's word."""
 _ORG_PREDICATES = {"employer": "employed_by", "care_home": "cared_for_by", "property_company": "served_by",
                    "membership": "member_of"}
 """The relation of the row's person to an organization, by the organization's role in the row."""
@@ -54,6 +57,8 @@ Relation = tuple[str, str, str, str]        # subject, predicate, object, when
 
 def _tenure(value: str) -> str:
     text = value.lower()
+    if any(w in text for w in _KIN):
+        return "resides_at"
     return "owns" if any(w in text for w in _OWNER) else "rents" if any(w in text for w in _TENANT) else "resides_at"
 
 

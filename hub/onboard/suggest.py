@@ -84,12 +84,15 @@ def _proposed(table: str, code: str) -> str | None:
     return max(hits)[1] if hits else None
 
 
-def _table_with_proposals(placed: Placed, table: str, codes: list[str]) -> None:
+def _table_with_proposals(placed: Placed, table: str, codes: list[str], attribute: str = "") -> None:
     """The code table, or where the sample holds codes it lacks an inline map of the codes seen with an entry
-    proposed for each missing one (said in the comment, for the operator to confirm)."""
+    proposed for each missing one (said in the comment, for the operator to confirm): from the table's own
+    words, else from the attribute's value vocabulary (在职缴费: 在职, active)."""
     lookup = code_table(table).lookup
     missing = [c for c in codes if lookup(c) is None]
     proposals = {c: v for c in missing if (v := _proposed(table, c)) is not None}
+    if attribute in closed_attributes():
+        proposals.update(value_map(attribute, [c for c in missing if c not in proposals])[0])
     if not proposals:
         placed.extra["map"] = table
         return
@@ -115,7 +118,7 @@ def _maps(asm: Assembly) -> None:
         codes = asm.profiles[placed.column].codes
         table = placed.entry.map if placed.entry is not None else None
         if isinstance(table, str) and codes:
-            _table_with_proposals(placed, table, codes)
+            _table_with_proposals(placed, table, codes, f"{entity}.{attribute}")
         elif isinstance(table, str):
             placed.extra["map"] = table
         elif table is not None:
@@ -126,7 +129,7 @@ def _maps(asm: Assembly) -> None:
             if not mapped and set(codes) <= set(code_table("jinbao_status").index):
                 placed.extra["map"] = "jinbao_status"
             elif not mapped and sum(c in code_table("jinbao_status").index for c in codes) * 2 > len(codes):
-                _table_with_proposals(placed, "jinbao_status", codes)
+                _table_with_proposals(placed, "jinbao_status", codes, f"{entity}.{attribute}")
             elif mapped and (unknown or any(k != v for k, v in mapped.items())):
                 placed.extra["map"] = mapped
                 placed.evidence += "; map written from its values"

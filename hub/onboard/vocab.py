@@ -80,7 +80,25 @@ def situation_from_context(texts: Iterable[str]) -> str | None:
     return _best(joined, _data()["situation_context"]) if joined else None
 
 
+_ORGANIZATION_WORDS = ("公司", "厂", "中心", "局", "院", "店", "所", "社", "会", "部", "处", "室", "站", "校", "行",
+                       "委", "集团", "企业", "机构")
+"""Endings of organization names: a value holding none of them and written as a lack (无固定单位 is no employer,
+无锡…公司 an organization) names none."""
+
+
+def _names_a_lack(value: str) -> bool:
+    """无固定单位, 无工作, 无收入单位: a short value saying there is none, whatever follows the 无."""
+    text = value.strip()
+    return (text.startswith("无") and 2 <= len(text) <= 6
+            and not any(text.endswith(w) for w in _ORGANIZATION_WORDS))
+
+
 def not_organizations(values: Iterable[str]) -> list[str]:
-    """The values that name no organization (灵活就业人员, 城乡居民, 无), in the vocabulary's order."""
-    seen = {lookup_key(str(v)) for v in values}
-    return [str(w) for w in _data()["not_organizations"] if lookup_key(str(w)) in seen]
+    """The values that name no organization (灵活就业人员, 城乡居民, 无), in the vocabulary's order, then those
+    that say there is none in other words (无固定单位), in the sample's order."""
+    items = [str(v).strip() for v in values]
+    seen = {lookup_key(v) for v in items}
+    listed = [str(w) for w in _data()["not_organizations"] if lookup_key(str(w)) in seen]
+    known = {lookup_key(w) for w in listed}
+    lacks = [v for v in dict.fromkeys(items) if _names_a_lack(v) and lookup_key(v) not in known]
+    return listed + lacks

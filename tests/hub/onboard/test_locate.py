@@ -28,7 +28,8 @@ def test_a_query_over_two_tables_gives_person_employer_and_insurance(district: D
     insurance = draft.entity("insurance")
     assert insurance is not None
     fields = {f.attribute: f.spec for f in insurance.fields}
-    assert fields == {"situation_type": {"const": "insured"}, "status": {"column": "AAC008", "map": "jinbao_status"}}
+    assert fields == {"situation_type": {"const": "insured"}, "status": {"column": "AAC008", "map": "jinbao_status"},
+                      "amount": {"column": "AAE180"}}     # 缴费基数, as mappings/renshe_insured.yaml reads it
     assert ("person", "employed_by", "employer") in draft.triples
     with pytest.raises(ConfigurationError, match="a table or a query"):
         locate_sql(Connection.from_value(district.renshe_url), connection_name="renshe")

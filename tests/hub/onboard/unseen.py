@@ -9,7 +9,8 @@ flat number, the property company, a move-in date). Each export varies, by the s
 style (Chinese, pinyin initials, 金保 field codes, English vendor keys) and the spelling within it, the order of
 the columns, the file's form (GBK CSV, UTF-8 CSV with BOM, Excel; series H also tab-delimited GB18030 .txt and
 UTF-8 CSV without BOM; series I tab-delimited UTF-16 .txt; series J pipe-delimited GB18030 .txt and fully
-quoted GB18030 CSV with CRLF), a title row above the header (in series J also a row of merged group cells), an
+quoted GB18030 CSV with CRLF; series K a workbook with a code-table sheet behind the data), a title row above
+the header (in series J also a row of merged group cells, in series K a blank line under the title), an
 address in one free-text column or split over 小区 / 楼栋 / 单元 / 房号, and which optional columns are there.
 
 No header is taken from the demo district's mappings (`test_unseen_exports` checks it), except the 金保 field
@@ -52,6 +53,7 @@ from tests.hub.onboard.unseen_held_out import (
     HELD_OUT_H,
     HELD_OUT_I,
     HELD_OUT_J,
+    HELD_OUT_K,
 )
 
 DISTRICT_CODE = "650102"
@@ -135,7 +137,7 @@ H: dict[str, dict[str, tuple[str, ...]]] = {
 VOCABULARIES = {"tuned": H, "held_out_a": HELD_OUT_A, "held_out_b": HELD_OUT_B, "held_out_c": HELD_OUT_C,
                 "held_out_d": HELD_OUT_D, "held_out_e": HELD_OUT_E, "held_out_f": HELD_OUT_F,
                 "held_out_g": HELD_OUT_G, "held_out_h": HELD_OUT_H, "held_out_i": HELD_OUT_I,
-                "held_out_j": HELD_OUT_J}
+                "held_out_j": HELD_OUT_J, "held_out_k": HELD_OUT_K}
 """tuned: spellings the header dictionary was extended with while this generator was written (so a measure on
 them shows what the draft makes of known headers); held_out_a … held_out_j: spellings never put into the
 dictionary (see unseen_held_out.py), each measured once before rounds of generic rules were worked out on its
@@ -143,14 +145,16 @@ failures; held_out_g was measured once after the sixth round and drove the seven
 to held_out_i also change shape (SHAPED); held_out_h was written after the sixth round, before G's failures
 were read, measured once after the seventh and drove the eighth; held_out_i was written after the seventh
 round, before H's failures were read, measured once after the eighth (SHAPED_I: its own office habits) and
-drove the ninth; held_out_j was written after the eighth round, before I's failures were read, and measured
-before and after the ninth (SHAPED_J: its own office habits): the series nobody has tuned on."""
-SHAPED = {"held_out_f", "held_out_g", "held_out_h", "held_out_i", "held_out_j"}
+drove the ninth; held_out_j was written after the eighth round, before I's failures were read, measured
+before and after the ninth (SHAPED_J: its own office habits) and drove the tenth; held_out_k was written after
+the ninth round, before J's failures were read, and measured before and after the tenth (SHAPED_K: its own
+office habits): the series nobody has tuned on."""
+SHAPED = {"held_out_f", "held_out_g", "held_out_h", "held_out_i", "held_out_j", "held_out_k"}
 """Series whose exports also change shape (value formats, a row number, a remark, the clerk): the older series
 keep the shapes they were measured on, seed for seed."""
 ETHNICITY = {"汉族": "01", "回族": "03", "维吾尔族": "05", "哈萨克族": "17"}
 PLACEHOLDERS = ("灵活就业人员", "城乡居民")
-SHAPED_H = {"held_out_h", "held_out_i", "held_out_j"}
+SHAPED_H = {"held_out_h", "held_out_i", "held_out_j", "held_out_k"}
 """Series whose offices have further habits (one date form per export, landlines, a leading tab before an ID
 number, M / F, amounts with 元 or two decimals, other placeholders, tenure and state words, a 合计 footer, where
 the row came from and an emergency contact, a second line under the title, tab-delimited .txt and UTF-8 without
@@ -193,6 +197,36 @@ GROUPS = {"zh": ("基本信息", "居住信息", "业务信息", "其他"), "py"
           "en": ("Basic information", "Residence", "Service", "Other"), "jb": ("个人信息", "地址", "参保信息", "其他")}
 """The labels of series J's merged group row, by header style: person, place, business, the rest."""
 PLACE_KEYS = {"addr", "estate", "building", "unit", "room", "wy_addr", "wy_flat", "ga_hukou", "mz_community"}
+SHAPED_K = {"held_out_k"}
+"""Series whose offices have the habits of series K, drawn on top of H's machinery with values of their own:
+dates in Chinese numerals (二〇一五年三月七日, typed from a paper form) or with a zero time (2015/03/07 00:00:00,
+2015-03-07 00:00), moments as a spreadsheet's day count with a fraction (45358.64583) or 2024年03月07日15时30分,
+two phones in one cell (13812345678；13912345678) or a landline with a space (0991 4567890), ID numbers written
+6-8-4 with dashes or now and then in full-width digits from an input method, amounts as 730.00 元, 金保 codes
+after their Chinese label (姓名(AAC003)), a split address with a floor column beside the room (read by no
+mapping) and free-text addresses from the region down (新疆维吾尔自治区…), 金色花园-3-2-1502 or 3栋2单元15楼02,
+a blank line under the title, a workbook whose second sheet is the code table, and these words and columns: the
+household head and the row's relation to them (户主 / 配偶 / 子女, another person: read by no mapping) in 公安
+and 民政 rows, how a 特困 person is supported (集中供养 / 分散供养, read by no mapping), 常住户籍 / 暂住人口,
+城市低保对象 / 特困供养人员 and 保障中 / 暂停保障 / 停保, employer placeholders 个人缴费 / 个体参保, insured states
+正常缴费 / 中断缴费 / 注销 / 转出, the owner's name on a property row (another person unless the row is the owner)
+and the row's relation to the owner deciding its relation to the house (本人 owns; 配偶, 子女, 父母 reside; 租客
+rents). Series A-J draw none of it."""
+PLACEHOLDERS_K = ("个人缴费", "个体参保")
+FORMS_K = ("gbk", "xlsx_codes", "gbk", "utf-8-sig")
+JB_LABELS_K = {"p_name": "姓名", "p_id": "公民身份号码", "p_gender": "性别", "p_eth": "民族", "p_birth": "出生日期",
+               "p_phone": "联系电话", "addr": "通讯地址", "rs_id": "个人编号", "rs_emp_no": "单位编号",
+               "rs_emp": "单位名称", "rs_emp_code": "统一社会信用代码", "rs_status": "参保状态",
+               "rs_since": "参保日期", "rs_done": "经办时间"}
+"""The Chinese label a 金保 report tool writes before each field code in series K (姓名(AAC003))."""
+DATA_SHEET = "人员信息"
+"""The data sheet of series K's workbooks, ahead of the code table."""
+FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+
+
+def _cn_digits(n: int) -> str:
+    """A year digit by digit, as a clerk writes 二〇一五."""
+    return "".join("〇一二三四五六七八九"[int(d)] for d in str(n))
 
 
 def _cn_numeral(n: int) -> str:
@@ -287,8 +321,23 @@ class _Builder:
             self.placeholders = PLACEHOLDERS_J
             self.grouped = rng.random() < 0.5
             self.jb_lower = rng.random() < 0.5
+        self.office_k = vocabulary in SHAPED_K
+        if self.office_k:      # series K's offices and vendors, drawn only for it
+            self.date_form = rng.choice(["numeral", "slash_time", "minute"] if style == "zh"
+                                        else ["slash_time", "minute"])
+            self.moment_form = rng.choice(["serial", "minute", "cn"])
+            self.phone_form = rng.choice(["pair", "landline", "plain"])
+            self.id_form = rng.choice(["dashed", "fullwidth", "plain"])
+            self.id_tab, self.letters = False, False
+            self.amount_form = rng.choice(["yuan_space", "int"])
+            self.placeholders = PLACEHOLDERS_K
+            self.jb_labelled = rng.random() < 0.5
 
     def date(self, day: dt.date) -> str:
+        if self.office_k:
+            if self.date_form == "numeral":
+                return f"{_cn_digits(day.year)}年{_cn_numeral(day.month)}月{_cn_numeral(day.day)}日"
+            return f"{day:%Y/%m/%d} 00:00:00" if self.date_form == "slash_time" else f"{day:%Y-%m-%d} 00:00"
         if self.office_j:
             if self.date_form == "dmy":
                 return f"{day:%d/%m/%Y}"
@@ -307,6 +356,10 @@ class _Builder:
                                 f"{day:%Y-%m-%d} 00:00:00", f"{day.year}年{day.month}月{day.day}日"])
 
     def moment(self, when: dt.datetime) -> str:
+        if self.office_k:
+            if self.moment_form == "serial":             # a datetime cell whose format was lost
+                return f"{(when - dt.datetime(1899, 12, 30)).total_seconds() / 86400:.5f}"
+            return f"{when:%Y-%m-%d %H:%M}" if self.moment_form == "minute" else f"{when:%Y年%m月%d日%H时%M分}"
         if self.office_j:
             if self.moment_form == "epoch_ms":
                 return str(int(when.replace(tzinfo=CHINA).timestamp()) * 1000)
@@ -314,6 +367,8 @@ class _Builder:
         return when.strftime(self.moment_form if self.habits else "%Y-%m-%d %H:%M:%S")
 
     def amount(self, value: int) -> Any:
+        if self.office_k:
+            return f"{value}.00 元" if self.amount_form == "yuan_space" else value
         if self.office_j:
             return f"人民币{value}元" if self.amount_form == "rmb" else f"{value:.1f}"
         if self.office_i:
@@ -323,6 +378,13 @@ class _Builder:
         return f"{value}.00" if self.amount_form == "decimals" else f"{value}元"
 
     def phone(self, number: str) -> str:
+        if self.office_k:
+            draw = self.rng.random()
+            if self.phone_form == "pair" and draw < 0.3:             # a second number after a full-width semicolon
+                return f"{number}；1{self.rng.choice('3589')}{self.rng.randrange(0, 10**9):09d}"
+            if self.phone_form == "landline" and draw < 0.2:         # a landline, area code and a space
+                return f"0991 {self.rng.randrange(10**6, 10**7)}"
+            return number
         if self.office_j:
             if self.phone_form == "extension" and self.rng.random() < 0.15:   # an office line and extension
                 return f"0991-{self.rng.randrange(10**6, 10**7)}转{self.rng.randrange(800, 900)}"
@@ -355,6 +417,8 @@ class _Builder:
                 self.headers[key] = spelling[: len(spelling) // 2] + "\n" + spelling[len(spelling) // 2:]
             if self.office_j and self.style == "jb" and self.jb_lower and table is H:
                 self.headers[key] = spelling.lower()      # a database dump's column names
+            if self.office_k and self.style == "jb" and self.jb_labelled and table is H and key in JB_LABELS_K:
+                self.headers[key] = f"{JB_LABELS_K[key]}({spelling})"     # a report tool's label and code
         return self.headers[key]
 
     def person_cells(self, p: dict[str, Any], *, birth: bool = True, ethnicity: bool = True) -> dict[str, Any]:
@@ -371,6 +435,11 @@ class _Builder:
                 number = f"{number[:6]} {number[6:14]} {number[14:]}"
             if "·" not in name and self.rng.random() < 0.05:
                 name = name[0] + self.rng.choice(RARE_GIVEN)
+        if self.office_k:
+            if self.id_form == "dashed":
+                number = f"{number[:6]}-{number[6:14]}-{number[14:]}"
+            elif self.id_form == "fullwidth" and self.rng.random() < 0.1:     # typed with a Chinese input method
+                number = number.translate(FULL_WIDTH)
         cells = {self.h("p_name"): name, self.h("p_id"): number,
                  self.h("p_gender"): ("1" if p["male"] else "2") if coded else genders[0 if p["male"] else 1]}
         if ethnicity:
@@ -400,6 +469,17 @@ class _Builder:
         return out
 
     def address_cells(self, p: dict[str, Any], free_key: str = "addr") -> dict[str, Any]:
+        if self.office_k and self.split:                  # a floor column beside the room: read by no mapping
+            return {self.h("estate"): p["estate"], self.h("building"): str(p["building"]),
+                    self.h("unit"): str(p["unit"]), self.h("floor"): str(p["room"] // 100),
+                    self.h("room"): str(p["room"])}
+        if self.office_k:
+            text = self.rng.choice([f"新疆维吾尔自治区乌鲁木齐市天山区碱泉街街道{p['community']}{p['estate']}"
+                                    f"{p['building']}号楼{p['unit']}单元{p['room']}室",
+                                    f"{p['estate']}-{p['building']}-{p['unit']}-{p['room']}",
+                                    f"{p['estate']}{p['building']}栋{p['unit']}单元{p['room'] // 100}楼"
+                                    f"{p['room'] % 100:02d}"])
+            return {self.h(free_key): text}
         if self.office_j and self.split:                  # each part with its own word
             return {self.h("estate"): p["estate"], self.h("building"): f"{p['building']}栋",
                     self.h("unit"): f"{p['unit']}单元", self.h("room"): f"{p['room']}室"}
@@ -430,6 +510,19 @@ class _Builder:
         return house, ({"residence_address": column} if person_residence else {})
 
 
+def _head_cells(b: _Builder, p: dict[str, Any], *, with_id: bool) -> dict[str, Any]:
+    """Series K's household head beside the row's person: the head's name (and ID number) and the row's relation
+    to them. The head is the row's own person only where the relation says 户主; no mapping reads these."""
+    relation = b.rng.choice(["户主", "户主", "配偶", "子女", "父母"])
+    head = p if relation == "户主" else _person(b.rng)
+    if relation in ("配偶", "子女") and "·" not in head["name"] and "·" not in p["name"]:
+        head = {**head, "name": p["name"][0] + head["name"][1:]}
+    cells = {b.h("x_head"): head["name"], b.h("x_head_rel"): relation}
+    if with_id:
+        cells[b.h("x_head_id")] = head["id"]
+    return cells
+
+
 def _when(column: str, **test: Any) -> str:
     """A condition as the mapping language writes it: the column quoted when it holds a space (就职 单位)."""
     return Condition.model_validate({"column": column, **test}).describe()
@@ -444,6 +537,8 @@ def _public_security(b: _Builder, n: int) -> tuple[dict[str, Any], str]:
     rng = b.rng
     populations = ("户籍人口", "流动人口")
     workplaces: list[str] = []
+    if b.office_k:
+        populations = ("常住户籍", "暂住人口")
     if b.office_j:
         populations = ("本市户籍", "外省市户籍")
         workplaces = [f"乌鲁木齐{rng.choice(['天山', '红山', '明珠'])}{rng.choice(['商贸', '餐饮', '物流'])}有限公司"
@@ -465,9 +560,13 @@ def _public_security(b: _Builder, n: int) -> tuple[dict[str, Any], str]:
             b.rows[-1][b.h("ga_work")] = (rng.choice(workplaces) if draw < 0.55 else ""
                                           if draw > 0.85 else rng.choice(WORK_PLACEHOLDERS_J))
             b.rows[-1][b.h("ga_station")] = rng.choice(["天山区公安分局碱泉街派出所", "天山区公安分局和平路派出所"])
+        if b.office_k:         # the household head, for residents registered here; blank for the others
+            registered_here = b.rows[-1][b.h("ga_pop")] == populations[0]
+            b.rows[-1].update(_head_cells(b, p, with_id=False) if registered_here
+                              else {b.h("x_head"): "", b.h("x_head_rel"): ""})
     house, person_extra = b.house()
     population: Any = b.h("ga_pop")
-    if b.office_j:
+    if b.office_j or b.office_k:
         population = {"column": b.h("ga_pop"), "map": {populations[0]: "registered", populations[1]: "floating"}}
     entities = {
         "person": {"type": "person", "required": ["name"],
@@ -503,6 +602,9 @@ def _civil_affairs(b: _Builder, n: int) -> tuple[dict[str, Any], str]:
     if b.office_j:
         kinds = {"城低": "dibao", "农低": "dibao", "特困": "tekun"}
         states = {"在册": "active", "中止": "suspended", "取消": "ended"}
+    if b.office_k:
+        kinds = {"城市低保对象": "dibao", "农村低保对象": "dibao", "特困供养人员": "tekun"}
+        states = {"保障中": "active", "暂停保障": "suspended", "停保": "ended"}
     names = list(kinds)
     words = list(states)
     with_community = rng.random() < 0.5
@@ -524,6 +626,9 @@ def _civil_affairs(b: _Builder, n: int) -> tuple[dict[str, Any], str]:
             agent = _person(rng) if rng.random() < 0.25 else None
             row[b.h("x_agent")] = agent["name"] if agent else ""
             row[b.h("x_agent_id")] = agent["id"] if agent else ""
+        if b.office_k:         # the household on the roster, and how a 特困 person is supported
+            row.update(_head_cells(b, p, with_id=True))
+            row[b.h("mz_mode")] = ("集中供养" if home[0] else "分散供养") if kind == names[2] else ""
         b.rows.append(row)
     house, person_extra = b.house()
     if with_community:
@@ -558,6 +663,8 @@ def _social_insurance(b: _Builder, n: int) -> tuple[dict[str, Any], str]:
     status_words = {"1": "正常参保", "2": "暂停缴费", "3": "终止参保", "4": "终止参保"}
     if b.office_j:
         status_words = {"1": "在职缴费", "2": "缴费中断", "3": "终止", "4": "死亡终止"}
+    if b.office_k:
+        status_words = {"1": "正常缴费", "2": "中断缴费", "3": "注销", "4": "转出"}
     for i in range(n):
         p = _person(rng)
         employed = rng.random() >= 0.35
@@ -572,7 +679,7 @@ def _social_insurance(b: _Builder, n: int) -> tuple[dict[str, Any], str]:
                        b.h("rs_done"): b.moment(done)})
     house, person_extra = b.house()
     status_map: Any = {"1": "active", "2": "suspended", "3": "ended", "4": "ended"} if coded else "jinbao_status"
-    if b.office_j and not coded:
+    if (b.office_j or b.office_k) and not coded:
         status_map = {status_words[code]: state for code, state in
                       {"1": "active", "2": "suspended", "3": "ended", "4": "ended"}.items()}
     entities = {
@@ -607,11 +714,17 @@ def _property(b: _Builder, n: int) -> tuple[dict[str, Any], str]:
     if b.office_j:             # the owner's family lives there too: neither owns nor rents
         roles, family = ("OWNER_SELF", "LEASE") if english else ("业主本人", "租赁"), (
             "OWNER_FAMILY" if english else "业主亲属")
+    kin: tuple[str, ...] = ()
+    if b.office_k:             # the row's relation to the owner: the owner, a relative living there, or a tenant
+        roles, kin = ("SELF", "TENANT") if english else ("本人", "租客"), (
+            ("SPOUSE", "CHILD", "PARENT") if english else ("配偶", "子女", "父母"))
     for i in range(n):
         p = _person(rng)
         role = roles[0] if rng.random() < 0.7 else roles[1]
         if family and rng.random() < 0.25:
             role = family
+        if kin and rng.random() < 0.25:
+            role = rng.choice(kin)
         moved = dt.date(2008, 1, 1) + dt.timedelta(days=rng.randrange(0, 6000))
         cells = b.person_cells(p, birth=False, ethnicity=False)
         if rng.random() < 0.4:
@@ -620,6 +733,8 @@ def _property(b: _Builder, n: int) -> tuple[dict[str, Any], str]:
                        b.h("wy_flat"): f"F{p['building']:02d}{p['unit']:02d}{p['room']:04d}{rng.randrange(10)}",
                        **b.address_cells(p, "wy_addr"), b.h("wy_company"): company[0],
                        b.h("wy_company_code"): company[1], b.h("wy_move_in"): b.date(moved)})
+        if b.office_k:         # the owner of the flat: the row's person only when the row is the owner
+            b.rows[-1][b.h("x_owner")] = p["name"] if role == roles[0] else _person(rng)["name"]
     house, _ = b.house("wy_addr", person_residence=False)
     house["local_ids"] = {"flat_no": b.h("wy_flat")}
     role_column = b.h("wy_role")
@@ -638,6 +753,8 @@ def _property(b: _Builder, n: int) -> tuple[dict[str, Any], str]:
                   "when": _when(role_column, equals=roles[1])},
                  *([{"subject": "person", "predicate": "resides_at", "object": "house",
                      "when": _when(role_column, equals=family)}] if family else []),
+                 *([{"subject": "person", "predicate": "resides_at", "object": "house",
+                     "when": _when(role_column, **{"in": list(kin)})}] if kin else []),
                  {"subject": "person", "predicate": "served_by", "object": "property_company"},
                  {"subject": "move_in", "predicate": "concerns", "object": "person"},
                  {"subject": "move_in", "predicate": "located_at", "object": "house"}]
@@ -672,10 +789,12 @@ def _cells(line: Line) -> list[str]:
 def _write(path: Path, frame: pd.DataFrame, form: str, lines: list[Line]) -> None:
     """The export as the office's system writes it, with the lines above the header (a title, 制表单位, a row of
     merged group cells)."""
-    if form == "xlsx":
+    if form in ("xlsx", "xlsx_codes"):
         book = Workbook()
         sheet = book.active
         assert sheet is not None
+        if form == "xlsx_codes":
+            sheet.title = DATA_SHEET
         for line in lines:
             sheet.append(_cells(line))
             if not isinstance(line, str):
@@ -688,6 +807,11 @@ def _write(path: Path, frame: pd.DataFrame, form: str, lines: list[Line]) -> Non
         sheet.append(list(frame.columns))
         for row in frame.itertuples(index=False):
             sheet.append(["" if v is None else v for v in row])
+        if form == "xlsx_codes":      # the code table the system ships behind the data
+            codes = book.create_sheet("代码表")
+            codes.append(["代码类别", "代码", "名称"])
+            for row in (("性别", "1", "男"), ("性别", "2", "女"), *(("民族", c, w) for w, c in ETHNICITY.items())):
+                codes.append(list(row))
         book.save(path)
         return
     encoding = {"gbk": "gbk", "txt": "gb18030", "utf-8": "utf-8", "utf16": "utf-16", "pipe": "gb18030",
@@ -767,7 +891,8 @@ def generate(out: Path, index: int, seed: int, rows: int = 120, vocabulary: str 
     rng = random.Random(seed * 1000 + index)
     department = list(BUILDERS)[index % 4]
     style = STYLES[department][(index // 4) % len(STYLES[department])]
-    form = (FORMS_J[(index // 4 + index) % 4] if vocabulary in SHAPED_J else FORMS_I[(index // 4 + index) % 4]
+    form = (FORMS_K[(index // 4 + index) % 4] if vocabulary in SHAPED_K
+            else FORMS_J[(index // 4 + index) % 4] if vocabulary in SHAPED_J else FORMS_I[(index // 4 + index) % 4]
             if vocabulary in SHAPED_I else FORMS_H[(index // 4 + index) % 4]
             if vocabulary in SHAPED_H else FORMS[(index // 4 + index) % 3])
     split = rng.random() < 0.5
@@ -794,16 +919,20 @@ def generate(out: Path, index: int, seed: int, rows: int = 120, vocabulary: str 
     lines: list[Line] = [title] if title else []
     if title and builder.habits and rng.random() < 0.5:
         lines.append(f"制表单位：{rng.choice(['碱泉街街道办事处', '和平路街道办事处'])}  制表日期：2025年6月30日")
+    if title and builder.office_k and rng.random() < 0.5:
+        lines.append("")                                 # a blank line between the title and the header
     if builder.office_j and builder.grouped:
         frame, groups = _grouped(builder, frame)
         lines.append(groups)
         notes.append("grouped")
-    suffix = "xlsx" if form == "xlsx" else "txt" if form in ("txt", "utf16", "pipe") else "csv"
+    suffix = "xlsx" if form in ("xlsx", "xlsx_codes") else "txt" if form in ("txt", "utf16", "pipe") else "csv"
     name = f"{short}_{index:02d}_{stem}.{suffix}"
     path = out / name
     _write(path, frame, form, lines)
     settings: dict[str, Any] = {"path": name}
-    if form != "xlsx":
+    if form == "xlsx_codes":
+        settings["sheet"] = DATA_SHEET
+    elif form != "xlsx":
         settings["encoding"] = "auto"
     if lines:
         settings["header_row"] = len(lines) + 1
