@@ -8,6 +8,10 @@ record to its person like any other record, fuses it by the declared survivorshi
 department's becomes a conflict row; the golden value follows the attribute's authority) and publishes it.
 Nothing is written beside that path.
 
+Only a consumer granted writing (Policy.writes: the form, or the form's field) may submit: reading a form is no
+licence to add statements every other app is then served. A submission without the grant is refused whole,
+before anything is read or landed (WriteNotAllowed: 403 at the API).
+
 Resolution links the record by what it states about its subject: the person's name and resident ID number
 travel with it. When the form was prefilled for a person, those are the hub's own golden values of the
 person (read here, never shown to the caller) unless the collector gave them anew.
@@ -24,6 +28,7 @@ import sqlalchemy as sa
 
 from connectors.submissions import SubmissionsConnector
 from hub.access.policy import Policy
+from hub.errors import HubError
 from hub.forms.loader import FormSet, load_forms
 from hub.forms.model import FormTemplate
 from hub.ingest import ingest_source
@@ -42,6 +47,15 @@ _LANDING = threading.Lock()
 source that overlap would each move its watermark."""
 IDENTITY = ("name", "resident_id")
 MAX_VALUE = 500
+
+
+class WriteNotAllowed(HubError):
+    """The caller's grant does not cover writing these fields of the form back."""
+
+
+def refused_writes(policy: Policy, form: FormTemplate, keys: list[str]) -> list[str]:
+    """The field keys of `keys` the policy may not write back through `form` (none: the write is allowed)."""
+    return [key for key in keys if not policy.allows_write(form.id, key)]
 
 
 def grid_mapping(settings: HubSettings) -> MappingSpec:
@@ -74,12 +88,17 @@ def submit(hub: Hub, policy: Policy, form: FormTemplate, values: Mapping[str, st
            collector: str, now: datetime | None = None) -> SubmissionReceipt | None:
     """Land the collected `values` (form field key → text) for the subject as a grid collection record.
 
-    None: `subject_id` names no person the policy may see (the caller answers it as unknown). QueryError: a
-    key the form does not have, a field the policy may not receive, an empty submission, or no name for a new
-    person. The record is landed and gated here; it is published by the next fusion run."""
+    None: `subject_id` names no person the policy may see (the caller answers it as unknown). WriteNotAllowed:
+    the policy holds no write grant for the form or for one of the given fields. QueryError: a key the form
+    does not have, a field the policy may not receive, an empty submission, or no name for a new person.
+    The record is landed and gated here; it is published by the next fusion run."""
     given = {k: str(v).strip() for k, v in values.items() if v is not None and str(v).strip()}
     if not given:
         raise QueryError("nothing to write back: give at least one field's value")
+    refused = refused_writes(policy, form, sorted(given))
+    if refused:
+        raise WriteNotAllowed(f"your grant does not cover writing back {form.id} "
+                              f"({', '.join(refused)}): ask the operator for `--write-form {form.id}`")
     for key, value in given.items():
         item = form.field(key)
         if item is None:
