@@ -69,6 +69,7 @@ PROBLEMS: dict[str, ProblemKind] = {
     "rate_limited": ProblemKind(429, "Too many tries: wait for Retry-After seconds"),
     "not_published": ProblemKind(503, "Nothing has been published yet"),
     "store_unavailable": ProblemKind(503, "The hub's store does not answer"),
+    "source_busy": ProblemKind(503, "Another write-back holds the source: retry shortly"),
     "internal_error": ProblemKind(500, "Something went wrong on our side"),
 }
 """The stable codes of the API. A code is never renamed or given another status; new ones may be added."""

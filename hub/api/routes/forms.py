@@ -5,7 +5,7 @@ type and scope in the SQL, masked by the one masking function, audited with what
 answers 308, an unknown or out-of-scope one 404). A submission is hub.forms.writeback.submit (the grid
 collection source's ingest, run in the thread pool), audited with the form, the field keys and the record it
 landed, never the values; without a write grant for the form (or each field given) it is refused 403
-`write_not_allowed`, audited.
+`write_not_allowed`, audited; when another worker holds the source too long, 503 `source_busy`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from hub.errors import FormError
 from hub.forms import FormSet, FormTemplate, prefill_steps
 from hub.forms.writeback import WriteNotAllowed, hub_forms, submit
 from hub.pipeline import Hub
+from hub.store.locks import SourceBusy
 from hub.store.steps import Steps, run_steps
 from hub.views import QueryError
 from hub.views.reader import Reader
@@ -114,6 +115,8 @@ async def submit_form(form_id: FormId, body: Submission, call: ApiCall, gate: Ga
                                           subject_id=body.subject_id, collector=body.collector)
     except WriteNotAllowed as exc:
         raise gate.refuse(call, "write_not_allowed", str(exc), entity_id=body.subject_id) from None
+    except SourceBusy as exc:
+        raise gate.refuse(call, "source_busy", str(exc), entity_id=body.subject_id) from None
     except QueryError as exc:
         raise gate.refuse(call, "invalid_query", str(exc), entity_id=body.subject_id) from None
     if receipt is None:
