@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)  ## virtualenv in .venv with the pinned stack; the `hub` command at .venv/bin/hub
 
-run: install  ## build the simulated district, serve its 物业 API, ingest, resolve, publish; then Airflow standalone (pipeline triggered once) beside the hub API
+run: install  ## build the simulated district, serve its 物业 API, ingest, resolve, publish; then Airflow standalone (pipeline triggered once) and the webhook delivery worker beside the hub API
 	$(BIN)/hub demo --airflow
 
 browser:  ## headless Chromium and CJK fonts (Debian packages) for the test that renders the quality report

@@ -52,7 +52,8 @@ def main() -> None:
         ids = [row[0] for row in conn.execute(sa.select(e.entity_id).where(
             e.entity_type == "person", e.state == "active").order_by(e.entity_id).limit(args.persons))]
         policy = Policy(actor="bench", role="consumer", purpose="bench", clearance=schemas.Sensitivity.internal,
-                        entity_types=frozenset({"person", "house", "situation"}))
+                        entity_types=frozenset({"person", "house", "situation"}),
+                        writes=frozenset({"floating_registration"}))
         times = []
         for entity_id in ids:
             cpu = time.process_time()

@@ -32,6 +32,9 @@ class SubmissionSettings(ConnectorSettings):
 
 class SubmissionsConnector:
     kind: ClassVar[str] = "submissions"
+    arrives_pushed: ClassVar[bool] = True
+    """Its records arrive pushed, a batch each: no run reads the source whole (not even the first, which finds
+    no watermark), so none retires what other pushes landed, and no batch supersedes another's (hub.ingest)."""
 
     def __init__(self, source: str, settings: Mapping[str, Any], connection: Connection | None = None, *,
                  batch_size: int = 5000, base_dir: Path | None = None, source_roots: Sequence[Path] = ()):

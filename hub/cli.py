@@ -282,7 +282,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="random seed")] = 7,
     port: Annotated[int, typer.Option(help="port of the simulated 物业 API")] = 8765,
     serve: Annotated[bool, typer.Option(help="end by serving the hub's API (HUB_API_HOST:HUB_API_PORT) with a "
-                                             "demo consumer's credentials, until Ctrl-C")] = True,
+                                             "demo consumer's credentials, and the webhook delivery worker "
+                                             "beside it, until Ctrl-C or SIGTERM")] = True,
     airflow: Annotated[bool, typer.Option(help="then start Airflow (standalone, under HUB_HOME/airflow, DAGs "
                                                "from ./dags), trigger every ingest DAG once, and keep it and "
                                                "the 物业 API running beside the hub's API until Ctrl-C")] = False,
@@ -290,7 +291,7 @@ def demo(
 ) -> None:
     """What `make run` does: build the district (once), serve the 物业 API, ingest everything (each batch through
     the quality gate), resolve and publish, write the quality report; then (with --airflow) Airflow over the
-    same store; then serve the hub's API to a demo app."""
+    same store; then serve the hub's API to a demo app, with the webhook delivery worker beside it."""
     import signal
     import sys
 
@@ -336,6 +337,7 @@ def demo(
             _start_airflow(settings, running, airflow_port)
         try:
             if serve:
+                _start_webhooks(settings, running)
                 serve_demo(settings)
             elif airflow:
                 console.print("Ctrl-C stops Airflow.")
@@ -387,6 +389,20 @@ def _start_airflow(settings: HubSettings, running: contextlib.ExitStack, port: i
                   f"asset then schedules {FUSION_DAG_ID} (resolve → fuse → derive → publish → report). Failed tasks "
                   f"raise alerts that `hub status` shows; Airflow's own output is in {source_text(airflow.log_path)}. "
                   "Guide: docs/operator-guide.md.", highlight=False)
+
+def _start_webhooks(settings: HubSettings, running: contextlib.ExitStack) -> None:
+    """The webhook delivery worker (`hub webhooks deliver --follow`) beside the API, stopped (SIGTERM) when
+    `running` closes: when the API stops, on Ctrl-C or on SIGTERM."""
+    from hub.webhooks.service import describe, running_delivery_worker
+
+    with console.status("starting the webhook delivery worker …"):
+        try:
+            worker = running.enter_context(running_delivery_worker(settings))
+        except RuntimeError as exc:
+            raise _fail(exc) from None
+    console.print(f"\n[bold]Webhooks[/bold]: {source_text(describe(worker))}. Register a receiver with "
+                  "`hub webhooks add APP URL`; `hub webhooks list` shows what it delivered.", highlight=False)
+
 
 def _print_alerts(settings: HubSettings) -> None:
     """The latest alerts raised by failed DAG tasks (hub.alerts), above the per-source tables."""

@@ -1,6 +1,8 @@
 """`hub consumers …` and `hub audit …`: downstream apps and the audit log from the command line.
 
     hub consumers add NAME --purpose 用途 -t person [-t house] [--field person.name] [--scope 社区] [--clearance]
+                      [--write-form elderly_allowance] [--write-form floating_registration.phone]
+    hub consumers writes CONSUMER [--write-form FORM[.FIELD]] ...   replace its write grants (none: revoke them)
     hub consumers list / rotate CONSUMER [--keep-old 1h] / revoke CONSUMER
     hub audit verify                          the whole chain; exit 1 naming the first bad row
     hub audit log [--entity ID] [--resident ID-NUMBER] [--actor APP] [--since DATE] [--until DATE]
@@ -81,6 +83,19 @@ def _fields(specs: list[str]) -> dict[str, list[str]] | None:
     return fields
 
 
+def _form_fields(hub: Hub, writes: list[str]) -> dict[str, list[str]] | None:
+    """The forms of HUB_FORMS_DIR (form id → field keys) that write grants are checked against; None: none given."""
+    if not writes:
+        return None
+    from hub.forms.writeback import hub_forms
+
+    return {f.id: [item.key for item in f.fields] for f in hub_forms(hub.settings).require_ok()}
+
+
+def _writes_text(row: ConsumerRow) -> str:
+    return f"; writes back {', '.join(row.writes)}" if row.writes else ""
+
+
 def _show_secret(secret: Secret) -> None:
     if secret.kind == "api_key":
         console.print(f"API key: {secret.value}")
@@ -116,6 +131,8 @@ def consumers_add(
     role: Annotated[str, typer.Option(help="consumer, or auditor (may read the audit log)")] = "consumer",
     claim: Annotated[list[str] | None, typer.Option("--claim", help="核验 claim kind it may verify (repeat): "
                                                     "resident, situation, tenure, organization")] = None,
+    write_form: Annotated[list[str] | None, typer.Option("--write-form", help="FORM or FORM.FIELD it may write back "
+                                                         "(repeat); without any it may only read forms")] = None,
     api_key: Annotated[bool, typer.Option("--api-key", help="also issue an API key")] = False,
 ) -> None:
     """Register a downstream app; prints its client id and secret once, and how to get a token."""
@@ -123,10 +140,11 @@ def consumers_add(
 
     hub, keys, operator = _open()
     row, secret = add_consumer(hub.engine, keys, name, purpose, clearance, entity_types or [], _fields(field or []),
-                               scope, role, claims=claim or [], by=operator)  # type: ignore[arg-type]
+                               scope, role, claims=claim or [], writes=write_form or [],  # type: ignore[arg-type]
+                               forms=_form_fields(hub, write_form or []), by=operator)
     console.print(f"consumer {source_text(row.name)} added: {row.role}, clearance {row.clearance.value}, "
                   f"types {', '.join(row.entity_types) or 'none'}, scope {source_text(_scope_text(hub, row))}"
-                  + (f", verifies {', '.join(row.claims)}" if row.claims else ""))
+                  + (f", verifies {', '.join(row.claims)}" if row.claims else "") + _writes_text(row))
     _show_secret(secret)
     if api_key:
         _show_secret(issue_api_key(hub.engine, keys, row.id, by=operator))
@@ -151,9 +169,25 @@ def consumers_list() -> None:
                           for c in usable) or "none usable"
         table.add_row(row.id, source_text(row.name), row.role, source_text(row.purpose), row.clearance.value,
                       f"{', '.join(row.entity_types)} ({source_text(fields)})"
-                      + (f"; verifies {', '.join(row.claims)}" if row.claims else ""),
+                      + (f"; verifies {', '.join(row.claims)}" if row.claims else "") + _writes_text(row),
                       source_text(_scope_text(hub, row)), row.state, creds)
     console.print(table if rows else "no consumers yet: `hub consumers add NAME --purpose … -t person`")
+
+
+@consumers_app.command("writes")
+def consumers_writes(
+    consumer: Annotated[str, typer.Argument(help="client id or name")],
+    write_form: Annotated[list[str] | None, typer.Option("--write-form", help="FORM or FORM.FIELD it may write back "
+                                                         "(repeat); none given: it may write nothing")] = None,
+) -> None:
+    """Replace what a consumer may write back through forms (its other grants stay); audited."""
+    from hub.access.consumers import set_writes
+
+    hub, keys, operator = _open()
+    row = set_writes(hub.engine, keys, consumer, write_form or [], forms=_form_fields(hub, write_form or []),
+                     by=operator)
+    console.print(f"consumer {source_text(row.name)} ({row.id}) "
+                  + (f"may write back {', '.join(row.writes)}" if row.writes else "may write back nothing"))
 
 
 @consumers_app.command("rotate")

@@ -5,6 +5,8 @@
     hub webhooks list [--dead]               webhooks and delivery counts; --dead: the dead-letter list
     hub webhooks replay [WEBHOOK] [--delivery ID]   dead letters back in the queue, in event order
     hub webhooks deliver [--follow]          the delivery worker: one pass, or a pass every HUB_WEBHOOK_INTERVAL s
+                                             until SIGTERM or Ctrl-C (the pass under way ends first); `make run`
+                                             starts it beside the API (hub.webhooks.service)
     hub webhooks remove WEBHOOK
 
 Commands wire settings to hub.feed / hub.webhooks and print; reads and changes are audited as the operator.
@@ -166,14 +168,17 @@ def webhooks_replay(
 
 @webhooks_app.command("deliver")
 def webhooks_deliver(follow: Annotated[bool, typer.Option("--follow", "-f", help="a pass every "
-                                                          "HUB_WEBHOOK_INTERVAL seconds until Ctrl-C")] = False
+                                                          "HUB_WEBHOOK_INTERVAL seconds until SIGTERM or "
+                                                          "Ctrl-C")] = False
                      ) -> None:
-    """The delivery worker: enqueue new events for every webhook and send what is due."""
+    """The delivery worker: enqueue new events for every webhook and send what is due; with --follow, a
+    long-running service that stops cleanly on SIGTERM."""
     import httpx
 
     from hub.access import AccessKeys
     from hub.audit import seal
-    from hub.webhooks import Budget, PassResult, deliver_once, run
+    from hub.webhooks import Budget, PassResult, deliver_once, run_until_signalled
+    from hub.webhooks.service import READY, STOPPED
 
     def show(result: PassResult) -> None:
         if result.enqueued or result.sent or result.skipped or result.dead:
@@ -184,7 +189,10 @@ def webhooks_deliver(follow: Annotated[bool, typer.Option("--follow", "-f", help
         hub, _policy = _open()
         budget = Budget.of(hub.settings)
         if follow:
-            run(hub.engine, hub.vault, budget, interval=hub.settings.webhook_interval, on_pass=show)
+            console.print(f"{READY}: a pass every {hub.settings.webhook_interval:g} s until SIGTERM or Ctrl-C")
+            run_until_signalled(hub.engine, hub.vault, budget, interval=hub.settings.webhook_interval,
+                                on_pass=show)
+            console.print(STOPPED)
         else:
             with httpx.Client() as client:
                 result = deliver_once(hub.engine, hub.vault, client, budget)

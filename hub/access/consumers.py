@@ -6,6 +6,10 @@ A consumer declares its purpose (用途), a clearance, the entity types and fiel
 shown once and stored only as keyed hashes (HMAC-SHA256 under AccessKeys.credential): a copy of the store
 holds nothing that authenticates.
 
+Write grants (what a consumer may write back through forms, hub.forms.writeback) are kept in the JSON list of
+the `claims` column beside the 核验 claim kinds, each as `write:<form>` or `write:<form>.<field>`: both are
+grants beyond reading, and the list needed no migration. `consumer_from_row` parses them apart.
+
 Changes made on behalf of someone (`by`) are audited in the same transaction as the change.
 """
 
@@ -15,7 +19,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -25,7 +29,7 @@ from sqlalchemy import Connection, Engine
 
 import schemas
 from hub.access.keys import AccessKeys
-from hub.access.policy import CLAIM_KINDS, Policy, Role
+from hub.access.policy import CLAIM_KINDS, WRITE_GRANT, Policy, Role
 from hub.audit import AuditEntry, append, seal
 from hub.errors import HubError
 from hub.store import tables
@@ -36,6 +40,8 @@ CredentialKind = Literal["client_secret", "api_key"]
 API_KEY_PREFIX = "hk_"
 """An API key reads `hk_<credential id>_<secret>`: the id finds the one stored hash to compare with."""
 SCOPE_PLACE_TYPES = (schemas.PlaceType.community.value, schemas.PlaceType.grid.value)
+WRITE_PREFIX = "write:"
+"""A write grant's entry in the `claims` column's list (the module's docstring)."""
 
 
 class ConsumerError(HubError):
@@ -83,6 +89,8 @@ class ConsumerRow:
     credentials: tuple[CredentialRow, ...] = ()
     claims: tuple[str, ...] = ()
     """The 核验 claim kinds it may check (hub.verify)."""
+    writes: tuple[str, ...] = ()
+    """What it may write back: form ids (every field) and `form.field` entries (Policy.writes)."""
 
     def policy(self) -> Policy:
         """The policy every request of this consumer runs under."""
@@ -122,7 +130,7 @@ def policy_of(row: ConsumerRow) -> Policy:
     return Policy(actor=row.id, role=role, purpose=row.purpose, clearance=row.clearance,
                   entity_types=frozenset(row.entity_types), fields=fields,
                   scope=None if row.scope is None else row.scope.place_ids, consumer_id=row.id,
-                  claims=frozenset(row.claims))
+                  claims=frozenset(row.claims), writes=frozenset(row.writes))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -136,7 +144,9 @@ def consumer_from_row(row: Mapping[Any, Any], credentials: Iterable[CredentialRo
     """A consumer row of the store as the hub uses it (JSON columns decoded, times in UTC)."""
     fields = json.loads(row["fields"]) if row["fields"] else None
     scope = json.loads(row["scope"]) if row["scope"] else None
-    claims = json.loads(row["claims"]) if row.get("claims") else []
+    granted = json.loads(row["claims"]) if row.get("claims") else []
+    claims = [c for c in granted if not c.startswith(WRITE_PREFIX)]
+    writes = [c.removeprefix(WRITE_PREFIX) for c in granted if c.startswith(WRITE_PREFIX)]
     created_at = as_utc(row["created_at"])
     assert created_at is not None
     return ConsumerRow(
@@ -145,7 +155,7 @@ def consumer_from_row(row: Mapping[Any, Any], credentials: Iterable[CredentialRo
         fields=None if fields is None else {t: tuple(a) for t, a in fields.items()},
         scope=None if scope is None else Scope(tuple(scope.get("communities", ())), tuple(scope.get("grids", ()))),
         state=row["state"], created_at=created_at, revoked_at=as_utc(row["revoked_at"]),
-        credentials=tuple(credentials), claims=tuple(claims))
+        credentials=tuple(credentials), claims=tuple(claims), writes=tuple(writes))
 
 
 def _credential(row: Mapping[Any, Any]) -> CredentialRow:
@@ -213,6 +223,23 @@ def _claims(claims: Iterable[str]) -> tuple[str, ...]:
     if unknown:
         raise ConsumerError(f"unknown claim kind {', '.join(map(repr, unknown))}: the kinds are "
                             f"{', '.join(CLAIM_KINDS)}")
+    return chosen
+
+
+def _writes(writes: Iterable[str], forms: Mapping[str, Collection[str]] | None) -> tuple[str, ...]:
+    """Write grants as given (`form` or `form.field`), each naming a form of `forms` (form id → field keys) and
+    one of its fields; `forms` None: checked for shape only (the caller has no forms folder at hand)."""
+    chosen = tuple(dict.fromkeys(w.strip() for w in writes))
+    for grant in chosen:
+        if not WRITE_GRANT.fullmatch(grant):
+            raise ConsumerError(f"write grant {grant!r} must read FORM or FORM.FIELD (elderly_allowance.phone)")
+        form, _, key = grant.partition(".")
+        if forms is None:
+            continue
+        if form not in forms:
+            raise ConsumerError(f"no form {form!r} to grant writing to: the forms are {', '.join(sorted(forms))}")
+        if key and key not in forms[form]:
+            raise ConsumerError(f"form {form} has no field {key!r} (`hub forms list` shows its fields)")
     return chosen
 
 
@@ -286,12 +313,16 @@ def _audit(conn: Connection, by: Policy | None, action: str, detail: dict[str, A
 def add_consumer(engine: Engine, keys: AccessKeys, name: str, purpose: str, clearance: str | schemas.Sensitivity,
                  entity_types: Iterable[str], fields: Mapping[str, Iterable[str]] | None = None,
                  scope: Iterable[str] | None = None, role: ConsumerRole = "consumer", *,
-                 claims: Iterable[str] = (), by: Policy | None = None) -> tuple[ConsumerRow, Secret]:
+                 claims: Iterable[str] = (), writes: Iterable[str] = (),
+                 forms: Mapping[str, Collection[str]] | None = None,
+                 by: Policy | None = None) -> tuple[ConsumerRow, Secret]:
     """A new consumer and its first client secret (shown once).
 
     `fields`: entity type → attributes it may receive (None: every attribute of its types); `scope`: names,
     codes or ids of communities and grids (None: the whole district); `claims`: the 核验 claim kinds it may
-    check (hub.verify), which need no entity type: a verifying app may read nothing at all.
+    check (hub.verify), which need no entity type: a verifying app may read nothing at all; `writes`: the
+    forms (`form`) or form fields (`form.field`) it may write back, checked against `forms` (form id → its
+    field keys). Without a write grant an app that reads a form cannot submit it.
     """
     name, purpose = name.strip(), purpose.strip()
     if not name or len(name) > 100:
@@ -303,6 +334,9 @@ def add_consumer(engine: Engine, keys: AccessKeys, name: str, purpose: str, clea
     level = _clearance(clearance)
     types = _entity_types(entity_types)
     kinds = _claims(claims)
+    grants = _writes(writes, forms)
+    if grants and (role != "consumer" or "person" not in types):
+        raise ConsumerError("only a consumer that reads person entities (-t person) may write back forms")
     if role == "consumer" and not types and not kinds:
         raise ConsumerError("a consumer needs at least one entity type to read (person, house, …) or claim kind "
                             "to verify (--claim resident, …)")
@@ -318,7 +352,8 @@ def add_consumer(engine: Engine, keys: AccessKeys, name: str, purpose: str, clea
             fields=None if checked_fields is None else json.dumps(checked_fields, ensure_ascii=False, sort_keys=True),
             scope=None if places is None else json.dumps({"communities": list(places.communities),
                                                           "grids": list(places.grids)}),
-            claims=json.dumps(list(kinds)) if kinds else None, state="active", created_at=now(), revoked_at=None))
+            claims=json.dumps([*kinds, *(WRITE_PREFIX + g for g in grants)]) if kinds or grants else None,
+            state="active", created_at=now(), revoked_at=None))
         secret = _new_credential(conn, keys, consumer_id, "client_secret")
         _audit(conn, by, "consumers add", {"consumer": consumer_id, "credential": secret.credential_id})
         row = _find(conn, consumer_id)
@@ -390,3 +425,22 @@ def revoke(engine: Engine, consumer: str, *, keys: AccessKeys | None = None, by:
     if by is not None and keys is not None:
         seal(engine, keys)
     return revoked
+
+
+def set_writes(engine: Engine, keys: AccessKeys, consumer: str, writes: Iterable[str], *,
+               forms: Mapping[str, Collection[str]] | None, by: Policy | None = None) -> ConsumerRow:
+    """Replace what an active consumer may write back (`form` or `form.field` entries; none: it may write
+    nothing), keeping its 核验 claim kinds: how an app registered before write grants existed gets one."""
+    grants = _writes(writes, forms)
+    with engine.begin() as conn:
+        row = _active(conn, consumer)
+        if grants and (row.role != "consumer" or "person" not in row.entity_types):
+            raise ConsumerError("only a consumer that reads person entities (-t person) may write back forms")
+        listed = [*row.claims, *(WRITE_PREFIX + g for g in grants)]
+        conn.execute(tables.consumer.update().where(tables.consumer.c.id == row.id)
+                     .values(claims=json.dumps(listed) if listed else None))
+        _audit(conn, by, "consumers writes", {"consumer": row.id, "writes": list(grants)})
+        changed = _find(conn, row.id)
+    if by is not None:
+        seal(engine, keys)
+    return changed

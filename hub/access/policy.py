@@ -7,6 +7,7 @@ per value, whether it is shown clear, masked or withheld (`hub.protect.present`)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -20,6 +21,8 @@ CLAIM_KINDS = ("resident", "situation", "tenure", "organization")
 """What 核验 (hub.verify) answers yes or no to: a resident of a community (ID number and name), a person's
 situation (低保 …), a person owning or renting a house, an organization's credit code registered. A consumer
 is granted the kinds it may check (`hub consumers add --claim`), apart from the entity types it may read."""
+WRITE_GRANT = re.compile(r"[a-z][a-z0-9_]{1,62}(\.[a-z][a-z0-9_]{0,47})?")
+"""A write grant: a form id (every field of the form), or `form.field` (that field only)."""
 
 
 @dataclass(frozen=True)
@@ -37,9 +40,15 @@ class Policy:
     consumer_id: str | None = field(default=None)
     claims: frozenset[str] = frozenset()
     """The 核验 claim kinds the caller may check (CLAIM_KINDS); they need no clearance and no entity type."""
+    writes: frozenset[str] = frozenset()
+    """What the caller may write back (hub.forms.writeback): a form id (every field of it) or `form.field`.
+    Reading a form is no licence to write it: collected values become statements every other app is served."""
 
     def allows_claim(self, kind: str) -> bool:
         return kind in self.claims
+
+    def allows_write(self, form: str, field_key: str) -> bool:
+        return form in self.writes or f"{form}.{field_key}" in self.writes
 
     def allows_type(self, entity_type: str) -> bool:
         return entity_type in self.entity_types

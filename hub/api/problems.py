@@ -59,6 +59,7 @@ PROBLEMS: dict[str, ProblemKind] = {
     "type_not_allowed": ProblemKind(403, "Your grant does not cover this entity type"),
     "role_not_allowed": ProblemKind(403, "This endpoint is for another role"),
     "claim_not_allowed": ProblemKind(403, "Your grant does not cover this kind of claim"),
+    "write_not_allowed": ProblemKind(403, "Your grant does not cover writing back this form"),
     "invalid_webhook_url": ProblemKind(400, "The webhook URL is not one the hub sends to"),
     "not_found": ProblemKind(404, "Nothing you may see has this id"),
     "no_such_endpoint": ProblemKind(404, "No endpoint has this path"),
@@ -68,6 +69,7 @@ PROBLEMS: dict[str, ProblemKind] = {
     "rate_limited": ProblemKind(429, "Too many tries: wait for Retry-After seconds"),
     "not_published": ProblemKind(503, "Nothing has been published yet"),
     "store_unavailable": ProblemKind(503, "The hub's store does not answer"),
+    "source_busy": ProblemKind(503, "Another write-back holds the source: retry shortly"),
     "internal_error": ProblemKind(500, "Something went wrong on our side"),
 }
 """The stable codes of the API. A code is never renamed or given another status; new ones may be added."""

@@ -8,6 +8,14 @@ record to its person like any other record, fuses it by the declared survivorshi
 department's becomes a conflict row; the golden value follows the attribute's authority) and publishes it.
 Nothing is written beside that path.
 
+Only a consumer granted writing (Policy.writes: the form, or the form's field) may submit: reading a form is no
+licence to add statements every other app is then served. A submission without the grant is refused whole,
+before anything is read or landed (WriteNotAllowed: 403 at the API).
+
+Every writer of the store may push at the same moment (each API worker is a process of its own): the landing
+holds the source's store-wide lock (hub.store.locks), so runs of the source never overlap. Each run reads the
+watermark the previous one left and reaches its own landing time, and the gate judges one batch at a time.
+
 Resolution links the record by what it states about its subject: the person's name and resident ID number
 travel with it. When the form was prefilled for a person, those are the hub's own golden values of the
 person (read here, never shown to the caller) unless the collector gave them anew.
@@ -15,7 +23,6 @@ person (read here, never shown to the caller) unless the collector gave them ane
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -24,6 +31,7 @@ import sqlalchemy as sa
 
 from connectors.submissions import SubmissionsConnector
 from hub.access.policy import Policy
+from hub.errors import HubError
 from hub.forms.loader import FormSet, load_forms
 from hub.forms.model import FormTemplate
 from hub.ingest import ingest_source
@@ -31,17 +39,27 @@ from hub.mapping import MappingSpec, load_mapping
 from hub.pipeline import Hub, validate_batch
 from hub.settings import HubSettings
 from hub.store import tables
+from hub.store.locks import source_lock
 from hub.store.steps import run_steps
 from hub.views.gather import gather_steps, visible_at
 from hub.views.reader import QueryError, open_reader
 from schemas.forms import SubmissionReceipt
 
 SOURCE = "grid_collection"
-_LANDING = threading.Lock()
-"""One grid collection ingest at a time in a process: each submission is a run of the source, and runs of one
-source that overlap would each move its watermark."""
+LOCK_WAIT = 30.0
+"""Seconds a submission waits for the source's lock (one landing takes well under one; the first of a process
+also builds the GX context) before it is refused as busy (hub.store.locks.SourceBusy: 503, retry)."""
 IDENTITY = ("name", "resident_id")
 MAX_VALUE = 500
+
+
+class WriteNotAllowed(HubError):
+    """The caller's grant does not cover writing these fields of the form back."""
+
+
+def refused_writes(policy: Policy, form: FormTemplate, keys: list[str]) -> list[str]:
+    """The field keys of `keys` the policy may not write back through `form` (none: the write is allowed)."""
+    return [key for key in keys if not policy.allows_write(form.id, key)]
 
 
 def grid_mapping(settings: HubSettings) -> MappingSpec:
@@ -74,12 +92,18 @@ def submit(hub: Hub, policy: Policy, form: FormTemplate, values: Mapping[str, st
            collector: str, now: datetime | None = None) -> SubmissionReceipt | None:
     """Land the collected `values` (form field key → text) for the subject as a grid collection record.
 
-    None: `subject_id` names no person the policy may see (the caller answers it as unknown). QueryError: a
-    key the form does not have, a field the policy may not receive, an empty submission, or no name for a new
-    person. The record is landed and gated here; it is published by the next fusion run."""
+    None: `subject_id` names no person the policy may see (the caller answers it as unknown). WriteNotAllowed:
+    the policy holds no write grant for the form or for one of the given fields. QueryError: a key the form
+    does not have, a field the policy may not receive, an empty submission, or no name for a new person.
+    SourceBusy: another writer held the source longer than LOCK_WAIT. The record is landed and gated here; it
+    is published by the next fusion run."""
     given = {k: str(v).strip() for k, v in values.items() if v is not None and str(v).strip()}
     if not given:
         raise QueryError("nothing to write back: give at least one field's value")
+    refused = refused_writes(policy, form, sorted(given))
+    if refused:
+        raise WriteNotAllowed(f"your grant does not cover writing back {form.id} "
+                              f"({', '.join(refused)}): ask the operator for `--write-form {form.id}`")
     for key, value in given.items():
         item = form.field(key)
         if item is None:
@@ -112,8 +136,10 @@ def submit(hub: Hub, policy: Policy, form: FormTemplate, values: Mapping[str, st
             row["situation_type"] = item.bind.situation
     if not row.get("name"):
         raise QueryError("a person the hub does not know yet needs at least the name field")
-    connector = SubmissionsConnector(SOURCE, spec.connector.settings).push([row], watermark=at.isoformat())
-    with _LANDING:
+    with source_lock(hub.engine, SOURCE, wait=LOCK_WAIT):
+        # the batch reaches its landing time, taken under the lock: the source's watermark only moves forward
+        landing = max(at, datetime.now(UTC))
+        connector = SubmissionsConnector(SOURCE, spec.connector.settings).push([row], watermark=landing.isoformat())
         result = validate_batch(hub, spec, ingest_source(spec, connector, engine=hub.engine, vault=hub.vault,
                                                          stale_after=hub.settings.stale_after))
     if result.status != "succeeded":

@@ -67,6 +67,7 @@ class IngestResult:
     full_read: bool = False        # the run read the whole source (hub.quality retires what it no longer holds)
     seen: SeenRecordIds | None = field(default=None, repr=False, compare=False)   # a full read's record ids
     gate: str | None = None        # what the quality gate decided (hub.pipeline): published | held
+    pushed: bool = False           # a pushed batch (connectors.submissions): it says nothing of other records
 
     @property
     def reconciled(self) -> bool:
@@ -168,7 +169,8 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
     """
     watermark = read_watermark(engine, spec.source)
     run_id = start_run(engine, "ingest", spec.source, watermark_before=watermark, stale_after=stale_after).id
-    result = IngestResult(spec.source, run_id, "running", watermark=watermark)
+    pushed = bool(getattr(connector, "arrives_pushed", False))
+    result = IngestResult(spec.source, run_id, "running", watermark=watermark, pushed=pushed)
     totals = BatchCounts()
     try:
         schema = connector.discover()
@@ -200,7 +202,7 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
                 builders.close(failed=bool(writes))
         result.status = "succeeded"
         whole = getattr(connector, "reads_whole_source", False) and result.watermark != watermark
-        if not resumed and (watermark is None or whole):   # every record of the source passed through `seen`
+        if not pushed and not resumed and (watermark is None or whole):   # every record passed through `seen`
             seen.merge()
             result.full_read, result.seen = True, seen
     except HubError as exc:

@@ -99,7 +99,9 @@ def gate_run(engine: Engine, vault: Vault, spec: MappingSpec, result: IngestResu
         if frame.columns.size:
             record(conn, result.run_id, "source", spec.source, found,
                    {"extracted": result.extracted, "full_read": result.full_read, "previous_full_read": previous})
-        if result.status == "succeeded":   # it read the source as it is now: earlier held batches give way
+        # a run that read the source as it is now: earlier held batches give way (a pushed batch says nothing of
+        # the others: each is published or held on its own)
+        if result.status == "succeeded" and not result.pushed:
             supersede_earlier(conn, gate)
         if gate.state == PUBLISHED:
             settle_passing_run(conn, vault, gate, result.seen, reseen)

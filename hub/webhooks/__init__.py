@@ -17,9 +17,11 @@ from hub.webhooks.registry import (
     remove_webhook,
     replay,
 )
+from hub.webhooks.service import DeliveryProcess, running_delivery_worker
 from hub.webhooks.signing import SignatureError, signature, signed_headers, verify_signature
-from hub.webhooks.worker import Budget, PassResult, Worker, deliver_once, run
+from hub.webhooks.worker import Budget, PassResult, Worker, deliver_once, run, run_until_signalled
 
-__all__ = ["DEAD", "DELIVERED", "PENDING", "Budget", "DeadLetter", "NewWebhook", "PassResult", "SignatureError",
-           "WebhookError", "WebhookRow", "Worker", "add_webhook", "check_url", "dead_letters", "deliver_once",
-           "list_webhooks", "remove_webhook", "replay", "run", "signature", "signed_headers", "verify_signature"]
+__all__ = ["DEAD", "DELIVERED", "PENDING", "Budget", "DeadLetter", "DeliveryProcess", "NewWebhook", "PassResult",
+           "SignatureError", "WebhookError", "WebhookRow", "Worker", "add_webhook", "check_url", "dead_letters",
+           "deliver_once", "list_webhooks", "remove_webhook", "replay", "run", "run_until_signalled",
+           "running_delivery_worker", "signature", "signed_headers", "verify_signature"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -257,6 +258,26 @@ def run(engine: Engine, vault: Vault, budget: Budget, *, interval: float, stop: 
             if on_pass is not None:
                 on_pass(result)
             stop.wait(max(0.0, interval - (time.monotonic() - started)))
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def run_until_signalled(engine: Engine, vault: Vault, budget: Budget, *, interval: float,
+                        on_pass: Callable[[PassResult], None] | None = None) -> None:
+    """`run` in the foreground of its own process (`hub webhooks deliver --follow`) until SIGTERM or SIGINT.
+
+    A supervisor's stop (`make run` ending, systemd, `docker stop`) sends SIGTERM, whose default would end the
+    process wherever it is: between a receiver's 2xx and the row marking it delivered (sent again: harmless, but
+    noise), or before the pass's audit rows are sealed into the chain. Here the signal only asks the loop to
+    stop: the pass under way ends, its deliveries are recorded and its audit rows sealed, then this returns."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda _signum, _frame: stop.set()) for sig in STOP_SIGNALS}
+    try:
+        run(engine, vault, budget, interval=interval, stop=stop, on_pass=on_pass)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class Worker:

@@ -4,7 +4,8 @@ Wiring only: prefill is the core view hub.forms.prefill_steps run through the ga
 type and scope in the SQL, masked by the one masking function, audited with what it disclosed; a merged id
 answers 308, an unknown or out-of-scope one 404). A submission is hub.forms.writeback.submit (the grid
 collection source's ingest, run in the thread pool), audited with the form, the field keys and the record it
-landed, never the values.
+landed, never the values; without a write grant for the form (or each field given) it is refused 403
+`write_not_allowed`, audited; when another worker holds the source too long, 503 `source_busy`.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from hub.api.problems import documented
 from hub.api.routes.entities import MOVED
 from hub.errors import FormError
 from hub.forms import FormSet, FormTemplate, prefill_steps
-from hub.forms.writeback import hub_forms, submit
+from hub.forms.writeback import WriteNotAllowed, hub_forms, submit
 from hub.pipeline import Hub
+from hub.store.locks import SourceBusy
 from hub.store.steps import Steps, run_steps
 from hub.views import QueryError
 from hub.views.reader import Reader
@@ -100,7 +102,8 @@ async def prefill_form(form_id: FormId, entity_id: EntityId, call: ApiCall, gate
              responses=documented(400, 401, 403, 404, 422, 503))
 async def submit_form(form_id: FormId, body: Submission, call: ApiCall, gate: Gate, ctx: Context) -> Any:
     """Write back newly collected values as the grid collection source (网格采集): landed now, published by the
-    next fusion run; a value contradicting a department's becomes a conflict, not an overwrite."""
+    next fusion run; a value contradicting a department's becomes a conflict, not an overwrite. Needs a write
+    grant for the form or for each field given (`hub consumers add --write-form`); reading is not enough."""
     with gate.requests.connect() as conn:
         gate.admit(conn, call)
     form = _form(gate, ctx, call, form_id)
@@ -110,6 +113,10 @@ async def submit_form(form_id: FormId, body: Submission, call: ApiCall, gate: Ga
     try:
         receipt = await run_in_threadpool(submit, _hub(ctx), call.policy, form, body.values,
                                           subject_id=body.subject_id, collector=body.collector)
+    except WriteNotAllowed as exc:
+        raise gate.refuse(call, "write_not_allowed", str(exc), entity_id=body.subject_id) from None
+    except SourceBusy as exc:
+        raise gate.refuse(call, "source_busy", str(exc), entity_id=body.subject_id) from None
     except QueryError as exc:
         raise gate.refuse(call, "invalid_query", str(exc), entity_id=body.subject_id) from None
     if receipt is None:

@@ -101,3 +101,36 @@ def test_audit_commands(env: dict[str, str], hub: Hub, keys: AccessKeys, tmp_pat
         conn.execute(sa.update(tables.audit_log).where(tables.audit_log.c.seq == 2).values(actor="x"))
     out = cli(env, "audit", "verify", code=1)
     assert "audit chain broken at row 2" in out and "was altered" in out
+
+
+def test_write_grants_from_the_command_line(env: dict[str, str], hub: Hub, keys: AccessKeys) -> None:
+    out = cli(env, "consumers", "add", "采集通", "--purpose", "网格采集", "-t", "person", "--claim", "resident",
+              "--write-form", "elderly_allowance", "--write-form", "floating_registration.education")
+    said = " ".join(out.split())                    # the console folds long lines
+    assert "writes back elderly_allowance, floating_registration.education" in said and "verifies resident" in said
+    client_id = re.search(r"client id:\s+(app-\w+)", out)
+    secret = re.search(r"client secret: (\S+)", out)
+    assert client_id and secret
+
+    def policy() -> Policy:
+        assert client_id and secret
+        return authenticate(hub.engine, keys, issue_token(hub.engine, keys, client_id.group(1),
+                                                          secret.group(1)).access_token)
+
+    granted = policy()
+    assert granted.claims == frozenset({"resident"})          # write grants share the column, not the meaning
+    assert granted.allows_write("elderly_allowance", "phone") and granted.allows_write("floating_registration",
+                                                                                        "education")
+    assert not granted.allows_write("floating_registration", "phone")
+    assert "elderly_allowance" in cli(env, "consumers", "list")
+    assert "no form 'no_such_form'" in cli(env, "consumers", "add", "x", "--purpose", "p", "-t", "person",
+                                           "--write-form", "no_such_form", code=2)
+    assert "has no field 'shoe_size'" in cli(env, "consumers", "writes", "采集通", "--write-form",
+                                             "floating_registration.shoe_size", code=2)
+    assert "may write back nothing" in cli(env, "consumers", "writes", "采集通")
+    revoked = policy()
+    assert revoked.writes == frozenset() and revoked.claims == frozenset({"resident"})
+    with hub.engine.connect() as conn:
+        a = tables.audit_log.c
+        actions = [row[0] for row in conn.execute(sa.select(a.action).where(a.action.like("consumers %")))]
+    assert actions.count("consumers writes") == 1 and "consumers add" in actions

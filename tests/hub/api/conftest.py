@@ -97,9 +97,17 @@ class Consumer:
 
 def register(fused: FusedDistrict, clearance: str, entity_types: Iterable[str] = ALL_TYPES, *,
              role: str = "consumer", scope: Iterable[str] | None = None,
-             fields: dict[str, list[str]] | None = None, claims: Iterable[str] = ()) -> Consumer:
-    """A new consumer (a unique name each time: the store is shared by the session's tests)."""
+             fields: dict[str, list[str]] | None = None, claims: Iterable[str] = (),
+             writes: Iterable[str] = ()) -> Consumer:
+    """A new consumer (a unique name each time: the store is shared by the session's tests); `writes`: the
+    forms or form fields it may write back (checked against the forms folder)."""
+    forms = None
+    if writes:
+        from hub.forms.writeback import hub_forms
+
+        forms = {f.id: [item.key for item in f.fields] for f in hub_forms(fused.settings).require_ok()}
     row, secret = add_consumer(fused.hub.engine, fused.context.keys, f"test-{uuid.uuid4().hex[:10]}", "测试用途",
                                clearance, list(entity_types), fields, None if scope is None else list(scope),
-                               role, claims=list(claims))  # type: ignore[arg-type]
+                               role, claims=list(claims), writes=list(writes),  # type: ignore[arg-type]
+                               forms=forms)
     return Consumer(row.id, secret.value)

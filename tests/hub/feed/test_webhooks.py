@@ -28,9 +28,11 @@ from hub.webhooks import (
     deliver_once,
     list_webhooks,
     replay,
+    running_delivery_worker,
     signed_headers,
     verify_signature,
 )
+from hub.webhooks.service import READY, STOPPED, describe
 from tests.hub.feed.receiver import Receiver
 from tests.hub.fuse.world import ROWS, build_world, change_rows
 
@@ -200,3 +202,29 @@ def test_after_its_budget_a_delivery_is_dead_and_a_replay_sends_it_in_order(
     assert replayed == len(dead) and _out_of_order(accepted) == 0
     assert {d.event_id for d in dead} <= mine and len(mine) == len(accepted)
     assert mine <= events and not dead_letters(world.engine)
+
+
+def test_the_delivery_worker_serves_in_its_own_process_and_stops_cleanly_on_sigterm(world: Hub,
+                                                                                  receiver: Receiver) -> None:
+    """What `make run` starts beside the API: `hub webhooks deliver --follow` as a process, delivering what is
+    published while it runs, ended by SIGTERM with its pass finished (exit status 0, its last words printed,
+    nothing pending)."""
+    made = add_webhook(world.engine, world.vault, _consumer(world), receiver.url, by=OPERATOR, action="test")
+    receiver.secret = made.secret
+    receiver.start()
+    with running_delivery_worker(world.settings.model_copy(update={"webhook_interval": 0.2})) as worker:
+        resolve(world)                                          # published while it runs: it follows
+        events = set(_visible_events(world))
+        deadline = time.monotonic() + 60
+        while {r.event_id for r in receiver.accepted()} != events and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert worker.process.poll() is None                   # still serving once every change is delivered
+        said = describe(worker)                                 # what `make run` prints of where it runs
+        assert str(worker.pid) in said and str(worker.log_path) in said and "deliver --follow" in said
+    output = worker.output()
+    assert worker.returncode == 0, output                      # it ended by itself on SIGTERM, not killed
+    assert READY in output and STOPPED in output and "Traceback" not in output
+    assert {r.event_id for r in receiver.accepted()} == events and all(r.signature_ok for r in receiver.received)
+    assert _pending(world) == 0
+    [row] = list_webhooks(world.engine)
+    assert row.counts["delivered"] == len(events)

@@ -102,7 +102,7 @@ def test_collected_once_then_served_to_another_app_with_lineage_and_conflict(dis
     department_hukou = before["hukou_address"]["value"]
     contradicting = "新疆维吾尔自治区喀什地区喀什市人民路街道人民东路8号"
     with TestClient(district.app, raise_server_exceptions=False) as client:
-        a = register(district, "internal").token(client)
+        a = register(district, "internal", writes=["floating_registration"]).token(client)
         sent = datetime.now(UTC)
         response = client.post("/api/v1/forms/floating_registration/submissions", headers=a, json={
             "subject_id": entity_id, "collector": "网格员 测试", "values": {"education": "大学本科",
@@ -172,7 +172,7 @@ def test_cli_forms_list_and_prefill(district: FusedDistrict) -> None:
 def test_a_submission_the_hub_cannot_take_is_refused_and_audited(district: FusedDistrict) -> None:
     entity_id, _ = _person(district, "floating_registration", None)
     with TestClient(district.app, raise_server_exceptions=False) as client:
-        headers = register(district, "internal").token(client)
+        headers = register(district, "internal", writes=["floating_registration"]).token(client)
 
         def post(form: str, body: dict[str, object]) -> tuple[int, str]:
             response = client.post(f"/api/v1/forms/{form}/submissions", headers=headers, json=body)
@@ -196,6 +196,39 @@ def test_a_submission_the_hub_cannot_take_is_refused_and_audited(district: Fused
         statuses = sorted(row.status for row in conn.execute(sa.select(a.status).where(
             a.action == "POST /api/v1/forms/{form_id}/submissions", a.status >= 400)))
     assert statuses.count(400) >= 3 and statuses.count(404) >= 2 and 403 in statuses
+
+
+def test_writing_back_needs_a_write_grant_and_each_refusal_is_audited(district: FusedDistrict) -> None:
+    entity_id, _ = _person(district, "floating_registration", None)
+    reader = register(district, "internal")                                 # may read every form, write none
+    education_only = register(district, "internal", writes=["floating_registration.education"])
+    with district.hub.engine.connect() as conn:
+        before = conn.execute(sa.select(sa.func.count()).select_from(tables.raw_record).where(
+            tables.raw_record.c.source == "grid_collection")).scalar_one()
+    with TestClient(district.app, raise_server_exceptions=False) as client:
+        def post(who: dict[str, str], values: dict[str, str]) -> tuple[int, str]:
+            response = client.post("/api/v1/forms/floating_registration/submissions", headers=who,
+                                   json={"subject_id": entity_id, "collector": "网格员", "values": values})
+            return response.status_code, response.json().get("code", "")
+
+        read_only, narrow = reader.token(client), education_only.token(client)
+        assert client.get(f"/api/v1/forms/floating_registration/persons/{entity_id}",
+                          headers=read_only).status_code == 200
+        assert post(read_only, {"education": "本科"}) == (403, "write_not_allowed")
+        assert post(narrow, {"education": "本科", "phone": "13899001122"}) == (403, "write_not_allowed")
+        with district.hub.engine.connect() as conn:
+            unchanged = conn.execute(sa.select(sa.func.count()).select_from(tables.raw_record).where(
+                tables.raw_record.c.source == "grid_collection")).scalar_one()
+        assert unchanged == before                                          # refused whole, nothing landed
+        assert post(narrow, {"education": "本科"}) == (202, "")
+    with district.hub.engine.connect() as conn:
+        a = tables.audit_log.c
+        rows = conn.execute(sa.select(a.actor, a.status, a.entity_ids).where(
+            a.action == "POST /api/v1/forms/{form_id}/submissions",
+            a.actor.in_([reader.client_id, education_only.client_id]))).all()
+    assert sorted((row.actor == reader.client_id, row.status) for row in rows) == [(False, 202), (False, 403),
+                                                                                   (True, 403)]
+    assert all(entity_id in str(row.entity_ids) for row in rows)
 
 
 def test_make_run_registers_the_demo_form_app_and_prefills_one_form(district: FusedDistrict) -> None:
