@@ -191,13 +191,21 @@ def _lock_head(conn: Connection) -> tuple[int, str]:
     return 0, GENESIS_HASH
 
 
+def pending_query(batch: int) -> sa.Select[Any]:
+    """The first `batch` rows not sealed yet, in append order: read through the pending index (tables.audit_log)."""
+    return sa.select(tables.audit_log).where(_LOG.seq.is_(None)).order_by(_LOG.id).limit(batch)
+
+
 def seal_pending(conn: Connection, keys: AccessKeys, *, batch: int = SEAL_BATCH) -> int:
     """In the caller's transaction: chain up to `batch` rows appended and committed but not yet sealed, in the
     order of their ids, and write their entity index rows; returns how many. Holds the head's lock until the
     caller commits."""
     seq, prev = _lock_head(conn)
-    pending = conn.execute(sa.select(tables.audit_log).where(_LOG.seq.is_(None)).order_by(_LOG.id)
-                           .limit(batch)).mappings().all()
+    if conn.dialect.name == "postgresql":
+        # An index scan of the pending index (tables.audit_log), not a bitmap scan: only an index scan marks the
+        # entries of rows sealed since the last vacuum as dead, so that the next tick does not visit them again.
+        conn.execute(_NO_BITMAP)
+    pending = conn.execute(pending_query(batch)).mappings().all()
     if not pending:
         return 0
     sealed = []
@@ -219,6 +227,7 @@ def seal_pending(conn: Connection, keys: AccessKeys, *, batch: int = SEAL_BATCH)
     return len(sealed)
 
 
+_NO_BITMAP = sa.text("SET LOCAL enable_bitmapscan = off")
 _SEAL_ROW = sa.update(tables.audit_log).where(_LOG.id == sa.bindparam("b_id")).values(
     seq=sa.bindparam("b_seq"), prev_hash=sa.bindparam("b_prev"), row_hash=sa.bindparam("b_hash"))
 _SEAL_ARRAYS = sa.text(

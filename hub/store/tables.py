@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData(
@@ -523,6 +524,11 @@ audit_log = Table(
     Index(None, "seq", unique=True),
     Index(None, "at"),
     Index(None, "actor", "at"),
+    # The rows waiting for the seal (migration 0019). On PostgreSQL the NULL entries of `seq`'s index keep every
+    # sealed row's pre-seal version until a vacuum; the sealer reads this partial index instead (SQLite updates
+    # its index entries in place and may use either).
+    Index("ix_audit_log_pending", "id", postgresql_where=text("seq IS NULL"),
+          sqlite_where=text("seq IS NULL")),
 )
 
 audit_entity = Table(

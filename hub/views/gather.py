@@ -35,6 +35,7 @@ _ID: sa.BindParameter[str] = sa.bindparam("id")
 TYPES: sa.BindParameter[list[str]] = sa.bindparam("types", expanding=True)
 _SCOPE: sa.BindParameter[list[str]] = sa.bindparam("scope", expanding=True)
 _E, _VAL, _R, _S = tables.pub_entity, tables.pub_value, tables.pub_relation, tables.pub_scope
+_D = tables.derived_situation
 _SURVIVOR = tables.pub_entity.alias("survivor")
 
 SUMMARY: dict[str, tuple[str, ...]] = {
@@ -122,7 +123,12 @@ def _statement(scoped: bool, with_related: bool, types: tuple[str, ...]) -> sa.C
             visible_at(_VAL))
         places = sa.select(*_part("place", entity_id=_S.c.entity_id, name=_S.c.place_id, label=_S.c.name,
                                   entity_type=_S.c.place_type)).where(_S.c.entity_id == _ID, visible_at(_S))
-        parts += [sa.select(*[related.c[c] for c in COLUMNS]), related_values, places]
+        # The situations rules derived for the entity that hold now (hub.rules.situations; not versioned by
+        # publication: the derive stage's latest run), in this query rather than a second round trip.
+        derived = sa.select(*_part("derived", entity_id=_D.c.entity_id, name=_D.c.situation_type,
+                                   label=_D.c.rule_id, value=_D.c.sources, at=_D.c.started_at,
+                                   valid_to=_D.c.ended_at)).where(_D.c.entity_id == _ID, _D.c.ended_at.is_(None))
+        parts += [sa.select(*[related.c[c] for c in COLUMNS]), related_values, places, derived]
     p = tables.publication.c
     published = sa.select(*_part("published", records=sa.func.max(p.version))).where(p.state == "published")
     return sa.union_all(*parts, published)
@@ -153,13 +159,16 @@ class Gathered:
     related: list[Any] = field(default_factory=list)
     related_values: list[Any] = field(default_factory=list)
     places: list[Any] = field(default_factory=list)
+    derived: list[Any] = field(default_factory=list)
+    """Rule-derived situations that hold now (`name` the situation type, `label` the rule, `value` the sources as
+    JSON, `at` and `valid_to` the period), gathered with related ends only."""
     published: int | None = None
     """The latest published version, read in the same statement as the rows."""
 
 
 def gather(reader: Reader, policy: Policy, entity_id: str, *, with_related: bool) -> Gathered:
     """The entity's row, its values, and with `with_related` its related ends (both ways), their SUMMARY
-    values, and its places: one round trip."""
+    values, its places and its derived situations: one round trip."""
     return run_steps(reader.conn, gather_steps(reader, policy, entity_id, with_related=with_related))
 
 
@@ -170,7 +179,8 @@ def gather_steps(reader: Reader, policy: Policy, entity_id: str, *, with_related
     if policy.scope is not None:
         params["scope"] = sorted(policy.scope)
     out = Gathered()
-    parts = {"value": out.values, "related": out.related, "related_value": out.related_values, "place": out.places}
+    parts = {"value": out.values, "related": out.related, "related_value": out.related_values, "place": out.places,
+             "derived": out.derived}
     query = statement(policy.scope is not None, with_related, tuple(sorted(policy.entity_types)))
     for row in (yield Query(query, params)):
         if row.part == "subject":

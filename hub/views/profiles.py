@@ -21,18 +21,13 @@ from hub.views.reader import Reader, in_scope, now_visible
 from schemas.views import EntityView, HouseProfile, Moved, OrganizationProfile, PersonProfile, Related, SituationPeriod
 
 RESIDENT_LINKS = ("resides_at", "registered_at", "rents")
-_D = tables.derived_situation.c
-_DERIVED = (sa.select(_D.situation_type, _D.rule_id, _D.started_at, _D.ended_at, _D.sources)
-            .where((_D.entity_id == sa.bindparam("entity_id")) & _D.ended_at.is_(None))
-            .order_by(_D.situation_type, _D.started_at))
-
-
-def _derived_steps(entity_id: str) -> Steps[list[SituationPeriod]]:
+def _derived(gathered: Gathered) -> list[SituationPeriod]:
     """The situations rules derived for the entity that hold now (hub.rules.situations; the derive stage's latest
-    run). None tells welfare or health status: those are the departments' situations, shown by clearance."""
-    rows = yield Query(_DERIVED, {"entity_id": entity_id})
-    return [SituationPeriod(situation_type=r.situation_type, rule_id=r.rule_id, started_at=r.started_at,
-                            ended_at=r.ended_at, sources=json.loads(r.sources)) for r in rows]
+    run), gathered with the subject (hub.views.gather). None tells welfare or health status: those are the
+    departments' situations, shown by clearance."""
+    return [SituationPeriod(situation_type=r.name, rule_id=r.label, started_at=r.at, ended_at=r.valid_to,
+                            sources=json.loads(r.value))
+            for r in sorted(gathered.derived, key=lambda r: (r.name, r.at))]
 
 
 def _subject(reader: Reader, policy: Policy, entity_id: str, entity_type: str,
@@ -63,7 +58,7 @@ def person_profile_steps(reader: Reader, policy: Policy, entity_id: str) -> Step
     for item in related_of(reader, policy, gathered, disclosed):
         if item.entity_type in lists:
             lists[item.entity_type].append(item)
-    profile.derived_situations = yield from _derived_steps(entity_id)
+    profile.derived_situations = _derived(gathered)
     return profile
 
 
@@ -88,7 +83,7 @@ def house_profile_steps(reader: Reader, policy: Policy, entity_id: str) -> Steps
             profile.things.append(item)
         elif item.entity_type == "event":
             profile.events.append(item)
-    profile.derived_situations = yield from _derived_steps(entity_id)
+    profile.derived_situations = _derived(gathered)
     return profile
 
 
