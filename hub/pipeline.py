@@ -120,9 +120,18 @@ def ingest_one(hub: Hub, spec: MappingSpec, on_batch: Callable[[str, BatchCounts
         result = record_failed_start(hub.engine, spec.source, str(exc), error_kind=type(exc).__name__,
                                      stale_after=hub.settings.stale_after)
     else:
-        result = validate_batch(hub, spec, ingest_source(
-            spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback, initial_load=initial_load,
-            stale_after=hub.settings.stale_after, workers=workers))
+        from hub.quality.validate import preload
+
+        preload()   # the gate's library imports while the source loads
+        landed = ingest_source(spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback,
+                               initial_load=initial_load, stale_after=hub.settings.stale_after, workers=workers,
+                               keep_workers=True)
+        try:
+            result = validate_batch(hub, spec, landed)
+        finally:
+            if landed.builders is not None:   # the gate is done with the build processes
+                landed.builders.close(failed=False)
+                landed.builders = None
     log_ingest(result)
     return result
 
@@ -145,7 +154,7 @@ def validate_batch(hub: Hub, spec: MappingSpec, result: IngestResult) -> IngestR
     if result.batches == 0 and result.status != "succeeded":   # failed before landing anything: nothing to gate
         return result
     try:
-        gate = gate_run(hub.engine, hub.vault, spec, result, quality_home(hub.settings))
+        gate = gate_run(hub.engine, hub.vault, spec, result, quality_home(hub.settings), workers=result.builders)
     finally:
         result.seen = None   # a full read's record ids: needed by the gate only, never sent between processes
     result.gate = gate.state

@@ -7,6 +7,9 @@ extract order and commits them one by one as before, so the rows, ids, quarantin
 every commit are those of a serial run.
 
 The pool starts with a source's second batch: a source of one batch never pays for starting processes.
+Once the load ends, the same warm processes serve the source's quality gate (`map`, hub.quality.batch):
+decrypting and checking what the run landed is row-wise work too, and was a serial tail of a third of
+the CPU of a large source's `hub ingest` (bench/results/ingest-one-source.md).
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from functools import partial
+from typing import TypeVar
 
 from hub.ingest.landing import NewRecords, PreparedBatch, build_rows
 from hub.mapping import MappingSpec
@@ -66,14 +72,33 @@ def _build(records: NewRecords, run_id: str) -> PreparedBatch:
     return build_rows(_spec, records, run_id=run_id, vault=_vault)
 
 
+T = TypeVar("T")
+R = TypeVar("R")
+SourceTask = Callable[[MappingSpec, Vault, T], R]
+"""Row-wise work on one source's data: (the source's mapping, the vault, a part) → that part's result."""
+
+
+def _call(task: SourceTask[T, R], part: T) -> R:
+    assert _spec is not None and _vault is not None
+    return task(_spec, _vault, part)
+
+
 class BatchBuilders:
     """Where one source's batches are built: here while `workers` is 1 or before the second batch, then in
-    a pool of `workers` processes (spawned: no inherited connections or threads)."""
+    a pool of `workers` processes (spawned: no inherited connections or threads). Whoever creates it closes
+    it: `ingest_source` when it made its own, else the caller, after the quality gate used it (`map`)."""
 
     def __init__(self, spec: MappingSpec, vault: Vault, run_id: str, workers: int):
         self.spec, self.vault, self.run_id, self.workers = spec, vault, run_id, workers
         self._pool: ProcessPoolExecutor | None = None
         self._batches = 0
+
+    def map(self, task: SourceTask[T, R], parts: Iterable[T]) -> Iterator[R]:
+        """`task` over `parts`, results in their order: in the pool when the load started it, else here.
+        `task` must be a module-level function (it is sent to the processes by name)."""
+        if self._pool is None:
+            return (task(self.spec, self.vault, part) for part in parts)
+        return self._pool.map(partial(_call, task), parts)
 
     def submit(self, records: NewRecords) -> Future[PreparedBatch]:
         self._batches += 1
@@ -86,6 +111,11 @@ class BatchBuilders:
         done: Future[PreparedBatch] = Future()
         done.set_result(build_rows(self.spec, records, run_id=self.run_id, vault=self.vault))
         return done
+
+    @property
+    def started(self) -> bool:
+        """True once the pool runs (from the second batch on, with several workers)."""
+        return self._pool is not None
 
     @property
     def in_flight(self) -> int:

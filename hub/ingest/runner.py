@@ -68,6 +68,8 @@ class IngestResult:
     seen: SeenRecordIds | None = field(default=None, repr=False, compare=False)   # a full read's record ids
     gate: str | None = None        # what the quality gate decided (hub.pipeline): published | held
     pushed: bool = False           # a pushed batch (connectors.submissions): it says nothing of other records
+    builders: BatchBuilders | None = field(default=None, repr=False, compare=False)
+    """With `keep_workers`: the run's warm build processes, for its quality gate; whoever asked closes them."""
 
     @property
     def reconciled(self) -> bool:
@@ -155,7 +157,7 @@ def record_failed_start(engine: Engine, source: str, error: str, *, error_kind: 
 def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, vault: Vault,
                   on_batch: Callable[[BatchCounts], None] | None = None,
                   initial_load: bool = False, stale_after: timedelta = DEFAULT_STALE_AFTER,
-                  workers: int = 1) -> IngestResult:
+                  workers: int = 1, keep_workers: bool = False) -> IngestResult:
     """Run one ingest of one source and return its reconciled counts (never raises HubError).
 
     Batches flow through stages at once: while a writer thread commits batch k (raw rows, statements,
@@ -166,6 +168,9 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
     `initial_load`: the store was empty when this load began (see hub.store.initial_load).
     `stale_after`: heartbeat age after which an ingest of this source on another host counts as
     interrupted; interrupted runs are marked and taken over by this one (hub.store.runs).
+    `keep_workers`: a run that succeeded leaves its build processes, if it started any, open in
+    `result.builders` (hub.pipeline checks the landed batch in them); the caller closes them. A failed run
+    always closes them.
     """
     watermark = read_watermark(engine, spec.source)
     run_id = start_run(engine, "ingest", spec.source, watermark_before=watermark, stale_after=stale_after).id
@@ -199,22 +204,28 @@ def ingest_source(spec: MappingSpec, connector: Connector, *, engine: Engine, va
                 while writes:
                     _after_write(writes.popleft().result(), result, engine, on_batch, initial_load)
             finally:
-                builders.close(failed=bool(writes))
+                if writes or not keep_workers or not builders.started:
+                    builders.close(failed=bool(writes))
+                else:
+                    result.builders = builders
         result.status = "succeeded"
         whole = getattr(connector, "reads_whole_source", False) and result.watermark != watermark
         if not pushed and not resumed and (watermark is None or whole):   # every record passed through `seen`
             seen.merge()
             result.full_read, result.seen = True, seen
     except HubError as exc:
+        _drop_builders(result)
         result.status, result.error, result.error_kind = "failed", str(exc), type(exc).__name__
         log.warning("source %s: run %s failed: %s", spec.source, run_id, exc)
     except OperationalError as exc:   # the store itself (disk full, server gone): this run fails, others go on
+        _drop_builders(result)
         result.status, result.error = "failed", f"the store refused the batch: {driver_message(exc)}"
         result.error_kind = type(exc).__name__
         log.warning("source %s: run %s failed: %s", spec.source, run_id, result.error)
     except Exception as exc:  # a defect, not a source problem: record it, then let it surface
         # the type alone for a statement's error: the driver's text may quote the value it refused
         detail = "" if isinstance(exc, StatementError) else f": {exc}"
+        _drop_builders(result)
         result.status, result.error = "failed", f"internal error {type(exc).__name__}{detail}"
         _finish(engine, result, totals)
         raise
@@ -263,6 +274,12 @@ def _after_write(counts: BatchCounts, result: IngestResult, engine: Engine,
         on_batch(counts)
     if not initial_load and result.batches % ANALYZE_EVERY == 1:
         refresh_statistics(engine)
+
+
+def _drop_builders(result: IngestResult) -> None:
+    if result.builders is not None:
+        result.builders.close(failed=True)
+        result.builders = None
 
 
 def _finish(engine: Engine, result: IngestResult, totals: BatchCounts) -> None:

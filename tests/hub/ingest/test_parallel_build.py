@@ -18,6 +18,7 @@ from hub.ingest import ingest_source
 from hub.mapping import load_mapping
 from hub.pipeline import Hub, build_connector, ingest
 from hub.protect import Vault, new_key_text
+from hub.quality import batch as quality_batch
 from hub.settings import HubSettings
 from hub.statements.entries import ciphertext_bytes
 from hub.store import tables
@@ -66,21 +67,35 @@ def _landed(hub: Hub) -> dict[str, Any]:
             statements.append((r.id, r.source_record_id, r.entity_type, r.entity_ref, r.raw_record_id, entries))
         quarantine = sorted((r.source_record_id or "", r.raw_record_id or "", r.position or "", r.entity_ref or "",
                              r.field or "", r.kind, r.reason) for r in conn.execute(select(tables.quarantine)))
-    return {"raw": raw, "statements": sorted(statements), "quarantine": quarantine}
+        q = tables.quality_result.c
+        quality = sorted((r.suite, r.success, r.evaluated, r.failed, r.rows, r.detail)
+                         for r in conn.execute(select(q.suite, q.success, q.evaluated, q.failed, q.rows, q.detail)))
+    return {"raw": raw, "statements": sorted(statements), "quarantine": quarantine, "quality": quality}
 
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_one_source_built_in_two_processes_lands_what_one_lands(export: Path, tmp_path: Path, kind: str,
-                                                                caplog: pytest.LogCaptureFixture) -> None:
+                                                                caplog: pytest.LogCaptureFixture,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same rows, quarantine and quality gate outcome; the gate of the parallel run checks the landed
+    records in parts (several, here) in the build processes, the serial run's gate here, whole."""
+    monkeypatch.setattr(quality_batch, "CHECK_PART", 700)
     key = new_key_text()
     landed, counts = [], []
     for workers in (1, 2):
         with _store(kind, tmp_path, f"w{workers}") as url:
             hub = Hub.open(HubSettings(home=tmp_path / f"home{workers}", database_url=url, secret_key=SecretStr(key),
                                        sources_dir=export, mappings_dir=export / "mappings", batch_size=500))
-            with caplog.at_level(logging.INFO, logger="hub.ingest.parallel"):
+            caplog.clear()
+            with caplog.at_level(logging.INFO, logger="hub.ingest.parallel"), \
+                    caplog.at_level(logging.INFO, logger="hub.quality.batch"):
                 [result] = ingest(hub, workers=workers)
             assert result.status == "succeeded" and result.reconciled, result.error
+            assert result.gate == "published" and result.builders is None
+            checked_elsewhere = [r.getMessage() for r in caplog.records
+                                 if r.name == "hub.quality.batch" and " checking " in r.getMessage()]
+            assert checked_elsewhere == ([f"source gongan_one_source: checking {ROWS + 3} landed records in 4 "
+                                          "part(s) in the build processes"] if workers == 2 else [])
             counts.append((result.extracted, result.loaded, result.unchanged, result.quarantined,
                            result.quarantined_values, result.statements, result.batches, result.watermark))
             landed.append(_landed(hub))
