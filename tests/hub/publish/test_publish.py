@@ -184,10 +184,14 @@ def test_the_first_publication_builds_the_read_model_indexes_after_its_load(worl
     ddl = _index_ddl(world)
     report = resolve(world)
     assert report.publication.version == 1
+    # the tables the first version filled (the toy world has no community scopes)
+    loaded = {str(ix.name) for ix in deferred_indexes([getattr(tables, name) for name, rows in _rows(world).items()
+                                                       if rows])}
+    assert {"ix_pub_entity_entity_id_since", "ix_pub_claim_entity_id_attribute"} <= loaded
     first = [(verb, name) for verb, name in ddl if name in wanted]
-    assert {name for verb, name in first if verb == "DROP"} == wanted
-    assert {name for verb, name in first if verb == "CREATE"} == wanted
-    assert all(verb == "DROP" for verb, _ in first[:len(wanted)])          # all dropped before any is built
+    assert {name for verb, name in first if verb == "DROP"} == loaded
+    assert {name for verb, name in first if verb == "CREATE"} == loaded
+    assert all(verb == "DROP" for verb, _ in first[:len(loaded)])          # all dropped before any is built
     assert wanted <= _pub_indexes(world)
     with world.engine.connect() as conn:                       # and the rows are all there, found through them
         zhang = _person(world, ZHANG)
@@ -213,7 +217,8 @@ def test_a_failed_first_publication_leaves_the_read_model_indexes_in_place(world
         real_apply(conn, change, version)
         applied.append(change.table.name)
         if len(applied) == 3:
-            assert not (_indexes_in(conn) & wanted)     # the fault: mid-load, every read-model index dropped
+            # the fault: mid-load, the indexes of the tables being filled are dropped
+            assert not (_indexes_in(conn) & {"ix_pub_entity_entity_id_since", "ix_pub_claim_entity_id_attribute"})
             raise RuntimeError("disk full")
 
     monkeypatch.setattr(versioned, "apply", apply_then_fail)
