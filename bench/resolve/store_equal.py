@@ -4,13 +4,15 @@
 
 Compared as multisets of rows, leaving out what differs between any two runs (run ids, times, serial ids):
 record links (record → canonical id and why), entities (state, merged_into, records, founding record),
-the review queue, golden values, conflicts, relations, places, and the read model's current rows (pub_*).
-Prints one line per table and exits 1 when any differs. Used by bench.resolve.store_path's `--keep` runs
-to check that a faster store path decides exactly what the baseline decided.
+the review queue, golden values, conflicts, relations, places, the read model's current rows (pub_*)
+and the change feed's events. Prints one line per table (with a hash of its sorted rows) and exits 1 when any
+differs. Used by bench.resolve.store_path's `--keep` runs to check that a faster store path decides exactly what
+the baseline decided.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections import Counter
 from typing import Any
@@ -36,6 +38,7 @@ COMPARED: dict[str, tuple[str, ...]] = {
     "pub_scope": ("entity_id", "place_id", "place_type", "name"),
     "pub_claim": ("entity_id", "entity_type", "attribute", "source", "record_key", "department", "value",
                   "value_enc", "statements", "chosen"),
+    "change_event": ("version", "entity_id", "entity_type", "change", "other_id", "parts", "attributes"),
 }
 
 
@@ -61,6 +64,12 @@ def _rows(engine: sa.Engine, table: str, columns: tuple[str, ...]) -> Counter[tu
         return Counter(tuple(_norm(v) for v in row) for row in conn.execute(query))
 
 
+def _digest(rows: Counter[tuple[Any, ...]]) -> str:
+    """A short SHA-256 of the rows sorted (by their repr: columns mix None, text, bytes, numbers)."""
+    text = "\n".join(sorted(repr(row) for row in rows.elements()))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def compare(url_a: str, url_b: str) -> bool:
     a, b = sa.create_engine(url_a), sa.create_engine(url_b)
     same = True
@@ -75,7 +84,8 @@ def compare(url_a: str, url_b: str) -> bool:
             same &= equal
             extra_a, extra_b = sum((rows_a - rows_b).values()), sum((rows_b - rows_a).values())
             print(f"{table}: {sum(rows_a.values())} rows vs {sum(rows_b.values())}: "
-                  + ("same" if equal else f"DIFFER ({extra_a} only in A, {extra_b} only in B)"), flush=True)
+                  + ("same" if equal else f"DIFFER ({extra_a} only in A, {extra_b} only in B)")
+                  + f", sha256 of the sorted rows {_digest(rows_a)} vs {_digest(rows_b)}", flush=True)
     finally:
         a.dispose()
         b.dispose()

@@ -121,10 +121,12 @@ def one_run(home: Path, database_url: str, profile: Path | None = None) -> dict[
     settings = HubSettings(home=home, mappings_dir=ROOT / "mappings", database_url=database_url)
     hub = Hub.open(settings)
     times: dict[str, float] = {}
+    server = ServerCpu(database_url)
 
     def timed(stage: str, work: Callable[[], Any]) -> Any:
         profiler = cProfile.Profile() if profile else None
         usage = resource.getrusage(resource.RUSAGE_SELF)
+        served = server.seconds()
         clock = time.perf_counter()
         if profiler:
             profiler.enable()
@@ -137,6 +139,7 @@ def one_run(home: Path, database_url: str, profile: Path | None = None) -> dict[
             after = resource.getrusage(resource.RUSAGE_SELF)
             times[f"{stage} cpu"] = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
             times[f"{stage} peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            times[f"{stage} server"] = server.seconds() - served
             if profiler and profile:
                 profile.mkdir(parents=True, exist_ok=True)
                 profiler.dump_stats(str(profile / (stage.replace(" ", "-") + ".prof")))
@@ -153,8 +156,58 @@ def one_run(home: Path, database_url: str, profile: Path | None = None) -> dict[
         timed("publish", lambda: publish(hub, mappings=specs, fusion_changed=changed))
     finally:
         hub.engine.dispose()
+        server.stop()
     times["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return times
+
+
+class ServerCpu:
+    """CPU seconds of the PostgreSQL backends serving one database, read from /proc (the server runs on this
+    machine): a thread samples the backends of `database_url`'s database every 0.2 s and keeps each one's
+    last user + system time, so a backend that ends between samples loses at most 0.2 s. Other databases'
+    backends (other work on the shared server) are not counted."""
+
+    def __init__(self, database_url: str) -> None:
+        import threading
+
+        import sqlalchemy as sa
+
+        self._name = database_url.rsplit("/", 1)[1]
+        self._admin = sa.create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT")
+        self._ticks = os.sysconf("SC_CLK_TCK")
+        self._last: dict[int, float] = {}
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        import sqlalchemy as sa
+
+        with self._admin.connect() as conn:
+            pids = conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :d"),
+                                {"d": self._name}).scalars().all()
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            with self._lock:
+                self._last[pid] = (int(fields[11]) + int(fields[12])) / self._ticks
+
+    def _loop(self) -> None:
+        while not self._done.wait(0.2):
+            self._sample()
+
+    def seconds(self) -> float:
+        self._sample()
+        with self._lock:
+            return sum(self._last.values())
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+        self._admin.dispose()
 
 
 def _child(code_dir: Path, home: Path, url: str, profile: Path | None = None) -> dict[str, float]:
@@ -190,6 +243,7 @@ def main() -> None:
                              "bench from picking up edits)")
     parser.add_argument("--keep", action="store_true", help="keep each run's database")
     parser.add_argument("--only-template", action="store_true", help="build the ingested template and stop")
+    parser.add_argument("--out", type=Path, help="the results file (default bench/results/resolve-store-N.md)")
     parser.add_argument("--profile", type=Path, help="write a cProfile file per stage and code under this folder")
     args = parser.parse_args()
 
@@ -218,11 +272,13 @@ def main() -> None:
 
 
 def _write(args: argparse.Namespace, results: dict[str, list[dict[str, float]]]) -> None:
-    keys = (*STAGES, "total", *(f"{s} cpu" for s in STAGES), "total cpu", "peak_mb")
+    keys = (*STAGES, "total", *(f"{s} cpu" for s in STAGES), "total cpu", *(f"{s} server" for s in STAGES),
+            "total server", "peak_mb")
     for runs in results.values():
         for times in runs:
             times["total"] = sum(times[s] for s in STAGES)
             times["total cpu"] = sum(times[f"{s} cpu"] for s in STAGES)
+            times["total server"] = sum(times[f"{s} server"] for s in STAGES)
     median = {label: {k: statistics.median(r[k] for r in runs) for k in keys} for label, runs in results.items()}
     labels = list(results)
     lines = [f"# `hub resolve` through the store, per stage: {args.residents:,} residents, PostgreSQL", "",
@@ -232,15 +288,16 @@ def _write(args: argparse.Namespace, results: dict[str, list[dict[str, float]]])
              "Runs alternated between the codes; the 2-core machine was shared with other work.", "",
              "| stage | " + " | ".join(labels) + " |", "| --- |" + " ---: |" * len(labels)]
     for key in keys:
-        unit = "MB" if key == "peak_mb" else "s, client CPU" if key.endswith(" cpu") else "s, wall"
-        name = "peak RSS" if key == "peak_mb" else key.removesuffix(" cpu")
+        unit = ("MB" if key == "peak_mb" else "s, client CPU" if key.endswith(" cpu")
+                else "s, server CPU" if key.endswith(" server") else "s, wall")
+        name = "peak RSS" if key == "peak_mb" else key.removesuffix(" cpu").removesuffix(" server")
         lines.append(f"| {name} ({unit}) | " + " | ".join(f"{median[label][key]:.1f}" for label in labels) + " |")
     lines += ["", "Each run:", ""]
     for label, runs in results.items():
         for i, times in enumerate(runs, 1):
             lines.append(f"- {label} {i}: " + ", ".join(f"{s} {times[s]:.1f} s" for s in STAGES)
                          + f", peak {times['peak_mb']:.0f} MB")
-    out = ROOT / "bench" / "results" / f"resolve-store-{args.residents}.md"
+    out = args.out or ROOT / "bench" / "results" / f"resolve-store-{args.residents}.md"
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines), flush=True)
 

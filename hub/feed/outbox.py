@@ -69,18 +69,25 @@ def changed_rows(version: int, previous: int | None) -> sa.Subquery:
     return sa.union_all(*parts).subquery("changed")
 
 
+def _joined(conn: Connection, column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    """The comma-joined values of a group, sorted on PostgreSQL: unsorted, their order followed the plan, and
+    a first publication (whose indexes are built before its events: hub.publish) got another order than
+    before. SQLite before 3.44 has no ORDER BY inside an aggregate; there the order stays the input's."""
+    joined = sa.func.aggregate_strings(column, ",")
+    return joined.aggregate_order_by(column) if conn.dialect.name == "postgresql" else joined
+
+
 def record_changes(conn: Connection, version: int, previous: int | None, at: datetime) -> int:
     """Write the events of publication `version` (compared with `previous`) and their places, in the caller's
     transaction (publication's own); returns how many events."""
     changed = changed_rows(version, previous)
     entities = sa.select(changed.c.entity_id).distinct().subquery("entities")
     part_rows = sa.select(changed.c.entity_id, changed.c.part).distinct().subquery("part_rows")
-    parts = (sa.select(part_rows.c.entity_id, sa.func.aggregate_strings(part_rows.c.part, ",").label("parts"))
+    parts = (sa.select(part_rows.c.entity_id, _joined(conn, part_rows.c.part).label("parts"))
              .group_by(part_rows.c.entity_id).subquery("parts"))
     attr_rows = (sa.select(changed.c.entity_id, changed.c.attribute).where(changed.c.attribute.is_not(None))
                  .distinct().subquery("attr_rows"))
-    attrs = (sa.select(attr_rows.c.entity_id,
-                       sa.func.aggregate_strings(attr_rows.c.attribute, ",").label("attributes"))
+    attrs = (sa.select(attr_rows.c.entity_id, _joined(conn, attr_rows.c.attribute).label("attributes"))
              .group_by(attr_rows.c.entity_id).subquery("attrs"))
     new, old = tables.pub_entity.alias("new"), tables.pub_entity.alias("old")
     old_visible = _visible(old, previous) if previous is not None else sa.false()

@@ -45,8 +45,7 @@ def _relation_entries(conn: Connection, query: sa.Select[Any]) -> pd.DataFrame:
     """The relation entries of the statement rows `query` selects, read a chunk of rows at a time."""
     parts = []
     for part in conn.execute(query.execution_options(stream_results=True, yield_per=READ_CHUNK)).partitions():
-        values = explode(frame_of(part, _ROW), with_ciphertext=False)
-        parts.append(values.loc[values["method"] == RELATION_METHOD, list(_ENTRY)])
+        parts.append(explode(frame_of(part, _ROW), with_ciphertext=False, methods=(RELATION_METHOD,))[list(_ENTRY)])
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(_ENTRY))
 
 

@@ -73,8 +73,8 @@ def read_statements(engine: Engine, entity_type: str, latest: set[str],
     with engine.connect() as conn:
         rows = in_chunks(conn, query, _ROW, link.entity_id.in_, entity_ids)
     current = rows[rows["raw_record_id"].isin(latest)].reset_index(drop=True)
-    values = explode(current)
-    values = values[~values["method"].isin(("relation", schemas.LOCAL_ID_METHOD))]   # local ids: no golden value
+    # relations are fused as relations; local ids give no golden value
+    values = explode(current, except_methods=("relation", schemas.LOCAL_ID_METHOD))
     return values[list(COLUMNS)].reset_index(drop=True)
 
 

@@ -2,7 +2,9 @@
 
 Golden values and conflicts are replaced per entity (an entity whose rows differ in any way gets
 all its rows anew); relations and places per id. The comparison uses a fingerprint of the columns
-that carry meaning, never the run id.
+that carry meaning, never the run id. Only what is stored is deleted: the first fusion (empty tables)
+and new entities cost no DELETE at all, where they used to cost one statement per 900 ids that found
+nothing.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ def replace_per_entity(conn: Connection, table: Table, entity_type: str, rows: p
     b = set(zip(stored["entity_id"], stored["attribute"], _fingerprint(stored, compare), strict=True))
     differ = {entity for entity, _, _ in a ^ b}
     if differ:
-        _delete_in(conn, table, "entity_id", differ)
+        _delete_in(conn, table, "entity_id", differ.intersection(stored["entity_id"]))
         insert_rows(conn, table, columns, rows_of(rows[rows["entity_id"].isin(differ)], columns, conn))
     return len(differ)
 
@@ -102,6 +104,6 @@ def replace_by_id(conn: Connection, table: Table, rows: pd.DataFrame, columns: S
     old_prints = dict(zip(stored["id"], _fingerprint(stored, compare), strict=True))
     changed = {i for i, p in new_prints.items() if old_prints.get(i) != p}
     gone = set(old_prints) - set(new_prints)
-    _delete_in(conn, table, "id", changed | gone)
+    _delete_in(conn, table, "id", (changed & old_prints.keys()) | gone)
     insert_rows(conn, table, columns, rows_of(rows[rows["id"].isin(changed)], columns, conn))
     return len(changed)

@@ -257,11 +257,9 @@ def claim_frame(engine: Engine, golden: pd.DataFrame, departments: Mapping[str, 
     with engine.connect() as conn:
         rows = frame_of(conn.execute(query), columns)
     rows = rows[rows["raw_record_id"].isin(latest) & rows["entity_id"].isin(set(golden["entity_id"]))]
-    values = explode(rows.reset_index(drop=True))
     # relations are published as relations; department-local ids (a flat number, an employer number) name a
     # record inside its source for resolution, they are no attribute of the entity a caller can ask for
-    values = values[~values["method"].isin(("relation", schemas.LOCAL_ID_METHOD))]
-    values = values.reset_index(drop=True)
+    values = explode(rows.reset_index(drop=True), except_methods=("relation", schemas.LOCAL_ID_METHOD))
     if values.empty:
         return pd.DataFrame(columns=[*CLAIM_COLUMNS, "token"])
     values["record_key"] = values["source"] + "|" + values["source_record_id"] + "|" + values["entity_ref"]

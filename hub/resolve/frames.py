@@ -70,9 +70,7 @@ def _read(engine: Engine, vault: Vault, entity_types: Iterable[str], sources: It
         for one in queries:
             result = conn.execution_options(stream_results=True, yield_per=READ_CHUNK).execute(one)
             for part in result.partitions():
-                chunk = explode(frame_of(part, _READ_ROW), with_ciphertext=False)
-                if wanted is not None:
-                    chunk = chunk[chunk["attribute"].isin(wanted)].reset_index(drop=True)
+                chunk = explode(frame_of(part, _READ_ROW), with_ciphertext=False, attributes=wanted)
                 chunk["value"] = _clear_values(chunk, vault)
                 chunks.append(shared_strings(chunk[_READ_COLUMNS]))
     if not chunks:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -62,9 +62,15 @@ def ciphertext_bytes(text: str) -> bytes:
     return base64.b64decode(text)
 
 
-def explode(rows: pd.DataFrame, *, with_ciphertext: bool = True) -> pd.DataFrame:
+def explode(rows: pd.DataFrame, *, with_ciphertext: bool = True, attributes: Collection[str] | None = None,
+            methods: Collection[str] | None = None, except_methods: Collection[str] = ()) -> pd.DataFrame:
     """One row per entry of `rows` (which has a `statements` column of JSON text): the entry fields beside
     the row's other columns, repeated. `value_enc` comes back as bytes, as the old per-value table held it.
+
+    `attributes`, `methods` (keep only entries of these) and `except_methods` (drop entries of these) filter
+    the entries while they are still columns of the parsed JSON, before any row is repeated or ciphertext
+    decoded: readers that drop relations or local ids, or keep a few attributes, otherwise built and threw
+    away a frame of every value.
     """
     other = [c for c in rows.columns if c != "statements"]
     if rows.empty:
@@ -72,10 +78,26 @@ def explode(rows: pd.DataFrame, *, with_ciphertext: bool = True) -> pd.DataFrame
     parsed = list(map(orjson.loads, rows["statements"].tolist()))
     counts = np.fromiter(map(len, parsed), dtype=np.int64, count=len(parsed))
     flat = [entry for entries in parsed for entry in entries]
-    # object columns: a JSON null stays None, as the stored value's absence, not NaN
-    entries = pd.DataFrame(flat, columns=list(ENTRY_FIELDS), dtype=object) if flat else pd.DataFrame(
-        columns=list(ENTRY_FIELDS), dtype=object)
-    repeated = rows[other].iloc[np.repeat(np.arange(len(rows)), counts)].reset_index(drop=True)
+    del parsed
+    # one object array per entry field: a JSON null stays None, as the stored value's absence, not NaN
+    fields = [np.empty(len(flat), dtype=object) for _ in ENTRY_FIELDS]
+    if flat:
+        for i, column in enumerate(zip(*flat, strict=True)):
+            fields[i][:] = column
+    del flat
+    keep: np.ndarray | None = None
+    for field, wanted, inside in ((0, attributes, True), (4, methods, True), (4, except_methods, False)):
+        if wanted is None or (not inside and not wanted):
+            continue
+        found = pd.Series(fields[field], dtype="object").isin(list(wanted)).to_numpy()
+        found = found if inside else ~found
+        keep = found if keep is None else keep & found
+    positions = np.repeat(np.arange(len(rows)), counts)
+    if keep is not None:
+        positions = positions[keep]
+        fields = [values[keep] for values in fields]
+    repeated = rows[other].iloc[positions].reset_index(drop=True)
+    entries = pd.DataFrame(dict(zip(ENTRY_FIELDS, fields, strict=True)), index=repeated.index, dtype=object)
     out = pd.concat([repeated, entries], axis=1)
     # value_enc as the old per-value column held it: bytes, None where a value is clear. Built as a list:
     # a list of bytes assigned through a mask goes through a numpy bytes array, which drops trailing NULs.

@@ -10,6 +10,9 @@ ends, whatever way it ends. A process killed during the load leaves them missing
 While the indexes are gone, nothing may look raw records up by id: an ingest in this mode knows, from
 the store being empty at its start, that only records of this very run can be there. Statements are
 only ever appended (one row per record entity version), so no write of the load needs an index.
+
+The first publication fills the read model's tables the same way, inside its own transaction
+(`indexes_built_after`): the drop, the load and the builds commit together, so nothing is left to restore.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, Index, Table, inspect, select
+from sqlalchemy import Connection, Engine, Index, Table, inspect, select
 
 from hub.store import tables
 
@@ -28,10 +31,34 @@ log = logging.getLogger(__name__)
 DEFERRED_TABLES = (tables.raw_record, tables.statement)
 
 
-def deferred_indexes() -> list[Index]:
-    """The indexes an initial load drops: all of the raw zone's and the statements', unique ones first."""
-    return [index for table in DEFERRED_TABLES
-            for index in sorted(table.indexes, key=lambda ix: (not ix.unique, str(ix.name)))]
+def deferred_indexes(of: Sequence[Table] = DEFERRED_TABLES) -> list[Index]:
+    """The indexes a load into empty tables drops (by default an initial load's: all of the raw zone's and the
+    statements'), unique ones first. Primary keys stay."""
+    return [index for table in of for index in sorted(table.indexes, key=lambda ix: (not ix.unique, str(ix.name)))]
+
+
+def drop_indexes(conn: Connection, indexes: Sequence[Index]) -> None:
+    for index in indexes:
+        index.drop(conn)
+
+
+def create_indexes(conn: Connection, indexes: Sequence[Index]) -> None:
+    for index in indexes:
+        index.create(conn)
+
+
+@contextmanager
+def indexes_built_after(conn: Connection, of: Sequence[Table]) -> Iterator[None]:
+    """Within the caller's transaction: drop the secondary indexes of `of`, let the caller bulk-load, then build
+    them again, each a sort of the loaded rows instead of one B-tree insert per row.
+
+    For tables that are empty (or nearly) before the load. A failure before the end rolls the drop back with
+    the load (DDL is transactional on PostgreSQL and SQLite), so the indexes are never left missing.
+    """
+    indexes = deferred_indexes(of)
+    drop_indexes(conn, indexes)
+    yield
+    create_indexes(conn, indexes)
 
 
 def restore_indexes(engine: Engine, *, analyze: bool = False) -> list[str]:
@@ -64,8 +91,7 @@ def restore_indexes(engine: Engine, *, analyze: bool = False) -> list[str]:
 def _restore_table(engine: Engine, table: Table, indexes: list[Index], *, analyze: bool) -> None:
     if indexes:
         with engine.begin() as conn:
-            for index in indexes:
-                index.create(conn)
+            create_indexes(conn, indexes)
     if analyze:
         refresh_statistics(engine, [table])
 
@@ -101,8 +127,7 @@ def initial_load(engine: Engine) -> Iterator[bool]:
         yield False
         return
     with engine.begin() as conn:
-        for index in deferred_indexes():
-            index.drop(conn)
+        drop_indexes(conn, deferred_indexes())
     log.info("store: empty, loading without secondary indexes; they are built at the end")
     try:
         yield True

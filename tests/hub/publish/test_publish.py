@@ -16,6 +16,7 @@ from hub.pipeline import Hub, publish, resolve
 from hub.publish import PUB_TABLES, current_version, versioned
 from hub.settings import HubSettings
 from hub.store import tables
+from hub.store.initial_load import deferred_indexes
 from hub.views import entity_view, open_reader, search
 from schemas.views import EntityView
 from tests.hub.fuse.world import LI, ROWS, ZHANG, ZHAO, build_world, change_rows
@@ -152,3 +153,79 @@ def test_a_full_publication_rewrites_every_row_and_shows_the_same(world: Hub) ->
     assert all(c["added"] == c["retired"] for c in result.counts.values())
     with world.engine.connect() as conn:
         assert entity_view(open_reader(conn, world.vault), OPERATOR, zhang) == before
+
+
+def _indexes_in(conn: sa.Connection) -> set[str]:
+    inspector = sa.inspect(conn)
+    return {str(ix["name"]) for name, _ in PUB_TABLES for ix in inspector.get_indexes(name)}
+
+
+def _pub_indexes(hub: Hub) -> set[str]:
+    with hub.engine.connect() as conn:
+        return _indexes_in(conn)
+
+
+def _index_ddl(hub: Hub) -> list[tuple[str, str]]:
+    """(DROP or CREATE, index name) of every index statement the engine sends from now on."""
+    seen: list[tuple[str, str]] = []
+
+    def spy(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        words = statement.split()
+        if words[:2] in (["DROP", "INDEX"], ["CREATE", "INDEX"]):
+            seen.append((words[0], words[2].strip('"')))
+
+    sa.event.listen(hub.engine, "before_cursor_execute", spy)
+    return seen
+
+
+def test_the_first_publication_builds_the_read_model_indexes_after_its_load(world: Hub) -> None:
+    wanted = {str(ix.name) for ix in deferred_indexes([getattr(tables, name) for name, _ in PUB_TABLES])}
+    assert len(wanted) == 10 and wanted <= _pub_indexes(world)
+    ddl = _index_ddl(world)
+    report = resolve(world)
+    assert report.publication.version == 1
+    # the tables the first version filled (the toy world has no community scopes)
+    loaded = {str(ix.name) for ix in deferred_indexes([getattr(tables, name) for name, rows in _rows(world).items()
+                                                       if rows])}
+    assert {"ix_pub_entity_entity_id_since", "ix_pub_claim_entity_id_attribute"} <= loaded
+    first = [(verb, name) for verb, name in ddl if name in wanted]
+    assert {name for verb, name in first if verb == "DROP"} == loaded
+    assert {name for verb, name in first if verb == "CREATE"} == loaded
+    assert all(verb == "DROP" for verb, _ in first[:len(loaded)])          # all dropped before any is built
+    assert wanted <= _pub_indexes(world)
+    with world.engine.connect() as conn:                       # and the rows are all there, found through them
+        zhang = _person(world, ZHANG)
+        assert entity_view(open_reader(conn, world.vault), OPERATOR, zhang) is not None
+        created = conn.execute(sa.select(sa.func.count()).select_from(tables.change_event).where(
+            tables.change_event.c.change == "created")).scalar_one()
+        entities = conn.execute(sa.select(sa.func.count()).select_from(tables.pub_entity)).scalar_one()
+    assert created == entities > 0                                       # the outbox: one 'created' per entity
+    ddl.clear()
+    rows = [list(r) for r in ROWS["register.csv"]]
+    rows[2][5] = "13900139999"
+    change_rows(world, "register.csv", rows)
+    assert resolve(world).publication.version == 2
+    assert not [name for _, name in ddl if name in wanted]                # later versions keep their indexes
+
+
+def test_a_failed_first_publication_leaves_the_read_model_indexes_in_place(world: Hub,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    wanted = _pub_indexes(world)
+    real_apply, applied = versioned.apply, []
+
+    def apply_then_fail(conn: sa.Connection, change: versioned.TableDiff, version: int) -> None:
+        real_apply(conn, change, version)
+        applied.append(change.table.name)
+        if len(applied) == 3:
+            # the fault: mid-load, the indexes of the tables being filled are dropped
+            assert not (_indexes_in(conn) & {"ix_pub_entity_entity_id_since", "ix_pub_claim_entity_id_attribute"})
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(versioned, "apply", apply_then_fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        resolve(world)
+    assert _pub_indexes(world) == wanted
+    with world.engine.connect() as conn:
+        assert current_version(conn) is None
+    monkeypatch.undo()
+    assert resolve(world).publication.version == 1 and _pub_indexes(world) == wanted

@@ -39,3 +39,30 @@ def test_no_rows_give_an_empty_frame_with_every_column() -> None:
 def test_a_row_id_depends_on_the_version_and_the_entity_only() -> None:
     assert row_id("raw1", "person") == row_id("raw1", "person")
     assert len({row_id("raw1", "person"), row_id("raw2", "person"), row_id("raw1", "owner")}) == 3
+
+
+def test_filtered_entries_are_the_rows_a_filter_after_exploding_would_keep() -> None:
+    ciphertext = b"\x02nonce\x00tag\x00"
+    rows = pd.DataFrame([
+        (row_id("raw1", "person"), "s", "1", "person", "person",
+         encode([("name", "张伟", None, None, "mapped", "XM", None),
+                 ("resident_id", None, ciphertext_text(ciphertext), "tok", "mapped", "GMSFHM", None),
+                 ("flat_no", "301", None, None, "local_id", "FH", None),
+                 ("resides_at", "residence", None, None, "relation", None, None)]), "raw1", "run", "t1", "t1"),
+        (row_id("raw2", "person"), "s", "2", "person", "person", encode([]), "raw2", "run", "t2", "t2"),
+        (row_id("raw3", "person"), "s", "3", "person", "person",
+         encode([("owns", "house", None, None, "relation", None, None),
+                 ("name", "李娜", None, None, "const", None, "x")]), "raw3", "run", "t3", "t3")],
+        columns=list(ROW))
+    every = explode(rows)
+    cases = [({"attributes": {"name", "resides_at"}}, every["attribute"].isin({"name", "resides_at"})),
+             ({"methods": ("relation",)}, every["method"] == "relation"),
+             ({"except_methods": ("relation", "local_id")}, ~every["method"].isin(("relation", "local_id"))),
+             ({"attributes": ["resident_id", "owns"], "except_methods": ["relation"]},
+              (every["attribute"] == "resident_id")),
+             ({"attributes": ["nothing"]}, every["attribute"] == "nothing")]
+    for options, expected in cases:
+        got = explode(rows, **options)
+        pd.testing.assert_frame_equal(got, every[expected].reset_index(drop=True), check_index_type=False)
+    assert explode(rows, except_methods=("relation",))["value_enc"].tolist() == [None, ciphertext, None, None]
+    assert explode(rows, methods=("relation",))["source_record_id"].tolist() == ["1", "3"]
