@@ -120,9 +120,6 @@ def ingest_one(hub: Hub, spec: MappingSpec, on_batch: Callable[[str, BatchCounts
         result = record_failed_start(hub.engine, spec.source, str(exc), error_kind=type(exc).__name__,
                                      stale_after=hub.settings.stale_after)
     else:
-        from hub.quality.validate import preload
-
-        preload()   # the gate's library imports while the source loads
         landed = ingest_source(spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback,
                                initial_load=initial_load, stale_after=hub.settings.stale_after, workers=workers,
                                keep_workers=True)

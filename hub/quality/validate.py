@@ -11,7 +11,6 @@ import fcntl
 import json
 import logging
 import os
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,29 +57,6 @@ class SuiteResult:
 
 _lock = threading.Lock()
 _contexts: dict[Path, Any] = {}
-_preloading: list[threading.Thread] = []
-
-
-def preload() -> None:
-    """Start importing great-expectations in a thread of its own (once per process), so that its import,
-    about 5 CPU seconds, runs while an ingest loads instead of after it, when the gate needs it. Not a
-    daemon: an interpreter never exits in the middle of an import. A failed import is left to the real one
-    in `_context` to report."""
-    with _lock:
-        if _preloading or "great_expectations" in sys.modules:
-            return
-        thread = threading.Thread(target=_import_gx, name="preload-gx")
-        _preloading.append(thread)
-    thread.start()
-
-
-def _import_gx() -> None:
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    try:
-        import great_expectations
-        import great_expectations.expectations  # noqa: F401
-    except Exception as exc:   # reported by the import that needs it
-        log.debug("great-expectations did not preload: %s", type(exc).__name__)
 
 
 def _context(root: Path) -> Any:
