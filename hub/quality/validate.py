@@ -7,7 +7,6 @@ Docs. great-expectations is imported here, lazily and once: its import takes sec
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -24,6 +23,7 @@ from sqlalchemy import Connection
 from hub.private_files import make_private_dir, private_umask
 from hub.quality.suites import Check
 from hub.store import tables
+from hub.store.locks import file_lock
 from hub.store.runs import now
 
 log = logging.getLogger(__name__)
@@ -82,12 +82,8 @@ def _exclusive(root: Path) -> Iterator[None]:
     """One process at a time writes the GX project (ingest DAGs of several sources run in parallel): its
     great_expectations.yml is rewritten whole by every update. Everything GX writes meanwhile (suites,
     results, Data Docs) is created private, like every file under the hub's home."""
-    with private_umask(), (root / ".lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with private_umask(), file_lock(root / ".lock"):
+        yield
 
 
 def data_docs_index(root: Path) -> Path:

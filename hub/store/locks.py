@@ -56,7 +56,7 @@ def source_lock(engine: Engine, name: str, *, wait: float) -> Iterator[None]:
         return
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if database and database != ":memory:":
-        with _file_lock(Path(f"{database}.{name}.lock"), name, wait):
+        with file_lock(Path(f"{database}.{name}.lock"), wait=wait, what=f"source {name}"):
             yield
         return
     with _local_lock(name, wait):
@@ -78,18 +78,23 @@ def _advisory(engine: Engine, name: str, wait: float) -> Iterator[None]:
 
 
 @contextmanager
-def _file_lock(path: Path, name: str, wait: float) -> Iterator[None]:
+def file_lock(path: Path, *, wait: float | None = None, what: str = "") -> Iterator[None]:
+    """An exclusive `flock` on `path` (made private) for the block, across the processes of this host; None
+    `wait`: as long as it takes, else SourceBusy (naming `what`) after `wait` seconds."""
     with private_umask(), path.open("a") as handle:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise SourceBusy(f"source {name} is being written by another process for more than {wait:g} s: "
-                                     "retry shortly") from None
-                time.sleep(POLL)
+        if wait is None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        else:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise SourceBusy(f"{what or path} is being written by another process for more than "
+                                         f"{wait:g} s: retry shortly") from None
+                    time.sleep(POLL)
         try:
             yield
         finally:
