@@ -12,7 +12,12 @@ one row by primary key, same server settings) started one after the other on loo
 - person profile at `--rate` requests/s offered (open loop): p50/p99 latency from each request's due time
   (requests still unanswered 5 s after the last was sent count as errors), and at half the rate the server
   sustained flat out (`profile_open_half`), where its p99 means something;
-- name search and resident-ID lookup (POST /api/v1/persons/search) at lower offered rates: p99.
+- name search and resident-ID lookup (POST /api/v1/persons/search) at lower offered rates: p99;
+- 核验 (POST /api/v1/verify/resident, half true and half false claims, each about another resident) at
+  `--rate` offered, by a consumer that may make only resident claims and whose consumer-wide try limit the
+  operator raised (HUB_VERIFY_CONSUMER_TRIES) as for any high-volume verifying app; the per-subject limit
+  stays the default, so every run gets a consumer of its own;
+- form prefill (GET /api/v1/forms/elderly_allowance/persons/{id}) at `--prefill-rate` offered: p99.
 
 Medians over the runs go to bench/results/api-<residents>.md with each run's figures. The load
 generator shares the two cores with the server: its own cost is part of every figure, baseline included;
@@ -109,18 +114,37 @@ def ingest_district(settings: HubSettings, sources: Path, residents: int, seed: 
         raise RuntimeError(f"ingest failed for {', '.join(failed)}")
 
 
-def bench_consumer(settings: HubSettings) -> tuple[str, str]:
-    """A consumer cleared for everything, scope the whole district: the costliest reads to serve."""
+def bench_consumer(settings: HubSettings, *, claims: tuple[str, ...] = ()) -> tuple[str, str]:
+    """A consumer cleared for everything, scope the whole district: the costliest reads to serve. With `claims`,
+    a 核验 app instead: those claim kinds and nothing to read."""
     from hub.access import AccessKeys
     from hub.access.consumers import add_consumer
     from hub.pipeline import Hub
 
     hub = Hub.open(settings, create=False)
     name = f"bench-{os.getpid()}-{time.time_ns()}"
+    types = [] if claims else ["person", "house", "organization", "thing"]
     consumer, secret = add_consumer(hub.engine, AccessKeys.from_vault(hub.vault), name, "API benchmark",
-                                    "highly_sensitive", ["person", "house", "organization", "thing"])
+                                    "highly_sensitive", types, claims=claims)
     hub.engine.dispose()
     return consumer.id, secret.value
+
+
+def verify_claims(truth_dir: Path, count: int, seed: int = 2) -> list[dict[str, str]]:
+    """Resident claims about distinct residents, every other one false (another resident's name), so that the
+    answer cannot be learnt from the load and no subject reaches its try limit within a run."""
+    with (truth_dir / "houses.csv").open(encoding="utf-8") as handle:
+        community = {row["house_id"]: row["community"] for row in csv.DictReader(handle)}
+    with (truth_dir / "persons.csv").open(encoding="utf-8") as handle:
+        people = [row for row in csv.DictReader(handle)
+                  if row["resident_id"] and row["name"] and row["residence_house_id"] in community]
+    rng = random.Random(seed)
+    rng.shuffle(people)
+    people = people[:count]
+    names = [row["name"] for row in people]
+    rng.shuffle(names)
+    return [{"resident_id": row["resident_id"], "community": community[row["residence_house_id"]],
+             "name": row["name"] if i % 2 == 0 else names[i]} for i, row in enumerate(people)]
 
 
 def samples(settings: HubSettings, count: int = 2000, seed: int = 1) -> dict[str, list[str]]:
@@ -142,7 +166,14 @@ def samples(settings: HubSettings, count: int = 2000, seed: int = 1) -> dict[str
 
 
 def hub_env(settings: HubSettings) -> dict[str, str]:
-    return settings_environment(settings) | {"PYTHONPATH": str(ROOT)}
+    return settings_environment(settings) | {"PYTHONPATH": str(ROOT), "HUB_VERIFY_CONSUMER_TRIES": "1000000000"}
+
+
+def token_header(authority: str, consumer: tuple[str, str]) -> dict[str, str]:
+    client_id, secret = consumer
+    token = httpx.post(f"http://{authority}/api/v1/token", data={
+        "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
 
 
 def flat_out(port: int, raw: list[bytes], requests: list[Request], seconds: float) -> dict[str, Any]:
@@ -172,10 +203,7 @@ def one_run(settings: HubSettings, sample: dict[str, list[str]], args: argparse.
     authority = f"{HOST}:{port}"
     command = serve_command(host=HOST, port=port, workers=2)
     with server_process(command, hub_env(settings), f"http://{authority}/health"):
-        client_id, secret = args.consumer
-        token = httpx.post(f"http://{authority}/api/v1/token", data={
-            "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}).json()["access_token"]
-        auth = {"Authorization": f"Bearer {token}"}
+        auth = token_header(authority, args.consumer)
         json_auth = auth | {"Content-Type": "application/json"}
         profiles = [request_bytes("GET", f"/api/v1/persons/{i}/profile", authority, auth) for i in sample["ids"]]
         names = [request_bytes("POST", "/api/v1/persons/search", authority, json_auth,
@@ -194,6 +222,17 @@ def one_run(settings: HubSettings, sample: dict[str, list[str]], args: argparse.
                                                connections=32).summary()
         figures["id_lookup_open"] = run_load(HOST, port, idnos, seconds=args.seconds, rate=args.search_rate,
                                              connections=32).summary()
+        prefills = [request_bytes("GET", f"/api/v1/forms/elderly_allowance/persons/{i}", authority, auth)
+                    for i in sample["ids"]]
+        figures["prefill_open"] = run_load(HOST, port, prefills, seconds=args.seconds, rate=args.prefill_rate,
+                                           connections=32).summary()
+        verifier = token_header(authority, bench_consumer(settings, claims=("resident",)))
+        verify_auth = verifier | {"Content-Type": "application/json"}
+        claims = [request_bytes("POST", "/api/v1/verify/resident", authority, verify_auth,
+                                json.dumps(c, ensure_ascii=False).encode()) for c in sample["claims"]]
+        run_load(HOST, port, claims[-200:], seconds=2, connections=8)   # warm the verify path
+        figures["verify_open"] = run_load(HOST, port, claims, seconds=args.seconds, rate=args.rate,
+                                          connections=64).summary()
     return figures
 
 
@@ -219,13 +258,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--rate", type=float, default=1000, help="offered rate of the profile reads")
     parser.add_argument("--search-rate", type=float, default=50, help="offered rate of name and ID searches")
+    parser.add_argument("--prefill-rate", type=float, default=100, help="offered rate of form prefills")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     settings = settings_for(args.residents, args.seed)
     ensure_fused(settings, args.residents, args.seed)
     prepare_baseline(settings.database_url)
     args.consumer = bench_consumer(settings)
-    sample = samples(settings)
+    sample: dict[str, Any] = samples(settings)
+    sample["claims"] = verify_claims(settings.home / "demo" / "truth", int(args.rate * args.seconds) + 200)
     runs = []
     for i in range(args.runs):
         figures = one_run(settings, sample, args)
@@ -237,7 +278,8 @@ def main() -> None:
     text = [f"# API benchmark, {args.residents:,} residents, commit {commit}, "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", "",
             f"`python -m bench.api --residents {args.residents} --runs {args.runs} --seconds {args.seconds:g} "
-            f"--rate {args.rate:g} --search-rate {args.search_rate:g}`: medians of {args.runs} runs; "
+            f"--rate {args.rate:g} --search-rate {args.search_rate:g} --prefill-rate {args.prefill_rate:g}`: "
+            f"medians of {args.runs} runs; "
             "`hub serve --workers 2` and the baseline (bare FastAPI, one row by primary key) on PostgreSQL, "
             "load generated on loopback on the same two cores: flat out by "
             f"{'wrk' if wrk_available() else 'bench/api/load.py'}, at an offered rate by bench/api/load.py.", "",
