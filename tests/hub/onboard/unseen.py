@@ -844,7 +844,11 @@ def _property(b: _Builder, n: int) -> tuple[dict[str, Any], str]:
     house, _ = b.house("wy_addr", person_residence=False)
     house["local_ids"] = {"flat_no": b.h("wy_flat")}
     if b.office_l:
-        house["fields"].update({"floor_area": b.h("wy_area"), "usage": b.h("wy_usage")})
+        # usage in the model's words, as the demo district's house mapping writes it; 商住 (a flat also used as a
+        # shop or office) is taken as mixed, a word an operator would have to choose
+        house["fields"].update({"floor_area": b.h("wy_area"),
+                                "usage": {"column": b.h("wy_usage"),
+                                          "map": {"住宅": "residential", "商业": "commercial", "商住": "mixed"}}})
     role_column = b.h("wy_role")
     entities = {
         "person": {"type": "person", "required": ["name"],
@@ -901,6 +905,8 @@ def _disabled(b: _Builder, n: int) -> tuple[dict[str, Any], str]:
                        b.h("cl_guardian_phone"): b.phone(guardian["phone"]) if guardian else ""})
     house, person_extra = b.house()
     house["fields"]["community"] = b.h("gd_community")
+    # grade words (一级 … 四级) are the model's own: read bare, as an operator would leave them; the national table is
+    # for the codes. A draft writing the table on the words reads the same values and is still counted wrong
     level: Any = b.h("cl_grade")
     if coded:
         level = {"column": b.h("cl_grade"), "map": "gb_t_26341_grade"}
