@@ -1,16 +1,19 @@
 """`suggest` measured on department exports it has never seen (tests/hub/onboard/unseen.py): columns mapped
 right with no edit, and lines an operator changes, against floors; the generator's own promises checked too.
 
-Eight series are measured: `tuned` (header spellings the dictionary was extended with while the generator was
+Nine series are measured: `tuned` (header spellings the dictionary was extended with while the generator was
 written: what a draft makes of headers it knows), `held_out_e` to `held_out_i` (spellings never put into the
 dictionary; the sixth to ninth rounds of generic rules were worked out on their failures, so they now guard
 against regressions), `held_out_j` (written without reading the dictionary, measured before and after the
-ninth round, then the tenth round's material) and `held_out_k` (written without reading the dictionary and
-before J's failures were read, measured blind before the tenth round and never tuned on: the honest figure for
-headers and office habits nobody listed). The target of issue 19 is 95 % of columns right and at most 3
+ninth round, then the tenth round's material), `held_out_k` (written without reading the dictionary and
+before J's failures were read, measured blind before the tenth round: the honest figure for headers and office
+habits nobody listed, then the eleventh round's material) and `held_out_l` (written the same way while K's
+failures drove the eleventh round, with four kinds of export no other series has: 残联, 市场监管, 高龄津贴,
+网格). The target of issue 19 is 95 % of columns right and at most 3
 changed lines per source; the floors sit below what was measured at seed 11 (bench/results/onboarding.md);
 held_out_j's was raised to the training series' after the tenth round, worked out on its failures;
-held_out_k's is its blind measure (the tenth round did not move it), far from the target.
+held_out_k's is its blind measure (the tenth round did not move it), far from the target; held_out_l's is its
+blind measure, taken before the eleventh round (worked out on K's failures) was merged.
 """
 
 from __future__ import annotations
@@ -23,13 +26,13 @@ import pytest
 from hub.mapping import load_mappings
 from hub.mapping.loader import parse_mapping
 from hub.onboard import check_mapping, locate_file
-from tests.hub.onboard.unseen import STYLES, VOCABULARIES, generate, run, table
+from tests.hub.onboard.unseen import KINDS_L, SHAPED_L, STYLES, VOCABULARIES, generate, run, table
 
 MAPPINGS = Path(__file__).resolve().parents[3] / "mappings"
 EXPORTS, SEED = 24, 11
 FLOORS = {"tuned": (0.95, 3.0), "held_out_e": (0.97, 1.0), "held_out_f": (0.97, 1.0), "held_out_g": (0.97, 1.0),
           "held_out_h": (0.97, 1.0), "held_out_i": (0.97, 1.0), "held_out_j": (0.97, 1.0),
-          "held_out_k": (0.79, 8.0)}
+          "held_out_k": (0.79, 8.0), "held_out_l": (0.85, 6.0)}
 """Per series: (share of columns right with no edit at least, lines changed per source at most)."""
 
 
@@ -38,7 +41,7 @@ def test_exports_never_use_the_demo_headers_and_their_final_mappings_check_clean
                                                                                  vocabulary: str) -> None:
     demo = set().union(*(spec.columns_read for spec in load_mappings(MAPPINGS).ready))
     styles: set[tuple[str, str]] = set()
-    for index in range(8):
+    for index in range(2 * len(KINDS_L) if vocabulary in SHAPED_L else 8):     # each kind in two styles
         export = generate(tmp_path, index, seed=SEED, rows=60, vocabulary=vocabulary)
         styles.add((export.department, export.style))
         headers = set(export.final.columns_read)
@@ -50,7 +53,7 @@ def test_exports_never_use_the_demo_headers_and_their_final_mappings_check_clean
         if "footer" in export.notes:      # a 合计 row has no record id: quarantined, as an operator would want
             findings = [f for f in findings if not (f.where == "record_id" and "blank record id" in f.message)]
         assert findings == []
-    assert {d for d, _ in styles} == set(STYLES) and len({s for _, s in styles}) >= 3
+    assert {d for d, _ in styles} >= set(STYLES) and len({s for _, s in styles}) >= 3
 
 
 def test_the_series_is_seeded(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from tests.hub.onboard.unseen_held_out import (
     HELD_OUT_I,
     HELD_OUT_J,
     HELD_OUT_K,
+    HELD_OUT_L,
 )
 
 MAPPINGS = Path(__file__).resolve().parents[3] / "mappings"
@@ -34,7 +35,9 @@ EARLIER = {"tuned": H, "a": HELD_OUT_A, "b": HELD_OUT_B, "c": HELD_OUT_C, "d": H
 SERIES = {"g": (HELD_OUT_G, EARLIER), "h": (HELD_OUT_H, {**EARLIER, "g": HELD_OUT_G}),
           "i": (HELD_OUT_I, {**EARLIER, "g": HELD_OUT_G, "h": HELD_OUT_H}),
           "j": (HELD_OUT_J, {**EARLIER, "g": HELD_OUT_G, "h": HELD_OUT_H, "i": HELD_OUT_I}),
-          "k": (HELD_OUT_K, {**EARLIER, "g": HELD_OUT_G, "h": HELD_OUT_H, "i": HELD_OUT_I, "j": HELD_OUT_J})}
+          "k": (HELD_OUT_K, {**EARLIER, "g": HELD_OUT_G, "h": HELD_OUT_H, "i": HELD_OUT_I, "j": HELD_OUT_J}),
+          "l": (HELD_OUT_L, {**EARLIER, "g": HELD_OUT_G, "h": HELD_OUT_H, "i": HELD_OUT_I, "j": HELD_OUT_J,
+                             "k": HELD_OUT_K})}
 """Each held-out series and the vocabularies written before it."""
 TRADITIONAL = str.maketrans("參證號別機區戶稱採時間項類碼業記", "参证号别机区户称采时间项类码业记")
 """The traditional characters G's spellings use, folded to the simplified ones a known spelling would have."""
