@@ -268,8 +268,38 @@ def match_header(header: str) -> list[HeaderMatch]:
     return list(_match_header(str(header)))
 
 
+_TYPE_PREFIX = re.compile(r"^(vc|nvc|nv|ch|c|str|s|dt|d|num|n|int|i|dec|f|fld|t|b|bool)_(?=[A-Za-z0-9])", re.IGNORECASE)
+"""A column type or vendor prefix of an older database's keys (VC_XM, N_BZJE, D_CSRQ, str_name, dt_birth, F_TEL):
+the key's meaning is in what follows it."""
+_DATE_PREFIX = ("d", "dt")
+
+
+def _typed(header: str) -> tuple[HeaderMatch, ...]:
+    """The matches of a key with a type prefix, read without it; a date prefix before English words says "the date
+    of" (dt_insured: insured_date), so that reading is tried first."""
+    prefix = _TYPE_PREFIX.match(header)
+    if prefix is None:
+        return ()
+    rest = header[prefix.end():]
+    tries = [rest]
+    if prefix.group(1).lower() in _DATE_PREFIX and rest.isascii() and not rest.isupper():
+        tries.insert(0, f"{rest}_date")
+    for text in tries:
+        found = _match_header(text)
+        if found and found[0].score >= PREFIXED_AT:
+            return tuple(HeaderMatch(m.entry, round(m.score * 0.98, 3), m.how + f" (read as {text!r}: {header!r} "
+                                     f"without its type prefix {prefix.group(1)!r})") for m in found)
+    return ()
+
+
+PREFIXED_AT = 0.6
+"""A key read without its type prefix must match at least this well, else it is read as written."""
+
+
 @functools.lru_cache(maxsize=20000)
 def _match_header(header: str) -> tuple[HeaderMatch, ...]:
+    if header.isascii() and (typed := _typed(header)):
+        return typed
     listed, derived = _index()
     key = header_key(header)
     if not key:
