@@ -365,6 +365,9 @@ def _match_header(header: str) -> tuple[HeaderMatch, ...]:
             for entry, spelling in listed[close[0]]:
                 add(entry, 0.6, f"header {header!r} is close to {spelling!r}")
     if not any(m.score >= 0.84 for m in found.values()):
+        for m in _head_of(header):
+            add(m.entry, round(m.score * 0.95, 3), m.how + f" (the {header!r} of someone)")
+    if not any(m.score >= 0.84 for m in found.values()):
         for m in _written_out(header):
             add(m.entry, round(m.score * 0.97, 3), m.how + f" (as {header!r} with its abbreviations written out)")
     matches = _someone_else(header, key, _passive(header, key, list(found.values())))
@@ -380,6 +383,15 @@ def _written_out(header: str) -> tuple[HeaderMatch, ...]:
     if len(tokens) > 1 and tokens[-1] == "cd":       # room_nbr_cd, BUILDING_CD: the code of the thing named
         tokens.pop()
     return _match_header("_".join(_ABBREVIATIONS.get(t, t) for t in tokens))
+
+
+def _head_of(header: str) -> tuple[HeaderMatch, ...]:
+    """The matches of what an English key says before its `of` (idCardOfPerson, phone_of_resident: idCard, phone):
+    whose it is follows the `of`, and a role there (head, owner, contact) is weighed by `_someone_else`."""
+    tokens = _tokens(header)
+    if not str(header).isascii() or "of" not in tokens[1:-1]:
+        return ()
+    return _match_header("_".join(tokens[:tokens.index("of")]))
 
 
 _PASSIVE = re.compile(r"^被[\u4e00-\u9fff]{1,4}人(姓名|名字|名称)?$")
@@ -400,7 +412,11 @@ _EMERGENCY_TOKENS = {"emergency", "guardian", "kin", "relative", "proxy", "agent
 """Words of an emergency contact's, a guardian's, a relative's or a proxy's columns (紧急联系人, 监护人电话,
 亲属联系电话, 代领人姓名, guardianName, nextOfKin, proxy_name): another person's name, phone or ID number, never
 the row's person's."""
-_CONTACT_PERSON = ("联系人",)
+_CONTACT_PERSON = ("联系人", "户主", "业主", "产权人", "房主")
+_CONTACT_TOKENS = ({"contact"}, {"head"}, {"owner"}, {"householder"})
+"""A contact person, the household head, the owner: the row's own person on a roster of them (业主姓名 on an
+owners' list, 联系人 on a hotline ticket), another person where a column names the row's person plainly (户主姓名
+beside 姓名, owner_name beside person_name): such a column yields to that one."""
 _PERSON_SELF = ("name", "phone", "resident_id")
 
 
@@ -423,7 +439,7 @@ def _someone_else(header: str, key: str, found: Any) -> list[HeaderMatch]:
         return [*(m for m in matches if m not in person),
                 HeaderMatch(other, 0.9, f"header {header!r} names an emergency contact or a guardian, another "
                                         "person than the row's")]
-    if any(w in key for w in _CONTACT_PERSON) or {"contact", "person"} <= tokens:
+    if any(w in key or w in readings for w in _CONTACT_PERSON) or any(t <= tokens for t in _CONTACT_TOKENS):
         return [m if m not in person else HeaderMatch(m.entry, m.score - 0.2, m.how + " (a contact person: a column "
                                                       "naming the row's own person comes first)") for m in matches]
     return matches

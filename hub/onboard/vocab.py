@@ -4,6 +4,7 @@ names and in source titles, from which a draft writes value maps, a department a
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Mapping
 from importlib.resources import files
 from typing import Any
@@ -41,12 +42,25 @@ def value_map(attribute: str, codes: Iterable[str]) -> tuple[dict[str, str], lis
         if code in words:        # already canonical
             mapped[code] = code
             continue
-        value = _best(code, words)
+        value = _best(code, words) or _ongoing(attribute, code)
         if value is None:
             unknown.append(code)
         else:
             mapped[code] = value
     return _pauses(attribute, mapped), unknown
+
+
+_ONGOING = re.compile(r"^[\u4e00-\u9fff]{1,4}中$|^在[\u4e00-\u9fff]{1,3}$")
+_NOT_ONGOING = ("中断", "中止", "中心")
+
+
+def _ongoing(attribute: str, code: str) -> str | None:
+    """保障中, 享受中, 在册: a status word that says by its form that the thing goes on (see values.yaml)."""
+    text = code.strip()
+    if not _ONGOING.match(text) or any(w in text for w in _NOT_ONGOING):
+        return None
+    value = _data().get("ongoing", {}).get(attribute)
+    return str(value) if value is not None else None
 
 
 def _pauses(attribute: str, mapped: dict[str, str]) -> dict[str, str]:
