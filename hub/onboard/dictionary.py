@@ -47,9 +47,17 @@ _ABBREVIATIONS = {"nm": "name", "psn": "person", "prsn": "person", "cd": "code",
                   "addr": "address", "emp": "employer", "corp": "company", "nbr": "number", "src": "source",
                   "sys": "system", "tel": "phone", "mob": "mobile", "dtl": "detail", "cat": "category",
                   "sts": "status", "amt": "amount", "mgmt": "management", "org": "organization", "insu": "insurance",
-                  "contrib": "contribution", "cert": "certificate", "reg": "registration", "bldg": "building"}
+                  "contrib": "contribution", "cert": "certificate", "reg": "registration", "bldg": "building",
+                  "pop": "population"}
 """Abbreviations of database and vendor keys (psn_nm, EMP_FULL_NM, REG_TM, SRC_SYS): a key spelt with them is
 looked up once more with the words written out, a little less trusted."""
+
+
+_SYNONYMS = {"kind": "type", "category": "type", "class": "type", "sort": "type", "cat": "type", "state": "status",
+             "stat": "status", "relief": "aid", "welfare": "aid", "assistance": "aid", "benefit": "aid",
+             "allowance": "aid", "subsidy": "aid", "dibao": "aid"}
+"""English words that say the same as a keyword's word (relief_kind: aid + type, insured_state: insured + status):
+a key is matched against the keyword groups with them too, so that one group serves every pairing."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +185,7 @@ def _affix_initials() -> tuple[str, ...]:
 def _keywords(header: str, key: str) -> list[tuple[Entry, float, str]]:
     """Keyword groups the header holds (Chinese words, English tokens) or spells in pinyin initials."""
     tokens = set(_tokens(header))
+    tokens |= {_SYNONYMS[t] for t in tokens if t in _SYNONYMS}
     stems = {_stem(t) for t in tokens}
     caps = str(header).strip().removesuffix("ID")
     pinyin = caps.isascii() and caps.isalpha() and caps.isupper() and 2 <= len(caps) <= 10
@@ -248,6 +257,25 @@ def _variants(header: str, key: str, listed: Mapping[str, list[tuple[Entry, str]
         dropped = stem.pop()
         if look("".join(stem), f"without its ending {dropped!r}"):
             return out
+    return out
+
+
+def _dated_inside(key: str, listed: Mapping[str, list[tuple[Entry, str]]]
+                 ) -> list[tuple[str, str, list[tuple[Entry, str]]]]:
+    """A listed spelling of four characters or more inside a Chinese header once the header's date word is another
+    (首次参加保险时间 holds 参加保险日期): the longest, for each other date word."""
+    ending = next((w for w in _DATE_WORDS if key.endswith(w) and len(key) - len(w) >= 2), None)
+    if ending is None:
+        return []
+    out = []
+    for other in _DATE_WORDS:
+        if other == ending:
+            continue
+        text = key[:-len(ending)] + other
+        inside = [k for k in listed if len(k) >= 4 and k.endswith(other) and _HAN.search(k) and k in text]
+        if inside:
+            best = max(inside, key=len)
+            out.append((other, best, listed[best]))
     return out
 
 
@@ -344,6 +372,11 @@ def _match_header(header: str) -> tuple[HeaderMatch, ...]:
                 for entry, spelling in items:
                     add(entry, 0.7 + min(0.1, 0.02 * len(spelling_key)), f"header {header!r} contains {spelling!r}")
                 break
+    if not found and _HAN.search(key):
+        for other, spelling_key, items in _dated_inside(key, listed):
+            for entry, spelling in items:
+                add(entry, 0.7 + min(0.1, 0.02 * len(spelling_key)), f"header {header!r} contains {spelling!r} with "
+                                                                       f"{other!r} for its date word")
     if not found:
         tokens = _tokens(header)
         if len(tokens) > 1:
@@ -431,6 +464,7 @@ def _someone_else(header: str, key: str, found: Any) -> list[HeaderMatch]:
     if not person:
         return matches
     readings = " ".join(m.how for m in person)       # a pinyin header's reading (JHRXM: 监护人姓名)
+    read_as = readings                               # the reading that matched, not every possible one
     initials = _INITIALS.match(str(header).strip())
     if initials is not None:     # QSLXDH: 亲属联系电话 too, though 起始联系电话 was read first
         readings += " " + " ".join(_readings(initials.group(1).lower())[:READINGS])
@@ -439,7 +473,7 @@ def _someone_else(header: str, key: str, found: Any) -> list[HeaderMatch]:
         return [*(m for m in matches if m not in person),
                 HeaderMatch(other, 0.9, f"header {header!r} names an emergency contact or a guardian, another "
                                         "person than the row's")]
-    if any(w in key or w in readings for w in _CONTACT_PERSON) or any(t <= tokens for t in _CONTACT_TOKENS):
+    if any(w in key or w in read_as for w in _CONTACT_PERSON) or any(t <= tokens for t in _CONTACT_TOKENS):
         return [m if m not in person else HeaderMatch(m.entry, m.score - 0.2, m.how + " (a contact person: a column "
                                                       "naming the row's own person comes first)") for m in matches]
     return matches

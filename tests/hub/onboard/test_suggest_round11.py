@@ -3,7 +3,9 @@ a column-type or vendor prefix (C_, NUM_, DT_, FLD_ …) read without it; an ID 
 (650103-19500531-2678); a status word whose form says it goes on (X中, 在X); a remark about something (X内容); a
 person named by a role (户主, 产权人, head, owner, contact) beside a column naming the row's own person; what an
 English key names before its `of` (phoneOfPerson); a column of relations to the owner (本人 owns, the tenant
-rents, kin live there).
+rents, kin live there); a short repeated value among organizations' names (个体参保) that names none; English
+synonyms in keyword groups (relief_kind: aid + type); a listed spelling inside a header once the date word is
+swapped (首次参加保险时间 ⊃ 参加保险日期).
 
 Each export is built here with headers of its own (not the demo's, not a held-out series'), so what is tested is
 the rule, not a spelling."""
@@ -17,7 +19,7 @@ import pytest
 
 from hub.onboard.detect import classify
 from hub.onboard.dictionary import match_header
-from hub.onboard.vocab import value_map
+from hub.onboard.vocab import not_organizations, value_map
 from tests.hub.onboard.test_suggest_street_office import _people, _suggest
 
 
@@ -96,3 +98,20 @@ def test_a_relation_to_the_owner_decides_the_tenure(tmp_path: Path, header: str,
     whens = {predicate: when for _, predicate, house, when in draft.relations if house == "house"}
     assert set(whens) == {"owns", "rents", "resides_at"}, draft.relations
     assert words[0] in whens["owns"] and words[1] in whens["rents"] and words[2] in whens["resides_at"]
+
+
+def test_a_short_repeated_value_among_organizations_names_none() -> None:
+    companies = ["天山建材有限公司", "红山商贸有限责任公司", "新华物流有限公司", "明珠餐饮有限公司", "雅山建筑有限公司"]
+    values = [*companies, "自行缴纳", "自行缴纳", "灵活缴纳", "灵活缴纳", "新华物流有限公司"]
+    assert not_organizations(values) == ["自行缴纳", "灵活缴纳"]
+    assert not_organizations(["天山区社会福利院", "天山区敬老院", "天山区敬老院"]) == []
+
+
+def test_an_english_word_stands_for_its_synonym_in_a_keyword_group() -> None:
+    assert str(match_header("welfare_class")[0].entry.targets[0]) == "situation.situation_type"
+    assert str(match_header("benefit_stat")[0].entry.targets[0]) == "situation.status"
+
+
+def test_a_listed_spelling_inside_a_header_with_another_date_word() -> None:
+    best = match_header("本次参加保险时间")[0]
+    assert str(best.entry.targets[0]) == "situation.start_date@insurance" and "date word" in best.how
