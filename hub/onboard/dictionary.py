@@ -47,8 +47,7 @@ _ABBREVIATIONS = {"nm": "name", "psn": "person", "prsn": "person", "cd": "code",
                   "addr": "address", "emp": "employer", "corp": "company", "nbr": "number", "src": "source",
                   "sys": "system", "tel": "phone", "mob": "mobile", "dtl": "detail", "cat": "category",
                   "sts": "status", "amt": "amount", "mgmt": "management", "org": "organization", "insu": "insurance",
-                  "contrib": "contribution", "cert": "certificate", "reg": "registration", "bldg": "building",
-                  "pop": "population"}
+                  "contrib": "contribution", "cert": "certificate", "reg": "registration", "bldg": "building"}
 """Abbreviations of database and vendor keys (psn_nm, EMP_FULL_NM, REG_TM, SRC_SYS): a key spelt with them is
 looked up once more with the words written out, a little less trusted."""
 

@@ -115,3 +115,14 @@ def test_an_english_word_stands_for_its_synonym_in_a_keyword_group() -> None:
 def test_a_listed_spelling_inside_a_header_with_another_date_word() -> None:
     best = match_header("本次参加保险时间")[0]
     assert str(best.entry.targets[0]) == "situation.start_date@insurance" and "date word" in best.how
+
+
+def test_a_generic_headers_value_guess_waits_for_a_header_that_names_the_target(tmp_path: Path) -> None:
+    rng = random.Random(116)
+    rows = [{"对象号": f"DX{i:05d}", "姓名": p["name"], "身份证号码": p["id"],
+             "护理等级": rng.choice(["特困供养一档", "特困供养二档"]), "救助项目": rng.choice(["城市低保", "特困供养"])}
+            for i, p in enumerate(_people(116), start=1)]
+    _, got = _suggest(tmp_path, "救助名册.csv", rows)
+    assert got["救助项目"] == {"situation.situation_type"}
+    assert "situation.situation_type" not in got.get("护理等级", set())
+
