@@ -144,7 +144,11 @@ class Assembly:
 
     def run(self) -> None:
         order = sorted(self.candidates, key=lambda c: -max((x.confidence for x in self.candidates[c]), default=0))
-        for column in order:                 # strong headers and values create the entities
+        # a generic header's column (供养方式: a weak level) waits for its values' guess until the columns that
+        # name a target outright have had theirs (救助类型名称: the situation type)
+        strong = sorted(self.candidates, key=lambda c: -max((x.confidence for x in self.candidates[c] if not x.weak
+                                                             or x.target.kind in ("record_id", "cursor")), default=0))
+        for column in strong:                # strong headers and values create the entities
             for candidate in self.candidates[column]:
                 if candidate.confidence < PLACE_AT:
                     break

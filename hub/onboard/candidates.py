@@ -186,7 +186,8 @@ def _from_values(profile: Profile, birth_match: float) -> list[Candidate]:
 
 _CODED = ("level", "status", "situation_type", "gender", "ethnicity", "population_type")
 """Attributes that hold one of a few codes or words: a column of distinct dates or times is none of them."""
-_TENURE = {"owns": ("业主", "产权人", "房主", "自住", "自有", "owner", "self-occupied", "owner-occupied"),
+_TENURE = {"owns": ("业主", "产权人", "房主", "自住", "自有", "owner", "self-occupied", "owner-occupied", "本人",
+                    "self"),
            "rents": ("租户", "承租人", "租客", "承租", "租住", "租用", "租赁", "tenant", "renter", "leased", "rented",
                      "lease"),
            "resides_at": ("家属", "同住", "共同居住", "亲属", "借住", "family", "occupant", "relative")}

@@ -27,6 +27,8 @@ _HAN_NAME = re.compile(r"^[\u3400-\u9fff]{2,4}$|^[\u3400-\u9fff]{1,12}[·•・.
 _NOT_A_NAME = re.compile(
     r"(小区|花园|家园|公寓|大厦|公司|中心|委员会|社区|街道|医院|学校|协会|商会|基金|工作室|门店|超市|族)$"
 )
+_ID_SEPARATORS = re.compile(r"[-‐‑–—－_.·]")
+"""What splits an ID number into groups for reading (region, birth date, sequence)."""
 _EMBEDDED_ID = re.compile(r"(?=(\d{17}[\dXx]))")
 _SYSTEM_CODE = re.compile(r"^[A-Za-z0-9_\-/.]{3,}$")
 """A system's own code (F0102030, MZ2024000123, 650102-3): letters and digits, no Chinese, no spaces."""
@@ -107,9 +109,10 @@ def classify(value: str) -> set[str]:
     """Every kind a single (non-blank) value could be."""
     kinds = _date_kinds(value)
     compact = value.replace(" ", "")
-    if len(compact) in (15, 18) and _ok("resident_id", value):
+    bare = _ID_SEPARATORS.sub("", compact)          # 650103-19500531-2678: an ID number written in groups
+    if len(bare) in (15, 18) and _ok("resident_id", value):
         kinds.add("resident_id")
-    elif _MASKED_ID.match(compact):
+    elif _MASKED_ID.match(bare):
         kinds.add("masked_id")
     elif len(compact) > 18 and any(_ok("resident_id", m) for m in _EMBEDDED_ID.findall(compact)):
         kinds.add("embeds_resident_id")     # a certificate number built on the ID (残疾人证号 = ID + 2 digits)

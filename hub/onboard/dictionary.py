@@ -52,6 +52,13 @@ _ABBREVIATIONS = {"nm": "name", "psn": "person", "prsn": "person", "cd": "code",
 looked up once more with the words written out, a little less trusted."""
 
 
+_SYNONYMS = {"kind": "type", "category": "type", "class": "type", "sort": "type", "cat": "type", "state": "status",
+             "stat": "status", "relief": "aid", "welfare": "aid", "assistance": "aid", "benefit": "aid",
+             "allowance": "aid", "subsidy": "aid", "dibao": "aid"}
+"""English words that say the same as a keyword's word (relief_kind: aid + type, insured_state: insured + status):
+a key is matched against the keyword groups with them too, so that one group serves every pairing."""
+
+
 @dataclass(frozen=True)
 class Target:
     """Where a column goes: `entity.attribute[@role]`, or a special role (record_id, cursor, id_type,
@@ -177,6 +184,7 @@ def _affix_initials() -> tuple[str, ...]:
 def _keywords(header: str, key: str) -> list[tuple[Entry, float, str]]:
     """Keyword groups the header holds (Chinese words, English tokens) or spells in pinyin initials."""
     tokens = set(_tokens(header))
+    tokens |= {_SYNONYMS[t] for t in tokens if t in _SYNONYMS}
     stems = {_stem(t) for t in tokens}
     caps = str(header).strip().removesuffix("ID")
     pinyin = caps.isascii() and caps.isalpha() and caps.isupper() and 2 <= len(caps) <= 10
@@ -251,6 +259,25 @@ def _variants(header: str, key: str, listed: Mapping[str, list[tuple[Entry, str]
     return out
 
 
+def _dated_inside(key: str, listed: Mapping[str, list[tuple[Entry, str]]]
+                 ) -> list[tuple[str, str, list[tuple[Entry, str]]]]:
+    """A listed spelling of four characters or more inside a Chinese header once the header's date word is another
+    (首次参加保险时间 holds 参加保险日期): the longest, for each other date word."""
+    ending = next((w for w in _DATE_WORDS if key.endswith(w) and len(key) - len(w) >= 2), None)
+    if ending is None:
+        return []
+    out = []
+    for other in _DATE_WORDS:
+        if other == ending:
+            continue
+        text = key[:-len(ending)] + other
+        inside = [k for k in listed if len(k) >= 4 and k.endswith(other) and _HAN.search(k) and k in text]
+        if inside:
+            best = max(inside, key=len)
+            out.append((other, best, listed[best]))
+    return out
+
+
 def _stem(token: str) -> str:
     """A light English stem, so that a key's word meets a keyword in another form (begins: begin, occupation:
     occupied, enrolled: enrol); time words all stand for one (reg_dt: reg + time)."""
@@ -268,8 +295,38 @@ def match_header(header: str) -> list[HeaderMatch]:
     return list(_match_header(str(header)))
 
 
+_TYPE_PREFIX = re.compile(r"^(vc|nvc|nv|ch|c|str|s|dt|d|num|n|int|i|dec|f|fld|t|b|bool)_(?=[A-Za-z0-9])", re.IGNORECASE)
+"""A column type or vendor prefix of an older database's keys (VC_XM, N_BZJE, D_CSRQ, str_name, dt_birth, F_TEL):
+the key's meaning is in what follows it."""
+_DATE_PREFIX = ("d", "dt")
+
+
+def _typed(header: str) -> tuple[HeaderMatch, ...]:
+    """The matches of a key with a type prefix, read without it; a date prefix before English words says "the date
+    of" (dt_insured: insured_date), so that reading is tried first."""
+    prefix = _TYPE_PREFIX.match(header)
+    if prefix is None:
+        return ()
+    rest = header[prefix.end():]
+    tries = [rest]
+    if prefix.group(1).lower() in _DATE_PREFIX and rest.isascii() and not rest.isupper():
+        tries.insert(0, f"{rest}_date")
+    for text in tries:
+        found = _match_header(text)
+        if found and found[0].score >= PREFIXED_AT:
+            return tuple(HeaderMatch(m.entry, round(m.score * 0.98, 3), m.how + f" (read as {text!r}: {header!r} "
+                                     f"without its type prefix {prefix.group(1)!r})") for m in found)
+    return ()
+
+
+PREFIXED_AT = 0.6
+"""A key read without its type prefix must match at least this well, else it is read as written."""
+
+
 @functools.lru_cache(maxsize=20000)
 def _match_header(header: str) -> tuple[HeaderMatch, ...]:
+    if header.isascii() and (typed := _typed(header)):
+        return typed
     listed, derived = _index()
     key = header_key(header)
     if not key:
@@ -314,6 +371,11 @@ def _match_header(header: str) -> tuple[HeaderMatch, ...]:
                 for entry, spelling in items:
                     add(entry, 0.7 + min(0.1, 0.02 * len(spelling_key)), f"header {header!r} contains {spelling!r}")
                 break
+    if not found and _HAN.search(key):
+        for other, spelling_key, items in _dated_inside(key, listed):
+            for entry, spelling in items:
+                add(entry, 0.7 + min(0.1, 0.02 * len(spelling_key)), f"header {header!r} contains {spelling!r} with "
+                                                                       f"{other!r} for its date word")
     if not found:
         tokens = _tokens(header)
         if len(tokens) > 1:
@@ -335,6 +397,9 @@ def _match_header(header: str) -> tuple[HeaderMatch, ...]:
             for entry, spelling in listed[close[0]]:
                 add(entry, 0.6, f"header {header!r} is close to {spelling!r}")
     if not any(m.score >= 0.84 for m in found.values()):
+        for m in _head_of(header):
+            add(m.entry, round(m.score * 0.95, 3), m.how + f" (the {header!r} of someone)")
+    if not any(m.score >= 0.84 for m in found.values()):
         for m in _written_out(header):
             add(m.entry, round(m.score * 0.97, 3), m.how + f" (as {header!r} with its abbreviations written out)")
     matches = _someone_else(header, key, _passive(header, key, list(found.values())))
@@ -350,6 +415,15 @@ def _written_out(header: str) -> tuple[HeaderMatch, ...]:
     if len(tokens) > 1 and tokens[-1] == "cd":       # room_nbr_cd, BUILDING_CD: the code of the thing named
         tokens.pop()
     return _match_header("_".join(_ABBREVIATIONS.get(t, t) for t in tokens))
+
+
+def _head_of(header: str) -> tuple[HeaderMatch, ...]:
+    """The matches of what an English key says before its `of` (idCardOfPerson, phone_of_resident: idCard, phone):
+    whose it is follows the `of`, and a role there (head, owner, contact) is weighed by `_someone_else`."""
+    tokens = _tokens(header)
+    if not str(header).isascii() or "of" not in tokens[1:-1]:
+        return ()
+    return _match_header("_".join(tokens[:tokens.index("of")]))
 
 
 _PASSIVE = re.compile(r"^被[\u4e00-\u9fff]{1,4}人(姓名|名字|名称)?$")
@@ -370,7 +444,11 @@ _EMERGENCY_TOKENS = {"emergency", "guardian", "kin", "relative", "proxy", "agent
 """Words of an emergency contact's, a guardian's, a relative's or a proxy's columns (紧急联系人, 监护人电话,
 亲属联系电话, 代领人姓名, guardianName, nextOfKin, proxy_name): another person's name, phone or ID number, never
 the row's person's."""
-_CONTACT_PERSON = ("联系人",)
+_CONTACT_PERSON = ("联系人", "户主", "业主", "产权人", "房主")
+_CONTACT_TOKENS = ({"contact"}, {"head"}, {"owner"}, {"householder"})
+"""A contact person, the household head, the owner: the row's own person on a roster of them (业主姓名 on an
+owners' list, 联系人 on a hotline ticket), another person where a column names the row's person plainly (户主姓名
+beside 姓名, owner_name beside person_name): such a column yields to that one."""
 _PERSON_SELF = ("name", "phone", "resident_id")
 
 
@@ -385,6 +463,7 @@ def _someone_else(header: str, key: str, found: Any) -> list[HeaderMatch]:
     if not person:
         return matches
     readings = " ".join(m.how for m in person)       # a pinyin header's reading (JHRXM: 监护人姓名)
+    read_as = readings                               # the reading that matched, not every possible one
     initials = _INITIALS.match(str(header).strip())
     if initials is not None:     # QSLXDH: 亲属联系电话 too, though 起始联系电话 was read first
         readings += " " + " ".join(_readings(initials.group(1).lower())[:READINGS])
@@ -393,7 +472,7 @@ def _someone_else(header: str, key: str, found: Any) -> list[HeaderMatch]:
         return [*(m for m in matches if m not in person),
                 HeaderMatch(other, 0.9, f"header {header!r} names an emergency contact or a guardian, another "
                                         "person than the row's")]
-    if any(w in key for w in _CONTACT_PERSON) or {"contact", "person"} <= tokens:
+    if any(w in key or w in read_as for w in _CONTACT_PERSON) or any(t <= tokens for t in _CONTACT_TOKENS):
         return [m if m not in person else HeaderMatch(m.entry, m.score - 0.2, m.how + " (a contact person: a column "
                                                       "naming the row's own person comes first)") for m in matches]
     return matches

@@ -18,10 +18,12 @@ from hub.mapping.conditions import Condition
 from hub.onboard.assemble import Assembly, AttrKey, EntityKey, Placed, attribute_order
 from hub.onboard.draft import DraftEntity, DraftField
 
-_OWNER = ("业主", "产权", "房主", "自住", "自有", "owner", "self-occupied", "owner-occupied")
+_OWNER = ("业主", "产权", "房主", "自住", "自有", "owner", "self-occupied", "owner-occupied", "本人", "self")
 _TENANT = ("租户", "承租", "tenant", "租客", "租住", "租用", "租赁", "renter", "leased", "rented", "lease")
-"""Words of a role column's values: the person owns the house (自住: lives in their own), or rents it."""
-_KIN = ("亲属", "家属", "家庭成员", "配偶", "子女", "父母", "同住", "family", "relative", "spouse", "kin")
+"""Words of a role column's values: the person owns the house (自住: lives in their own), or rents it. In a column of
+relations to the owner (与业主关系), the owner is the one whose relation is 本人 / self."""
+_KIN = ("亲属", "家属", "家庭成员", "配偶", "子女", "父母", "同住", "family", "relative", "spouse", "kin", "parent",
+        "child", "son", "daughter")
 """Words of a value naming the owner's or tenant's family (业主亲属, OWNER_FAMILY): the person lives in the house
 and neither owns nor rents it, though the value also holds the owner's word."""
 _ORG_PREDICATES = {"employer": "employed_by", "care_home": "cared_for_by", "property_company": "served_by",

@@ -4,6 +4,8 @@ names and in source titles, from which a draft writes value maps, a department a
 from __future__ import annotations
 
 import functools
+import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from importlib.resources import files
 from typing import Any
@@ -41,12 +43,25 @@ def value_map(attribute: str, codes: Iterable[str]) -> tuple[dict[str, str], lis
         if code in words:        # already canonical
             mapped[code] = code
             continue
-        value = _best(code, words)
+        value = _best(code, words) or _ongoing(attribute, code)
         if value is None:
             unknown.append(code)
         else:
             mapped[code] = value
     return _pauses(attribute, mapped), unknown
+
+
+_ONGOING = re.compile(r"^[\u4e00-\u9fff]{1,4}中$|^在[\u4e00-\u9fff]{1,3}$")
+_NOT_ONGOING = ("中断", "中止", "中心")
+
+
+def _ongoing(attribute: str, code: str) -> str | None:
+    """保障中, 享受中, 在册: a status word that says by its form that the thing goes on (see values.yaml)."""
+    text = code.strip()
+    if not _ONGOING.match(text) or any(w in text for w in _NOT_ONGOING):
+        return None
+    value = _data().get("ongoing", {}).get(attribute)
+    return str(value) if value is not None else None
 
 
 def _pauses(attribute: str, mapped: dict[str, str]) -> dict[str, str]:
@@ -101,4 +116,20 @@ def not_organizations(values: Iterable[str]) -> list[str]:
     listed = [str(w) for w in _data()["not_organizations"] if lookup_key(str(w)) in seen]
     known = {lookup_key(w) for w in listed}
     lacks = [v for v in dict.fromkeys(items) if _names_a_lack(v) and lookup_key(v) not in known]
-    return listed + lacks
+    known |= {lookup_key(v) for v in lacks}
+    return listed + lacks + _unlike_the_rest([v for v in items if lookup_key(v) not in known])
+
+
+PLACEHOLDER_UP_TO = 6
+"""Characters at most of a value that stands in for an organization's name (个体参保, 个人缴费)."""
+
+
+def _unlike_the_rest(items: list[str]) -> list[str]:
+    """Where most distinct values of a column end as organizations' names do (…有限公司, …福利院), a short value
+    that does not and repeats (个体参保, 个人缴费) fills the cell for a person without one: no organization."""
+    counts = Counter(v for v in items if v)
+    named = [v for v in counts if v.endswith(_ORGANIZATION_WORDS)]
+    if len(counts) < 3 or len(named) < 0.6 * len(counts):
+        return []
+    return [v for v, n in counts.items() if n >= 2 and len(v) <= PLACEHOLDER_UP_TO
+            and not v.endswith(_ORGANIZATION_WORDS) and not v.isascii()]
