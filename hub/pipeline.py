@@ -39,6 +39,7 @@ from hub.settings import HubSettings
 from hub.store import open_store
 from hub.store.bulk import paused_gc
 from hub.store.initial_load import initial_load, restore_indexes
+from hub.store.locks import SOURCE_LOCK_WAIT, SourceBusy, source_lock
 
 if TYPE_CHECKING:
     from hub.events import EventsResult
@@ -120,17 +121,29 @@ def ingest_one(hub: Hub, spec: MappingSpec, on_batch: Callable[[str, BatchCounts
         result = record_failed_start(hub.engine, spec.source, str(exc), error_kind=type(exc).__name__,
                                      stale_after=hub.settings.stale_after)
     else:
-        landed = ingest_source(spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback,
-                               initial_load=initial_load, stale_after=hub.settings.stale_after, workers=workers,
-                               keep_workers=True)
         try:
-            result = validate_batch(hub, spec, landed)
-        finally:
-            if landed.builders is not None:   # the gate is done with the build processes
-                landed.builders.close(failed=False)
-                landed.builders = None
+            # one writer per source across processes (a CLI run beside a DAG's, an API push): runs of one
+            # source never overlap, so neither takes the other's records for gone
+            with source_lock(hub.engine, spec.source, wait=SOURCE_LOCK_WAIT):
+                result = _land_and_gate(hub, spec, connector, callback, initial_load, workers)
+        except SourceBusy as exc:
+            result = record_failed_start(hub.engine, spec.source, str(exc), error_kind=type(exc).__name__,
+                                         stale_after=hub.settings.stale_after)
     log_ingest(result)
     return result
+
+
+def _land_and_gate(hub: Hub, spec: MappingSpec, connector: Connector, callback: Callable[[BatchCounts], None] | None,
+                   initial_load: bool, workers: int) -> IngestResult:
+    landed = ingest_source(spec, connector, engine=hub.engine, vault=hub.vault, on_batch=callback,
+                           initial_load=initial_load, stale_after=hub.settings.stale_after, workers=workers,
+                           keep_workers=True)
+    try:
+        return validate_batch(hub, spec, landed)
+    finally:
+        if landed.builders is not None:   # the gate is done with the build processes
+            landed.builders.close(failed=False)
+            landed.builders = None
 
 
 def log_ingest(result: IngestResult) -> None:

@@ -39,14 +39,14 @@ from hub.mapping import MappingSpec, load_mapping
 from hub.pipeline import Hub, validate_batch
 from hub.settings import HubSettings
 from hub.store import tables
-from hub.store.locks import source_lock
+from hub.store.locks import SOURCE_LOCK_WAIT, source_lock
 from hub.store.steps import run_steps
 from hub.views.gather import gather_steps, visible_at
 from hub.views.reader import QueryError, open_reader
 from schemas.forms import SubmissionReceipt
 
 SOURCE = "grid_collection"
-LOCK_WAIT = 30.0
+LOCK_WAIT = SOURCE_LOCK_WAIT
 """Seconds a submission waits for the source's lock (one landing takes well under one; the first of a process
 also builds the GX context) before it is refused as busy (hub.store.locks.SourceBusy: 503, retry)."""
 IDENTITY = ("name", "resident_id")

@@ -33,6 +33,8 @@ from sqlalchemy.exc import OperationalError
 from hub.errors import HubError
 from hub.private_files import private_umask
 
+SOURCE_LOCK_WAIT = 30.0
+"""Seconds a writer of a source waits for another before giving up with SourceBusy."""
 POLL = 0.05
 """Seconds between two tries of a SQLite lock file (flock has no timeout of its own)."""
 LOCK_NOT_AVAILABLE = "55P03"
