@@ -114,8 +114,9 @@ def rules_run(
         "--at", help="reference time of time windows and ages, China time (default now); the demo district's "
         "is its snapshot, 2025-06-30T18:00:00")] = None,
 ) -> None:
-    """Run the rules over the fused data and store their findings (new, still open, cleared, reopened)."""
-    from hub.pipeline import Hub
+    """Run the rules over the fused data and store their findings (new, still open, cleared, reopened); the
+    situations (情) rules derive are published as the read model's next version (none when they did not change)."""
+    from hub.pipeline import Hub, publish
     from hub.rules import run_rules
 
     try:
@@ -127,6 +128,7 @@ def rules_run(
         hub = Hub.open()
         result = run_rules(hub.engine, hub.vault, chosen, now=at or hub.settings.rules_at,
                            stale_after=hub.settings.stale_after)
+        publish(hub, fusion_changed=False)
     except HubError as exc:
         raise _fail(exc) from None
     table = folding_table("rule", "severity", "gives", "open now", "new", "reopened", "cleared",
