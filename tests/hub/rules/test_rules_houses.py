@@ -91,6 +91,9 @@ def test_the_reference_time_decides_the_windows(world: Hub) -> None:
     away = read_findings(world.engine, ["seasonal_resident"])
     # 35 days earlier 杨帆's last door event (a month ago) has not happened yet: she is away as 陈静 is
     assert {names[e] for e in away["entity_id"]} == {"陈静", "杨帆"}
+    # the one condition is the finding and the 情 period: the same hits, under the same rule
+    periods = read_situations(world.engine, rule_ids=["seasonal_resident"])
+    assert set(periods["entity_id"]) == set(away["entity_id"]) and set(periods["situation_type"]) == {"seasonal"}
 
 
 def test_situations_are_periods_with_their_rule_and_show_in_the_profiles(world: Hub) -> None:
@@ -108,15 +111,15 @@ def test_situations_are_periods_with_their_rule_and_show_in_the_profiles(world: 
     assert all(json.loads(alone["evidence"]))                           # statement ids: lineage to raw records
 
     later = run_rules(world.engine, world.vault, situational, now=REFERENCE)   # 杨帆's door opened a month ago
-    assert later.per_rule["situation_seasonal"].cleared == 1 and later.per_rule["situation_elderly"].new == 0
-    seasons = read_situations(world.engine, rule_ids=["situation_seasonal"], include_ended=True)
+    assert later.per_rule["seasonal_resident"].cleared == 1 and later.per_rule["situation_elderly"].new == 0
+    seasons = read_situations(world.engine, rule_ids=["seasonal_resident"], include_ended=True)
     ended = {names[e]: t for e, t in zip(seasons["entity_id"], seasons["ended_at"], strict=True)}
     assert ended["陈静"] is None or pd.isna(ended["陈静"])
     end = pd.Timestamp(ended["杨帆"])                     # SQLite keeps the moment as given, PostgreSQL in UTC
     assert (end.tz_convert("Asia/Shanghai").tz_localize(None) if end.tzinfo else end) == pd.Timestamp(REFERENCE)
     again = run_rules(world.engine, world.vault, situational, now=REFERENCE - timedelta(days=35))
-    assert again.per_rule["situation_seasonal"].reopened == 1                # a new period, the old one kept
-    assert len(read_situations(world.engine, rule_ids=["situation_seasonal"], include_ended=True)) == 3
+    assert again.per_rule["seasonal_resident"].reopened == 1                # a new period, the old one kept
+    assert len(read_situations(world.engine, rule_ids=["seasonal_resident"], include_ended=True)) == 3
 
     house = next(e for e, n in names.items() if n == "201")
     publish(world, fusion_changed=False)          # the profiles read what publication made visible
