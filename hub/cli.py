@@ -350,13 +350,15 @@ def demo(
 
 def run_derive() -> None:
     """The rules, then the events (hub.pipeline.derive), as `hub demo` shows them: findings per rule, the open
-    events soonest due, the handling figures per community."""
+    events soonest due, the handling figures per community. The situations (情) the rules derived are published
+    as the next version (fusion unchanged since `hub resolve` published it), as the fusion DAG does."""
     from hub.cli_events import print_events, print_metrics
-    from hub.pipeline import Hub, derive
+    from hub.pipeline import Hub, derive, publish
 
     hub = Hub.open()
     try:
         result = derive(hub)
+        publish(hub, fusion_changed=False)
         d = result.events.derived
         table = folding_table("rule", "open findings", "new", "cleared", title="cross-department rules")
         for rule, written in sorted(result.rules.per_rule.items()):

@@ -42,8 +42,11 @@ def _rules() -> list[Rule]:
 
 
 def _gives(rule: Rule) -> str:
-    """What a rule's hits are: findings (anomalies, each an event to handle) or periods of a situation (情)."""
-    return f"情 {rule.derives.situation_type} periods" if rule.derives else "findings"
+    """What a rule's hits are: findings (anomalies, each an event to handle), periods of a situation (情), or both."""
+    if rule.derives is None:
+        return "findings"
+    periods = f"情 {rule.derives.situation_type} periods"
+    return f"findings and {periods}" if rule.derives.findings else periods
 
 
 @rules_app.command("check")
@@ -76,7 +79,7 @@ def rules_list(
     = None,
 ) -> None:
     """The rules of HUB_RULES_DIR with their severity and what holds now: open findings, or for a rule that
-    derives a situation (情) its open periods, which are not findings and raise no event."""
+    derives only a situation (情) its open periods, which are not findings and raise no event."""
     import json
 
     from hub.pipeline import Hub
@@ -92,7 +95,7 @@ def rules_list(
     counts = found["rule_id"].value_counts()
     table = folding_table("rule", "severity", "entity", "name", "gives", "open now", title="rules")
     for rule in rules:
-        held = periods if rule.derives else counts
+        held = periods if rule.derives and not rule.derives.findings else counts
         table.add_row(rule.id, rule.severity, rule.entity_type, f"{rule.name.zh} / {rule.name.en}",
                       _gives(rule), f"{int(held.get(rule.id, 0)):,}")
     console.print(table)
@@ -114,8 +117,9 @@ def rules_run(
         "--at", help="reference time of time windows and ages, China time (default now); the demo district's "
         "is its snapshot, 2025-06-30T18:00:00")] = None,
 ) -> None:
-    """Run the rules over the fused data and store their findings (new, still open, cleared, reopened)."""
-    from hub.pipeline import Hub
+    """Run the rules over the fused data and store their findings (new, still open, cleared, reopened); the
+    situations (情) rules derive are published as the read model's next version (none when they did not change)."""
+    from hub.pipeline import Hub, publish
     from hub.rules import run_rules
 
     try:
@@ -127,6 +131,7 @@ def rules_run(
         hub = Hub.open()
         result = run_rules(hub.engine, hub.vault, chosen, now=at or hub.settings.rules_at,
                            stale_after=hub.settings.stale_after)
+        publish(hub, fusion_changed=False)
     except HubError as exc:
         raise _fail(exc) from None
     table = folding_table("rule", "severity", "gives", "open now", "new", "reopened", "cleared",

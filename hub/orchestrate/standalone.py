@@ -4,14 +4,14 @@ Facts this follows (../shared/stack-notes.md §2): standalone starts its parts a
 the virtualenv's bin goes first on PATH; LocalExecutor forks AIRFLOW__CORE__PARALLELISM workers, held at
 the machine's cores; standalone stops cleanly only on SIGINT (KeyboardInterrupt), and a process started
 from a script may inherit SIGINT as ignored, so the child restores its default before it becomes
-Airflow. It runs in a session of its own: on stop it gets SIGINT, and whatever of its process group is
-still there after the grace period gets SIGTERM, then SIGKILL. The admin password is kept in a private
-file under AIRFLOW_HOME and reused, so the login stays the same from one `make run` to the next.
+Airflow. It runs in a session of its own (hub.service_process, as the webhook delivery worker does): on stop
+it gets SIGINT, and whatever of its process group is still there after the grace period gets SIGTERM, then
+SIGKILL. The admin password is kept in a private file under AIRFLOW_HOME and reused, so the login stays the
+same from one `make run` to the next.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
@@ -32,6 +32,7 @@ from hub.orchestrate.connections import airflow_environment
 from hub.orchestrate.policy import DagPolicy
 from hub.orchestrate.specs import FUSION_DAG_ID, ingest_dag_specs
 from hub.private_files import make_private_dir, write_private_text
+from hub.service_process import ServiceProcess, start_service
 from hub.settings import HubSettings
 
 ADMIN = "admin"
@@ -100,25 +101,29 @@ def admin_password(home: Path) -> str:
 class AirflowStandalone:
     """A running `airflow standalone`: its URL, login, REST calls, and a clean stop."""
 
-    process: subprocess.Popen[bytes]
+    service: ServiceProcess
     url: str
     username: str
     password: str = field(repr=False)
-    log_path: Path
     _token: str | None = field(default=None, repr=False)
 
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        return self.service.process
+
+    @property
+    def log_path(self) -> Path:
+        return self.service.log_path
+
+    def _healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/api/v2/monitor/health", timeout=5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
     def wait_healthy(self, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"airflow standalone exited ({self.process.returncode}); see {self.log_path}")
-            try:
-                if httpx.get(f"{self.url}/api/v2/monitor/health", timeout=5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
-        raise TimeoutError(f"Airflow did not answer at {self.url} within {timeout:.0f} s; see {self.log_path}")
+        """Until its API answers (ChildExited, a RuntimeError, when it ends first; ChildNotReady, a TimeoutError)."""
+        self.service.wait_ready(self._healthy, timeout, every=1.0)
 
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """A call to /api/v2 with a bearer token (fetched once from /auth/token)."""
@@ -169,40 +174,16 @@ class AirflowStandalone:
 
     def stop(self, grace: float = 30) -> None:
         """SIGINT (standalone's own clean shutdown), then what is left of its process group is terminated."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(grace)
-        for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-            try:
-                os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                break
-            deadline = time.monotonic() + wait
-            while time.monotonic() < deadline and _group_alive(self.process.pid):
-                time.sleep(0.2)
-        if self.process.poll() is None:
-            self.process.wait(5)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+        self.service.stop(signal.SIGINT, grace, term_grace=10.0)
 
 
 def start_standalone(home: Path, env: Mapping[str, str], *, port: int) -> AirflowStandalone:
     """Start `airflow standalone` in its own session (output in HOME/standalone.log; it migrates its database
     itself), wait until its API answers, and make the hub's pool."""
     password = admin_password(home)
-    log_path = home / "standalone.log"
-    with log_path.open("ab") as log_file:
-        process = subprocess.Popen([sys.executable, "-c", _RESTORE_SIGINT, str(_venv_bin() / "airflow"), "standalone"],
-                                   env=dict(env), stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   cwd=home, start_new_session=True)
-    standalone = AirflowStandalone(process, f"http://127.0.0.1:{port}", ADMIN, password, log_path)
+    service = start_service([sys.executable, "-c", _RESTORE_SIGINT, str(_venv_bin() / "airflow"), "standalone"],
+                            name="airflow standalone", log_path=home / "standalone.log", env=env, cwd=home)
+    standalone = AirflowStandalone(service, f"http://127.0.0.1:{port}", ADMIN, password)
     try:
         standalone.wait_healthy()
         standalone.ensure_pool()

@@ -6,6 +6,8 @@ event per entity whose served state changed (the outbox of the change feed, hub.
 published. A reader pins the latest published version once (`current_version`) and reads only rows visible at
 it, so it never sees half a publication, and a reader pinned to the previous version keeps its rows: only rows
 retired at or before the previous version are deleted afterwards. Nothing changed: no new version (G2).
+The derived situations (情) that hold are published the same way (pub_situation), so a profile shows those of
+its version, never those of a rules run published later or not at all.
 The first version fills empty tables: their secondary indexes are dropped and built again after the COPY, in
 that same transaction (hub.store.initial_load.indexes_built_after), instead of growing row by row.
 """
@@ -62,14 +64,16 @@ def _next_version(conn: Connection) -> int:
     return 1 if value is None else int(value) + 1
 
 
-PUB_TABLES = (
+PUB_TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("pub_entity", build.ENTITY_COLUMNS),
     ("pub_value", build.VALUE_COLUMNS),
     ("pub_key", build.KEY_COLUMNS),
     ("pub_relation", build.RELATION_COLUMNS),
     ("pub_scope", build.SCOPE_COLUMNS),
     ("pub_claim", build.CLAIM_COLUMNS),
+    ("pub_situation", build.SITUATION_COLUMNS),
 )
+SITUATIONS_ONLY = PUB_TABLES[-1:]
 
 
 def _frames(engine: Engine, departments: Mapping[str, str], say: Callable[[str], None]) -> dict[str, pd.DataFrame]:
@@ -87,6 +91,7 @@ def _frames(engine: Engine, departments: Mapping[str, str], say: Callable[[str],
         "pub_relation": relations,
         "pub_scope": build.scope_rows(engine, entities, relations, golden),
         "pub_claim": claims,
+        "pub_situation": build.situation_rows(engine),
     }
 
 
@@ -107,23 +112,28 @@ def publish(engine: Engine, vault: Vault, *, full: bool = False, progress: Calla
     `departments`: source → department, for lineage (pipeline.publish passes the mappings'); a run row of stage
     "publish" records the outcome. A failure rolls everything back: the previous version stays served.
     `fusion_changed` False (a resolution that changed no link, entity, golden value, relation or place): when
-    the last publication succeeded, nothing is built or compared and its version stays served.
+    the last publication succeeded, only the derived situations (情) are compared, for the derive stage may
+    have run since; none changed, no run and its version stays served.
     """
     started = time.perf_counter()
-    if not fusion_changed and not full:
-        served = up_to_date(engine, stale_after=stale_after)
-        if served is not None:
+    chosen = PUB_TABLES
+    if not fusion_changed and not full and (served := up_to_date(engine, stale_after=stale_after)) is not None:
+        with engine.connect() as conn:
+            held = versioned.diff(conn, tables.pub_situation, build.situation_rows(engine), build.SITUATION_COLUMNS)
+        if not held.changes:
             return PublishResult(served, served, False, seconds=time.perf_counter() - started)
+        chosen = SITUATIONS_ONLY
     run = runs.start_run(engine, STAGE, SOURCE, stale_after=stale_after)
     say = runs.with_heartbeat(engine, run.id, progress)
     try:
-        frames = _frames(engine, departments or {}, say)
+        frames = (_frames(engine, departments or {}, say) if chosen is PUB_TABLES
+                  else {"pub_situation": build.situation_rows(engine)})
         say("publication: writing differences")
         with engine.begin() as conn:
             guard_write(conn, run.id, vault)
             previous = current_version(conn)
             diffs = [versioned.diff(conn, getattr(tables, name), frames[name], columns, full=full)
-                     for name, columns in PUB_TABLES]
+                     for name, columns in chosen]
             counts = {d.table.name: {"added": len(d.add), "retired": len(d.retire)} for d in diffs}
             changes = sum(d.changes for d in diffs)
             if changes == 0 and previous is not None and not full:

@@ -30,6 +30,7 @@ RELATION_COLUMNS = ("subject_id", "predicate", "object_id", "subject_type", "obj
 SCOPE_COLUMNS = ("entity_id", "place_id", "place_type", "name")
 CLAIM_COLUMNS = ("entity_id", "entity_type", "attribute", "source", "record_key", "department", "value", "value_enc",
                  "statements", "first_seen", "last_seen", "chosen")
+SITUATION_COLUMNS = ("entity_id", "entity_type", "situation_type", "rule_id", "sources", "started_at")
 
 LABEL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "person": ("name",),
@@ -276,3 +277,16 @@ def claim_frame(engine: Engine, golden: pd.DataFrame, departments: Mapping[str, 
     values["statements"] = 1
     values = values.drop_duplicates(["entity_id", "attribute", "record_key", "value", "token"])
     return values[[*CLAIM_COLUMNS, "token"]].reset_index(drop=True)
+
+
+def situation_rows(engine: Engine) -> pd.DataFrame:
+    """The derived situations (hub.rules.situations) that hold, of active entities: published with the version so
+    that a profile shows the situations the derive stage found over the same fused state as its values."""
+    d, e = tables.derived_situation.c, tables.entity.c
+    query = (sa.select(*(d[c] for c in SITUATION_COLUMNS)).join(tables.entity, e.id == d.entity_id)
+             .where(d.ended_at.is_(None), e.state == "active"))
+    with engine.connect() as conn:
+        frame = frame_of(conn.execute(query), SITUATION_COLUMNS)
+    # in UTC, as the published rows read back: SQLite returns the moment with the offset it was written with
+    frame["started_at"] = pd.to_datetime(frame["started_at"], utc=True)
+    return frame

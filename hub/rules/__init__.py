@@ -2,7 +2,7 @@
 
 `load_rules(folder)` reads and checks the files (RuleError with file, line and cause); `run_rules` evaluates
 them together (hub.rules.engine) and writes the findings (hub.rules.store), or for a rule declaring `derives`
-the situations (hub.rules.situations), in one run of stage `rules`.
+the situations (hub.rules.situations; both with `derives.findings`), in one run of stage `rules`.
 """
 
 from __future__ import annotations
@@ -50,9 +50,12 @@ def run_rules(engine: Engine, vault: Vault, rules: Sequence[Rule], *, now: datet
         with engine.begin() as conn:
             guard_write(conn, run.id, vault)
             for rule in rules:
-                result.per_rule[rule.id] = (
-                    write_situations(conn, rule.id, rule.derives.situation_type, found[rule.id], run.id, when)
-                    if rule.derives else write_findings(conn, rule.id, found[rule.id], run.id, when))
+                hits = found[rule.id]
+                if rule.derives:
+                    result.per_rule[rule.id] = write_situations(conn, rule.id, rule.derives.situation_type, hits,
+                                                                run.id, when)
+                if rule.derives is None or rule.derives.findings:   # then the findings' counts are reported
+                    result.per_rule[rule.id] = write_findings(conn, rule.id, hits, run.id, when)
             total = sum(w.found for w in result.per_rule.values())
             finish_counted(conn, run.id, status="succeeded", records=total,
                        changed=sum(w.new + w.reopened + w.cleared for w in result.per_rule.values()))

@@ -133,7 +133,7 @@ class Rule(_Strict):
     """The named clauses (`as`) whose statements a finding cites; every named positive clause when left out."""
     derives: Derives | None = None
     """A situation (情) the rule derives: its hits are periods of that situation (hub.rules.situations), not
-    findings."""
+    findings unless `derives.findings`."""
 
     def cited(self) -> list[str]:
         named = [c.as_ for c in self.condition if c.as_ and c.not_ is None]

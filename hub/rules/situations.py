@@ -5,13 +5,14 @@ Welfare and health situations (低保, 特困, disability) are not derived: they
 entities, encrypted at rest and shown by clearance. A derived copy would state in clear, in its type and rule id,
 what those hold encrypted, so `derives` does not accept those types.
 
-Its hits are written here instead of as findings: one period per (rule, entity) in `derived_situation`, started at
-the reference time of the run that first derived it and ended at the one of the first run that no longer did (a
-situation derived again later starts a new period). Each period carries the rule that derived it and the
-statements (ids and sources) behind it, so lineage reaches the raw records; no value is stored.
+Its hits are written here instead of as findings (as well, with `findings: true`): one period per (rule, entity)
+in `derived_situation`, started at the reference time of the run that first derived it and ended at the one of
+the first run that no longer did (a situation derived again later starts a new period). Each period carries the
+rule that derived it and the statements (ids and sources) behind it, so lineage reaches the raw records; no value
+is stored.
 
-Derived situations are the derive stage's output, read downstream (profiles, events, a grid's load); they never
-flow back into statements or fusion.
+Derived situations are the derive stage's output, read downstream (profiles through publication, which copies
+the periods that hold into pub_situation; events, a grid's load); they never flow back into statements or fusion.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ class Derives(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     situation_type: DerivedType
+    findings: bool = False
+    """The hits are findings too (under the rule's id, each an event to handle): a condition that is both a
+    situation and a notice (候鸟: away now, so the grid's real load is smaller than its register) is written
+    once, and the period and the finding come from the same hits."""
 
 
 def period_id(rule_id: str, entity_id: str, run_id: str) -> str:

@@ -460,6 +460,19 @@ pub_claim = _versioned(
     indexes=(Index(None, "entity_id", "attribute"),),
 )
 
+# The derived situations (情) that hold, as published with the version: the open periods of derived_situation
+# of active entities, so that a profile shows those of the same version as the rest of it (G13). Migration 0020.
+pub_situation = _versioned(
+    "pub_situation",
+    Column("entity_id", ENTITY_ID, nullable=False),
+    Column("entity_type", String(32), nullable=False),
+    Column("situation_type", String(32), nullable=False),
+    Column("rule_id", String(64), nullable=False),
+    Column("sources", Text, nullable=False),                # JSON list, as in derived_situation
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    indexes=(Index(None, "entity_id"),),
+)
+
 # ---------------------------------------------------------------------------------------------------------
 # Consumers and the audit log (hub.access, hub.audit). Secrets are kept only as keyed hashes. Migration 0009.
 
@@ -711,6 +724,8 @@ webhook_delivery = Table(
 # Derived situations (情, hub.rules.situations): what a rule file declaring `derives` found, as a period per
 # (rule, entity): started at the reference time of the run that first derived it, ended at the one of the run
 # that no longer did; derived again later, a new period. `evidence` and `sources` as in `finding`. Migration 0016.
+# The derive stage's own history: readers see the periods that hold through pub_situation, which publication
+# copies from it with the rest of the read model.
 
 derived_situation = Table(
     "derived_situation",

@@ -35,7 +35,7 @@ _ID: sa.BindParameter[str] = sa.bindparam("id")
 TYPES: sa.BindParameter[list[str]] = sa.bindparam("types", expanding=True)
 _SCOPE: sa.BindParameter[list[str]] = sa.bindparam("scope", expanding=True)
 _E, _VAL, _R, _S = tables.pub_entity, tables.pub_value, tables.pub_relation, tables.pub_scope
-_D = tables.derived_situation
+_D = tables.pub_situation
 _SURVIVOR = tables.pub_entity.alias("survivor")
 
 SUMMARY: dict[str, tuple[str, ...]] = {
@@ -123,11 +123,11 @@ def _statement(scoped: bool, with_related: bool, types: tuple[str, ...]) -> sa.C
             visible_at(_VAL))
         places = sa.select(*_part("place", entity_id=_S.c.entity_id, name=_S.c.place_id, label=_S.c.name,
                                   entity_type=_S.c.place_type)).where(_S.c.entity_id == _ID, visible_at(_S))
-        # The situations rules derived for the entity that hold now (hub.rules.situations; not versioned by
-        # publication: the derive stage's latest run), in this query rather than a second round trip.
+        # The situations rules derived for the entity that held when the version was published (hub.rules.
+        # situations, published by hub.publish), in this query rather than a second round trip.
         derived = sa.select(*_part("derived", entity_id=_D.c.entity_id, name=_D.c.situation_type,
-                                   label=_D.c.rule_id, value=_D.c.sources, at=_D.c.started_at,
-                                   valid_to=_D.c.ended_at)).where(_D.c.entity_id == _ID, _D.c.ended_at.is_(None))
+                                   label=_D.c.rule_id, value=_D.c.sources, at=_D.c.started_at)).where(
+            _D.c.entity_id == _ID, visible_at(_D))
         parts += [sa.select(*[related.c[c] for c in COLUMNS]), related_values, places, derived]
     p = tables.publication.c
     published = sa.select(*_part("published", records=sa.func.max(p.version))).where(p.state == "published")
@@ -160,8 +160,8 @@ class Gathered:
     related_values: list[Any] = field(default_factory=list)
     places: list[Any] = field(default_factory=list)
     derived: list[Any] = field(default_factory=list)
-    """Rule-derived situations that hold now (`name` the situation type, `label` the rule, `value` the sources as
-    JSON, `at` and `valid_to` the period), gathered with related ends only."""
+    """Rule-derived situations that hold at the reader's version (`name` the situation type, `label` the rule,
+    `value` the sources as JSON, `at` the period's start), gathered with related ends only."""
     published: int | None = None
     """The latest published version, read in the same statement as the rows."""
 

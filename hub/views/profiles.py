@@ -17,15 +17,15 @@ from hub.store import tables
 from hub.store.steps import Query, Steps, run_steps
 from hub.views.entity import places_in, related_of, summaries, view_of
 from hub.views.gather import Gathered, gather_steps
-from hub.views.reader import Reader, in_scope, now_visible
+from hub.views.reader import Reader, in_scope, now_visible, utc
 from schemas.views import EntityView, HouseProfile, Moved, OrganizationProfile, PersonProfile, Related, SituationPeriod
 
 RESIDENT_LINKS = ("resides_at", "registered_at", "rents")
 def _derived(gathered: Gathered) -> list[SituationPeriod]:
-    """The situations rules derived for the entity that hold now (hub.rules.situations; the derive stage's latest
-    run), gathered with the subject (hub.views.gather). None tells welfare or health status: those are the
-    departments' situations, shown by clearance."""
-    return [SituationPeriod(situation_type=r.name, rule_id=r.label, started_at=r.at, ended_at=r.valid_to,
+    """The situations rules derived for the entity that held when the reader's version was published (hub.rules.
+    situations, published with it), gathered with the subject (hub.views.gather): open periods, so no end. None
+    tells welfare or health status: those are the departments' situations, shown by clearance."""
+    return [SituationPeriod(situation_type=r.name, rule_id=r.label, started_at=utc(r.at), ended_at=None,
                             sources=json.loads(r.value))
             for r in sorted(gathered.derived, key=lambda r: (r.name, r.at))]
 

@@ -3,9 +3,10 @@
 The worker is `hub webhooks deliver --follow` in a process of its own (its own engine, its own session, so a
 Ctrl-C at the terminal reaches the demo first and the demo stops it): it keeps webhooks' deliveries flowing
 while the API serves, and an operator runs the very same command under systemd or a container in production.
-It is ready once it says so on its output (its first line, printed after the store opened); it is stopped
-with SIGTERM, on which it finishes the pass under way and exits 0 (hub.webhooks.worker.run_until_signalled),
-SIGKILL only if it has not ended after `grace` seconds.
+Started, waited for and stopped by hub.service_process, as Airflow standalone is. It is ready once it says so on
+its output (its first line, printed after the store opened); it is stopped with SIGTERM, on which it finishes the
+pass under way and exits 0 (hub.webhooks.worker.run_until_signalled), SIGKILL only if it has not ended after
+`grace` seconds.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from hub.private_files import private_umask
+from hub.service_process import ServiceProcess, start_service
 from hub.settings import HubSettings
 
 READY = "webhook delivery worker started"
@@ -32,30 +32,32 @@ STARTUP_SECONDS = 60.0
 
 @dataclass
 class DeliveryProcess:
-    process: subprocess.Popen[bytes]
-    log_path: Path
+    service: ServiceProcess
     interval: float
-    returncode: int | None = None
-    """Its exit status once stopped: 0 when it ended on SIGTERM by itself, negative when it had to be killed."""
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        return self.service.process
 
     @property
     def pid(self) -> int:
-        return self.process.pid
+        return self.service.pid
+
+    @property
+    def log_path(self) -> Path:
+        return self.service.log_path
+
+    @property
+    def returncode(self) -> int | None:
+        """Its exit status once stopped: 0 when it ended on SIGTERM by itself, negative when it had to be killed."""
+        return self.service.returncode
 
     def output(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
 
     def stop(self, grace: float = 20.0) -> int:
         """SIGTERM, then SIGKILL after `grace` seconds; its exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(grace)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self.returncode = self.process.returncode
-        return self.returncode
+        return self.service.stop(signal.SIGTERM, grace, term_grace=0.0)
 
 
 def deliver_command() -> list[str]:
@@ -70,36 +72,17 @@ def running_delivery_worker(settings: HubSettings, *, log_path: Path | None = No
     it ends. Its output goes to `log_path` (default HUB_HOME/webhooks.log, private like the rest of HUB_HOME)."""
     from hub.api.serve import settings_environment
 
-    path = log_path or settings.home / "webhooks.log"
     env = settings_environment(settings)
     env["HUB_WEBHOOK_INTERVAL"] = str(settings.webhook_interval)
     env["PYTHONUNBUFFERED"] = "1"     # its ready line reaches the log at once
-    with private_umask(), path.open("ab") as log_file:
-        start = log_file.tell()
-        process = subprocess.Popen(deliver_command(), env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
-    worker = DeliveryProcess(process, path, settings.webhook_interval)
+    service = start_service(deliver_command(), name="the webhook delivery worker",
+                            log_path=log_path or settings.home / "webhooks.log", env=env, private=True)
+    worker = DeliveryProcess(service, settings.webhook_interval)
     try:
-        _wait_ready(worker, start, seconds)
+        service.wait_ready(lambda: READY.encode() in service.new_output(), seconds)
         yield worker
     finally:
         worker.stop()
-
-
-def _wait_ready(worker: DeliveryProcess, start: int, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        with worker.log_path.open("rb") as log:
-            log.seek(start)
-            if READY.encode() in log.read():
-                return
-        if worker.process.poll() is not None:
-            raise RuntimeError(f"the webhook delivery worker exited with {worker.process.returncode} before it "
-                               f"was ready: see {worker.log_path}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the webhook delivery worker was not ready within {seconds:.0f} s: see "
-                               f"{worker.log_path}")
-        time.sleep(0.2)
 
 
 def describe(worker: DeliveryProcess) -> str:

@@ -180,7 +180,7 @@ def _index_ddl(hub: Hub) -> list[tuple[str, str]]:
 
 def test_the_first_publication_builds_the_read_model_indexes_after_its_load(world: Hub) -> None:
     wanted = {str(ix.name) for ix in deferred_indexes([getattr(tables, name) for name, _ in PUB_TABLES])}
-    assert len(wanted) == 10 and wanted <= _pub_indexes(world)
+    assert len(wanted) == 11 and wanted <= _pub_indexes(world)
     ddl = _index_ddl(world)
     report = resolve(world)
     assert report.publication.version == 1

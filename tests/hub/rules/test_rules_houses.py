@@ -15,11 +15,13 @@ import pytest
 import sqlalchemy as sa
 
 from hub.access.policy import Policy
-from hub.pipeline import Hub, resolve
+from hub.pipeline import Hub, publish, resolve
+from hub.publish import current_version
 from hub.rules import load_rules, read_findings, read_situations, run_rules
 from hub.settings import HubSettings
 from hub.store import tables
 from hub.views import house_profile, open_reader, person_profile
+from hub.views.reader import pinned_reader
 from schemas.views import HouseProfile, PersonProfile
 from tests.hub.rules.world_houses import EXPECTED, IDS, REFERENCE, build_world
 
@@ -89,6 +91,9 @@ def test_the_reference_time_decides_the_windows(world: Hub) -> None:
     away = read_findings(world.engine, ["seasonal_resident"])
     # 35 days earlier 杨帆's last door event (a month ago) has not happened yet: she is away as 陈静 is
     assert {names[e] for e in away["entity_id"]} == {"陈静", "杨帆"}
+    # the one condition is the finding and the 情 period: the same hits, under the same rule
+    periods = read_situations(world.engine, rule_ids=["seasonal_resident"])
+    assert set(periods["entity_id"]) == set(away["entity_id"]) and set(periods["situation_type"]) == {"seasonal"}
 
 
 def test_situations_are_periods_with_their_rule_and_show_in_the_profiles(world: Hub) -> None:
@@ -106,17 +111,18 @@ def test_situations_are_periods_with_their_rule_and_show_in_the_profiles(world: 
     assert all(json.loads(alone["evidence"]))                           # statement ids: lineage to raw records
 
     later = run_rules(world.engine, world.vault, situational, now=REFERENCE)   # 杨帆's door opened a month ago
-    assert later.per_rule["situation_seasonal"].cleared == 1 and later.per_rule["situation_elderly"].new == 0
-    seasons = read_situations(world.engine, rule_ids=["situation_seasonal"], include_ended=True)
+    assert later.per_rule["seasonal_resident"].cleared == 1 and later.per_rule["situation_elderly"].new == 0
+    seasons = read_situations(world.engine, rule_ids=["seasonal_resident"], include_ended=True)
     ended = {names[e]: t for e, t in zip(seasons["entity_id"], seasons["ended_at"], strict=True)}
     assert ended["陈静"] is None or pd.isna(ended["陈静"])
     end = pd.Timestamp(ended["杨帆"])                     # SQLite keeps the moment as given, PostgreSQL in UTC
     assert (end.tz_convert("Asia/Shanghai").tz_localize(None) if end.tzinfo else end) == pd.Timestamp(REFERENCE)
     again = run_rules(world.engine, world.vault, situational, now=REFERENCE - timedelta(days=35))
-    assert again.per_rule["situation_seasonal"].reopened == 1                # a new period, the old one kept
-    assert len(read_situations(world.engine, rule_ids=["situation_seasonal"], include_ended=True)) == 3
+    assert again.per_rule["seasonal_resident"].reopened == 1                # a new period, the old one kept
+    assert len(read_situations(world.engine, rule_ids=["seasonal_resident"], include_ended=True)) == 3
 
     house = next(e for e, n in names.items() if n == "201")
+    publish(world, fusion_changed=False)          # the profiles read what publication made visible
     with world.engine.connect() as conn:
         reader = open_reader(conn, world.vault)
         person = person_profile(reader, Policy.operator("tester"), zhang)
@@ -125,3 +131,36 @@ def test_situations_are_periods_with_their_rule_and_show_in_the_profiles(world: 
     assert {s.situation_type for s in person.derived_situations} == {"living_alone", "elderly"}
     assert [s.situation_type for s in home.derived_situations] == ["vacancy"]
     assert home.derived_situations[0].sources == ["wuye_houses"]
+
+
+def test_a_profile_shows_the_situations_of_its_version(world: Hub) -> None:
+    """G13: a reader pinned to a version sees the derived situations published with it, not those of a rules run
+    published after it or not yet published (the derive stage runs before publication in the fusion DAG)."""
+    situational = [r for r in load_rules(RULES).require_ok() if r.derives]
+    names = labels(world)
+    by_name = {n: e for e, n in names.items()}
+    operator = Policy.operator("tester")
+
+    def shown(name: str, version: int) -> set[str]:
+        with world.engine.connect() as conn:
+            profile = person_profile(pinned_reader(conn, version, world.vault), operator, by_name[name])
+        assert isinstance(profile, PersonProfile)
+        return {s.situation_type for s in profile.derived_situations}
+
+    with world.engine.connect() as conn:
+        first = current_version(conn)
+    assert first is not None
+    run_rules(world.engine, world.vault, situational, now=REFERENCE - timedelta(days=35))
+    assert shown("张伟", first) == set()                 # derived, not published: not the first version's
+    second = publish(world, fusion_changed=False)        # fusion unchanged: only the situations are compared
+    assert second.changed and second.version == first + 1 and set(second.counts) == {"pub_situation"}
+    assert second.version is not None
+    assert shown("张伟", second.version) == {"living_alone", "elderly"} and shown("张伟", first) == set()
+    assert "seasonal" in shown("杨帆", second.version)
+
+    run_rules(world.engine, world.vault, situational, now=REFERENCE)    # 杨帆's door opened a month ago
+    assert "seasonal" in shown("杨帆", second.version)    # ended by a run not published yet
+    third = publish(world, fusion_changed=False)
+    assert third.version is not None and third.version == second.version + 1
+    assert "seasonal" not in shown("杨帆", third.version) and "seasonal" in shown("杨帆", second.version)
+    assert not publish(world, fusion_changed=False).changed        # nothing derived anew: no new version

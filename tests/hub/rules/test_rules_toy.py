@@ -119,6 +119,7 @@ def test_cli_run_and_list(world: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
     assert rows["welfare_after_death"] == ["high", "findings", "2", "2", "0", "0"]
     assert rows["unregistered_tenant"] == ["medium", "findings", "1", "1", "0", "0"]
     assert rows["situation_elderly"][1] == "情 elderly periods"        # periods of a situation, not findings
+    assert rows["seasonal_resident"][1] == "findings and 情 seasonal periods"     # one condition, both
     assert "no mapping has source 'minzheng_allowance'" in ran.output     # this toy has no allowance roster
     listed = runner.invoke(app, ["rules", "list", "--findings", "welfare_after_death"])
     assert listed.exit_code == 0 and "死亡后仍在发放救助、补贴或养老金" in listed.output
