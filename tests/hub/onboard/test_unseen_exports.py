@@ -24,7 +24,7 @@ import pytest
 from hub.mapping import load_mappings
 from hub.mapping.loader import parse_mapping
 from hub.onboard import check_mapping, locate_file
-from tests.hub.onboard.unseen import KINDS_L, SHAPED_L, STYLES, VOCABULARIES, generate, run, table
+from tests.hub.onboard.unseen import KINDS_L, SHAPED_L, SHAPED_M, STYLES, VOCABULARIES, generate, run, table
 
 MAPPINGS = Path(__file__).resolve().parents[3] / "mappings"
 EXPORTS, SEED = 24, 11
@@ -39,7 +39,7 @@ def test_exports_never_use_the_demo_headers_and_their_final_mappings_check_clean
                                                                                  vocabulary: str) -> None:
     demo = set().union(*(spec.columns_read for spec in load_mappings(MAPPINGS).ready))
     styles: set[tuple[str, str]] = set()
-    for index in range(2 * len(KINDS_L) if vocabulary in SHAPED_L else 8):     # each kind in two styles
+    for index in range(2 * len(KINDS_L) if vocabulary in SHAPED_L | SHAPED_M else 8):     # each kind in two styles
         export = generate(tmp_path, index, seed=SEED, rows=60, vocabulary=vocabulary)
         styles.add((export.department, export.style))
         headers = set(export.final.columns_read)
