@@ -1,17 +1,19 @@
 """`suggest` measured on department exports it has never seen (tests/hub/onboard/unseen.py): columns mapped
 right with no edit, and lines an operator changes, against floors; the generator's own promises checked too.
 
-Nine series are measured: `tuned` (header spellings the dictionary was extended with while the generator was
+Ten series are measured: `tuned` (header spellings the dictionary was extended with while the generator was
 written: what a draft makes of headers it knows), `held_out_e` to `held_out_i` (spellings never put into the
 dictionary; the sixth to ninth rounds of generic rules were worked out on their failures, so they now guard
 against regressions), `held_out_j` (written without reading the dictionary, measured before and after the
 ninth round, then the tenth round's material), `held_out_k` (written without reading the dictionary and
 before J's failures were read, measured blind before and after the tenth round, then the eleventh round's
-material) and `held_out_l` (written the same way while K's failures drove the eleventh round, with four kinds of
-export no other series has: 残联, 市场监管, 高龄津贴, 网格: the one series still held out). The target of issue 19
+material), `held_out_l` (written the same way while K's failures drove the eleventh round, with four kinds of
+export no other series has: 残联, 市场监管, 高龄津贴, 网格) and `held_out_m` (written blind the same way while L's
+failures drove the twelfth round, over L's eight kinds: the one series still held out). The target of issue 19
 is 95 % of columns right and at most 3 changed lines per source; the floors sit below what was measured at seed
 11 (bench/results/onboarding.md); held_out_j's was raised to the training series' after the tenth round,
-held_out_k's after the eleventh, each worked out on its failures; held_out_l's is its blind measure.
+held_out_k's after the eleventh, each worked out on its failures; held_out_l's and held_out_m's are their blind
+measures.
 """
 
 from __future__ import annotations
@@ -24,13 +26,13 @@ import pytest
 from hub.mapping import load_mappings
 from hub.mapping.loader import parse_mapping
 from hub.onboard import check_mapping, locate_file
-from tests.hub.onboard.unseen import KINDS_L, SHAPED_L, STYLES, VOCABULARIES, generate, run, table
+from tests.hub.onboard.unseen import KINDS_L, SHAPED_L, SHAPED_M, STYLES, VOCABULARIES, generate, run, table
 
 MAPPINGS = Path(__file__).resolve().parents[3] / "mappings"
 EXPORTS, SEED = 24, 11
 FLOORS = {"tuned": (0.95, 3.0), "held_out_e": (0.97, 1.0), "held_out_f": (0.97, 1.0), "held_out_g": (0.97, 1.0),
           "held_out_h": (0.97, 1.0), "held_out_i": (0.97, 1.0), "held_out_j": (0.97, 1.0),
-          "held_out_k": (0.96, 2.0), "held_out_l": (0.85, 6.0)}
+          "held_out_k": (0.96, 2.0), "held_out_l": (0.85, 6.0), "held_out_m": (0.75, 11.0)}
 """Per series: (share of columns right with no edit at least, lines changed per source at most)."""
 
 
@@ -39,7 +41,7 @@ def test_exports_never_use_the_demo_headers_and_their_final_mappings_check_clean
                                                                                  vocabulary: str) -> None:
     demo = set().union(*(spec.columns_read for spec in load_mappings(MAPPINGS).ready))
     styles: set[tuple[str, str]] = set()
-    for index in range(2 * len(KINDS_L) if vocabulary in SHAPED_L else 8):     # each kind in two styles
+    for index in range(2 * len(KINDS_L) if vocabulary in SHAPED_L | SHAPED_M else 8):     # each kind in two styles
         export = generate(tmp_path, index, seed=SEED, rows=60, vocabulary=vocabulary)
         styles.add((export.department, export.style))
         headers = set(export.final.columns_read)

@@ -1,9 +1,9 @@
 """A held-out series is only worth measuring if `suggest` has never met its spellings: not in the tuned vocabulary
 (the dictionary was extended with it), not in the earlier series (rounds were tuned on them: A–F for G, A–G for
-H, A–H for I, A–I for J, A–J for K), not in the demo district's mappings. A spelling that differs from a known
-one only by case, spaces, underscores, bracket width, a trailing colon, a required-mark asterisk or traditional
-characters is the known one, so spellings are compared after folding those away. G to K must also be usable
-wherever F is: every key, as many spellings per style."""
+H, A–H for I, A–I for J, A–J for K, A–K for L, A–L for M), not in the demo district's mappings. A spelling that
+differs from a known one only by case, spaces, underscores, bracket width, a trailing colon, a required-mark
+asterisk or traditional characters is the known one, so spellings are compared after folding those away. G to M
+must also be usable wherever F is: every key, as many spellings per style."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from tests.hub.onboard.unseen_held_out import (
     HELD_OUT_J,
     HELD_OUT_K,
     HELD_OUT_L,
+    HELD_OUT_M,
 )
 
 MAPPINGS = Path(__file__).resolve().parents[3] / "mappings"
@@ -37,7 +38,9 @@ SERIES = {"g": (HELD_OUT_G, EARLIER), "h": (HELD_OUT_H, {**EARLIER, "g": HELD_OU
           "j": (HELD_OUT_J, {**EARLIER, "g": HELD_OUT_G, "h": HELD_OUT_H, "i": HELD_OUT_I}),
           "k": (HELD_OUT_K, {**EARLIER, "g": HELD_OUT_G, "h": HELD_OUT_H, "i": HELD_OUT_I, "j": HELD_OUT_J}),
           "l": (HELD_OUT_L, {**EARLIER, "g": HELD_OUT_G, "h": HELD_OUT_H, "i": HELD_OUT_I, "j": HELD_OUT_J,
-                             "k": HELD_OUT_K})}
+                             "k": HELD_OUT_K}),
+          "m": (HELD_OUT_M, {**EARLIER, "g": HELD_OUT_G, "h": HELD_OUT_H, "i": HELD_OUT_I, "j": HELD_OUT_J,
+                             "k": HELD_OUT_K, "l": HELD_OUT_L})}
 """Each held-out series and the vocabularies written before it."""
 TRADITIONAL = str.maketrans("參證號別機區戶稱採時間項類碼業記", "参证号别机区户称采时间项类码业记")
 """The traditional characters G's spellings use, folded to the simplified ones a known spelling would have."""
