@@ -5,10 +5,11 @@ taking any lock: on a disk where a commit costs milliseconds, a lock held from t
 would let one request through at a time (about 100 a second measured here). `seal` then numbers the
 rows not yet in the chain, in the order they were appended, and hashes each: HMAC-SHA256 under the audit
 key (hub.access.keys) of the previous row's hash and the row's columns as canonical JSON; `audit_head`
-holds the last seq and hash. The seal also writes the rows' entity index (`audit_entity`, one row per entity
-id a row names), derived from the row's own `entity_ids` column, in the same transaction: a request writes
-one row. A sealer runs beside the API (`Sealer`, every half second) and every command
-that writes or reads the log seals first, so rows wait at most that long for their hash.
+holds the last seq and hash. The seal also writes the row's entity index (`entity_index`, the ids the row
+names, under a GIN index on PostgreSQL), derived from the row's own `entity_ids` column in the same UPDATE:
+a request writes one row, and the seal touches that row only. A sealer runs beside the API (`Sealer`, every
+half second) and every command that writes or reads the log seals first, so rows wait at most that long for
+their hash.
 
 Once sealed, an edited row no longer matches its hash, a deleted one leaves a gap in seq, an inserted or
 reordered one breaks the link to its predecessor, a removed tail no longer reaches the head, and without the
@@ -137,9 +138,9 @@ def append_steps(entry: AuditEntry, dialect: str) -> Steps[int]:
     connection, whichever driver that is, so the row is written with the request or the request fails.
 
     One row, one statement: the row holds every entity id it names (`entity_ids`, hashed with the row when
-    sealed). The entity index (`audit_entity`, "who looked at this person") is derived from that column by
-    the seal, in the seal's transaction and a batch at a time; `query` finds the rows not sealed yet by the
-    column itself, so no row is missing from an auditor's answer meanwhile.
+    sealed). The entity index (`entity_index`, "who looked at this person") is derived from that column by
+    the seal, in the same UPDATE that chains the row; `query` finds the rows not sealed yet by the column
+    itself, so no row is missing from an auditor's answer meanwhile.
 
     The query is `batched`: the API's driver writes it with the rows of other requests in one transaction
     (group commit, hub/api/driver.py) and answers it only once that transaction has committed."""
@@ -158,27 +159,6 @@ _APPEND = tables.audit_log.insert().values(
     seq=None, prev_hash=None, row_hash=None,
     **{name: sa.bindparam(name) for name in ("at", "actor", "role", "purpose", "action", "status", "entity_ids",
                                              "fields", "detail")}).returning(_LOG.id)
-_ENTITY_ROWS = tables.audit_entity.insert().prefix_with("OR IGNORE", dialect="sqlite")
-_ENTITY_ARRAYS = sa.text(
-    "INSERT INTO audit_entity (log_id, entity_id) SELECT v.log_id, v.entity_id "
-    "FROM unnest(:log_ids, :entity_ids) AS v(log_id, entity_id) ON CONFLICT DO NOTHING",
-).bindparams(sa.bindparam("log_ids", type_=postgresql.ARRAY(sa.BigInteger())),
-             sa.bindparam("entity_ids", type_=postgresql.ARRAY(sa.String())))
-"""The entity index rows of a sealed batch. A row appended by an earlier version of the hub came with its
-index rows already: those are kept (ON CONFLICT / OR IGNORE)."""
-
-
-def _index_entities(conn: Connection, rows: Sequence[Mapping[Any, Any]]) -> None:
-    """Write the entity index rows (`audit_entity`) of `rows` from their `entity_ids`, in one statement."""
-    pairs = [(int(row["id"]), entity_id) for row in rows for entity_id in orjson.loads(row["entity_ids"])]
-    if not pairs:
-        return
-    if conn.dialect.name == "postgresql":
-        conn.execute(_ENTITY_ARRAYS, {"log_ids": [p[0] for p in pairs], "entity_ids": [p[1] for p in pairs]})
-    else:
-        conn.execute(_ENTITY_ROWS, [{"log_id": log_id, "entity_id": entity_id} for log_id, entity_id in pairs])
-
-
 def _lock_head(conn: Connection) -> tuple[int, str]:
     """Lock the head (an UPDATE's row lock on PostgreSQL, the write lock on SQLite): (last seq, its hash).
     One sealer at a time; appenders never take it."""
@@ -198,7 +178,7 @@ def pending_query(batch: int) -> sa.Select[Any]:
 
 def seal_pending(conn: Connection, keys: AccessKeys, *, batch: int = SEAL_BATCH) -> int:
     """In the caller's transaction: chain up to `batch` rows appended and committed but not yet sealed, in the
-    order of their ids, and write their entity index rows; returns how many. Holds the head's lock until the
+    order of their ids, and write their entity index; returns how many. Holds the head's lock until the
     caller commits."""
     seq, prev = _lock_head(conn)
     if conn.dialect.name == "postgresql":
@@ -222,16 +202,17 @@ def seal_pending(conn: Connection, keys: AccessKeys, *, batch: int = SEAL_BATCH)
                                     "prevs": [r["b_prev"] for r in sealed], "hashes": [r["b_hash"] for r in sealed]})
     else:
         conn.execute(_SEAL_ROW, sealed)
-    _index_entities(conn, pending)
     conn.execute(sa.update(tables.audit_head).where(_HEAD.id == HEAD_ID).values(seq=seq, row_hash=prev))
     return len(sealed)
 
 
 _NO_BITMAP = sa.text("SET LOCAL enable_bitmapscan = off")
 _SEAL_ROW = sa.update(tables.audit_log).where(_LOG.id == sa.bindparam("b_id")).values(
-    seq=sa.bindparam("b_seq"), prev_hash=sa.bindparam("b_prev"), row_hash=sa.bindparam("b_hash"))
+    seq=sa.bindparam("b_seq"), prev_hash=sa.bindparam("b_prev"), row_hash=sa.bindparam("b_hash"),
+    entity_index=_LOG.entity_ids)
 _SEAL_ARRAYS = sa.text(
-    "UPDATE audit_log SET seq = v.seq, prev_hash = v.prev_hash, row_hash = v.row_hash "
+    "UPDATE audit_log SET seq = v.seq, prev_hash = v.prev_hash, row_hash = v.row_hash, "
+    "entity_index = ARRAY(SELECT jsonb_array_elements_text(audit_log.entity_ids::jsonb)) "
     "FROM unnest(:ids, :seqs, :prevs, :hashes) AS v(id, seq, prev_hash, row_hash) WHERE audit_log.id = v.id",
 ).bindparams(sa.bindparam("ids", type_=postgresql.ARRAY(sa.BigInteger())),
              sa.bindparam("seqs", type_=postgresql.ARRAY(sa.BigInteger())),
@@ -325,12 +306,11 @@ def _sealed_rows(conn: Connection, stop: int) -> Iterator[list[sa.RowMapping]]:
         after = batch[-1]["seq"]
 
 
-def _entity_index(conn: Connection, log_ids: list[int]) -> dict[int, set[str]]:
-    e = tables.audit_entity.c
-    found: dict[int, set[str]] = {}
-    for log_id, entity_id in conn.execute(sa.select(e.log_id, e.entity_id).where(e.log_id.in_(log_ids))):
-        found.setdefault(int(log_id), set()).add(entity_id)
-    return found
+def _indexed(value: str | list[str] | None) -> set[str]:
+    """A row's `entity_index` as a set: a text[] on PostgreSQL, the JSON list on SQLite, NULL before its seal."""
+    if value is None:
+        return set()
+    return set(orjson.loads(value) if isinstance(value, str) else value)
 
 
 def chain_start(conn: Connection, head_seq: int) -> tuple[int, str]:
@@ -365,7 +345,6 @@ def verify(engine: Engine, keys: AccessKeys, *, anchor: tuple[int, str] | None =
             return VerifyResult(False, checked, seq, problem, head_seq, head_hash, start + 1, pending, oldest)
 
         for batch in _sealed_rows(conn, head_seq):
-            index = _entity_index(conn, [int(row["id"]) for row in batch])
             for row in batch:
                 seq = int(row["seq"])
                 if seq < expected:
@@ -380,8 +359,8 @@ def verify(engine: Engine, keys: AccessKeys, *, anchor: tuple[int, str] | None =
                 if row["prev_hash"] != prev:
                     return bad(seq, f"row {seq} does not follow row {seq - 1}: a row was inserted, reordered or "
                                     "replaced here")
-                if index.get(int(row["id"]), set()) != set(orjson.loads(row["entity_ids"])):
-                    return bad(seq, f"the entity index of row {seq} (audit_entity) does not match the row")
+                if _indexed(row["entity_index"]) != set(orjson.loads(row["entity_ids"])):
+                    return bad(seq, f"the entity index of row {seq} (entity_index) does not match the row")
                 prev, expected, checked = row["row_hash"], expected + 1, checked + 1
                 if anchor is not None and seq == anchor[0] and row["row_hash"] != anchor[1]:
                     return bad(seq, f"row {seq} is not the row noted with hash {anchor[1][:16]}…: the log was "

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 from sqlalchemy import Engine
+from sqlalchemy.dialects import postgresql
 
 from hub.access.keys import AccessKeys
 from hub.access.policy import Policy
@@ -98,8 +99,9 @@ def query(engine: Engine, *, entity_id: str | None = None, entity_ids: Iterable[
           cursor: str | None = None) -> AuditPage:
     """Rows newest first (sealed or not yet): those naming `entity_id` or any of `entity_ids` ("who looked at
     this person": a person's id and the ids merged into it),
-    of `actor`, in [since, until). Index lookups (audit_entity.entity_id, audit_log.at / actor, at), a page
-    at a time; rows not sealed yet, whose index rows the seal writes, by their `entity_ids`.
+    of `actor`, in [since, until). Index lookups (audit_log's entity_index under GIN on PostgreSQL, at,
+    actor / at), a page at a time; rows not sealed yet, whose index the seal writes, by their `entity_ids`.
+    On SQLite the entity index is a JSON list read with json_each: a scan, for small stores.
 
     `subjects` widens the entity filter to the 核验 tries about a subject (hub.verify.claims.subject_hash, in the
     row's detail): a try names no entity, since a false claim may be about nobody. Those rows are found by a
@@ -110,7 +112,6 @@ def query(engine: Engine, *, entity_id: str | None = None, entity_ids: Iterable[
     stmt = sa.select(tables.audit_log)
     if entity_id is not None or entity_ids is not None or subjects is not None:
         ids = [*(entity_ids or ()), *([entity_id] if entity_id is not None else [])]
-        e = tables.audit_entity.c
         # Sealed rows by their entity index; rows not sealed yet (the index is written by the seal) by the ids
         # their own `entity_ids` column names, as JSON strings.
         named = [a.entity_ids.contains(f'"{i}"', autoescape=True) for i in ids]
@@ -118,7 +119,7 @@ def query(engine: Engine, *, entity_id: str | None = None, entity_ids: Iterable[
         # The detail is canonical compact JSON (hub.audit.chain), so a subject is always `"subject":"<hash>"`.
         tried = sa.select(a.id).where(sa.or_(sa.false(), *(
             a.detail.contains(f'"subject":"{h}"', autoescape=True) for h in subjects or ())))
-        stmt = stmt.where(a.id.in_(sa.union(sa.select(e.log_id).where(e.entity_id.in_(ids)), pending, tried)))
+        stmt = stmt.where(a.id.in_(sa.union(_indexed(engine.dialect.name, ids), pending, tried)))
     if actor is not None:
         stmt = stmt.where(a.actor == actor)
     if since is not None:
@@ -132,6 +133,19 @@ def query(engine: Engine, *, entity_id: str | None = None, entity_ids: Iterable[
     more = len(found) > limit
     rows = found[:limit]
     return AuditPage(rows, _cursor(rows[-1].id) if more else None)
+
+
+def _indexed(dialect: str, ids: list[str]) -> sa.Select[Any]:
+    """The sealed rows whose entity index names any of `ids`: `&&` on the GIN-indexed text[] (PostgreSQL), a
+    json_each of the JSON list (SQLite)."""
+    a = tables.audit_log.c
+    if dialect == "postgresql":
+        index = sa.type_coerce(a.entity_index, postgresql.ARRAY(sa.Text()))
+        return sa.select(a.id).where(index.overlap(sa.cast(sa.literal(ids, postgresql.ARRAY(sa.Text())),
+                                                           postgresql.ARRAY(sa.Text()))))
+    each = sa.func.json_each(a.entity_index).table_valued("value")
+    return sa.select(a.id).where(a.seq.is_not(None), sa.exists(sa.select(1).select_from(each)
+                                                               .where(each.c.value.in_(ids))))
 
 
 @dataclass(frozen=True)
@@ -200,7 +214,7 @@ def prune(engine: Engine, keys: AccessKeys, before: datetime, *, by: Policy, at:
     if not checked.ok:
         raise AuditQueryError(f"the audit chain does not verify ({checked.problem}): nothing is pruned from a "
                               "broken chain; keep it as evidence")
-    a, e = tables.audit_log.c, tables.audit_entity.c
+    a = tables.audit_log.c
     with engine.begin() as conn:
         head_seq, _ = _lock_head(conn)   # one sealer at a time: nothing is chained while the cut is chosen
         first_kept = conn.execute(sa.select(sa.func.min(a.seq)).where(a.at >= before, a.seq.is_not(None))).scalar()
@@ -209,8 +223,6 @@ def prune(engine: Engine, keys: AccessKeys, before: datetime, *, by: Policy, at:
         if oldest is None or through < oldest:
             return PruneResult(0, None, None)
         pruned_hash = conn.execute(sa.select(a.row_hash).where(a.seq == through)).scalar_one()
-        conn.execute(sa.delete(tables.audit_entity).where(
-            e.log_id.in_(sa.select(a.id).where(a.seq <= through))))
         removed = conn.execute(sa.delete(tables.audit_log).where(a.seq <= through)).rowcount
         checkpoint_id = append(conn, AuditEntry.of(by, PRUNE_ACTION, detail={
             "pruned_through": through, "pruned_hash": pruned_hash, "pruned_rows": removed,

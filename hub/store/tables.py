@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     text,
 )
+from sqlalchemy.dialects import postgresql
 
 metadata = MetaData(
     naming_convention={
@@ -534,6 +535,10 @@ audit_log = Table(
     Column("detail", Text),                                 # JSON, never a personal value
     Column("prev_hash", String(64)),                        # NULL until sealed
     Column("row_hash", String(64)),
+    # "Who looked at this person": the entity ids of a sealed row, written by the seal from `entity_ids` and
+    # checked against it by `hub audit verify` (migration 0017, in place of one audit_entity row per id).
+    # PostgreSQL: text[] under a GIN index; SQLite: the same JSON list, searched with json_each.
+    Column("entity_index", Text().with_variant(postgresql.ARRAY(Text()), "postgresql")),
     Index(None, "seq", unique=True),
     Index(None, "at"),
     Index(None, "actor", "at"),
@@ -542,15 +547,8 @@ audit_log = Table(
     # its index entries in place and may use either).
     Index("ix_audit_log_pending", "id", postgresql_where=text("seq IS NULL"),
           sqlite_where=text("seq IS NULL")),
-)
-
-audit_entity = Table(
-    # One row per entity an audit row names: "who looked at this person" is an index lookup.
-    "audit_entity",
-    metadata,
-    Column("log_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
-    Column("entity_id", ENTITY_ID, primary_key=True),
-    Index(None, "entity_id"),
+    # SQLite has no GIN: there the index is declared empty (WHERE 0), so that both stores keep one schema.
+    Index("ix_audit_log_entity_index", "entity_index", postgresql_using="gin", sqlite_where=text("0")),
 )
 
 audit_head = Table(

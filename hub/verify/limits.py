@@ -81,7 +81,11 @@ def window_start(bucket: Bucket, at: float) -> int:
 
 
 @functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=16)
 def _upsert(dialect: str, size: int) -> sa.Executable:
+    """Built once per shape: the API's driver keeps a statement's compiled SQL keyed by the object
+    (hub.store.steps.Query.reused), so a statement built per request was compiled again by every request and
+    kept forever."""
     t = tables.verify_limit
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(t)
     rows = [{"bucket": sa.bindparam(f"b{i}"), "window_start": sa.bindparam(f"w{i}"), "tries": 1} for i in range(size)]

@@ -9,17 +9,41 @@ as an unknown one: None.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 
 from hub.access.policy import Policy
 from hub.store import tables
 from hub.store.runs import as_utc
 from hub.store.steps import Query, Steps, run_steps
 from hub.views.gather import SUMMARY, SUMMARY_ATTRIBUTES, Gathered, constants, gather_steps, visible_at
-from hub.views.reader import Reader, label_shown, relation_allowed, show, utc
-from schemas.views import Disclosure, EntityView, FieldValue, Moved, PlaceRef, Related
+from hub.views.reader import Reader, label_shown, relation_allowed, shown_value, utc
+from schemas.views import Disclosure, EntityView, FieldValue, Moved
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class Document(Generic[M]):
+    """A view's result as the JSON-ready dicts and lists of its model `model` (schemas.views), and what it
+    disclosed: what the API writes as is (one orjson call), without a validated model per value. `as_model`
+    gives the model (the CLI, exports, tests): validating the body there also checks it against the contract."""
+
+    model: type[M]
+    entity_type: str
+    body: dict[str, Any]
+    disclosed: Disclosure
+    subject: str | None = None
+    """The body's member that is the entity's own view (a profile's "person"): it shares `disclosed`."""
+
+    def as_model(self) -> M:
+        model = self.model.model_validate({**self.body, "disclosed": self.disclosed})
+        if self.subject is not None:
+            getattr(model, self.subject).disclosed = self.disclosed
+        return model
 
 # The request path's statements, built once at import with bound parameters (version, ids): a request then
 # costs its queries' execution, not building and hashing SQLAlchemy expressions each time.
@@ -40,12 +64,26 @@ def entity_view(reader: Reader, policy: Policy, entity_id: str) -> EntityView | 
 
 def entity_view_steps(reader: Reader, policy: Policy, entity_id: str) -> Steps[EntityView | Moved | None]:
     """`entity_view` as steps (hub.store.steps)."""
+    found = yield from entity_document_steps(reader, policy, entity_id)
+    return found.as_model() if isinstance(found, Document) else found
+
+
+def entity_document_steps(reader: Reader, policy: Policy, entity_id: str,
+                          ) -> Steps[Document[EntityView] | Moved | None]:
+    """`entity_view_steps` as a Document: what the API answers."""
     gathered = yield from gather_steps(reader, policy, entity_id, with_related=False)
-    return view_of(reader, policy, entity_id, gathered)
+    return document_of(reader, policy, entity_id, gathered)
 
 
 def view_of(reader: Reader, policy: Policy, entity_id: str, gathered: Gathered) -> EntityView | Moved | None:
     """`entity_view` from rows already gathered (a profile gathers its subject with everything else)."""
+    found = document_of(reader, policy, entity_id, gathered)
+    return found.as_model() if isinstance(found, Document) else found
+
+
+def document_of(reader: Reader, policy: Policy, entity_id: str, gathered: Gathered,
+                ) -> Document[EntityView] | Moved | None:
+    """`view_of` as a Document."""
     row = gathered.subject
     if row is None:
         return None
@@ -60,45 +98,47 @@ def view_of(reader: Reader, policy: Policy, entity_id: str, gathered: Gathered) 
     disclosed = Disclosure()
     disclosed.add(entity_id)
     values = _shown(reader, policy, gathered.values, disclosed).get(entity_id, {})
-    return EntityView(id=row.entity_id, entity_type=row.entity_type,
-                      label=label_shown(policy, row.entity_type, row.label), records=row.records,
-                      updated_at=utc(row.at), values=values, disclosed=disclosed)
+    return Document(EntityView, row.entity_type, {
+        "id": row.entity_id, "entity_type": row.entity_type, "label": label_shown(policy, row.entity_type, row.label),
+        "records": int(row.records), "updated_at": utc(row.at), "values": values}, disclosed)
 
 
 def _shown(reader: Reader, policy: Policy, rows: Iterable[Any], disclosed: Disclosure,
-           attributes: Mapping[str, Sequence[str]] | None = None) -> dict[str, dict[str, FieldValue]]:
-    """Gathered value rows as the policy shows them, per entity, in attribute order."""
-    out: dict[str, dict[str, FieldValue]] = {}
+           attributes: Mapping[str, Sequence[str]] | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+    """Gathered value rows as the policy shows them (FieldValue objects as dicts), per entity, in attribute
+    order."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
     for row in sorted(rows, key=lambda r: (r.entity_id, r.name)):
         if attributes is not None and row.name not in attributes.get(row.entity_type, ()):
             continue
-        shown = show(reader, policy, row.entity_type, row.name, row.value, row.value_enc, disclosed, row.source,
-                     row.sources)
+        shown = shown_value(reader, policy, row.entity_type, row.name, row.value, row.value_enc, disclosed,
+                            row.source, row.sources)
         if shown is not None:
             out.setdefault(row.entity_id, {})[row.name] = shown
     return out
 
 
-def related_of(reader: Reader, policy: Policy, gathered: Gathered, disclosed: Disclosure) -> list[Related]:
+def related_of(reader: Reader, policy: Policy, gathered: Gathered, disclosed: Disclosure) -> list[dict[str, Any]]:
     """The active entities related both ways that the policy may see (type and scope checked in the SQL,
-    the predicate's sensitivity here), each with its summary values: outgoing first, by predicate and id."""
+    the predicate's sensitivity here), each with its summary values: outgoing first, by predicate and id.
+    Related objects as dicts (Document)."""
     found = sorted((row for row in gathered.related if relation_allowed(policy, row.name)),
                    key=lambda r: (r.state != "out", r.name, r.entity_id))
-    values = _shown(reader, policy, [v for v in gathered.related_values
-                                     if v.entity_id in {row.entity_id for row in found}], disclosed, SUMMARY)
+    seen = {row.entity_id for row in found}
+    values = _shown(reader, policy, [v for v in gathered.related_values if v.entity_id in seen], disclosed, SUMMARY)
     out = []
     for row in found:
         disclosed.add(row.entity_id)
-        out.append(Related(id=row.entity_id, entity_type=row.entity_type, predicate=row.name,
-                           direction=row.state,
-                           label=label_shown(policy, row.entity_type, row.label), valid_from=as_utc(row.at),
-                           valid_to=as_utc(row.valid_to), values=values.get(row.entity_id, {})))
+        out.append({"id": row.entity_id, "entity_type": row.entity_type, "predicate": row.name,
+                    "direction": row.state, "label": label_shown(policy, row.entity_type, row.label),
+                    "valid_from": as_utc(row.at), "valid_to": as_utc(row.valid_to),
+                    "values": values.get(row.entity_id, {})})
     return out
 
 
-def places_in(gathered: Gathered) -> list[PlaceRef]:
-    """The community and grid places an entity belongs to."""
-    return [PlaceRef(id=row.name, place_type=row.entity_type, name=row.label)
+def places_in(gathered: Gathered) -> list[dict[str, Any]]:
+    """The community and grid places an entity belongs to (PlaceRef objects as dicts)."""
+    return [{"id": row.name, "place_type": row.entity_type, "name": row.label}
             for row in sorted(gathered.places, key=lambda r: r.name)]
 
 
@@ -123,6 +163,8 @@ def summaries(reader: Reader, policy: Policy, entity_ids: Sequence[str], disclos
             labels[row.entity_id] = label_shown(policy, row.entity_type, row.value)
         else:
             rows.append(row)
-    return labels, _shown(reader, policy, rows, disclosed, SUMMARY)
+    shown = _shown(reader, policy, rows, disclosed, SUMMARY)
+    return labels, {entity_id: {name: FieldValue(**value) for name, value in values.items()}
+                    for entity_id, values in shown.items()}
 
 

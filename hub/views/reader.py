@@ -90,19 +90,27 @@ def allowed_types(policy: Policy, wanted: Iterable[str] | None = None) -> list[s
     return types if wanted is None else [t for t in types if t in set(wanted)]
 
 
-def show(reader: Reader, policy: Policy, entity_type: str, attribute: str, value: object,
-         value_enc: bytes | memoryview | None,
-         disclosed: Disclosure, source: str | None = None, sources: int | None = None) -> FieldValue | None:
-    """A stored value as the policy may see it (None: the field is not the caller's to receive at all);
-    `source`, `sources`: the fused value's source and how many state it, as stored (given to the constructor:
-    setting them afterwards costs two validated assignments per value, a few dozen values per profile)."""
+def shown_value(reader: Reader, policy: Policy, entity_type: str, attribute: str, value: object,
+                value_enc: bytes | memoryview | None, disclosed: Disclosure, source: str | None = None,
+                sources: int | None = None) -> dict[str, Any] | None:
+    """A stored value as the policy may see it, as the JSON object of a FieldValue (None: the field is not the
+    caller's to receive at all); `source`, `sources`: the fused value's source and how many state it. A plain
+    dict: a profile shows a hundred values, and a validated model for each cost more than reading them."""
     if not policy.allows_field(entity_type, attribute):
         return None
     if value is None and value_enc is not None:
         value = reader.vault.decrypt_text(bytes(value_enc))
     shown, mode = present(entity_type, attribute, value, policy.clearance)
     disclosed.add(field=f"{entity_type}.{attribute}", mode=mode)
-    return FieldValue(value=shown, mode=mode, source=source, sources=sources)
+    return {"value": shown, "mode": mode, "source": source, "sources": sources}
+
+
+def show(reader: Reader, policy: Policy, entity_type: str, attribute: str, value: object,
+         value_enc: bytes | memoryview | None,
+         disclosed: Disclosure, source: str | None = None, sources: int | None = None) -> FieldValue | None:
+    """`shown_value` as a FieldValue."""
+    shown = shown_value(reader, policy, entity_type, attribute, value, value_enc, disclosed, source, sources)
+    return None if shown is None else FieldValue(**shown)
 
 
 def label_shown(policy: Policy, entity_type: str, label: str | None) -> str | None:

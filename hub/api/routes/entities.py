@@ -11,13 +11,9 @@ from fastapi import APIRouter, Path, Query
 from hub.api.deps import ApiCall, Gate
 from hub.api.models import ENTITY_ID_PATTERN
 from hub.api.problems import documented
-from hub.views import (
-    entity_view_steps,
-    house_profile_steps,
-    lineage_steps,
-    organization_profile_steps,
-    person_profile_steps,
-)
+from hub.views import lineage_steps
+from hub.views.entity import entity_document_steps
+from hub.views.profiles import house_document_steps, organization_document_steps, person_document_steps
 from schemas.views import EntityView, HouseProfile, LineageView, OrganizationProfile, PersonProfile
 
 router = APIRouter(prefix="/api/v1")
@@ -32,44 +28,44 @@ BY_ID = {**MOVED, **documented(400, 401, 403, 404, 422, 503)}
 @router.get("/persons/{entity_id}", tags=["persons"], response_model=EntityView, responses=BY_ID)
 async def get_person(entity_id: EntityId, call: ApiCall, gate: Gate) -> Any:
     """A person's golden values, as your grant shows them."""
-    return await gate.fetch(call, "person", entity_id, entity_view_steps)
+    return await gate.fetch(call, "person", entity_id, entity_document_steps)
 
 
 @router.get("/houses/{entity_id}", tags=["houses"], response_model=EntityView, responses=BY_ID)
 async def get_house(entity_id: EntityId, call: ApiCall, gate: Gate) -> Any:
     """A house's golden values."""
-    return await gate.fetch(call, "house", entity_id, entity_view_steps)
+    return await gate.fetch(call, "house", entity_id, entity_document_steps)
 
 
 @router.get("/organizations/{entity_id}", tags=["organizations"], response_model=EntityView, responses=BY_ID)
 async def get_organization(entity_id: EntityId, call: ApiCall, gate: Gate) -> Any:
     """An organization's golden values."""
-    return await gate.fetch(call, "organization", entity_id, entity_view_steps)
+    return await gate.fetch(call, "organization", entity_id, entity_document_steps)
 
 
 @router.get("/things/{entity_id}", tags=["things"], response_model=EntityView, responses=BY_ID)
 async def get_thing(entity_id: EntityId, call: ApiCall, gate: Gate) -> Any:
     """A thing's (vehicle, parking space …) golden values."""
-    return await gate.fetch(call, "thing", entity_id, entity_view_steps)
+    return await gate.fetch(call, "thing", entity_id, entity_document_steps)
 
 
 @router.get("/persons/{entity_id}/profile", tags=["persons"], response_model=PersonProfile, responses=BY_ID)
 async def get_person_profile(entity_id: EntityId, call: ApiCall, gate: Gate) -> Any:
     """一人一档: the person with houses, organizations, things, situations and events."""
-    return await gate.fetch(call, "person", entity_id, person_profile_steps)
+    return await gate.fetch(call, "person", entity_id, person_document_steps)
 
 
 @router.get("/houses/{entity_id}/profile", tags=["houses"], response_model=HouseProfile, responses=BY_ID)
 async def get_house_profile(entity_id: EntityId, call: ApiCall, gate: Gate) -> Any:
     """一房一档: the house with its places, owners, residents, things and events."""
-    return await gate.fetch(call, "house", entity_id, house_profile_steps)
+    return await gate.fetch(call, "house", entity_id, house_document_steps)
 
 
 @router.get("/organizations/{entity_id}/profile", tags=["organizations"], response_model=OrganizationProfile,
             responses=BY_ID)
 async def get_organization_profile(entity_id: EntityId, call: ApiCall, gate: Gate) -> Any:
     """一企一档: the organization with its people, premises and things."""
-    return await gate.fetch(call, "organization", entity_id, organization_profile_steps)
+    return await gate.fetch(call, "organization", entity_id, organization_document_steps)
 
 
 @router.get("/persons/{entity_id}/lineage", tags=["lineage"], response_model=LineageView, responses=BY_ID)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from hub.access import AccessKeys, Policy
 from hub.audit import RETENTION, AuditEntry, AuditQueryError, append, export, prune, query, seal, verify
+from hub.audit.log import _indexed
 from hub.pipeline import Hub
 from hub.store import tables
 from hub.store.runs import now
@@ -61,19 +62,32 @@ def test_who_looked_at_a_person_by_whom_and_when(hub: Hub, keys: AccessKeys) -> 
 
 def test_who_looked_is_the_same_before_and_after_the_seal_writes_the_index(hub: Hub, keys: AccessKeys) -> None:
     _history(hub, keys)
-    entity = tables.audit_entity
+    log = tables.audit_log
     with hub.engine.connect() as conn:          # a request writes one row; the seal writes its entity index
-        assert conn.execute(sa.select(sa.func.count()).select_from(entity)).scalar_one() == 0
+        assert conn.execute(sa.select(sa.func.count()).where(log.c.entity_index.is_not(None))).scalar_one() == 0
     pending = {ids: [r.id for r in query(hub.engine, entity_ids=list(ids)).rows]
                for ids in [(PERSON,), (OTHER,), (PERSON, OTHER), ("P-%",)]}
     seal(hub.engine, keys)
     with hub.engine.connect() as conn:
-        pairs = {tuple(r) for r in conn.execute(sa.select(entity.c.log_id, entity.c.entity_id))}
+        pairs = {(r.id, entity_id) for r in conn.execute(sa.select(log.c.id, log.c.entity_index))
+                 for entity_id in (json.loads(r.entity_index) if isinstance(r.entity_index, str) else r.entity_index)}
     assert pairs == {(1, PERSON), (1, OTHER), (2, PERSON), (3, PERSON), (4, PERSON), (4, OTHER), (5, PERSON),
                      (6, PERSON), (7, PERSON), (8, OTHER), (9, PERSON), (10, OTHER)}
     assert {ids: [r.id for r in query(hub.engine, entity_ids=list(ids)).rows] for ids in pending} == pending
     assert pending[(PERSON,)] == [9, 7, 6, 5, 4, 3, 2, 1] and pending[("P-%",)] == []
     assert verify(hub.engine, keys).ok
+
+
+def test_who_looked_reads_the_entity_index_through_its_gin_index(hub: Hub, keys: AccessKeys) -> None:
+    _history(hub, keys)
+    seal(hub.engine, keys)
+    if hub.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite reads the JSON list with json_each: no index to check")
+    with hub.engine.begin() as conn:     # a handful of rows: a sequential scan would win without this
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        compiled = _indexed("postgresql", [PERSON]).compile(conn)
+        plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params))
+    assert "ix_audit_log_entity_index" in plan, plan
 
 
 def test_export_writes_json_lines_with_hashes_privately(hub: Hub, keys: AccessKeys, tmp_path: Path) -> None:
@@ -100,14 +114,13 @@ def test_prune_keeps_six_months_and_the_chain_verifiable(hub: Hub, keys: AccessK
     assert checkpoint.actor == "app-auditor" and checkpoint.detail is not None
     assert checkpoint.detail["pruned_rows"] == 6
     with hub.engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.min(tables.audit_entity.c.log_id))).scalar_one() == 7
+        assert conn.execute(sa.select(sa.func.min(tables.audit_log.c.id))).scalar_one() == 7
     again = prune(hub.engine, keys, now() - timedelta(days=300), by=AUDITOR)
     assert again.rows_removed == 0 and verify(hub.engine, keys).head_seq == 11     # nothing older: no checkpoint
     _append(hub, keys, 0, "app-a", [PERSON])
     assert verify(hub.engine, keys).ok
 
     with hub.engine.begin() as conn:          # after the prune the chain still tells a removed row
-        conn.execute(sa.delete(tables.audit_entity).where(tables.audit_entity.c.log_id == 7))
         conn.execute(sa.delete(tables.audit_log).where(tables.audit_log.c.seq == 7))
     broken = verify(hub.engine, keys)
     assert not broken.ok and broken.first_bad_seq == 7

@@ -50,3 +50,12 @@ def test_a_window_ends_and_retry_after_says_when(hub: Hub) -> None:
     assert later.allowed and later.counts == (1, 2)
     another_app = buckets(limits, "app-2", "a" * 32)
     assert _take(hub.engine, list(another_app), at).allowed          # the subject bucket is per consumer
+
+
+def test_each_try_reuses_one_statement_that_a_driver_compiles_once() -> None:
+    """The API's driver keeps compiled SQL per statement object (Query.reused): a try must not bring a new one."""
+    limiter = StoreLimiter("postgresql")
+    first = limiter.take_steps(buckets(Limits(), "app-1", "subject-1"), 1000.0)
+    second = limiter.take_steps(buckets(Limits(), "app-2", "subject-2"), 1000.0)
+    one, other = next(first), next(second)
+    assert one.reused and one.statement is other.statement and one.params != other.params

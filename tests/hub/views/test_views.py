@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
@@ -15,6 +16,7 @@ from hub.cli import app
 from hub.pipeline import Hub, resolve
 from hub.settings import HubSettings
 from hub.store import tables
+from hub.store.steps import run_steps
 from hub.views import (
     NothingPublished,
     QueryError,
@@ -28,6 +30,8 @@ from hub.views import (
     person_profile,
     search,
 )
+from hub.views.entity import Document, entity_document_steps
+from hub.views.profiles import house_document_steps, organization_document_steps, person_document_steps
 from schemas import Sensitivity
 from schemas.views import HouseProfile, LineageView, OrganizationProfile, Page, PersonProfile
 from tests.hub.fuse.world import CREDIT, LI, WANG, ZHANG, build_world
@@ -145,6 +149,27 @@ def test_house_and_organization_profiles(reader: Reader) -> None:
     org = organization_profile(reader, OPERATOR, company.id)
     assert isinstance(org, OrganizationProfile)
     assert {_only(reader, resident_id=LI), _only(reader, resident_id=WANG)} <= {p.id for p in org.people}
+
+
+def test_the_api_writes_a_document_exactly_as_its_model_would(reader: Reader) -> None:
+    """The API answers a view's Document as orjson bytes of its dicts: the same JSON as the model's, at every
+    clearance, with what it disclosed the same."""
+    zhang = _only(reader, resident_id=ZHANG)
+    home = next(h.id for h in person_profile(reader, OPERATOR, zhang).houses  # type: ignore[union-attr]
+                if h.predicate == "owns")
+    company = search(reader, OPERATOR, "organization", credit_code=CREDIT).items[0].id
+    cases = [(person_document_steps, zhang), (house_document_steps, home), (organization_document_steps, company),
+             (entity_document_steps, zhang)]
+    for clearance in (Sensitivity.public, Sensitivity.highly_sensitive):
+        policy = consumer(clearance)
+        for steps, entity_id in cases:
+            document = run_steps(reader.conn, steps(reader, policy, entity_id))
+            assert isinstance(document, Document)
+            model = document.as_model()
+            assert orjson.dumps(document.body, option=orjson.OPT_UTC_Z) == model.model_dump_json().encode()
+            assert model.disclosed is document.disclosed and document.disclosed.entity_ids
+    assert ZHANG in orjson.dumps(run_steps(reader.conn, person_document_steps(
+        reader, consumer(Sensitivity.highly_sensitive), zhang)).body).decode()    # type: ignore[union-attr]
 
 
 def test_scope_is_a_filter_in_the_query(reader: Reader) -> None:
