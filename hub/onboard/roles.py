@@ -167,16 +167,16 @@ _GUESSED_AT = 0.7
 
 
 def _named_by_values(asm: Assembly, sample: Sample | None) -> str | None:
-    """A column nobody placed whose values are nearly all organizations' names, mostly different (商户名称 holding
-    …便利店, …有限公司): the organization's name when its header was not known."""
+    """A column nobody placed whose values are mostly organizations' names, and many different ones (商户名称
+    holding …便利店, …有限公司; chains repeat a name): the organization's name when its header was not known."""
     if sample is None:
         return None
     for column in asm.profiles:
         if column in asm.consumed:
             continue
         texts = [str(v).strip() for v in sample.values(column) if not is_blank(v)]
-        if (len(texts) >= 5 and sum(bool(_ORGANIZATION_NAME.search(t)) for t in texts) >= 0.9 * len(texts)
-                and len(set(texts)) >= 0.8 * len(texts)):
+        if (len(texts) >= 5 and sum(bool(_ORGANIZATION_NAME.search(t)) for t in texts) >= 0.8 * len(texts)
+                and len(set(texts)) >= max(5, 0.2 * len(texts))):
             return column
     return None
 

@@ -30,7 +30,8 @@ def test_a_table_qualified_column_is_read_by_its_column_name(tmp_path: Path) -> 
 
 def test_a_row_identified_by_an_organization_is_the_organizations(tmp_path: Path) -> None:
     rng = random.Random(122)
-    rows = [{"序": i, "商户名称": f"天山区{rng.choice(['福源', '金泰', '华美'])}{rng.choice(['商店', '餐厅'])}{i}号店",
+    brands, shops = ["福源", "金泰", "华美"], ["商店", "餐厅"]
+    rows = [{"序": i, "商户名称": f"天山区{rng.choice(brands)}{rng.choice(shops)}{i % 12}号店",
              "信用代码": _credit_code(rng), "法人": p["name"], "法人证件号": p["id"], "电话": p["phone"],
              "发照机关": f"天山区{rng.choice(['人民路', '光明路'])}{rng.randrange(1, 99)}号"}
             for i, p in enumerate(_people(122), start=1)]
