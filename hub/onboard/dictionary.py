@@ -322,11 +322,28 @@ def _typed(header: str) -> tuple[HeaderMatch, ...]:
 PREFIXED_AT = 0.6
 """A key read without its type prefix must match at least this well, else it is read as written."""
 
+_QUALIFIER = re.compile(r"^(?:[A-Za-z][A-Za-z0-9_]*\.)+(?=[A-Za-z])")
+"""A database tool's table-qualified column name (rkjbxx.xb, dbo.person.sex): the table names a group of columns,
+the column's own meaning is after the last dot."""
+
+
+def _qualified(header: str) -> tuple[HeaderMatch, ...]:
+    """The matches of a table-qualified key, read as its column name alone."""
+    qualifier = _QUALIFIER.match(header)
+    if qualifier is None:
+        return ()
+    rest = header[qualifier.end():]
+    return tuple(HeaderMatch(m.entry, round(m.score * 0.98, 3), m.how + f" (read as {rest!r}: {header!r} without "
+                             f"its table {qualifier.group(0)[:-1]!r})") for m in _match_header(rest))
+"""A key read without its type prefix must match at least this well, else it is read as written."""
+
 
 @functools.lru_cache(maxsize=20000)
 def _match_header(header: str) -> tuple[HeaderMatch, ...]:
     if header.isascii() and (typed := _typed(header)):
         return typed
+    if header.isascii() and _QUALIFIER.match(header):
+        return _qualified(header)
     listed, derived = _index()
     key = header_key(header)
     if not key:

@@ -14,7 +14,7 @@ import re
 
 from hub.normalize.base import is_blank
 from hub.onboard.assemble import HOUSE_PARTS, Assembly, Placed
-from hub.onboard.candidates import PLACE_AT
+from hub.onboard.candidates import _ORGANIZATION_NAME, PLACE_AT
 from hub.onboard.sample import Sample
 from hub.onboard.vocab import not_organizations
 
@@ -158,3 +158,66 @@ def placeholders(asm: Assembly, sample: Sample) -> None:
             seen = not_organizations(str(v).strip() for v in sample.values(placed.column) if not is_blank(v))
             if seen:
                 asm.placeholders[placed.column] = seen
+
+
+_MAIN_ORGANIZATION = ("name", "credit_code")
+_ORGANIZATION_CONTACT = ("phone",)
+_GUESSED_AT = 0.7
+"""Below this a place was guessed from values under a header nobody knew."""
+
+
+def _named_by_values(asm: Assembly, sample: Sample | None) -> str | None:
+    """A column nobody placed whose values are mostly organizations' names, and many different ones (商户名称
+    holding …便利店, …有限公司; chains repeat a name): the organization's name when its header was not known."""
+    if sample is None:
+        return None
+    for column in asm.profiles:
+        if column in asm.consumed:
+            continue
+        texts = [str(v).strip() for v in sample.values(column) if not is_blank(v)]
+        if (len(texts) >= 5 and sum(bool(_ORGANIZATION_NAME.search(t)) for t in texts) >= 0.8 * len(texts)
+                and len(set(texts)) >= max(5, 0.2 * len(texts))):
+            return column
+    return None
+
+
+def organization_centred(asm: Assembly, sample: Sample | None = None) -> None:
+    """A row identified by an organization (its name and credit code) whose only person is named by no column of
+    their own is the organization's: a register of businesses, where the person is the operator or legal
+    representative the organization names, not the row's subject. The person becomes the representative (named
+    by the legal-representative column), the row's phone the organization's, and a house brought in only by a
+    column whose header nobody knew (登记机关: an authority's address) is dropped."""
+    org = [("organization", r) for t, r in asm.entities if t == "organization"]
+    nameless = ("person", "", "name") not in asm.placed and not asm.name_parts
+    column = _named_by_values(asm, sample) if nameless and len(org) == 1 and asm.free((*org[0], "name")) else None
+    if column is not None:
+        asm.placed[(*org[0], "name")] = Placed((*org[0], "name"), 0.7, "its values are organizations' names", column)
+        asm.consumed[column] = "organization.name"
+    if (("person", "") not in asm.entities or ("person", "", "name") in asm.placed or asm.name_parts
+            or len(org) != 1 or not all(not asm.free((*org[0], a)) for a in _MAIN_ORGANIZATION)):
+        return
+    representative = asm.placed.get((*org[0], "legal_representative"))
+    if representative is None or representative.column is None:
+        return
+    why = "the row is an organization's (its name and credit code identify it): the person is its representative"
+    if org[0][1]:
+        asm.rekey(org[0], ("organization", ""), why)
+    for attribute in _ORGANIZATION_CONTACT:
+        key = ("person", "", attribute)
+        if key in asm.placed and asm.free(("organization", "", attribute)):
+            placed = asm.placed.pop(key)
+            placed.key, placed.evidence = ("organization", "", attribute), f"{placed.evidence}; {why}"
+            asm.placed[placed.key] = placed
+    for key in [k for k in asm.placed if (k[:2] == ("person", "") and k[2] == "residence_address")
+                or k[:2] == ("house", "")]:
+        if asm.placed[key].const is None and asm.placed[key].confidence < _GUESSED_AT:
+            column = asm.placed.pop(key).column
+            if column is not None and not any(p.column == column for p in asm.placed.values()):
+                asm.consumed.pop(column, None)
+    if not any(k[:2] == ("house", "") and p.const is None for k, p in asm.placed.items()):
+        for key in [k for k in asm.placed if k[:2] == ("house", "")]:
+            del asm.placed[key]
+    asm.rekey(("person", ""), ("person", "representative"), why)
+    asm.placed[("person", "representative", "name")] = Placed(
+        ("person", "representative", "name"), representative.confidence,
+        f"the organization's legal representative names its person; {why}", representative.column)

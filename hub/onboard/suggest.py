@@ -32,6 +32,7 @@ from hub.onboard.roles import (
     founding_or_registration,
     house_parts_from_values,
     one_situation,
+    organization_centred,
     organization_roles,
     organization_table_columns,
     placeholders,
@@ -225,6 +226,10 @@ def _record_id(asm: Assembly, ref: SourceRef, sample: Sample, sheets: bool) -> t
                 and (c in named or (p.share("system_code", "number") >= 0.8 and p.share("long") >= 0.8))]
     for column in counts & named if business else set():
         asm.lost.setdefault(column, "a row number (1, 2, 3 …): it names no record, and another column identifies one")
+    main = [p.column for k, p in asm.placed.items()
+            if k == ("organization", "", "credit_code") and p.column in unique]
+    if main and ("person", "") not in asm.entities:
+        return [*prefix, main[0]], f"the credit code of the organization the row is about{sheet_note}"
     for column, _, weak in sorted(asm.record_ids, key=lambda r: (r[0] in counts, r[2], r[0] in asm.consumed, -r[1])):
         if column in counts and business:
             break       # a row number, while another column identifies the record whatever the export's order
@@ -341,6 +346,7 @@ def suggest_mapping(ref: SourceRef, sample: Sample, *, source_id: str | None = N
     house_parts_from_values(asm, sample)
     one_situation(asm)
     dated_by_the_row(asm)
+    organization_centred(asm, sample)
     organization_roles(asm, dept)
     registered_house(asm)
     founding_or_registration(asm)
