@@ -4,15 +4,13 @@ source is busy, landing nothing; once the lock is free, the same ingest lands th
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
 from hub import pipeline
 from hub.store import make_engine, tables
-from hub.store.locks import source_lock
 from tests.hub.ingest.conftest import OneFileSource
+from tests.hub.store.lock_holder import lock_held_elsewhere
 
 MAPPING = """\
 source: test_locked
@@ -35,28 +33,16 @@ def test_an_ingest_waits_for_the_source_then_gives_up_as_busy(one_file_source: O
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     hub = one_file_source(MAPPING, "people.csv", CSV)
     other = make_engine(str(hub.engine.url.render_as_string(hide_password=False)))   # another process's engine
-    held, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with source_lock(other, "test_locked", wait=5):
-            held.set()
-            release.wait(20)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
     try:
-        assert held.wait(10)
-        monkeypatch.setattr(pipeline, "SOURCE_LOCK_WAIT", 0.3)
-        [busy] = pipeline.ingest(hub, ["test_locked"], workers=1)
-        assert busy.status == "failed" and busy.loaded == 0
-        assert "test_locked" in (busy.error or "") and "retry" in (busy.error or "")
-        with hub.engine.connect() as conn:
-            assert conn.execute(select(func.count()).select_from(tables.raw_record)).scalar() == 0
-        release.set()
-        holder.join(10)
-        [landed] = pipeline.ingest(hub, ["test_locked"], workers=1)
-        assert landed.status == "succeeded" and landed.loaded == 2
+        with lock_held_elsewhere(other, "test_locked") as let_go:
+            monkeypatch.setattr(pipeline, "SOURCE_LOCK_WAIT", 0.3)
+            [busy] = pipeline.ingest(hub, ["test_locked"], workers=1)
+            assert busy.status == "failed" and busy.loaded == 0
+            assert "test_locked" in (busy.error or "") and "retry" in (busy.error or "")
+            with hub.engine.connect() as conn:
+                assert conn.execute(select(func.count()).select_from(tables.raw_record)).scalar() == 0
+            let_go()
+            [landed] = pipeline.ingest(hub, ["test_locked"], workers=1)
+            assert landed.status == "succeeded" and landed.loaded == 2
     finally:
-        release.set()
-        holder.join(10)
         other.dispose()
