@@ -19,6 +19,7 @@ stuck writer.
 from __future__ import annotations
 
 import fcntl
+import os
 import re
 import threading
 import time
@@ -84,6 +85,8 @@ def file_lock(path: Path, *, wait: float | None = None, what: str = "") -> Itera
     """An exclusive `flock` on `path` (made private) for the block, across the processes of this host; None
     `wait`: as long as it takes, else SourceBusy (naming `what`) after `wait` seconds."""
     with private_umask(), path.open("a") as handle:
+        if os.fstat(handle.fileno()).st_mode & 0o077:   # made by an older version, or opened up since
+            os.fchmod(handle.fileno(), 0o600)
         if wait is None:
             fcntl.flock(handle, fcntl.LOCK_EX)
         else:
