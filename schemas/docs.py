@@ -71,9 +71,15 @@ def _derived_section() -> str:
         "",
         "Besides the situations departments record (`situation` entities above), rule files that declare",
         "`derives` (rules/situation_*.yaml) derive situations from fused data: living_alone, elderly, floating,",
-        "seasonal, vacancy. Each is a period of a person or house in the `derived_situation` table with the rule",
-        "that derived it and the statement ids behind it (lineage to the raw records), and is served in 一人一档 /",
-        "一房一档 as `derived_situations`. Welfare and health situations (dibao, tekun, disability) are not derived:",
+        "seasonal (by `seasonal_resident`, whose hits are findings too), vacancy. Each is a period of a person or "
+        "house in the `derived_situation` table with the rule",
+        "that derived it and the statement ids behind it (lineage to the raw records). Publication copies the periods",
+        "that hold into the read model (`pub_situation`, versioned like the other pub_* tables), and "
+        "一人一档 / 一房一档",
+        "serve them as `derived_situations`: a reader sees those published with its version, never those of a "
+        "rules run",
+        "published later or not yet (`hub rules run` and `hub demo` publish them as the next version; the fusion DAG",
+        "publishes after its derive task). Welfare and health situations (dibao, tekun, disability) are not derived:",
         "a derived copy would state in clear what the departments' situations hold encrypted.",
         "",
         _row("field", "meaning"),
