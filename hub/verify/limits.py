@@ -80,7 +80,6 @@ def window_start(bucket: Bucket, at: float) -> int:
     return int(at // bucket.window) * bucket.window
 
 
-@functools.lru_cache(maxsize=8)
 @functools.lru_cache(maxsize=16)
 def _upsert(dialect: str, size: int) -> sa.Executable:
     """Built once per shape: the API's driver keeps a statement's compiled SQL keyed by the object
